@@ -1,0 +1,63 @@
+/**
+ * The one normalised chain model every venue adapter produces. Venue folders translate their frames
+ * into these updates; the worker applies them to a ChainStore; the engine reads the store's columns.
+ */
+import type { ChainColumns } from '../engine/types.ts';
+
+export type VenueId = 'deribit' | 'okx' | 'bybit' | 'binance';
+export type Currency = 'BTC' | 'ETH';
+
+/** Static description of an option instrument (from instrument discovery). */
+export interface OptionInstrument {
+  venue: VenueId;
+  /** Venue's own instrument name, e.g. BTC-27DEC24-100000-C. */
+  name: string;
+  currency: Currency;
+  strike: number;
+  expiryMs: number;
+  isCall: boolean;
+  /** Underlying units per contract (Deribit inverse options: contract_size = 1 coin). */
+  multiplier: number;
+}
+
+/**
+ * A partial update of one option line; fields left undefined are unchanged.
+ * `timestampMs` is the venue's own event time: an update older than what the line already holds
+ * for that field group is ignored (out-of-order frames never overwrite newer data).
+ */
+export interface OptionLineUpdate {
+  name: string;
+  timestampMs: number;
+  /** Decimal (0.6 = 60 %). */
+  markIv?: number;
+  /** USD forward of the line's expiry. */
+  forward?: number;
+  /** Contracts. */
+  openInterest?: number;
+}
+
+/** Per-expiry forward (when a venue gives one forward for a whole expiry). */
+export interface ForwardUpdate {
+  expiryMs: number;
+  forward: number;
+  timestampMs: number;
+}
+
+/** Perpetual quote for the hedge side. Depth is the resting size within a band around mid, coin. */
+export interface PerpQuote {
+  venue: VenueId;
+  instrument: string;
+  timestampMs: number;
+  markPrice: number;
+  indexPrice: number;
+  /** Current funding rate as a fraction per 8 h (Deribit funding_8h). */
+  funding8h: number | null;
+  /** Open interest in underlying units (converted from USD for inverse perps). */
+  openInterestCoin: number | null;
+  bestBid: number | null;
+  bestAsk: number | null;
+  /** Book depth within +-0.5 %, 1 %, 2 % of mid, in underlying units: bids below mid, asks above. */
+  depth: { bandPct: number; bidCoin: number; askCoin: number }[];
+}
+
+export type { ChainColumns };

@@ -1,0 +1,67 @@
+/**
+ * What every venue folder provides. The worker's host talks only to this interface; adding a venue is
+ * one folder implementing it plus one line in registry.ts.
+ */
+import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
+
+/** A minimal WebSocket shape, satisfied by the browser's WebSocket and by `ws` in Node. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+}
+export type SocketFactory = (url: string) => SocketLike;
+
+/** Injected time, so tests drive heartbeats, backoff and staleness without real waiting. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Everything a feed tells the host. Called synchronously from the socket handler. */
+export interface FeedSink {
+  instruments(venue: VenueId, currency: Currency, list: OptionInstrument[], complete: boolean): void;
+  options(venue: VenueId, updates: OptionLineUpdate[]): void;
+  forwards(venue: VenueId, currency: Currency, updates: ForwardUpdate[]): void;
+  index(venue: VenueId, currency: Currency, price: number, timestampMs: number): void;
+  perp(quote: PerpQuote, currency: Currency): void;
+  /** Transport/venue state change or error; the host turns these into FeedHealth. */
+  status(venue: VenueId, event: FeedEvent): void;
+}
+
+export type FeedEvent =
+  | { kind: 'connecting' }
+  | { kind: 'open' }
+  | { kind: 'subscribed'; channels: number }
+  | { kind: 'data' } // a valid data frame arrived (heartbeats do not count)
+  | { kind: 'dropped'; reason: string }
+  | { kind: 'closed'; code: number; reason: string; retryInMs: number }
+  | { kind: 'venueError'; code: number | null; message: string; retryInMs: number | null };
+
+export interface FeedOptions {
+  url: string;
+  currency: Currency;
+  clock: Clock;
+  socketFactory: SocketFactory;
+  sink: FeedSink;
+}
+
+export interface VenueFeed {
+  start(): void;
+  stop(): void;
+}
+
+export interface VenueAdapter {
+  id: VenueId;
+  label: string;
+  /** The venue's public websocket URL for live use. */
+  liveUrl: string;
+  /** Path under the local server for sim/replay, e.g. /deribit/ws/api/v2. */
+  localPath: string;
+  createFeed(options: FeedOptions): VenueFeed;
+}
