@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import {
+  defaultView, expiryLabel, parseExpiryLabel, parseViewFromSearch, quickPicks, resolveExpiries, viewToSearch, type ViewState,
+} from './url.ts';
+
+const D = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d, 8);
+
+describe('expiry labels', () => {
+  it('formats and parses Deribit labels at 08:00 UTC', () => {
+    expect(expiryLabel(D(2024, 12, 27))).toBe('27DEC24');
+    expect(expiryLabel(D(2025, 1, 3))).toBe('3JAN25');
+    expect(parseExpiryLabel('27DEC24')).toBe(D(2024, 12, 27));
+    expect(parseExpiryLabel('3JAN25')).toBe(D(2025, 1, 3));
+  });
+  it('rejects non-dates and wrong shapes', () => {
+    expect(parseExpiryLabel('31FEB25')).toBeNull();
+    expect(parseExpiryLabel('0JAN25')).toBeNull();
+    expect(parseExpiryLabel('27dec24')).toBeNull();
+    expect(parseExpiryLabel('27XYZ24')).toBeNull();
+    expect(parseExpiryLabel('<b>27DEC24')).toBeNull();
+  });
+});
+
+describe('parseViewFromSearch', () => {
+  it('empty query -> defaults, no notices', () => {
+    const r = parseViewFromSearch('');
+    expect(r.view).toEqual(defaultView());
+    expect(r.view.source).toBe('live');
+    expect(r.notices).toEqual([]);
+  });
+
+  it('reads every parameter', () => {
+    const r = parseViewFromSearch('?source=sim&venue=deribit&currency=ETH&expiries=3JAN25,27DEC24&model=short&range=12.5&kiosk=1&rotate=BTC,ETH&every=45s');
+    expect(r.notices).toEqual([]);
+    expect(r.view).toEqual({
+      source: 'sim', venues: ['deribit'], currency: 'ETH', expiries: [D(2024, 12, 27), D(2025, 1, 3)], model: 'short',
+      profileRange: 0.125, kiosk: true, rotate: ['BTC', 'ETH'], everyMs: 45_000,
+    } satisfies ViewState);
+  });
+
+  it('round trips exactly (view -> query -> view and canonical query -> view -> query)', () => {
+    const views: ViewState[] = [
+      defaultView(),
+      { ...defaultView(), source: 'sim', currency: 'ETH', expiries: [D(2024, 12, 27), D(2025, 3, 28)], model: 'short', profileRange: 0.05 },
+      { ...defaultView(), source: 'replay', kiosk: true, rotate: ['ETH', 'BTC'], everyMs: 120_000 },
+      { ...defaultView(), everyMs: 10_000 },
+    ];
+    for (const v of views) {
+      const q = viewToSearch(v);
+      const back = parseViewFromSearch(q);
+      expect(back.notices).toEqual([]);
+      expect(back.view).toEqual(v);
+      expect(viewToSearch(back.view)).toBe(q);
+    }
+    expect(viewToSearch(views[1])).toBe('source=sim&venue=deribit&currency=ETH&expiries=27DEC24,28MAR25&model=short&range=5');
+  });
+
+  it('a malformed parameter falls back to its default with a notice naming it', () => {
+    const r = parseViewFromSearch('source=sim&currency=XRP&model=<script>&range=900&every=1s&kiosk=maybe');
+    expect(r.view.source).toBe('sim');
+    expect(r.view.currency).toBe('BTC');
+    expect(r.view.model).toBe('classic');
+    expect(r.view.profileRange).toBe(0.2);
+    expect(r.view.everyMs).toBe(30_000);
+    expect(r.view.kiosk).toBe(false);
+    expect(r.notices).toHaveLength(5);
+    expect(r.notices[0]).toBe('parameter "currency" is not valid ("XRP"); using BTC');
+    expect(r.notices.some((n) => n.startsWith('parameter "model"'))).toBe(true);
+    expect(r.notices.some((n) => n.startsWith('parameter "range"'))).toBe(true);
+    expect(r.notices.some((n) => n.startsWith('parameter "every"'))).toBe(true);
+    expect(r.notices.some((n) => n.startsWith('parameter "kiosk"'))).toBe(true);
+  });
+
+  it('unknown keys, prototype keys and duplicates are named and ignored', () => {
+    const r = parseViewFromSearch('__proto__=x&constructor=y&currency=ETH&currency=BTC');
+    expect(r.view.currency).toBe('ETH');
+    expect(r.notices).toEqual([
+      'unknown parameter "__proto__" ignored',
+      'unknown parameter "constructor" ignored',
+      'parameter "currency" given twice; using the first',
+    ]);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('bad expiries are dropped one by one; venues not yet available are refused', () => {
+    const r = parseViewFromSearch('expiries=27DEC24,31FEB25,junk&venue=okx,deribit,nasdaq');
+    expect(r.view.expiries).toEqual([D(2024, 12, 27)]);
+    expect(r.view.venues).toEqual(['deribit']);
+    expect(r.notices).toContain('expiry "31FEB25" is not a valid expiry (like 27DEC24); ignored');
+    expect(r.notices).toContain('venue "okx" is not available yet; ignored');
+    expect(r.notices).toContain('venue "nasdaq" is unknown; ignored');
+  });
+
+  it('over-long queries and too many expiries fall back', () => {
+    const long = parseViewFromSearch(`currency=ETH&x=${'a'.repeat(3000)}`);
+    expect(long.view).toEqual(defaultView());
+    expect(long.notices[0]).toMatch(/longer than 2048/);
+    const labels = Array.from({ length: 65 }, (_, i) => expiryLabel(D(2025, 1, 1) + i * 86_400_000)).join(',');
+    const many = parseViewFromSearch(`expiries=${labels}`);
+    expect(many.view.expiries).toEqual([]);
+    expect(many.notices[0]).toMatch(/^parameter "expiries" is not valid/);
+  });
+
+  it('notices never carry control characters and are truncated', () => {
+    const r = parseViewFromSearch(`currency=${encodeURIComponent('\u0000\n' + 'A'.repeat(100))}`);
+    expect(r.notices[0]).not.toMatch(/[\u0000-\u001f]/);
+    expect(r.notices[0].length).toBeLessThan(100);
+  });
+});
+
+describe('resolveExpiries', () => {
+  const live = [D(2025, 1, 3), D(2025, 1, 10), D(2025, 1, 31)];
+  it('replaces an expired expiry by the nearest live one, with the notice', () => {
+    const r = resolveExpiries([D(2024, 12, 27)], live);
+    expect(r.expiries).toEqual([D(2025, 1, 3)]);
+    expect(r.changed).toBe(true);
+    expect(r.notices).toEqual(['expiry 27DEC24 has expired; showing nearest live expiry 3JAN25']);
+  });
+  it('keeps live ones, dedupes, and leaves "all" alone', () => {
+    expect(resolveExpiries([D(2025, 1, 10), D(2025, 1, 31)], live)).toEqual({ expiries: [D(2025, 1, 10), D(2025, 1, 31)], notices: [], changed: false });
+    const r = resolveExpiries([D(2025, 1, 2), D(2025, 1, 3)], live);
+    expect(r.expiries).toEqual([D(2025, 1, 3)]);
+    expect(resolveExpiries([], live).changed).toBe(false);
+    expect(resolveExpiries([D(2024, 12, 27)], []).changed).toBe(false);
+  });
+  it('an unlisted future expiry is "not listed"', () => {
+    expect(resolveExpiries([D(2025, 1, 12)], live).notices).toEqual(['expiry 12JAN25 is not listed; showing nearest live expiry 10JAN25']);
+  });
+});
+
+describe('quickPicks', () => {
+  it('nearest, this week, this calendar month', () => {
+    const live = [D(2025, 1, 3), D(2025, 1, 10), D(2025, 1, 31), D(2025, 2, 28)].map((expiryMs) => ({ expiryMs, label: expiryLabel(expiryMs), lines: 10 }));
+    const p = quickPicks(live, Date.UTC(2025, 0, 2, 12));
+    expect(p.nearest).toEqual([D(2025, 1, 3)]);
+    expect(p.thisWeek).toEqual([D(2025, 1, 3)]);
+    expect(p.thisMonth).toEqual([D(2025, 1, 3), D(2025, 1, 10), D(2025, 1, 31)]);
+    expect(p.all).toEqual([]);
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * URL <-> view state for shared links. Readable query parameters:
+ *   source=sim&venue=deribit&currency=BTC&expiries=27DEC24,3JAN25&model=classic&range=20&kiosk=1&rotate=BTC,ETH&every=30s
+ * Every parameter is checked against an allow-list or a strict pattern (reliability.md §4.2). A bad one
+ * falls back to its default and produces a notice naming it; nothing from the URL is ever used as an
+ * object key or rendered as HTML (notices are plain text, truncated).
+ */
+import type { Currency, DealerModelId, ExpiryInfo, SourceKind, VenueId, ViewSelection } from '../worker/protocol.ts';
+
+export interface ViewState extends ViewSelection {
+  kiosk: boolean;
+  /** Currencies a wall display rotates through; empty = no rotation. */
+  rotate: Currency[];
+  /** Rotation period, ms. */
+  everyMs: number;
+}
+
+export const SOURCES: readonly SourceKind[] = ['live', 'sim', 'replay'];
+export const ALL_VENUES: readonly VenueId[] = ['deribit', 'okx', 'bybit', 'binance'];
+/** Venues with a working adapter; others are recognised but refused with a notice. */
+export const ENABLED_VENUES: readonly VenueId[] = ['deribit'];
+export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
+export const MODELS: readonly DealerModelId[] = ['classic', 'short'];
+const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'kiosk', 'rotate', 'every'] as const;
+type Key = (typeof KEYS)[number];
+
+export const MAX_QUERY_LENGTH = 2048;
+export const MAX_EXPIRIES = 64;
+export const RANGE_MIN_PCT = 1;
+export const RANGE_MAX_PCT = 50;
+export const EVERY_MIN_MS = 5_000;
+export const EVERY_MAX_MS = 3_600_000;
+
+export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({
+  source: 'live',
+  venues: ['deribit'],
+  currency: 'BTC',
+  expiries: [],
+  model: 'classic',
+  profileRange: 0.2,
+  kiosk: false,
+  rotate: [],
+  everyMs: 30_000,
+});
+
+export function defaultView(): ViewState {
+  return { ...DEFAULT_VIEW, venues: [...DEFAULT_VIEW.venues], expiries: [], rotate: [] };
+}
+
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+/** Deribit expiries are at 08:00 UTC. */
+const EXPIRY_HOUR_UTC = 8;
+
+/** Deribit-style label of an expiry: day without leading zero, e.g. 3JAN25, 27DEC24. */
+export function expiryLabel(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCDate()}${MONTHS[d.getUTCMonth()]}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
+}
+
+/** Parses a Deribit expiry label to epoch ms at 08:00 UTC; null when it is not a real date. */
+export function parseExpiryLabel(label: string): number | null {
+  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(label);
+  if (!m) return null;
+  const month = MONTHS.indexOf(m[2]);
+  const day = Number(m[1]);
+  const year = 2000 + Number(m[3]);
+  if (month < 0 || day < 1) return null;
+  const ms = Date.UTC(year, month, day, EXPIRY_HOUR_UTC);
+  // Date.UTC rolls 31FEB over into March: reject instead.
+  if (new Date(ms).getUTCDate() !== day) return null;
+  return ms;
+}
+
+export interface ParsedView {
+  view: ViewState;
+  /** Plain-text notices for the user, one per rejected parameter. */
+  notices: string[];
+}
+
+/** Shortens untrusted text before it goes into a (plain-text) notice. */
+function quote(raw: string): string {
+  const clean = raw.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 40)}…` : clean);
+}
+
+function isKey(k: string): k is Key {
+  return (KEYS as readonly string[]).includes(k);
+}
+
+function parseList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** Parses a query string (with or without "?") into a view. Never throws. */
+export function parseViewFromSearch(search: string): ParsedView {
+  const view = defaultView();
+  const notices: string[] = [];
+  const q = search.startsWith('?') ? search.slice(1) : search;
+  if (q.length === 0) return { view, notices };
+  if (q.length > MAX_QUERY_LENGTH) {
+    notices.push(`link is longer than ${MAX_QUERY_LENGTH} characters; showing the default view`);
+    return { view, notices };
+  }
+  let params: URLSearchParams;
+  try {
+    params = new URLSearchParams(q);
+  } catch {
+    notices.push('link could not be read; showing the default view');
+    return { view, notices };
+  }
+  // A Map, never a plain object: parameter names are untrusted (no __proto__ tricks).
+  const values = new Map<Key, string>();
+  for (const [k, v] of params) {
+    if (!isKey(k)) {
+      notices.push(`unknown parameter ${quote(k)} ignored`);
+      continue;
+    }
+    if (values.has(k)) {
+      notices.push(`parameter "${k}" given twice; using the first`);
+      continue;
+    }
+    values.set(k, v);
+  }
+  const bad = (k: Key, raw: string, fallback: string) =>
+    notices.push(`parameter "${k}" is not valid (${quote(raw)}); using ${fallback}`);
+
+  const source = values.get('source');
+  if (source !== undefined) {
+    if ((SOURCES as readonly string[]).includes(source)) view.source = source as SourceKind;
+    else bad('source', source, DEFAULT_VIEW.source);
+  }
+
+  const venue = values.get('venue');
+  if (venue !== undefined) {
+    const list = parseList(venue);
+    const ok: VenueId[] = [];
+    for (const v of list) {
+      const id = v.toLowerCase();
+      if (!(ALL_VENUES as readonly string[]).includes(id)) notices.push(`venue ${quote(v)} is unknown; ignored`);
+      else if (!(ENABLED_VENUES as readonly string[]).includes(id)) notices.push(`venue "${id}" is not available yet; ignored`);
+      else if (!ok.includes(id as VenueId)) ok.push(id as VenueId);
+    }
+    if (ok.length > 0) view.venues = ok;
+    else if (list.length === 0) bad('venue', venue, DEFAULT_VIEW.venues.join(','));
+    else notices.push(`no usable venue in the link; using ${DEFAULT_VIEW.venues.join(',')}`);
+  }
+
+  const currency = values.get('currency');
+  if (currency !== undefined) {
+    if ((CURRENCIES as readonly string[]).includes(currency)) view.currency = currency as Currency;
+    else bad('currency', currency, DEFAULT_VIEW.currency);
+  }
+
+  const expiries = values.get('expiries');
+  if (expiries !== undefined && expiries !== 'all') {
+    const list = parseList(expiries);
+    if (list.length === 0 || list.length > MAX_EXPIRIES) {
+      bad('expiries', expiries, 'all expiries');
+    } else {
+      const out: number[] = [];
+      for (const label of list) {
+        const ms = parseExpiryLabel(label);
+        if (ms === null) notices.push(`expiry ${quote(label)} is not a valid expiry (like 27DEC24); ignored`);
+        else if (!out.includes(ms)) out.push(ms);
+      }
+      out.sort((a, b) => a - b);
+      view.expiries = out;
+      if (out.length === 0) notices.push('no valid expiry in the link; showing all expiries');
+    }
+  }
+
+  const model = values.get('model');
+  if (model !== undefined) {
+    if ((MODELS as readonly string[]).includes(model)) view.model = model as DealerModelId;
+    else bad('model', model, DEFAULT_VIEW.model);
+  }
+
+  const range = values.get('range');
+  if (range !== undefined) {
+    const pct = /^\d{1,2}(\.\d)?$/.test(range) ? Number(range) : NaN;
+    if (pct >= RANGE_MIN_PCT && pct <= RANGE_MAX_PCT) view.profileRange = Math.round(pct * 10) / 1000;
+    else bad('range', range, `${DEFAULT_VIEW.profileRange * 100} (percent, ${RANGE_MIN_PCT}-${RANGE_MAX_PCT})`);
+  }
+
+  const kiosk = values.get('kiosk');
+  if (kiosk !== undefined) {
+    if (kiosk === '1' || kiosk === 'true') view.kiosk = true;
+    else if (kiosk === '0' || kiosk === 'false') view.kiosk = false;
+    else bad('kiosk', kiosk, 'off');
+  }
+
+  const rotate = values.get('rotate');
+  if (rotate !== undefined) {
+    const list = parseList(rotate);
+    const ok = list.filter((c): c is Currency => (CURRENCIES as readonly string[]).includes(c));
+    if (list.length > 0 && ok.length === list.length) view.rotate = [...new Set(ok)];
+    else bad('rotate', rotate, 'no rotation');
+  }
+
+  const every = values.get('every');
+  if (every !== undefined) {
+    const m = /^(\d{1,4})(s|m)?$/.exec(every);
+    const ms = m ? Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000) : NaN;
+    if (ms >= EVERY_MIN_MS && ms <= EVERY_MAX_MS) view.everyMs = ms;
+    else bad('every', every, `${DEFAULT_VIEW.everyMs / 1000}s`);
+  }
+  return { view, notices };
+}
+
+/**
+ * Canonical query string of a view (no leading "?"). Commas stay literal for readability; every value
+ * is from an allow-list or a strict pattern, so none needs escaping.
+ */
+export function viewToSearch(view: ViewState): string {
+  const parts: string[] = [
+    `source=${view.source}`,
+    `venue=${view.venues.join(',')}`,
+    `currency=${view.currency}`,
+    `expiries=${view.expiries.length === 0 ? 'all' : [...view.expiries].sort((a, b) => a - b).map(expiryLabel).join(',')}`,
+    `model=${view.model}`,
+    `range=${Math.round(view.profileRange * 1000) / 10}`,
+  ];
+  if (view.kiosk) parts.push('kiosk=1');
+  if (view.rotate.length > 0) parts.push(`rotate=${view.rotate.join(',')}`);
+  if (view.rotate.length > 0 || view.everyMs !== DEFAULT_VIEW.everyMs) parts.push(`every=${Math.round(view.everyMs / 1000)}s`);
+  return parts.join('&');
+}
+
+export interface ResolvedExpiries {
+  expiries: number[];
+  notices: string[];
+  changed: boolean;
+}
+
+/**
+ * Replaces selected expiries that are no longer listed by the nearest live expiry, with a notice each
+ * ("expiry 27DEC24 has expired; showing nearest live expiry 3JAN25"). With no live list, nothing changes.
+ */
+export function resolveExpiries(selected: readonly number[], live: readonly (ExpiryInfo | number)[]): ResolvedExpiries {
+  const liveMs = live.map((e) => (typeof e === 'number' ? e : e.expiryMs)).filter(Number.isFinite).sort((a, b) => a - b);
+  if (selected.length === 0 || liveMs.length === 0) return { expiries: [...selected], notices: [], changed: false };
+  const out: number[] = [];
+  const notices: string[] = [];
+  for (const ms of selected) {
+    if (liveMs.includes(ms)) {
+      if (!out.includes(ms)) out.push(ms);
+      continue;
+    }
+    let best = liveMs[0];
+    for (const l of liveMs) {
+      // Ties go to the later expiry: an expired one is replaced by what is next, not what was before.
+      if (Math.abs(l - ms) < Math.abs(best - ms) || (Math.abs(l - ms) === Math.abs(best - ms) && l > best)) best = l;
+    }
+    const what = ms < liveMs[0] ? 'has expired' : 'is not listed';
+    notices.push(`expiry ${expiryLabel(ms)} ${what}; showing nearest live expiry ${expiryLabel(best)}`);
+    if (!out.includes(best)) out.push(best);
+  }
+  out.sort((a, b) => a - b);
+  return { expiries: out, notices, changed: notices.length > 0 };
+}
+
+export interface QuickPicks {
+  nearest: number[];
+  thisWeek: number[];
+  thisMonth: number[];
+  all: number[];
+}
+
+/** Quick picks over the live expiry list, relative to the venue's time `nowMs`. `all` = [] (all expiries). */
+export function quickPicks(live: readonly ExpiryInfo[], nowMs: number): QuickPicks {
+  const ms = live.map((e) => e.expiryMs).filter((e) => e > nowMs).sort((a, b) => a - b);
+  const weekEnd = nowMs + 7 * 86_400_000;
+  const now = new Date(nowMs);
+  // Calendar month (UTC): up to and including the month-end expiry.
+  const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  return {
+    nearest: ms.slice(0, 1),
+    thisWeek: ms.filter((e) => e <= weekEnd),
+    thisMonth: ms.filter((e) => e < monthEnd),
+    all: [],
+  };
+}
