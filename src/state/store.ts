@@ -1,0 +1,307 @@
+/**
+ * The one client-side store (zustand vanilla), fed by the worker client. Slices: view (mirrors the URL),
+ * results (latest ResultMessage only: results, not ticks), feed health, notices (bounded) and the
+ * session history (spot and zero gamma, bounded, persisted per venue+currency).
+ * React reads it through narrow selectors; values that change faster than a few hertz (ages, latency)
+ * should be read with `store.subscribe` into refs rather than re-rendering.
+ */
+import { createContext, useContext } from 'react';
+import { createStore, useStore, type StoreApi } from 'zustand';
+import type { FeedHealth, FromWorker, ResultMessage } from '../worker/protocol.ts';
+import { defaultView, type ViewState } from './url.ts';
+
+export type NoticeLevel = 'info' | 'warn' | 'error';
+export interface Notice {
+  id: number;
+  level: NoticeLevel;
+  message: string;
+  /** How many times the same message arrived (repeats are folded, not listed). */
+  count: number;
+}
+
+/** One session-history sample; `t` is venue time (the valuation instant), epoch ms. */
+export interface HistoryPoint {
+  t: number;
+  spot: number;
+  zeroGamma: number | null;
+}
+
+export interface GexState {
+  view: ViewState;
+  result: ResultMessage | null;
+  /** Main-thread clock when the latest result arrived. */
+  resultReceivedAtMs: number | null;
+  feeds: FeedHealth[];
+  /** Worker time of the latest health message, and main-thread receipt time. */
+  healthAtMs: number | null;
+  healthReceivedAtMs: number | null;
+  notices: Notice[];
+  history: HistoryPoint[];
+  workerRestarts: number;
+  actions: GexActions;
+}
+
+export interface GexActions {
+  setView(patch: Partial<ViewState>): void;
+  applyMessage(msg: FromWorker): void;
+  addNotice(level: NoticeLevel, message: string): void;
+  dismissNotice(id: number): void;
+  setWorkerRestarts(n: number): void;
+  /** Writes the session history now (call on pagehide). */
+  flushHistory(): void;
+}
+
+/** Subset of the Web Storage API (injectable for tests). */
+export type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem'>;
+
+export interface StoreOptions {
+  initialView?: ViewState;
+  storage?: KeyValueStorage | null;
+  /** Main-thread clock, injectable for tests. */
+  nowMs?: () => number;
+  /** History resolution and depth (venue time). Defaults: one point per 10 s, 6 h. */
+  historyStepMs?: number;
+  historyMaxMs?: number;
+  /** Minimum wall time between history writes to storage. */
+  persistEveryMs?: number;
+  maxNotices?: number;
+}
+
+export const HISTORY_STEP_MS = 10_000;
+export const HISTORY_MAX_MS = 6 * 3_600_000;
+const STORAGE_PREFIX = 'gexdesk.history.v1.';
+
+export function historyKey(view: Pick<ViewState, 'venues' | 'currency' | 'source'>): string {
+  return `${STORAGE_PREFIX}${view.source}.${[...view.venues].sort().join('+')}.${view.currency}`;
+}
+
+/** Reads stored history; anything malformed is ignored (never thrown). */
+export function loadHistory(storage: KeyValueStorage | null | undefined, key: string, maxPoints: number): HistoryPoint[] {
+  if (!storage) return [];
+  let raw: string | null;
+  try {
+    raw = storage.getItem(key);
+  } catch {
+    return [];
+  }
+  if (!raw || raw.length > 2_000_000) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { v?: unknown }).v !== 1) return [];
+  const pts = (parsed as { points?: unknown }).points;
+  if (!Array.isArray(pts)) return [];
+  const out: HistoryPoint[] = [];
+  for (const p of pts) {
+    if (!Array.isArray(p) || p.length !== 3) continue;
+    const [t, spot, zg] = p as unknown[];
+    if (typeof t !== 'number' || !Number.isFinite(t) || typeof spot !== 'number' || !Number.isFinite(spot) || spot <= 0) continue;
+    if (zg !== null && (typeof zg !== 'number' || !Number.isFinite(zg))) continue;
+    if (out.length > 0 && t <= out[out.length - 1].t) continue; // keep strictly ascending
+    out.push({ t, spot, zeroGamma: zg as number | null });
+  }
+  return out.slice(-maxPoints);
+}
+
+function saveHistory(storage: KeyValueStorage | null | undefined, key: string, points: HistoryPoint[]): void {
+  if (!storage) return;
+  try {
+    storage.setItem(key, JSON.stringify({ v: 1, points: points.map((p) => [p.t, p.spot, p.zeroGamma]) }));
+  } catch {
+    // Quota or privacy mode: history simply does not survive a reload.
+  }
+}
+
+const sameVenues = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+export type GexStore = StoreApi<GexState>;
+
+export function createGexStore(opts: StoreOptions = {}): GexStore {
+  const now = opts.nowMs ?? (() => Date.now());
+  const storage = opts.storage === undefined ? (typeof localStorage === 'undefined' ? null : localStorage) : opts.storage;
+  const stepMs = opts.historyStepMs ?? HISTORY_STEP_MS;
+  const maxMs = opts.historyMaxMs ?? HISTORY_MAX_MS;
+  const maxPoints = Math.ceil(maxMs / stepMs) + 1;
+  const persistEveryMs = opts.persistEveryMs ?? 10_000;
+  const maxNotices = opts.maxNotices ?? 6;
+  const initialView = opts.initialView ?? defaultView();
+  let nextNoticeId = 1;
+  let lastPersistAt = -Infinity;
+  let dirtyHistory = false;
+
+  return createStore<GexState>()((set, get) => {
+    const persist = (force: boolean) => {
+      if (!dirtyHistory) return;
+      const t = now();
+      if (!force && t - lastPersistAt < persistEveryMs) return;
+      lastPersistAt = t;
+      dirtyHistory = false;
+      saveHistory(storage, historyKey(get().view), get().history);
+    };
+
+    const appendHistory = (msg: ResultMessage) => {
+      const { view, history } = get();
+      const sel = msg.selection;
+      // Only the series of what is on screen; results of an older selection do not belong to it.
+      if (sel.currency !== view.currency || sel.source !== view.source || !sameVenues(sel.venues, view.venues)) return;
+      const g = msg.gex;
+      if (!Number.isFinite(g.nowMs) || !Number.isFinite(g.spot) || g.spot <= 0) return;
+      const last = history[history.length - 1];
+      let next: HistoryPoint[];
+      if (!last || g.nowMs < last.t - stepMs) {
+        // Venue time jumped back (replay restarted, different session): start a new series.
+        next = last ? [] : history;
+      } else if (g.nowMs - last.t < stepMs) {
+        return;
+      } else {
+        next = history;
+      }
+      const zg = g.zeroGammaLevel !== null && Number.isFinite(g.zeroGammaLevel) ? g.zeroGammaLevel : null;
+      const cutoff = g.nowMs - maxMs;
+      let start = 0;
+      while (start < next.length && next[start].t < cutoff) start++;
+      const kept = next.slice(Math.max(start, next.length + 1 - maxPoints));
+      kept.push({ t: g.nowMs, spot: g.spot, zeroGamma: zg });
+      dirtyHistory = true;
+      set({ history: kept });
+      persist(false);
+    };
+
+    const addNotice = (level: NoticeLevel, message: string) => {
+      const notices = get().notices;
+      const same = notices.find((n) => n.message === message && n.level === level);
+      if (same) {
+        set({ notices: notices.map((n) => (n === same ? { ...n, count: n.count + 1 } : n)) });
+        return;
+      }
+      const next = [{ id: nextNoticeId++, level, message, count: 1 }, ...notices].slice(0, maxNotices);
+      set({ notices: next });
+    };
+
+    const actions: GexActions = {
+      setView(patch) {
+        const prev = get().view;
+        const view: ViewState = { ...prev, ...patch };
+        const seriesChanged = historyKey(view) !== historyKey(prev);
+        if (seriesChanged) {
+          persist(true);
+          set({
+            view,
+            // The figures on screen belong to the old currency/venue/source: clear rather than mislabel.
+            result: null,
+            resultReceivedAtMs: null,
+            history: loadHistory(storage, historyKey(view), maxPoints),
+          });
+        } else {
+          set({ view });
+        }
+      },
+      applyMessage(msg) {
+        switch (msg.type) {
+          case 'result': {
+            const v = get().view;
+            if (msg.selection.currency !== v.currency || msg.selection.source !== v.source) return;
+            set({ result: msg, resultReceivedAtMs: now() });
+            appendHistory(msg);
+            return;
+          }
+          case 'health':
+            set({ feeds: msg.feeds, healthAtMs: msg.atMs, healthReceivedAtMs: now() });
+            return;
+          case 'notice':
+            addNotice(msg.level, msg.message);
+            return;
+          case 'hello':
+          case 'response':
+          case 'pong':
+            return;
+          default: {
+            const never: never = msg;
+            void never;
+          }
+        }
+      },
+      addNotice,
+      dismissNotice(id) {
+        set({ notices: get().notices.filter((n) => n.id !== id) });
+      },
+      setWorkerRestarts(n) {
+        if (n !== get().workerRestarts) set({ workerRestarts: n });
+      },
+      flushHistory() {
+        persist(true);
+      },
+    };
+
+    return {
+      view: initialView,
+      result: null,
+      resultReceivedAtMs: null,
+      feeds: [],
+      healthAtMs: null,
+      healthReceivedAtMs: null,
+      notices: [],
+      history: loadHistory(storage, historyKey(initialView), maxPoints),
+      workerRestarts: 0,
+      actions,
+    };
+  });
+}
+
+export const GexStoreContext = createContext<GexStore | null>(null);
+
+/** Narrow selector hook: `const spot = useGex((s) => s.result?.gex.spot)`. */
+export function useGex<T>(selector: (s: GexState) => T): T {
+  const store = useContext(GexStoreContext);
+  if (!store) throw new Error('GexStoreContext missing');
+  return useStore(store, selector);
+}
+
+/** The store itself, for transient subscriptions and actions. */
+export function useGexStoreApi(): GexStore {
+  const store = useContext(GexStoreContext);
+  if (!store) throw new Error('GexStoreContext missing');
+  return store;
+}
+
+/** Stale when no result for `staleAfterMs` on the main-thread clock, or a feed reports stale/down/reconnecting. */
+export interface Staleness {
+  stale: boolean;
+  /** Milliseconds since the last data we know of (null before the first). */
+  ageMs: number | null;
+  reason: string | null;
+}
+
+export const STALE_AFTER_MS = 10_000;
+
+/**
+ * @param sinceMs when the current view started waiting for data (page load, currency switch): with no
+ *   result at all for `staleAfterMs` after it, that is stale too.
+ */
+export function staleness(
+  s: Pick<GexState, 'resultReceivedAtMs' | 'feeds' | 'healthReceivedAtMs'>,
+  nowMs: number,
+  sinceMs: number | null = null,
+  staleAfterMs = STALE_AFTER_MS,
+): Staleness {
+  const since = s.resultReceivedAtMs ?? sinceMs;
+  const sinceResult = since === null ? null : Math.max(0, nowMs - since);
+  // Feed age extrapolated from the last health message (the worker's own view of the venue).
+  let feedAge: number | null = null;
+  let badFeed: FeedHealth | undefined;
+  for (const f of s.feeds) {
+    if (f.dataAgeMs !== null) {
+      const a = f.dataAgeMs + (s.healthReceivedAtMs === null ? 0 : Math.max(0, nowMs - s.healthReceivedAtMs));
+      feedAge = feedAge === null ? a : Math.max(feedAge, a);
+    }
+    if (f.state === 'stale' || f.state === 'down' || f.state === 'reconnecting') badFeed ??= f;
+  }
+  const ageMs = sinceResult === null ? feedAge : feedAge === null ? sinceResult : Math.max(sinceResult, feedAge);
+  if (badFeed) return { stale: true, ageMs, reason: `${badFeed.venue} feed ${badFeed.state}` };
+  if (sinceResult !== null && sinceResult > staleAfterMs) return { stale: true, ageMs, reason: 'no update' };
+  if (feedAge !== null && feedAge > staleAfterMs) return { stale: true, ageMs, reason: 'no data from the venue' };
+  return { stale: false, ageMs, reason: null };
+}
