@@ -114,7 +114,8 @@ describe('store', () => {
       expect(loadHistory(storage, key, 100)).toEqual([]);
       expect(() => createGexStore({ initialView: simView(), storage })).not.toThrow();
     }
-    storage.map.set(key, JSON.stringify({ v: 1, points: [[1, 2, 3], [0, 5, null], ['x', 1, 1], [2, -1, 1], [3, 10, 'no'], [4, 10, null], [5, 1e400, 1]] }));
+    // 1e400 parses to Infinity: must be rejected like the other bad points.
+    storage.map.set(key, '{"v":1,"points":[[1,2,3],[0,5,null],["x",1,1],[2,-1,1],[3,10,"no"],[4,10,null],[5,1e400,1]]}');
     expect(loadHistory(storage, key, 100)).toEqual([{ t: 1, spot: 2, zeroGamma: 3 }, { t: 4, spot: 10, zeroGamma: null }]);
     const throwing: KeyValueStorage = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('quota'); } };
     const s = createGexStore({ initialView: simView(), storage: throwing });
