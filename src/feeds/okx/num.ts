@@ -1,0 +1,62 @@
+/**
+ * Number readers for venues that send numbers as strings (OKX, Bybit, Binance); the shared
+ * frame-guard readers accept JSON numbers only (Deribit). Venue-neutral; kept in the okx folder only
+ * because the shared feed utilities belong to another change. A reader returns
+ * null for anything that is not a finite number, so callers drop the row with a reason instead of
+ * letting NaN reach the chain.
+ */
+
+/** A finite number from a JSON string or number; '' / null / garbage -> null. */
+export function readNum(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 40) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A finite number > 0. */
+export function readPositive(v: unknown): number | null {
+  const n = readNum(v);
+  return n !== null && n > 0 ? n : null;
+}
+
+/** A finite number >= 0. */
+export function readNonNegative(v: unknown): number | null {
+  const n = readNum(v);
+  return n !== null && n >= 0 ? n : null;
+}
+
+/** A millisecond timestamp: an integer between 2009 and 2100. */
+export function readTsMs(v: unknown): number | null {
+  const n = readNum(v);
+  return n !== null && Number.isInteger(n) && n > 1_230_000_000_000 && n < 4_102_444_800_000 ? n : null;
+}
+
+const MONTHS: Record<string, number> = {
+  JAN: 0, FEB: 1, MAR: 2, APR: 3, MAY: 4, JUN: 5, JUL: 6, AUG: 7, SEP: 8, OCT: 9, NOV: 10, DEC: 11,
+};
+
+/** `YYMMDD` -> that day at 08:00 UTC (the crypto option expiry time) or null. */
+export function yymmddAt0800(s: string): number | null {
+  if (!/^\d{6}$/.test(s)) return null;
+  const y = 2000 + Number(s.slice(0, 2));
+  const m = Number(s.slice(2, 4)) - 1;
+  const d = Number(s.slice(4, 6));
+  return validDay(y, m, d);
+}
+
+/** `27DEC24` / `6JAN23` -> that day at 08:00 UTC or null. */
+export function dMMMyyAt0800(s: string): number | null {
+  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(s);
+  if (!m) return null;
+  const month = MONTHS[m[2]];
+  if (month === undefined) return null;
+  return validDay(2000 + Number(m[3]), month, Number(m[1]));
+}
+
+function validDay(y: number, m: number, d: number): number | null {
+  if (m < 0 || m > 11 || d < 1 || d > 31) return null;
+  const t = Date.UTC(y, m, d, 8);
+  // Reject 31FEB and the like: Date.UTC silently rolls over.
+  return new Date(t).getUTCDate() === d ? t : null;
+}
