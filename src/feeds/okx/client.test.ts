@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createOkxFeed, OKX_MAX_REQUEST_CHARS } from './client.ts';
+import { parseOkxOptionName } from './parse.ts';
+import { FakeClock, RecordingSink, fakeSockets, flush } from './testing.ts';
+
+const DIR = '/work/shared/data/feeds/okx/';
+const summaryText = readFileSync(DIR + 'ws-opt-summary-BTC-USD-2023-12-01T000000085Z.json', 'utf8');
+const summary = JSON.parse(summaryText) as { data: { instId: string }[] };
+const swapBody = JSON.parse(readFileSync(DIR + 'rest-public-instruments-SWAP-2022-05-13.json', 'utf8')) as unknown;
+
+/** An instruments body listing exactly the recorded opt-summary's 64 options (0.1 BTC each). */
+const optionBody = {
+  code: '0',
+  msg: '',
+  data: summary.data.map((r) => {
+    const n = parseOkxOptionName(r.instId)!;
+    return { instId: r.instId, instType: 'OPTION', state: 'live', stk: String(n.strike), expTime: String(n.expiryMs), ctVal: '1', ctMult: '0.1', ctValCcy: 'BTC', optType: n.isCall ? 'C' : 'P', uly: 'BTC-USD' };
+  }),
+};
+
+function setup() {
+  const clock = new FakeClock(Date.UTC(2023, 11, 1, 0, 0, 0));
+  const { factory, sockets } = fakeSockets();
+  const sink = new RecordingSink();
+  const urls: string[] = [];
+  const feed = createOkxFeed({
+    url: 'ws://127.0.0.1:8787/okx/ws/v5/public',
+    currency: 'BTC',
+    clock,
+    socketFactory: factory,
+    sink,
+    random: () => 0.5,
+    fetchJson: async (url) => {
+      urls.push(url);
+      return url.includes('instType=SWAP') ? swapBody : optionBody;
+    },
+  });
+  return { clock, sockets, sink, feed, urls };
+}
+
+const indexFrame = (px: string, ts: number) => JSON.stringify({ arg: { channel: 'index-tickers', instId: 'BTC-USD' }, data: [{ instId: 'BTC-USD', idxPx: px, ts: String(ts) }] });
+
+describe('OKX client', () => {
+  it('fetches instruments through the same-origin pass-through and subscribes the whole set on open', async () => {
+    const { sockets, sink, feed, urls } = setup();
+    feed.start();
+    await flush();
+    expect(urls).toEqual([
+      'http://127.0.0.1:8787/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD',
+      'http://127.0.0.1:8787/okx/rest/api/v5/public/instruments?instType=SWAP&instId=BTC-USDT-SWAP',
+    ]);
+    expect(sink.instrumentCalls).toHaveLength(1);
+    expect(sink.instrumentCalls[0].list).toHaveLength(64);
+    expect(sockets).toHaveLength(1);
+    sockets[0].open();
+    const args = sockets[0].sent.flatMap((m) => (JSON.parse(m) as { args: { channel: string; instId?: string }[] }).args);
+    expect(args.filter((a) => a.channel === 'open-interest' && a.instId !== 'BTC-USDT-SWAP')).toHaveLength(64);
+    expect(args.some((a) => a.channel === 'opt-summary')).toBe(true);
+    expect(args.some((a) => a.channel === 'books' && a.instId === 'BTC-USDT-SWAP')).toBe(true);
+    for (const m of sockets[0].sent) expect(m.length).toBeLessThanOrEqual(OKX_MAX_REQUEST_CHARS + 40);
+    // The recorded opt-summary push then lands as 64 lines and 11 forwards.
+    sockets[0].receive(summaryText);
+    expect(sink.optionUpdates).toHaveLength(64);
+    expect(sink.forwardUpdates).toHaveLength(11);
+    feed.stop();
+  });
+
+  it('keepalive: text ping after 20 s idle; no pong within 10 s -> reconnect with backoff and resubscribe', async () => {
+    const { clock, sockets, sink, feed } = setup();
+    feed.start();
+    await flush();
+    sockets[0].open();
+    const firstSet = [...sockets[0].sent];
+    clock.advance(19_999);
+    expect(sockets[0].sent).not.toContain('ping');
+    clock.advance(1);
+    expect(sockets[0].sent.at(-1)).toBe('ping');
+    sockets[0].receive('pong');
+    clock.advance(15_000);
+    expect(sockets[0].closed).toBeNull();
+    // Next ping goes unanswered.
+    clock.advance(5_000);
+    expect(sockets[0].sent.filter((s) => s === 'ping')).toHaveLength(2);
+    clock.advance(10_000);
+    expect(sockets[0].closed).not.toBeNull();
+    const closed = sink.events.find((e) => e.kind === 'closed');
+    expect(closed && closed.kind === 'closed' && closed.retryInMs).toBe(500); // full jitter: 0.5 x 1 s
+    clock.advance(500);
+    expect(sockets).toHaveLength(2);
+    sockets[1].open();
+    expect(sockets[1].sent).toEqual(firstSet);
+    feed.stop();
+  });
+
+  it('frames of the old socket are ignored after a reconnect', async () => {
+    const { clock, sockets, sink, feed } = setup();
+    feed.start();
+    await flush();
+    sockets[0].open();
+    sockets[0].receive(indexFrame('37700', 1701388800000));
+    expect(sink.indexes).toEqual([{ price: 37700, timestampMs: 1701388800000 }]);
+    sockets[0].serverClose(1006, 'gone');
+    clock.advance(1_000);
+    expect(sockets).toHaveLength(2);
+    sockets[1].open();
+    sockets[0].captured.onmessage?.({ data: indexFrame('99999', 1701388801000) });
+    sockets[0].captured.onclose?.({ code: 1000, reason: 'late close' });
+    expect(sink.indexes).toHaveLength(1);
+    expect(sockets).toHaveLength(2);
+    sockets[1].receive(indexFrame('37701', 1701388802000));
+    expect(sink.indexes.at(-1)).toEqual({ price: 37701, timestampMs: 1701388802000 });
+    feed.stop();
+  });
+
+  it('bad frames are counted with reasons and never thrown', async () => {
+    const { sockets, sink, feed } = setup();
+    feed.start();
+    await flush();
+    sockets[0].open();
+    const bad: unknown[] = [
+      'not json',
+      '{"arg":',
+      'x'.repeat(2 * 1024 * 1024),
+      new Uint8Array([1, 2, 3]),
+      JSON.stringify({ arg: { channel: 'index-tickers', instId: 'BTC-USD' }, data: [{ instId: 'BTC-USD', idxPx: '-1', ts: '1701388800000' }] }),
+      JSON.stringify({ arg: { channel: 'opt-summary', instFamily: 'BTC-USD' }, data: [{ instId: 'BTC-USD-231229-40000-P', markVol: '1e9', fwdPx: '38000', ts: '1701388800085' }] }),
+      JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ asks: [], bids: [['37000', '1', '0', '1']], ts: '1701388800300' }] }),
+      JSON.stringify({ arg: { channel: 'candle1m', instId: 'BTC-USDT' }, data: [] }),
+      'null',
+    ];
+    expect(() => bad.forEach((b) => sockets[0].receive(b))).not.toThrow();
+    expect(sink.drops()).toEqual(['malformed', 'malformed', 'oversize', 'malformed', 'badNumber', 'badNumber', 'bookNoSnapshot', 'unknownChannel', 'malformed']);
+    expect(sink.optionUpdates).toEqual([]);
+    expect(sink.indexes).toEqual([]);
+    expect(sockets[0].closed).toBeNull();
+    feed.stop();
+  });
+
+  it('perp: book snapshot + mark + index -> PerpQuote in coin; a seqId gap resubscribes the book', async () => {
+    const { clock, sockets, sink, feed } = setup();
+    feed.start();
+    await flush();
+    sockets[0].open();
+    const perpArg = { channel: 'mark-price', instId: 'BTC-USDT-SWAP' };
+    sockets[0].receive(JSON.stringify({ arg: perpArg, data: [{ instId: 'BTC-USDT-SWAP', instType: 'SWAP', markPx: '37700.5', ts: '1701388800000' }] }));
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'index-tickers', instId: 'BTC-USDT' }, data: [{ instId: 'BTC-USDT', idxPx: '37699', ts: '1701388800001' }] }));
+    const bids = [['37700', '100', '0', '1'], ['37500', '50', '0', '1'], ['36000', '10', '0', '1']];
+    const asks = [['37701', '80', '0', '1'], ['37900', '20', '0', '1'], ['39000', '10', '0', '1']];
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'snapshot', data: [{ bids, asks, ts: '1701388800002', seqId: 10, prevSeqId: -1 }] }));
+    const q = sink.perps.at(-1)!;
+    expect(q.markPrice).toBe(37700.5);
+    expect(q.indexPrice).toBe(37699);
+    expect(q.bestBid).toBe(37700);
+    expect(q.bestAsk).toBe(37701);
+    // 0.01 BTC per contract (from the REST swap spec): 100 + 50 contracts within 1 % = 1.5 BTC.
+    expect(q.depth.find((d) => d.bandPct === 1)).toEqual({ bandPct: 1, bidCoin: 1.5, askCoin: 1 });
+    const sentBefore = sockets[0].sent.length;
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ bids: [], asks: [], ts: '1701388800100', seqId: 12, prevSeqId: 11 }] }));
+    expect(sink.drops()).toContain('bookGap');
+    clock.advance(300); // sends are paced 100 ms apart
+    const resent = sockets[0].sent.slice(sentBefore).map((m) => JSON.parse(m) as { op: string });
+    expect(resent.map((m) => m.op)).toEqual(['unsubscribe', 'subscribe']);
+    feed.stop();
+  });
+
+  it('64008 service-upgrade notice reconnects; venue errors are reported, not fatal', async () => {
+    const { clock, sockets, sink, feed } = setup();
+    feed.start();
+    await flush();
+    sockets[0].open();
+    sockets[0].receive(JSON.stringify({ event: 'error', code: '60018', msg: "channel doesn't exist" }));
+    expect(sockets[0].closed).toBeNull();
+    expect(sink.events.some((e) => e.kind === 'venueError' && e.code === 60018)).toBe(true);
+    sockets[0].receive(JSON.stringify({ event: 'notice', code: '64008', msg: 'service upgrade' }));
+    expect(sockets[0].closed).not.toBeNull();
+    clock.advance(1_000);
+    expect(sockets).toHaveLength(2);
+    feed.stop();
+    clock.advance(60_000);
+    expect(sockets).toHaveLength(2);
+  });
+});

@@ -1,0 +1,395 @@
+/**
+ * OKX v5 public feed for one currency: one websocket (options, index and the USDT perpetual share it)
+ * plus REST instrument discovery.
+ *
+ * Subscriptions (args of `{"op":"subscribe","args":[...]}`), per currency C:
+ * - `opt-summary` {instFamily:"C-USD"}: mark IV (decimal) and forward per line -> options, forwards
+ * - `index-tickers` {instId:"C-USD"}: the index -> sink.index; {instId:"C-USDT"}: the perp's index
+ * - `open-interest` {instId} per listed option: OI (oiCcy coin) -> options
+ * - `mark-price`, `funding-rate`, `open-interest`, `books` {instId:"C-USDT-SWAP"} -> sink.perp
+ * Keepalive: text `ping` after 20 s without any inbound frame, `pong` expected within 10 s
+ * (OKX: "N < 30 s"). Limits: 480 subscribe requests per connection per hour (budgeted), a request's
+ * args under 64 KB (chunked at 60,000 characters), 3 connection requests/s per IP (reconnect floor
+ * 400 ms). `event:notice` 64008 (service upgrade) reconnects at once. Book checksum or seqId
+ * mismatch: the book is cleared and `books` resubscribed.
+ */
+import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';
+import { Backoff } from '../backoff.ts';
+import { parseFrame } from '../frame-guard.ts';
+import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
+import { LevelBook, depthWithinBands } from './book.ts';
+import { ManagedSocket, type FrameClass } from './managed-socket.ts';
+import {
+  okxBookChecksum,
+  okxFamily,
+  okxPerpId,
+  parseOkxMessage,
+  parseOkxOptionInstruments,
+  parseOkxSwapSpec,
+  type OkxMessage,
+} from './parse.ts';
+import { defaultFetchJson, restBaseFor, type FetchJson } from './rest.ts';
+
+export const OKX_PING_IDLE_MS = 20_000;
+export const OKX_PONG_TIMEOUT_MS = 10_000;
+export const OKX_SUBSCRIBE_PER_HOUR = 480;
+export const OKX_MAX_REQUEST_CHARS = 60_000;
+export const OKX_RECONNECT_FLOOR_MS = 400;
+export const OKX_INSTRUMENTS_REFRESH_MS = 10 * 60_000;
+/** A listing we have not fetched yet triggers a refresh, at most this often. */
+export const OKX_UNKNOWN_REFRESH_MIN_MS = 60_000;
+
+export interface OkxFeedOptions extends FeedOptions {
+  /** Injected REST client (tests, or a relay). Defaults to fetch. */
+  fetchJson?: FetchJson;
+  /** Overrides the REST base derived from `url` (live host -> https://www.okx.com, else /okx/rest). */
+  restBase?: string;
+  /** Uniform [0, 1) for backoff jitter; injected for deterministic tests. */
+  random?: () => number;
+}
+
+type Arg = Record<string, string>;
+
+export function createOkxFeed(options: OkxFeedOptions): VenueFeed {
+  return new OkxFeed(options);
+}
+
+class OkxFeed implements VenueFeed {
+  private readonly o: OkxFeedOptions;
+  private readonly c: Currency;
+  private readonly perpId: string;
+  private readonly fetchJson: FetchJson;
+  private readonly restBase: string;
+  private readonly socket: ManagedSocket;
+  private readonly restBackoff: Backoff;
+  private running = false;
+  /** Bumped on stop so a REST answer arriving afterwards is ignored. */
+  private runId = 0;
+  private instruments = new Map<string, OptionInstrument>();
+  private multipliers = new Map<string, number>();
+  private instrumentsLoaded = false;
+  private refreshTimer: unknown = null;
+  private lastUnknownRefresh = -Infinity;
+  private mismatchReported = new Set<string>();
+  private coinPerContract: number | null = null;
+  private readonly book = new LevelBook();
+  private bookReady = false;
+  private lastSeqId: number | null = null;
+  private perp: { mark: number | null; index: number | null; funding8h: number | null; oiCoin: number | null; ts: number } = {
+    mark: null,
+    index: null,
+    funding8h: null,
+    oiCoin: null,
+    ts: 0,
+  };
+
+  constructor(options: OkxFeedOptions) {
+    this.o = options;
+    this.c = options.currency;
+    this.perpId = okxPerpId(this.c);
+    this.fetchJson = options.fetchJson ?? defaultFetchJson;
+    this.restBase = options.restBase ?? restBaseFor(options.url, 'okx', 'okx.com', 'https://www.okx.com');
+    const random = options.random ?? Math.random;
+    this.restBackoff = new Backoff({ random, baseMs: 2_000, capMs: 60_000 });
+    this.socket = new ManagedSocket({
+      venue: 'okx',
+      label: 'okx',
+      url: options.url,
+      clock: options.clock,
+      socketFactory: options.socketFactory,
+      sink: options.sink,
+      random,
+      ping: { mode: 'idle', periodMs: OKX_PING_IDLE_MS, pongTimeoutMs: OKX_PONG_TIMEOUT_MS, message: () => 'ping' },
+      minReconnectMs: OKX_RECONNECT_FLOOR_MS,
+      subscribeMessages: () => this.subscribeMessages(),
+      sendSpacingMs: 100,
+      hourlyBudget: OKX_SUBSCRIBE_PER_HOUR,
+      onText: (t) => this.onText(t),
+      onOpen: () => this.resetBook(),
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.runId++;
+    this.socket.start();
+    void this.loadInstruments(this.runId);
+    void this.loadSwapSpec(this.runId);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.runId++;
+    this.socket.stop();
+    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
+  // ---- subscriptions ------------------------------------------------------------------------------
+
+  private baseArgs(): Arg[] {
+    return [
+      { channel: 'opt-summary', instFamily: okxFamily(this.c) },
+      { channel: 'index-tickers', instId: `${this.c}-USD` },
+      { channel: 'index-tickers', instId: `${this.c}-USDT` },
+      { channel: 'mark-price', instId: this.perpId },
+      { channel: 'funding-rate', instId: this.perpId },
+      { channel: 'open-interest', instId: this.perpId },
+      { channel: 'books', instId: this.perpId },
+    ];
+  }
+
+  private optionOiArgs(names: Iterable<string>): Arg[] {
+    const now = this.o.clock.now();
+    const out: Arg[] = [];
+    for (const n of names) {
+      const i = this.instruments.get(n);
+      // Never (re)subscribe an expired instrument: the venue answers with an error.
+      if (i && i.expiryMs > now) out.push({ channel: 'open-interest', instId: n });
+    }
+    return out;
+  }
+
+  private subscribeMessages(): string[] {
+    return chunkRequests('subscribe', [...this.baseArgs(), ...this.optionOiArgs(this.instruments.keys())]);
+  }
+
+  // ---- REST ----------------------------------------------------------------------------------------
+
+  private async loadInstruments(runId: number): Promise<void> {
+    const url = `${this.restBase}/api/v5/public/instruments?instType=OPTION&instFamily=${okxFamily(this.c)}`;
+    let body: unknown;
+    try {
+      body = await this.fetchJson(url);
+    } catch (e) {
+      if (runId !== this.runId) return;
+      this.retryInstruments(runId, `instruments request failed: ${String(e).slice(0, 120)}`);
+      return;
+    }
+    if (runId !== this.runId) return;
+    const r = parseOkxOptionInstruments(body, this.c);
+    if (r.error !== null) {
+      this.retryInstruments(runId, r.error);
+      return;
+    }
+    for (const reason of r.drops) this.o.sink.status('okx', { kind: 'dropped', reason });
+    this.restBackoff.reset();
+    const added: string[] = [];
+    const next = new Map<string, OptionInstrument>();
+    for (const i of r.list) {
+      next.set(i.name, i);
+      if (!this.instruments.has(i.name)) added.push(i.name);
+    }
+    this.instruments = next;
+    this.multipliers = new Map(r.list.map((i) => [i.name, i.multiplier]));
+    this.instrumentsLoaded = true;
+    this.o.sink.instruments('okx', this.c, r.list, true);
+    // New listings between reconnects: subscribe their OI on the live socket (a reconnect sends all).
+    if (this.socket.isOpen && added.length > 0) {
+      for (const m of chunkRequests('subscribe', this.optionOiArgs(added))) this.socket.send(m);
+    }
+    this.scheduleRefresh(runId, OKX_INSTRUMENTS_REFRESH_MS);
+  }
+
+  private retryInstruments(runId: number, message: string): void {
+    const delay = this.restBackoff.nextDelayMs() + 2_000;
+    this.o.sink.status('okx', { kind: 'venueError', code: null, message, retryInMs: delay });
+    this.scheduleRefresh(runId, delay);
+  }
+
+  private scheduleRefresh(runId: number, ms: number): void {
+    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = this.o.clock.setTimeout(() => {
+      this.refreshTimer = null;
+      if (runId === this.runId) void this.loadInstruments(runId);
+    }, ms);
+  }
+
+  private async loadSwapSpec(runId: number): Promise<void> {
+    const url = `${this.restBase}/api/v5/public/instruments?instType=SWAP&instId=${this.perpId}`;
+    try {
+      const body = await this.fetchJson(url);
+      if (runId !== this.runId) return;
+      const spec = parseOkxSwapSpec(body, this.perpId, this.c);
+      if (spec) this.coinPerContract = spec.coinPerContract;
+      else this.o.sink.status('okx', { kind: 'venueError', code: null, message: `${this.perpId}: no linear contract size; perp depth omitted`, retryInMs: null });
+    } catch (e) {
+      if (runId !== this.runId) return;
+      this.o.sink.status('okx', { kind: 'venueError', code: null, message: `${this.perpId} spec request failed: ${String(e).slice(0, 120)}`, retryInMs: null });
+    }
+  }
+
+  // ---- frames --------------------------------------------------------------------------------------
+
+  private onText(text: string): FrameClass {
+    if (text === 'pong') return 'heartbeat';
+    const parsed = parseFrame(text, MAX_FRAME_BYTES_LIVE);
+    if (!parsed.ok) {
+      this.o.sink.status('okx', { kind: 'dropped', reason: parsed.reason });
+      return 'other';
+    }
+    return this.apply(parseOkxMessage(parsed.value, { multipliers: this.multipliers }));
+  }
+
+  private apply(m: OkxMessage): FrameClass {
+    const sink = this.o.sink;
+    switch (m.kind) {
+      case 'subscribed':
+        sink.status('okx', { kind: 'subscribed', channels: 1 });
+        return 'other';
+      case 'error':
+        // e.g. 60018 "doesn't exist" for an instrument that just expired: shown, not fatal.
+        sink.status('okx', { kind: 'venueError', code: m.code, message: m.message, retryInMs: null });
+        return 'other';
+      case 'notice':
+        if (m.code === 64008) {
+          sink.status('okx', { kind: 'venueError', code: m.code, message: `service upgrade: reconnecting now (${m.message})`, retryInMs: OKX_RECONNECT_FLOOR_MS });
+          this.socket.restart('okx 64008 service upgrade', OKX_RECONNECT_FLOOR_MS);
+        }
+        return 'other';
+      case 'ignored':
+        return 'other';
+      case 'dropped':
+        sink.status('okx', { kind: 'dropped', reason: m.reason });
+        return 'other';
+      case 'options':
+        return this.applyOptions(m);
+      case 'index':
+        if (m.instId === `${this.c}-USD`) sink.index('okx', this.c, m.price, m.timestampMs);
+        else if (m.instId === `${this.c}-USDT`) this.updatePerp({ index: m.price }, m.timestampMs);
+        else return this.drop('unknownInstrument');
+        return 'data';
+      case 'perpMark':
+        if (m.instId !== this.perpId) return this.drop('unknownInstrument');
+        this.updatePerp({ mark: m.markPrice }, m.timestampMs);
+        return 'data';
+      case 'perpFunding':
+        if (m.instId !== this.perpId) return this.drop('unknownInstrument');
+        this.updatePerp({ funding8h: m.funding8h }, m.timestampMs);
+        return 'data';
+      case 'perpOi':
+        if (m.instId !== this.perpId) return this.drop('unknownInstrument');
+        this.updatePerp({ oiCoin: m.oiCoin }, m.timestampMs);
+        return 'data';
+      case 'book':
+        return this.applyBook(m);
+    }
+  }
+
+  private drop(reason: 'unknownInstrument' | 'bookGap' | 'bookNoSnapshot'): FrameClass {
+    this.o.sink.status('okx', { kind: 'dropped', reason });
+    return 'other';
+  }
+
+  private applyOptions(m: Extract<OkxMessage, { kind: 'options' }>): FrameClass {
+    const sink = this.o.sink;
+    if (m.currency !== this.c) return this.drop('unknownInstrument');
+    for (const reason of m.drops) sink.status('okx', { kind: 'dropped', reason });
+    for (const name of m.multiplierMismatch) {
+      if (this.mismatchReported.has(name)) continue;
+      this.mismatchReported.add(name);
+      sink.status('okx', { kind: 'venueError', code: null, message: `${name}: oiCcy/oi disagrees with ctVal x ctMult; OI taken from oiCcy`, retryInMs: null });
+    }
+    // Lines are only meaningful for listed instruments; before the list arrives, forwards still count.
+    const known: OptionLineUpdate[] = [];
+    let unknown = 0;
+    for (const u of m.updates) {
+      if (this.instruments.has(u.name)) known.push(u);
+      else unknown++;
+    }
+    if (unknown > 0 && this.instrumentsLoaded) {
+      for (let i = 0; i < unknown; i++) sink.status('okx', { kind: 'dropped', reason: 'unknownInstrument' });
+      const now = this.o.clock.now();
+      if (now - this.lastUnknownRefresh >= OKX_UNKNOWN_REFRESH_MIN_MS) {
+        this.lastUnknownRefresh = now;
+        this.scheduleRefresh(this.runId, 0);
+      }
+    }
+    if (known.length > 0) sink.options('okx', known);
+    if (m.forwards.length > 0) sink.forwards('okx', this.c, m.forwards);
+    return known.length > 0 || m.forwards.length > 0 ? 'data' : 'other';
+  }
+
+  // ---- perpetual -----------------------------------------------------------------------------------
+
+  private resetBook(): void {
+    this.book.clear();
+    this.bookReady = false;
+    this.lastSeqId = null;
+  }
+
+  private resubscribeBook(): void {
+    this.resetBook();
+    const arg = { channel: 'books', instId: this.perpId };
+    this.socket.send(JSON.stringify({ op: 'unsubscribe', args: [arg] }));
+    this.socket.send(JSON.stringify({ op: 'subscribe', args: [arg] }));
+  }
+
+  private applyBook(m: Extract<OkxMessage, { kind: 'book' }>): FrameClass {
+    if (m.instId !== this.perpId) return this.drop('unknownInstrument');
+    if (m.action === 'snapshot') {
+      this.book.clear();
+      this.bookReady = true;
+    } else if (!this.bookReady) {
+      return this.drop('bookNoSnapshot');
+    } else if (m.seqId !== null && m.prevSeqId !== null && this.lastSeqId !== null && m.prevSeqId !== this.lastSeqId) {
+      this.drop('bookGap');
+      this.resubscribeBook();
+      return 'other';
+    }
+    for (const [p, s] of m.bids) this.book.apply('bid', p, s);
+    for (const [p, s] of m.asks) this.book.apply('ask', p, s);
+    this.lastSeqId = m.seqId;
+    if (m.checksum !== null && okxBookChecksum(this.book.bids(), this.book.asks()) !== m.checksum) {
+      this.drop('bookGap');
+      this.resubscribeBook();
+      return 'other';
+    }
+    this.updatePerp({}, m.timestampMs);
+    return 'data';
+  }
+
+  private updatePerp(patch: Partial<Pick<OkxFeed['perp'], 'mark' | 'index' | 'funding8h' | 'oiCoin'>>, ts: number): void {
+    Object.assign(this.perp, patch);
+    this.perp.ts = Math.max(this.perp.ts, ts);
+    const p = this.perp;
+    if (p.mark === null || p.index === null) return;
+    const bids = this.bookReady ? this.book.bids() : [];
+    const asks = this.bookReady ? this.book.asks() : [];
+    const { depth } = this.coinPerContract !== null ? depthWithinBands(bids, asks, this.coinPerContract) : { depth: [] };
+    const quote: PerpQuote = {
+      venue: 'okx',
+      instrument: this.perpId,
+      timestampMs: p.ts,
+      markPrice: p.mark,
+      indexPrice: p.index,
+      funding8h: p.funding8h,
+      openInterestCoin: p.oiCoin,
+      bestBid: bids.length > 0 ? bids[0].price : null,
+      bestAsk: asks.length > 0 ? asks[0].price : null,
+      depth,
+    };
+    this.o.sink.perp(quote, this.c);
+  }
+}
+
+/** `{"op":...,"args":[...]}` requests, each under OKX's 64 KB args cap. */
+export function chunkRequests(op: 'subscribe' | 'unsubscribe', args: readonly Arg[]): string[] {
+  const out: string[] = [];
+  let batch: string[] = [];
+  let size = 0;
+  for (const a of args) {
+    const s = JSON.stringify(a);
+    if (batch.length > 0 && size + s.length + 1 > OKX_MAX_REQUEST_CHARS) {
+      out.push(`{"op":"${op}","args":[${batch.join(',')}]}`);
+      batch = [];
+      size = 0;
+    }
+    batch.push(s);
+    size += s.length + 1;
+  }
+  if (batch.length > 0) out.push(`{"op":"${op}","args":[${batch.join(',')}]}`);
+  return out;
+}

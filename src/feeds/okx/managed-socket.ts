@@ -1,0 +1,325 @@
+/**
+ * One venue websocket kept alive: connect with a dial timeout, resend the whole desired subscription
+ * set on every open (paced, with an optional per-connection hourly budget), keepalive by app-level
+ * ping (idle or fixed interval) or by silence detection, proactive reconnect before a venue's maximum
+ * connection lifetime, capped full-jitter backoff (shared/reliability.md §1.1-§1.3), and a generation
+ * counter so frames, timers and closes of an old socket never touch the new one.
+ *
+ * Venue-neutral (OKX, Bybit and Binance clients use it); it sits in the okx folder only because the
+ * shared feed utilities belong to another change. It never throws into the socket handler: a frame
+ * handler that throws is counted as a dropped frame.
+ */
+import type { Clock, FeedSink, SocketFactory, SocketLike } from '../adapter.ts';
+import type { VenueId } from '../../chain/model.ts';
+import { Backoff } from '../backoff.ts';
+import { frameSize } from '../frame-guard.ts';
+import { CONNECT_TIMEOUT_MS, MAX_FRAME_BYTES_LIVE } from '../limits.ts';
+
+/** What a frame was, for liveness and the `data` event. */
+export type FrameClass = 'data' | 'heartbeat' | 'other';
+
+export interface PingPolicy {
+  /** 'idle': ping after `periodMs` without any inbound frame (OKX). 'interval': every `periodMs` (Bybit). */
+  mode: 'idle' | 'interval';
+  periodMs: number;
+  /** No frame at all within this after a ping: the socket is dead. */
+  pongTimeoutMs: number;
+  message: () => string;
+}
+
+export interface ManagedSocketOptions {
+  venue: VenueId;
+  /** Short name used in reasons when a venue runs several sockets (e.g. "option", "linear"). */
+  label: string;
+  url: string;
+  clock: Clock;
+  socketFactory: SocketFactory;
+  sink: FeedSink;
+  random: () => number;
+  ping: PingPolicy | null;
+  /** Reconnect when no frame at all arrived for this long (venues whose keepalive we cannot see). */
+  silenceMs?: number;
+  /** Reconnect proactively after this long (Binance closes every connection at 24 h). */
+  maxLifetimeMs?: number;
+  connectTimeoutMs?: number;
+  maxFrameBytes?: number;
+  /** Floor for every reconnect delay (OKX: 3 connection requests per second per IP). */
+  minReconnectMs?: number;
+  /** The whole desired subscription set for a fresh connection, as ready-to-send messages. */
+  subscribeMessages: () => string[];
+  /** Spacing between sent messages. */
+  sendSpacingMs: number;
+  /** Per-connection budget of sent subscribe messages per rolling hour (OKX: 480). */
+  hourlyBudget?: number;
+  /** Handles one size-checked text frame of the current connection. */
+  onText: (text: string) => FrameClass;
+  /** Called after each (re)connect before the subscriptions go out, e.g. to reset book state. */
+  onOpen?: () => void;
+  /** Called when the current connection ends (any reason). */
+  onDisconnect?: () => void;
+}
+
+const HOUR_MS = 3_600_000;
+
+export class ManagedSocket {
+  private readonly o: ManagedSocketOptions;
+  private readonly backoff: Backoff;
+  private socket: SocketLike | null = null;
+  /** Incremented for every connection attempt and on stop; handlers compare their captured value. */
+  private gen = 0;
+  private running = false;
+  private opened = false;
+  private timers = new Set<unknown>();
+  private pingTimer: unknown = null;
+  private pongTimer: unknown = null;
+  private silenceTimer: unknown = null;
+  private sendQueue: string[] = [];
+  private sendTimer: unknown = null;
+  private lastSendAt = -Infinity;
+  private sentAt: number[] = [];
+
+  constructor(options: ManagedSocketOptions) {
+    this.o = options;
+    this.backoff = new Backoff({ random: options.random });
+  }
+
+  get isOpen(): boolean {
+    return this.opened;
+  }
+
+  /** The current connection generation (tests and diagnostics). */
+  get generation(): number {
+    return this.gen;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connect();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.gen++;
+    this.clearAllTimers();
+    this.detachAndClose(1000, 'stopped');
+    this.opened = false;
+  }
+
+  /** Queue one message on the current connection (paced). Dropped when not open: reconnect resends the set. */
+  send(message: string): void {
+    if (!this.opened) return;
+    this.sendQueue.push(message);
+    this.pump(this.gen);
+  }
+
+  /** Drop this connection and reconnect after the backoff (or `minDelayMs` if longer). */
+  restart(reason: string, minDelayMs = 0): void {
+    if (!this.running) return;
+    this.teardown(4000, reason, minDelayMs);
+  }
+
+  private connect(): void {
+    if (!this.running) return;
+    const gen = ++this.gen;
+    this.opened = false;
+    this.o.sink.status(this.o.venue, { kind: 'connecting' });
+    let socket: SocketLike;
+    try {
+      socket = this.o.socketFactory(this.o.url);
+    } catch (e) {
+      this.teardown(1006, `${this.o.label}: cannot open socket: ${String(e).slice(0, 120)}`);
+      return;
+    }
+    this.socket = socket;
+    this.later(gen, this.o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, () => {
+      if (!this.opened) this.teardown(4001, `${this.o.label}: connect timeout`);
+    });
+    socket.onopen = () => {
+      if (gen !== this.gen) return;
+      this.opened = true;
+      this.sendQueue = [];
+      this.sentAt = [];
+      this.o.sink.status(this.o.venue, { kind: 'open' });
+      if (this.o.maxLifetimeMs !== undefined) {
+        this.later(gen, this.o.maxLifetimeMs, () => this.teardown(4002, `${this.o.label}: proactive reconnect before the venue's connection lifetime`, 0, true));
+      }
+      this.onInbound(gen);
+      this.armIntervalPing(gen);
+      try {
+        this.o.onOpen?.();
+      } catch {
+        // A venue hook must not break the connection manager.
+      }
+      for (const m of this.o.subscribeMessages()) this.sendQueue.push(m);
+      this.pump(gen);
+    };
+    socket.onmessage = (ev) => {
+      if (gen !== this.gen) return; // a late frame of an old socket
+      this.onInbound(gen);
+      const size = frameSize(ev.data);
+      if (typeof ev.data !== 'string' || size === null) {
+        this.o.sink.status(this.o.venue, { kind: 'dropped', reason: 'malformed' });
+        return;
+      }
+      if (size > (this.o.maxFrameBytes ?? MAX_FRAME_BYTES_LIVE)) {
+        this.o.sink.status(this.o.venue, { kind: 'dropped', reason: 'oversize' });
+        return;
+      }
+      let cls: FrameClass;
+      try {
+        cls = this.o.onText(ev.data);
+      } catch {
+        cls = 'other';
+        this.o.sink.status(this.o.venue, { kind: 'dropped', reason: 'malformed' });
+      }
+      if (gen !== this.gen) return; // the handler restarted the connection
+      if (cls === 'data') {
+        this.backoff.noteValidData(this.o.clock.now());
+        this.o.sink.status(this.o.venue, { kind: 'data' });
+      }
+    };
+    socket.onerror = () => {
+      // The close event that follows carries the code; nothing to do here.
+    };
+    socket.onclose = (ev) => {
+      if (gen !== this.gen) return;
+      const code = typeof ev?.code === 'number' ? ev.code : 1006;
+      const reason = typeof ev?.reason === 'string' ? ev.reason : '';
+      this.teardown(code, reason || `${this.o.label}: closed`);
+    };
+  }
+
+  /** Ends the current connection (if any) and schedules the next one. */
+  private teardown(code: number, reason: string, minDelayMs = 0, proactive = false): void {
+    this.gen++;
+    this.clearAllTimers();
+    this.detachAndClose(code >= 4000 ? 4000 : 1000, reason);
+    this.opened = false;
+    this.backoff.noteDisconnected();
+    try {
+      this.o.onDisconnect?.();
+    } catch {
+      // ignore
+    }
+    if (!this.running) return;
+    // A planned lifetime reconnect is not a failure: go again at once (after the connection floor).
+    const backoffMs = proactive ? 0 : this.backoff.nextDelayMs();
+    const delay = Math.max(backoffMs, minDelayMs, this.o.minReconnectMs ?? 0);
+    this.o.sink.status(this.o.venue, { kind: 'closed', code, reason, retryInMs: delay });
+    const gen = this.gen;
+    this.later(gen, delay, () => this.connect());
+  }
+
+  private detachAndClose(code: number, reason: string): void {
+    const s = this.socket;
+    this.socket = null;
+    if (!s) return;
+    s.onopen = null;
+    s.onmessage = null;
+    s.onerror = null;
+    s.onclose = null;
+    try {
+      s.close(code, reason.slice(0, 120));
+    } catch {
+      // Closing a socket that never opened can throw in some implementations.
+    }
+  }
+
+  /** Any inbound frame proves the socket alive: clear the pong wait, re-arm idle ping and silence timers. */
+  private onInbound(gen: number): void {
+    if (this.pongTimer !== null) {
+      this.clear(this.pongTimer);
+      this.pongTimer = null;
+    }
+    const p = this.o.ping;
+    if (p && p.mode === 'idle') {
+      if (this.pingTimer !== null) this.clear(this.pingTimer);
+      this.pingTimer = this.later(gen, p.periodMs, () => {
+        this.pingTimer = null;
+        this.sendPing(gen);
+      });
+    }
+    if (this.o.silenceMs !== undefined) {
+      if (this.silenceTimer !== null) this.clear(this.silenceTimer);
+      this.silenceTimer = this.later(gen, this.o.silenceMs, () => this.teardown(4003, `${this.o.label}: no frame for ${this.o.silenceMs} ms`));
+    }
+  }
+
+  private armIntervalPing(gen: number): void {
+    const p = this.o.ping;
+    if (!p || p.mode !== 'interval') return;
+    this.later(gen, p.periodMs, () => {
+      this.sendPing(gen);
+      this.armIntervalPing(gen);
+    });
+  }
+
+  private sendPing(gen: number): void {
+    const p = this.o.ping;
+    if (!p || gen !== this.gen || !this.socket) return;
+    try {
+      this.socket.send(p.message());
+    } catch {
+      this.teardown(4004, `${this.o.label}: ping send failed`);
+      return;
+    }
+    if (this.pongTimer === null) {
+      this.pongTimer = this.later(gen, p.pongTimeoutMs, () => this.teardown(4005, `${this.o.label}: no pong within ${p.pongTimeoutMs} ms`));
+    }
+  }
+
+  private pump(gen: number): void {
+    if (gen !== this.gen || this.sendTimer !== null || this.sendQueue.length === 0 || !this.socket) return;
+    const now = this.o.clock.now();
+    let waitMs = Math.max(0, this.lastSendAt + this.o.sendSpacingMs - now);
+    const budget = this.o.hourlyBudget;
+    if (budget !== undefined) {
+      while (this.sentAt.length > 0 && this.sentAt[0] <= now - HOUR_MS) this.sentAt.shift();
+      if (this.sentAt.length >= budget) waitMs = Math.max(waitMs, this.sentAt[0] + HOUR_MS - now);
+    }
+    if (waitMs > 0) {
+      this.sendTimer = this.later(gen, waitMs, () => {
+        this.sendTimer = null;
+        this.pump(gen);
+      });
+      return;
+    }
+    const msg = this.sendQueue.shift() as string;
+    try {
+      this.socket.send(msg);
+    } catch {
+      this.teardown(4004, `${this.o.label}: send failed`);
+      return;
+    }
+    this.lastSendAt = now;
+    this.sentAt.push(now);
+    this.pump(gen);
+  }
+
+  /** A timer that does nothing once its connection generation is gone. */
+  private later(gen: number, ms: number, fn: () => void): unknown {
+    const handle = this.o.clock.setTimeout(() => {
+      this.timers.delete(handle);
+      if (gen !== this.gen) return;
+      fn();
+    }, ms);
+    this.timers.add(handle);
+    return handle;
+  }
+
+  private clear(handle: unknown): void {
+    this.o.clock.clearTimeout(handle);
+    this.timers.delete(handle);
+  }
+
+  private clearAllTimers(): void {
+    for (const t of this.timers) this.o.clock.clearTimeout(t);
+    this.timers.clear();
+    this.pingTimer = null;
+    this.pongTimer = null;
+    this.silenceTimer = null;
+    this.sendTimer = null;
+    this.sendQueue = [];
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Test doubles for venue clients: a fake clock whose timers run only when advanced, a fake socket that
+ * records what the client sends, and a sink that records every call. Used by the okx, bybit and
+ * binance client tests; imported by tests only.
+ */
+import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
+import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
+
+export class FakeClock implements Clock {
+  t: number;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  constructor(start = Date.UTC(2023, 11, 1)) {
+    this.t = start;
+  }
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+  get pending(): number {
+    return this.timers.size;
+  }
+  /** Runs every timer due up to now + ms, in time order (timers set while running included). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | null = null;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[0] < next[0]))) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+export class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: string[] = [];
+  closed: { code?: number; reason?: string } | null = null;
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  /** Handlers as first attached, so a test can play a late frame of a socket the client detached. */
+  captured: { onmessage: ((ev: { data: unknown }) => void) | null; onclose: ((ev: { code: number; reason: string }) => void) | null } = {
+    onmessage: null,
+    onclose: null,
+  };
+  constructor(readonly url: string) {}
+  send(data: string): void {
+    this.sent.push(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.closed = { code, reason };
+    this.readyState = 3;
+  }
+  open(): void {
+    this.captured = { onmessage: this.onmessage, onclose: this.onclose };
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(data: unknown): void {
+    this.onmessage?.({ data });
+  }
+  serverClose(code = 1006, reason = ''): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+}
+
+export function fakeSockets(): { factory: (url: string) => FakeSocket; sockets: FakeSocket[] } {
+  const sockets: FakeSocket[] = [];
+  return {
+    sockets,
+    factory: (url: string) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+  };
+}
+
+export class RecordingSink implements FeedSink {
+  instrumentCalls: { venue: VenueId; currency: Currency; list: OptionInstrument[]; complete: boolean }[] = [];
+  optionUpdates: OptionLineUpdate[] = [];
+  forwardUpdates: ForwardUpdate[] = [];
+  indexes: { price: number; timestampMs: number }[] = [];
+  perps: PerpQuote[] = [];
+  events: FeedEvent[] = [];
+  instruments(venue: VenueId, currency: Currency, list: OptionInstrument[], complete: boolean): void {
+    this.instrumentCalls.push({ venue, currency, list, complete });
+  }
+  options(_venue: VenueId, updates: OptionLineUpdate[]): void {
+    this.optionUpdates.push(...updates);
+  }
+  forwards(_venue: VenueId, _currency: Currency, updates: ForwardUpdate[]): void {
+    this.forwardUpdates.push(...updates);
+  }
+  index(_venue: VenueId, _currency: Currency, price: number, timestampMs: number): void {
+    this.indexes.push({ price, timestampMs });
+  }
+  perp(quote: PerpQuote): void {
+    this.perps.push(quote);
+  }
+  status(_venue: VenueId, event: FeedEvent): void {
+    this.events.push(event);
+  }
+  count(kind: FeedEvent['kind']): number {
+    return this.events.filter((e) => e.kind === kind).length;
+  }
+  drops(): string[] {
+    return this.events.flatMap((e) => (e.kind === 'dropped' ? [e.reason] : []));
+  }
+}
+
+/** Lets pending promise callbacks (a fake fetch) run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
