@@ -1,3 +1,58 @@
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { GexStoreContext, createGexStore } from './state/store.ts';
+import { parseViewFromSearch } from './state/url.ts';
+import { createWorkerClient } from './state/worker-client.ts';
+import { App } from './ui/App.tsx';
+import { connectBridge } from './ui/bridge.ts';
+import { WorkerClientContext } from './ui/context.ts';
+import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
+import './ui/theme.css';
 
-createRoot(document.getElementById('root')!).render(<p>gexdesk</p>);
+const root = createRoot(document.getElementById('root')!);
+
+function boot(): void {
+  const { view, notices } = parseViewFromSearch(location.search);
+  const store = createGexStore({ initialView: view });
+  for (const n of notices) store.getState().actions.addNotice('warn', n);
+  const client = createWorkerClient({ localBase: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}` });
+  connectBridge(client, store, { syncUrl: true });
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });
+
+  if (import.meta.env.DEV) {
+    // Test hook (non-production builds only): the latest result and feed health.
+    (window as unknown as { __gexdesk: unknown }).__gexdesk = {
+      store,
+      get result() {
+        return store.getState().result;
+      },
+      get health() {
+        return store.getState().feeds;
+      },
+    };
+  }
+
+  root.render(
+    <StrictMode>
+      <GexStoreContext.Provider value={store}>
+        <WorkerClientContext.Provider value={client}>
+          <QueryClientProvider client={queryClient}>
+            <App />
+          </QueryClientProvider>
+        </WorkerClientContext.Provider>
+      </GexStoreContext.Provider>
+    </StrictMode>,
+  );
+}
+
+try {
+  boot();
+} catch (e) {
+  // Never a blank screen, even if start-up itself fails (no Worker support, storage blocked, ...).
+  root.render(<ErrorBoundary><Crash error={e} /></ErrorBoundary>);
+}
+
+function Crash({ error }: { error: unknown }): never {
+  throw error instanceof Error ? error : new Error(String(error));
+}

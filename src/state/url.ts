@@ -31,7 +31,7 @@ export const RANGE_MAX_PCT = 50;
 export const EVERY_MIN_MS = 5_000;
 export const EVERY_MAX_MS = 3_600_000;
 
-export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze({
+export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze<ViewState>({
   source: 'live',
   venues: ['deribit'],
   currency: 'BTC',

@@ -1,0 +1,95 @@
+import { memo, useMemo } from 'react';
+import { Bar, CartesianGrid, Cell, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useGex } from '../../state/store.ts';
+import { C } from '../colors.ts';
+import { flowRows, perpBasis, type FlowRow } from '../data.ts';
+import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
+import { Tip, axisTick, tipRow } from './Tip.tsx';
+
+function flowTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }, coin: string, spot: number) {
+  const r = tipRow<FlowRow>(props);
+  if (!r) return null;
+  const side = r.units > 0 ? 'BUY' : r.units < 0 ? 'SELL' : '—';
+  return (
+    <Tip
+      title={`Move ${r.label} → ${fmtSpot(spot * (1 + r.move))}`}
+      rows={[
+        ['Dealers', side, r.units >= 0 ? 'c-call' : 'c-put'],
+        ['Flow', fmtCoin(r.units, coin, true)],
+        ['Flow USD', fmtSignedUsd(r.usd)],
+        ['Perp depth (same band)', r.depthCoin === null ? 'unknown' : fmtCoin(r.depthCoin, coin)],
+        ['Flow / depth', r.ratio === null ? '—' : `${r.ratio.toFixed(2)}x`],
+      ]}
+    />
+  );
+}
+
+/** What dealers must buy/sell for -10 %..+10 % moves, against the perp's book depth and funding. */
+export const HedgeFlowChart = memo(function HedgeFlowChart() {
+  const g = useGex((s) => s.result?.gex ?? null);
+  const perps = useGex((s) => s.result?.perps ?? null);
+  const coin = useGex((s) => s.view.currency);
+  const kiosk = useGex((s) => s.view.kiosk);
+  const perp = perps?.[0];
+  const rows = useMemo(() => (g ? flowRows(g, perp) : []), [g, perp]);
+  if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
+  const spot = g.spot;
+  const basis = perpBasis(perp);
+  const bands = perp?.depth ?? [];
+  const ratioAt = (pct: number, up: boolean) => rows.find((r) => Math.abs(r.move * 100 - (up ? pct : -pct)) < 1e-6)?.ratio ?? null;
+  return (
+    <div className="flow-wrap">
+      <div className="chart-body" data-testid="chart-hedge-flow">
+        <ResponsiveContainer width="100%" height="100%">
+          <ComposedChart data={rows} margin={{ top: 8, right: 8, bottom: 2, left: 4 }} barGap={1}>
+            <CartesianGrid stroke={C.grid} vertical={false} />
+            <XAxis dataKey="label" tick={axisTick(kiosk)} stroke={C.axisLine} interval={kiosk ? 3 : 1} />
+            <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />
+            <Tooltip content={(p) => flowTip(p, coin, spot)} cursor={{ fill: 'rgba(255,255,255,0.06)' }} isAnimationActive={false} />
+            <ReferenceLine y={0} stroke={C.axis} />
+            <Bar dataKey="usd" isAnimationActive={false}>
+              {rows.map((r) => (
+                <Cell key={r.label} fill={r.usd >= 0 ? C.buy : C.sell} />
+              ))}
+            </Bar>
+            <Bar dataKey="depthUsd" fill={C.depth} isAnimationActive={false} />
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+      <div className="perp">
+        <div className="kv"><span>Perp</span><span>{perp?.instrument ?? '—'}</span></div>
+        <div className="kv"><span>Mark</span><span className="num">{fmtSpot(perp?.markPrice)}</span></div>
+        <div className="kv"><span>Funding 8h</span><span className="num">{fmtFunding(perp?.funding8h)}</span></div>
+        <div className="kv"><span>Basis</span><span className="num">{fmtSignedPct(basis, 3)}</span></div>
+        <div className="kv"><span>Open interest</span><span className="num">{fmtCoin(perp?.openInterestCoin, coin)}</span></div>
+        <table>
+          <thead>
+            <tr><th>band</th><th>bids</th><th>asks</th></tr>
+          </thead>
+          <tbody>
+            {bands.map((b) => (
+              <tr key={b.bandPct}>
+                <td>±{fmtPct(b.bandPct / 100, b.bandPct < 1 ? 1 : 0)}</td>
+                <td className="num">{fmtCoin(b.bidCoin, '')}</td>
+                <td className="num">{fmtCoin(b.askCoin, '')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {bands.length === 0 && <div className="empty">book depth unknown</div>}
+        {bands.some((b) => b.bandPct >= 1) && (
+          <div>
+            {bands.filter((b) => b.bandPct >= 1).map((b) => (
+              <div className="kv" key={b.bandPct}>
+                <span>flow/depth ∓{b.bandPct}%</span>
+                <span className="num">{fmtRatio(ratioAt(b.bandPct, false))} / {fmtRatio(ratioAt(b.bandPct, true))}</span>
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+});
+
+const fmtRatio = (r: number | null) => (r === null ? '—' : `${r.toFixed(2)}x`);

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { GexResult, PerpQuote } from '../worker/protocol.ts';
+import { distanceFromSpot, flowRows, perpBasis, profileRows, strikeRows, symmetricDomain } from './data.ts';
+
+const F = (a: number[]) => Float64Array.from(a);
+function g(): GexResult {
+  return {
+    spot: 100_000, nowMs: 0, model: 'classic',
+    strikes: F([70_000, 90_000, 100_000, 110_000, 130_000]), callGex: F([1, 2, 3, 4, 5]), putGex: F([-5, -4, -3, -2, -1]), netGex: F([-4, -2, 0, 2, 4]),
+    expiries: F([]), netGexByExpiry: F([]), totalCallGex: 15, totalPutGex: -15, totalNetGex: 0,
+    profileSpots: F([80_000, 100_000, 120_000]), profileNetGex: F([-1, 0, 1]), zeroGammaLevel: 100_000, zeroGammaCrossings: [100_000],
+    moves: F([-0.02, -0.01, 0, 0.01, 0.02]), hedgeFlowUnits: F([-10, -5, 0, 4, 8]), hedgeFlowUsd: F([-980_000, -495_000, 0, 404_000, 816_000]),
+    hedgeFlowUnitsGammaApprox: F([0, 0, 0, 0, 0]), callWall: 130_000, putWall: 70_000, largestAbsGammaStrike: 70_000, regime: 'flat', includedLines: 10,
+    excluded: { expired: 0, ivMissing: 0, ivNonPositive: 0, ivAbsurd: 0, oiMissing: 0, oiNegative: 0, strikeInvalid: 0, forwardInvalid: 0, multiplierInvalid: 0 },
+  };
+}
+const perp: PerpQuote = {
+  venue: 'deribit', instrument: 'BTC-PERPETUAL', timestampMs: 0, markPrice: 100_100, indexPrice: 100_000, funding8h: 0.0001,
+  openInterestCoin: 1000, bestBid: 100_090, bestAsk: 100_110,
+  depth: [{ bandPct: 0.5, bidCoin: 10, askCoin: 12 }, { bandPct: 1, bidCoin: 20, askCoin: 25 }, { bandPct: 2, bidCoin: 40, askCoin: 50 }],
+};
+
+describe('chart rows', () => {
+  it('strike window follows spot', () => {
+    expect(strikeRows(g(), 0.2).map((r) => r.strike)).toEqual([90_000, 100_000, 110_000]);
+    expect(strikeRows(g(), 0.3)[0]).toEqual({ strike: 70_000, call: 1, put: -5, net: -4 });
+  });
+  it('profile rows', () => {
+    expect(profileRows(g())).toEqual([{ price: 80_000, gex: -1 }, { price: 100_000, gex: 0 }, { price: 120_000, gex: 1 }]);
+  });
+  it('flow against depth on the side dealers trade', () => {
+    const rows = flowRows(g(), perp);
+    expect(rows.map((r) => r.label)).toEqual(['-2%', '-1%', '0%', '+1%', '+2%']);
+    expect(rows[0]).toMatchObject({ units: -10, depthCoin: 40, ratio: 0.25 });
+    expect(rows[0].depthUsd).toBeCloseTo(-40 * 98_000, 6);
+    expect(rows[4]).toMatchObject({ units: 8, depthCoin: 50, ratio: 0.16 });
+    expect(flowRows(g(), undefined)[4]).toMatchObject({ depthCoin: null, ratio: null, depthUsd: null });
+  });
+  it('basis, distance, domain', () => {
+    expect(perpBasis(perp)).toBeCloseTo(0.001, 12);
+    expect(perpBasis(undefined)).toBeNull();
+    expect(distanceFromSpot(95_000, 100_000)).toBeCloseTo(-0.05, 12);
+    expect(distanceFromSpot(null, 100_000)).toBeNull();
+    expect(symmetricDomain([-2, 1, NaN])).toEqual([-2.16, 2.16]);
+    expect(symmetricDomain([])).toEqual([-1, 1]);
+  });
+});

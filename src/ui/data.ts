@@ -1,0 +1,99 @@
+/**
+ * Pure transformations from a worker result to chart rows. Kept out of the components so they are
+ * unit-tested and memoised once per result (at most a few per second).
+ */
+import type { GexResult, PerpQuote } from '../worker/protocol.ts';
+
+export interface StrikeRow {
+  strike: number;
+  call: number;
+  put: number;
+  net: number;
+}
+
+/** Strikes within spot x (1 +- range): the window follows spot. */
+export function strikeRows(g: GexResult, range: number): StrikeRow[] {
+  const lo = g.spot * (1 - range);
+  const hi = g.spot * (1 + range);
+  const rows: StrikeRow[] = [];
+  for (let i = 0; i < g.strikes.length; i++) {
+    const k = g.strikes[i];
+    if (k < lo || k > hi) continue;
+    rows.push({ strike: k, call: g.callGex[i], put: g.putGex[i], net: g.netGex[i] });
+  }
+  return rows;
+}
+
+export interface ProfileRow {
+  price: number;
+  gex: number;
+}
+
+export function profileRows(g: GexResult): ProfileRow[] {
+  const rows: ProfileRow[] = new Array(g.profileSpots.length);
+  for (let i = 0; i < g.profileSpots.length; i++) rows[i] = { price: g.profileSpots[i], gex: g.profileNetGex[i] };
+  return rows;
+}
+
+export interface FlowRow {
+  move: number;
+  /** Percent label, e.g. "+3%". */
+  label: string;
+  units: number;
+  usd: number;
+  /** Resting perp depth (coin) on the side the dealers would trade, within the same band; null if unknown. */
+  depthCoin: number | null;
+  /** Signed like the flow, USD at the moved price, for drawing beside the flow bar. */
+  depthUsd: number | null;
+  /** |flow| / depth; null when depth is unknown or zero. */
+  ratio: number | null;
+}
+
+const bandOf = (perp: PerpQuote | undefined, movePct: number) =>
+  perp?.depth.find((b) => Math.abs(b.bandPct - movePct) < 1e-9);
+
+/**
+ * Hedge flow per move with the perp's book depth for the same band: dealers buying consume asks,
+ * selling consume bids.
+ */
+export function flowRows(g: GexResult, perp: PerpQuote | undefined): FlowRow[] {
+  const rows: FlowRow[] = [];
+  for (let i = 0; i < g.moves.length; i++) {
+    const m = g.moves[i];
+    const pct = Math.round(m * 1000) / 10;
+    const units = g.hedgeFlowUnits[i];
+    const band = bandOf(perp, Math.abs(pct));
+    const depthCoin = band ? (units >= 0 ? band.askCoin : band.bidCoin) : null;
+    const price = g.spot * (1 + m);
+    rows.push({
+      move: m,
+      label: pct === 0 ? '0%' : `${pct > 0 ? '+' : ''}${pct}%`,
+      units,
+      usd: g.hedgeFlowUsd[i],
+      depthCoin,
+      depthUsd: depthCoin === null ? null : (units >= 0 ? 1 : -1) * depthCoin * price,
+      ratio: depthCoin !== null && depthCoin > 0 ? Math.abs(units) / depthCoin : null,
+    });
+  }
+  return rows;
+}
+
+/** Perp basis: (mark - index) / index, a fraction. */
+export function perpBasis(p: PerpQuote | undefined): number | null {
+  if (!p || !(p.indexPrice > 0) || !Number.isFinite(p.markPrice)) return null;
+  return (p.markPrice - p.indexPrice) / p.indexPrice;
+}
+
+/** Zero gamma distance from spot, a fraction. */
+export function distanceFromSpot(level: number | null, spot: number): number | null {
+  if (level === null || !Number.isFinite(level) || !(spot > 0)) return null;
+  return (level - spot) / spot;
+}
+
+/** A "nice" axis domain for values that may straddle zero. */
+export function symmetricDomain(values: readonly number[]): [number, number] {
+  let m = 0;
+  for (const v of values) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  if (m === 0) return [-1, 1];
+  return [-m * 1.08, m * 1.08];
+}

@@ -1,0 +1,59 @@
+import { useGex, useGexStoreApi } from '../../state/store.ts';
+import type { FeedHealth } from '../../worker/protocol.ts';
+import { fmtAge, fmtTimeUtc } from '../format.ts';
+import { useNow } from '../useNow.ts';
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+const detail = (r: Record<string, number>) =>
+  Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+
+function Feed({ f, extraAge }: { f: FeedHealth; extraAge: number }) {
+  const dropped = sum(f.dropped);
+  const excluded = sum(f.excludedLines);
+  return (
+    <span className="item" data-feed={`${f.venue}:${f.stream}`} data-state={f.state}>
+      <span className={`dot ${f.state}`} />
+      <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state}
+      {' · data '}<span className="num">{f.dataAgeMs === null ? '—' : fmtAge(f.dataAgeMs + extraAge)}</span>
+      {' · '}<span className="num">{Math.round(f.messagesPerSec)}</span> msg/s
+      {f.reconnects > 0 && <> · reconnects <span className="num">{f.reconnects}</span></>}
+      {' · '}<span title={detail(f.dropped) || 'none'}>dropped <span className="num">{dropped}</span></span>
+      {' · '}<span title={detail(f.excludedLines) || 'none'}>excluded lines <span className="num">{excluded}</span></span>
+      {f.lastError && <span title={f.lastError}> · ⚠ {f.lastError.slice(0, 60)}</span>}
+    </span>
+  );
+}
+
+/** Per-feed state and data age, drops, exclusions, engine restarts, venues in and out. */
+export function StatusBar() {
+  const now = useNow(1000);
+  const store = useGexStoreApi();
+  const feeds = useGex((s) => s.feeds);
+  const restarts = useGex((s) => s.workerRestarts);
+  const r = useGex((s) => s.result);
+  const { healthReceivedAtMs } = store.getState();
+  const extraAge = healthReceivedAtMs === null ? 0 : Math.max(0, now - healthReceivedAtMs);
+  const excludedEngine = r ? sum(r.gex.excluded) : 0;
+  return (
+    <footer className="status">
+      <span data-testid="feed-status" className="item">
+        {feeds.length === 0 ? <span><span className="dot connecting" />connecting…</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} />)}
+      </span>
+      {r && (
+        <>
+          <span className="item">venues <b>{r.includedVenues.join(', ') || 'none'}</b>
+            {r.excludedVenues.length > 0 && <> · left out {r.excludedVenues.map((v) => `${v.venue} (${v.reason})`).join(', ')}</>}
+          </span>
+          <span className="item" title={detail(r.gex.excluded as unknown as Record<string, number>) || 'none'}>
+            lines <b className="num">{r.gex.includedLines}</b> in · <span className="num">{excludedEngine}</span> excluded
+          </span>
+          <span className="item">spot from {r.spotSource}</span>
+          <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-now-ms={r.gex.nowMs}>
+            valued at <b className="num">{fmtTimeUtc(r.gex.nowMs)}</b> UTC
+          </span>
+        </>
+      )}
+      <span className="item">engine restarts <b className="num">{restarts}</b></span>
+    </footer>
+  );
+}
