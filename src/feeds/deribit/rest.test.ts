@@ -146,7 +146,7 @@ describe('parseBookSummaryResult', () => {
       { ...g, underlying_price: -1 },
       { ...g, underlying_price: '9000' },
       { ...g, open_interest: -3 },
-      { ...g, open_interest: 1e400 },
+      { ...g, open_interest: Number('1e400') },
       { ...g, creation_timestamp: 12 },
       { ...g, estimated_delivery_price: 'expired', creation_timestamp: g.creation_timestamp + 1 },
       42,
