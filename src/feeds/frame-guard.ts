@@ -13,7 +13,8 @@ export type DropReason =
   | 'unknownInstrument' // a ticker or row for an instrument we cannot parse (combos, other currencies)
   | 'bookGap' // prev_change_id did not match: the book is resubscribed
   | 'bookNoSnapshot' // a book change before any snapshot
-  | 'notSubscribed'; // a channel the venue did not acknowledge
+  | 'notSubscribed' // a channel the venue did not acknowledge
+  | 'stale'; // older than what is already held (out of order)
 
 export type Read<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
 

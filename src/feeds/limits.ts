@@ -44,3 +44,13 @@ export const DERIBIT_SUMMARY_REFRESH_MS = 30_000;
 /** Sanity bounds for venue numbers (drop beyond these, never clamp). */
 export const MAX_IV_DECIMAL = 10; // 1000 %
 export const MAX_BOOK_LEVELS_PER_SIDE = 5_000;
+
+/**
+ * Open but no data (heartbeats excluded) for this long: reconnect. Well above DATA_STALE_MS (the
+ * banner) because markprice.options alone ticks every second; a minute of silence is a dead stream.
+ */
+export const DATA_SILENCE_RECONNECT_MS = 60_000;
+/** Re-pick each expiry's forward ticker when spot moved this much since the last pick. */
+export const FORWARD_REPICK_MOVE = 0.02;
+/** A venue timestamp more than this ahead of the newest accepted one does not advance venue time. */
+export const MAX_VENUE_TIME_JUMP_MS = 6 * 3_600_000;

@@ -1,0 +1,551 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
+import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
+import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_HEARTBEAT } from './client.ts';
+
+// ------------------------------------------------------------------ fakes
+
+class FakeClock implements Clock {
+  t = 1_700_000_000_000;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void; seq: number }>();
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn, seq: id });
+    return id;
+  }
+  clearTimeout(h: unknown): void {
+    this.timers.delete(h as number);
+  }
+  /** Runs due timers in time order, moving the clock to each. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void; seq: number }] | null = null;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[1].seq < next[1].seq))) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+interface Sent {
+  at: number;
+  id: number;
+  method: string;
+  params: Record<string, unknown>;
+}
+
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: Sent[] = [];
+  closedByClient: { code?: number; reason?: string } | null = null;
+  onopen: ((ev: unknown) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  constructor(
+    readonly url: string,
+    private readonly clock: FakeClock,
+  ) {}
+  send(data: string): void {
+    const f = JSON.parse(data);
+    this.sent.push({ at: this.clock.now(), id: f.id, method: f.method, params: f.params });
+  }
+  close(code?: number, reason?: string): void {
+    this.closedByClient = { code, reason };
+    this.readyState = 3;
+  }
+  // server side
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  push(frame: unknown): void {
+    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+  }
+  serverClose(code = 1006, reason = ''): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+  calls(method: string): Sent[] {
+    return this.sent.filter((s) => s.method === method);
+  }
+  answer(method: string, result: unknown, nth = -1): void {
+    const c = this.calls(method);
+    const call = c[nth < 0 ? c.length + nth : nth];
+    if (!call) throw new Error(`no ${method} call`);
+    this.push({ jsonrpc: '2.0', id: call.id, result, usIn: 1, usOut: 2, usDiff: 1, testnet: false });
+  }
+  /** Acknowledges every subscribe call so far (all channels). */
+  ackSubscribes(): void {
+    for (const c of this.calls('public/subscribe')) this.push({ jsonrpc: '2.0', id: c.id, result: c.params.channels });
+  }
+}
+
+class RecordingSink implements FeedSink {
+  events: FeedEvent[] = [];
+  instrumentCalls: { list: OptionInstrument[]; complete: boolean }[] = [];
+  optionUpdates: OptionLineUpdate[] = [];
+  forwardUpdates: ForwardUpdate[] = [];
+  indexCalls: { price: number; ts: number }[] = [];
+  perps: PerpQuote[] = [];
+  instruments(_v: VenueId, _c: Currency, list: OptionInstrument[], complete: boolean): void {
+    this.instrumentCalls.push({ list, complete });
+  }
+  options(_v: VenueId, updates: OptionLineUpdate[]): void {
+    this.optionUpdates.push(...updates);
+  }
+  forwards(_v: VenueId, _c: Currency, updates: ForwardUpdate[]): void {
+    this.forwardUpdates.push(...updates);
+  }
+  index(_v: VenueId, _c: Currency, price: number, ts: number): void {
+    this.indexCalls.push({ price, ts });
+  }
+  perp(quote: PerpQuote): void {
+    this.perps.push(quote);
+  }
+  status(_v: VenueId, e: FeedEvent): void {
+    this.events.push(e);
+  }
+  dropped(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const e of this.events) if (e.kind === 'dropped') out[e.reason] = (out[e.reason] ?? 0) + 1;
+    return out;
+  }
+  kinds(kind: FeedEvent['kind']): FeedEvent[] {
+    return this.events.filter((e) => e.kind === kind);
+  }
+  figures() {
+    return { options: this.optionUpdates.length, forwards: this.forwardUpdates.length, index: this.indexCalls.length, perps: this.perps.length };
+  }
+}
+
+function setup(opts: { random?: () => number; channelsPerCall?: number; heartbeatSec?: number } = {}) {
+  const clock = new FakeClock();
+  const sockets: FakeSocket[] = [];
+  const sink = new RecordingSink();
+  const feed = createDeribitFeed({
+    url: 'ws://127.0.0.1:8787/deribit/ws/api/v2',
+    currency: 'BTC',
+    clock,
+    sink,
+    socketFactory: (url) => {
+      const s = new FakeSocket(url, clock);
+      sockets.push(s);
+      return s;
+    },
+    heartbeatSec: opts.heartbeatSec ?? 10,
+    random: opts.random ?? seeded(42),
+    channelsPerCall: opts.channelsPerCall,
+  });
+  const last = () => sockets[sockets.length - 1];
+  return { clock, sockets, sink, feed, last };
+}
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ------------------------------------------------------------------ real-shaped data
+
+const INSTRUMENTS = (
+  JSON.parse(readFileSync('/work/shared/data/feeds/deribit/rest-get_instruments-BTC-2021-07-22.json', 'utf8')).result as { kind: string }[]
+).filter((x) => x.kind === 'option');
+const T0 = 1626993723632; // 2021-07-22 22:42 UTC, the capture's time
+const SPOT = 32208.37;
+const sub = (channel: string, data: unknown) => ({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
+const indexFrame = (price: number, ts: number) => sub('deribit_price_index.btc_usd', { index_name: 'btc_usd', price, timestamp: ts });
+const markFrame = (ts: number, iv = 0.8) => sub('markprice.options.btc_usd', [{ instrument_name: 'BTC-30JUL21-32000-C', mark_price: 0.05, iv, timestamp: ts }]);
+const summaryRows = [
+  { instrument_name: 'BTC-30JUL21-32000-C', mark_iv: 80.5, open_interest: 1234.5, underlying_price: 32310.2, estimated_delivery_price: SPOT, creation_timestamp: T0, mark_price: 0.05 },
+  { instrument_name: 'BTC-24SEP21-40000-P', mark_iv: 79.1, open_interest: 650, underlying_price: 32450.1, estimated_delivery_price: SPOT, creation_timestamp: T0 - 5, mark_price: 0.3 },
+];
+const EXPECTED_FORWARDS = [
+  'BTC-23JUL21-32000-C',
+  'BTC-24JUL21-32000-C',
+  'BTC-30JUL21-32000-C',
+  'BTC-6AUG21-32000-C',
+  'BTC-13AUG21-32000-C',
+  'BTC-27AUG21-32000-C',
+  'BTC-24SEP21-32000-C',
+  'BTC-31DEC21-32000-C',
+  'BTC-25MAR22-30000-C',
+  'BTC-24JUN22-30000-C',
+].map(forwardChannel);
+
+/** Opens, answers the lists, sends spot: the chain is known and forward tickers are chosen. */
+function bootstrap(env: ReturnType<typeof setup>) {
+  env.feed.start();
+  const s = env.last();
+  s.open();
+  s.answer('public/hello', { version: '1.2.26' });
+  s.answer('public/set_heartbeat', 'ok');
+  s.answer('public/get_instruments', INSTRUMENTS);
+  s.push(indexFrame(SPOT, T0));
+  s.answer('public/get_book_summary_by_currency', summaryRows);
+  env.clock.advance(5_000);
+  s.ackSubscribes();
+  return s;
+}
+
+function subscribedChannels(s: FakeSocket): string[] {
+  return s.calls('public/subscribe').flatMap((c) => c.params.channels as string[]);
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('Deribit client: session start', () => {
+  it('sends hello, set_heartbeat, get_instruments, the summary, then the static channels in one call', () => {
+    const env = setup();
+    env.feed.start();
+    const s = env.last();
+    expect(s.url).toBe('ws://127.0.0.1:8787/deribit/ws/api/v2');
+    expect(env.sink.kinds('connecting')).toHaveLength(1);
+    s.open();
+    expect(s.sent.map((x) => x.method)).toEqual([
+      'public/hello',
+      'public/set_heartbeat',
+      'public/get_instruments',
+      'public/get_book_summary_by_currency',
+      'public/subscribe',
+    ]);
+    expect(s.sent[1].params).toEqual({ interval: 10 });
+    expect(s.sent[2].params).toEqual({ currency: 'BTC', kind: 'option', expired: false });
+    expect(s.sent[3].params).toEqual({ currency: 'BTC', kind: 'option' });
+    expect(s.sent[4].params.channels).toEqual([
+      'markprice.options.btc_usd',
+      'deribit_price_index.btc_usd',
+      'ticker.BTC-PERPETUAL.100ms',
+      'book.BTC-PERPETUAL.100ms',
+      'instrument.state.option.btc',
+    ]);
+    expect(new Set(s.sent.map((x) => x.id)).size).toBe(5);
+  });
+
+  it('publishes the listing, picks the call nearest spot per expiry, and paces the second subscribe', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    const full = env.sink.instrumentCalls.filter((c) => c.complete);
+    expect(full[0].list).toHaveLength(390);
+    const subs = s.calls('public/subscribe');
+    expect(subs).toHaveLength(2);
+    expect([...(subs[1].params.channels as string[])].sort()).toEqual([...EXPECTED_FORWARDS].sort());
+    expect(subs[1].at - subs[0].at).toBeGreaterThanOrEqual(333);
+    // The summary's OI and the index reached the sink.
+    expect(env.sink.optionUpdates.find((u) => u.name === 'BTC-24SEP21-40000-P')).toMatchObject({ openInterest: 650 });
+    expect(env.sink.indexCalls[0]).toEqual({ price: SPOT, ts: T0 });
+    expect(env.sink.kinds('subscribed').at(-1)).toEqual({ kind: 'subscribed', channels: 15 });
+  });
+
+  it('routes a forward ticker to forwards and options, and the perp ticker + book to perp with depth', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    s.push(
+      sub('ticker.BTC-30JUL21-32000-C.100ms', { instrument_name: 'BTC-30JUL21-32000-C', timestamp: T0 + 100, state: 'open', underlying_price: 32310.2, mark_iv: 80.12, open_interest: 321.5 }),
+    );
+    expect(env.sink.forwardUpdates).toEqual([{ expiryMs: Date.UTC(2021, 6, 30, 8), forward: 32310.2, timestampMs: T0 + 100 }]);
+    expect(env.sink.optionUpdates.at(-1)).toEqual({ name: 'BTC-30JUL21-32000-C', timestampMs: T0 + 100, markIv: 0.8012, forward: 32310.2, openInterest: 321.5 });
+    s.push(sub('book.BTC-PERPETUAL.100ms', { type: 'snapshot', timestamp: T0, instrument_name: 'BTC-PERPETUAL', change_id: 1, bids: [['new', 32200, 322_000]], asks: [['new', 32210, 64_420], ['new', 33000, 1e6]] }));
+    expect(env.sink.perps).toHaveLength(0); // no ticker yet
+    s.push(sub('ticker.BTC-PERPETUAL.100ms', { instrument_name: 'BTC-PERPETUAL', timestamp: T0 + 200, mark_price: 32205, index_price: 32208.37, funding_8h: 0.0001, current_funding: 0, open_interest: 322_050_000, best_bid_price: 32200, best_ask_price: 32210 }));
+    const q = env.sink.perps.at(-1)!;
+    expect(q).toMatchObject({ venue: 'deribit', instrument: 'BTC-PERPETUAL', markPrice: 32205, funding8h: 0.0001, bestBid: 32200, bestAsk: 32210 });
+    expect(q.openInterestCoin).toBeCloseTo(10_000, 6);
+    expect(q.depth[0]).toEqual({ bandPct: 0.5, bidCoin: 10, askCoin: 2 });
+  });
+});
+
+describe('Deribit client: heartbeats and liveness', () => {
+  it('answers test_request with public/test; heartbeats are not data', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    const dataBefore = env.sink.kinds('data').length;
+    s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'test_request' } });
+    expect(s.sent.at(-1)!.method).toBe('public/test');
+    expect(s.sent.at(-1)!.params).toEqual({});
+    s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'heartbeat' } });
+    expect(s.calls('public/test')).toHaveLength(1);
+    expect(env.sink.kinds('data').length).toBe(dataBefore);
+  });
+
+  it('heartbeats keep the socket alive past 2 x interval + 5 s', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    for (let i = 0; i < 5; i++) {
+      env.clock.advance(10_000);
+      s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'heartbeat' } });
+      s.push(markFrame(T0 + 1000 * i));
+    }
+    expect(env.sockets).toHaveLength(1);
+    expect(s.closedByClient).toBeNull();
+  });
+
+  it('silence -> closed after 2 x 10 s + 5 s and a new socket within the first backoff step', () => {
+    const env = setup();
+    const s = bootstrap(env); // advanced 5 s with no frames after the acks
+    const opened = env.clock.now();
+    env.clock.advance(24_999 - 0);
+    expect(s.closedByClient).toBeNull();
+    env.clock.advance(1);
+    expect(s.closedByClient).not.toBeNull();
+    const closed = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    expect(closed.code).toBe(CLOSE_HEARTBEAT);
+    expect(closed.retryInMs).toBeGreaterThanOrEqual(0);
+    expect(closed.retryInMs).toBeLessThanOrEqual(1_000);
+    env.clock.advance(1_000);
+    expect(env.sockets).toHaveLength(2);
+    expect(env.clock.now() - opened).toBeLessThanOrEqual(26_000);
+  });
+});
+
+describe('Deribit client: reconnect and backoff', () => {
+  it('retry delays lie in [0, min(30 s, 1 s * 2^n)] and are not all equal', () => {
+    const env = setup({ random: seeded(3) });
+    env.feed.start();
+    const delays: number[] = [];
+    for (let n = 0; n < 10; n++) {
+      env.last().serverClose(1006, 'refused');
+      const e = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+      delays.push(e.retryInMs);
+      expect(e.retryInMs).toBeGreaterThanOrEqual(0);
+      expect(e.retryInMs).toBeLessThanOrEqual(Math.min(30_000, 1_000 * 2 ** n));
+      const before = env.sockets.length;
+      env.clock.advance(e.retryInMs);
+      expect(env.sockets.length).toBe(before + 1);
+    }
+    expect(new Set(delays).size).toBeGreaterThan(5);
+  });
+
+  it('a connection with < 30 s of data does not reset the backoff; one with 30 s does', () => {
+    const env = setup({ random: () => 0.999 });
+    env.feed.start();
+    for (let n = 0; n < 3; n++) {
+      env.last().serverClose();
+      env.clock.advance(10_000);
+    }
+    // 4th connection: opens, 20 s of data, then drops. Attempt 3 -> ceiling 8 s.
+    let s = env.last();
+    s.open();
+    for (let i = 0; i < 20; i++) {
+      s.push(markFrame(T0 + i * 1000));
+      env.clock.advance(1_000);
+    }
+    s.serverClose();
+    let e = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    expect(e.retryInMs).toBe(Math.floor(0.999 * 8_000));
+    env.clock.advance(e.retryInMs);
+    // 5th connection: 31 s of data -> stable; the next delay is back at the first step.
+    s = env.last();
+    s.open();
+    for (let i = 0; i <= 31; i++) {
+      s.push(markFrame(T0 + 100_000 + i * 1000));
+      s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'heartbeat' } });
+      env.clock.advance(1_000);
+    }
+    s.serverClose();
+    e = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    expect(e.retryInMs).toBe(Math.floor(0.999 * 1_000));
+  });
+
+  it('resubscribes the whole desired set after a reconnect, each channel exactly once, in paced chunks', () => {
+    const env = setup({ channelsPerCall: 4 });
+    const s1 = bootstrap(env);
+    const desired = new Set([...staticChannels('BTC'), ...EXPECTED_FORWARDS]);
+    expect(new Set(subscribedChannels(s1))).toEqual(desired);
+    s1.serverClose(1006, 'drop');
+    env.clock.advance(1_000);
+    const s2 = env.last();
+    expect(s2).not.toBe(s1);
+    s2.open();
+    env.clock.advance(10_000);
+    const calls = s2.calls('public/subscribe');
+    const chans = subscribedChannels(s2);
+    expect(chans.length).toBe(desired.size);
+    expect(new Set(chans)).toEqual(desired);
+    expect(calls).toHaveLength(Math.ceil(desired.size / 4));
+    for (const c of calls) expect((c.params.channels as string[]).length).toBeLessThanOrEqual(4);
+    for (let i = 1; i < calls.length; i++) expect(calls[i].at - calls[i - 1].at).toBeGreaterThanOrEqual(333);
+    // The lists were asked for again on the new socket.
+    expect(s2.calls('public/get_instruments')).toHaveLength(1);
+  });
+
+  it('ignores late frames and events from an old socket', () => {
+    const env = setup();
+    const s1 = bootstrap(env);
+    const lateMessage = s1.onmessage!;
+    const lateClose = s1.onclose!;
+    s1.serverClose(1006, 'drop');
+    env.clock.advance(1_000);
+    const s2 = env.last();
+    s2.open();
+    const figures = env.sink.figures();
+    const closes = env.sink.kinds('closed').length;
+    lateMessage({ data: JSON.stringify(indexFrame(99_999, T0 + 60_000)) });
+    lateClose({ code: 1006, reason: 'late' });
+    expect(env.sink.figures()).toEqual(figures);
+    expect(env.sink.kinds('closed').length).toBe(closes);
+    expect(env.sockets).toHaveLength(2);
+    // The live socket still works.
+    s2.push(indexFrame(32_300, T0 + 61_000));
+    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_300, ts: T0 + 61_000 });
+  });
+
+  it('10028 too_many_requests: shown as a venue error, the session ends, the next dial waits >= 10 s', () => {
+    const env = setup({ random: () => 0 });
+    env.feed.start();
+    const s = env.last();
+    s.open();
+    const subCall = s.calls('public/subscribe')[0];
+    s.push({ jsonrpc: '2.0', id: subCall.id, error: { code: 10028, message: 'too_many_requests' }, usIn: 1, usOut: 2, usDiff: 1, testnet: false });
+    const ve = env.sink.kinds('venueError')[0] as Extract<FeedEvent, { kind: 'venueError' }>;
+    expect(ve).toMatchObject({ code: 10028, message: 'too_many_requests' });
+    expect(ve.retryInMs).toBeGreaterThanOrEqual(10_000);
+    expect(s.closedByClient).not.toBeNull();
+    const closed = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    expect(closed.retryInMs).toBeGreaterThanOrEqual(10_000);
+    env.clock.advance(9_999);
+    expect(env.sockets).toHaveLength(1);
+    env.clock.advance(closed.retryInMs - 9_999);
+    expect(env.sockets).toHaveLength(2);
+  });
+
+  it('other venue errors are reported with the request they answer, and the session continues', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    s.push({ jsonrpc: '2.0', id: 9_999, error: { code: -32601, message: 'Method not found' } });
+    expect(env.sink.kinds('venueError').at(-1)).toEqual({ kind: 'venueError', code: -32601, message: 'Method not found', retryInMs: null });
+    expect(s.closedByClient).toBeNull();
+  });
+});
+
+describe('Deribit client: book gaps, listings, expiry', () => {
+  it('a book gap resubscribes that channel only', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    const book = 'book.BTC-PERPETUAL.100ms';
+    const base = { timestamp: T0, instrument_name: 'BTC-PERPETUAL', bids: [['new', 32200, 1000]], asks: [['new', 32210, 1000]] };
+    s.push(sub(book, { ...base, type: 'snapshot', change_id: 10 }));
+    s.push(sub(book, { ...base, type: 'change', change_id: 11, prev_change_id: 10 }));
+    const sentBefore = s.sent.length;
+    s.push(sub(book, { ...base, type: 'change', change_id: 15, prev_change_id: 13 }));
+    env.clock.advance(2_000);
+    const after = s.sent.slice(sentBefore);
+    expect(after.map((x) => [x.method, x.params.channels])).toEqual([
+      ['public/unsubscribe', [book]],
+      ['public/subscribe', [book]],
+    ]);
+    expect(env.sink.dropped().bookGap).toBe(1);
+    expect(env.sockets).toHaveLength(1);
+  });
+
+  it('instrument.state created adds a listing; an expired forward ticker moves the forward to another call', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    s.push(sub('instrument.state.option.btc', { timestamp: T0 + 1000, state: 'created', instrument_name: 'BTC-29JUL22-32000-C' }));
+    expect(env.sink.instrumentCalls.at(-1)).toMatchObject({ complete: false, list: [{ name: 'BTC-29JUL22-32000-C', strike: 32000, isCall: true, expiryMs: Date.UTC(2022, 6, 29, 8) }] });
+    env.clock.advance(2_000);
+    expect(s.calls('public/subscribe').at(-1)!.params.channels).toEqual([forwardChannel('BTC-29JUL22-32000-C')]);
+    // The 23JUL21 pick reports it has expired: it leaves the listing and another 23JUL21 call takes over.
+    s.ackSubscribes();
+    s.push(sub('ticker.BTC-23JUL21-32000-C.100ms', { instrument_name: 'BTC-23JUL21-32000-C', timestamp: T0 + 2000, state: 'closed', estimated_delivery_price: 'expired', underlying_price: 32000, mark_iv: 70, open_interest: 0 }));
+    const full = env.sink.instrumentCalls.at(-1)!;
+    expect(full.complete).toBe(true);
+    expect(full.list.find((i) => i.name === 'BTC-23JUL21-32000-C')).toBeUndefined();
+    env.clock.advance(2_000);
+    const tail = s.sent.slice(-2).map((x) => [x.method, x.params.channels]);
+    expect(tail).toEqual([
+      ['public/unsubscribe', [forwardChannel('BTC-23JUL21-32000-C')]],
+      // spot 32208: the 33000 call (792 away) is nearer than the 31000 (1208 away).
+      ['public/subscribe', [forwardChannel('BTC-23JUL21-33000-C')]],
+    ]);
+  });
+
+  it('at venue time past an expiry its instruments leave and its forward ticker is not resubscribed', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    // Venue time moves past 23JUL21 08:00 (index frames), then the 30 s summary timer prunes.
+    // A 9 h jump needs a second frame to confirm it (one corrupt timestamp must not prune the chain).
+    const after = Date.UTC(2021, 6, 23, 8, 0, 1);
+    s.push(indexFrame(SPOT, after));
+    expect((env.feed as unknown as { debugState(): { venueNowMs: number } }).debugState().venueNowMs).toBe(T0);
+    s.push(indexFrame(SPOT, after + 1000));
+    env.clock.advance(30_000);
+    const full = env.sink.instrumentCalls.filter((c) => c.complete).at(-1)!;
+    expect(full.list.some((i) => i.expiryMs <= after)).toBe(false);
+    const listed23 = INSTRUMENTS.filter((i) => (i as unknown as { expiration_timestamp: number }).expiration_timestamp === Date.UTC(2021, 6, 23, 8)).length;
+    expect(listed23).toBeGreaterThan(0);
+    expect(full.list.length).toBe(390 - listed23);
+    s.serverClose();
+    env.clock.advance(1_000);
+    const s2 = env.last();
+    s2.open();
+    env.clock.advance(5_000);
+    const chans = subscribedChannels(s2);
+    expect(chans).not.toContain(forwardChannel('BTC-23JUL21-32000-C'));
+    expect(chans).toContain(forwardChannel('BTC-24JUL21-32000-C'));
+  });
+});
+
+describe('Deribit client: bad input never reaches the sink', () => {
+  it('malformed, NaN, 1e400, negative OI, absurd IV and oversized frames are dropped and counted; figures unchanged', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    const figures = env.sink.figures();
+    const droppedBefore = env.sink.dropped();
+    const tick = (patch: Record<string, unknown>) =>
+      JSON.stringify(sub('ticker.BTC-30JUL21-32000-C.100ms', { instrument_name: 'BTC-30JUL21-32000-C', timestamp: T0 + 500, state: 'open', underlying_price: 32310.2, mark_iv: 80, open_interest: 10, ...patch }));
+    s.push('{"jsonrpc":"2.0","method":"subscription","params":{"channel":');
+    s.push('not json at all');
+    s.push(tick({ open_interest: -5 }));
+    s.push(tick({ mark_iv: 'NaN' }));
+    s.push(tick({ mark_iv: 1e9 }));
+    s.push(tick({ underlying_price: 0 }));
+    s.push(tick({}).replace('"underlying_price":32310.2', '"underlying_price":1e400'));
+    s.push(JSON.stringify(indexFrame(-1, T0 + 600)));
+    s.push(JSON.stringify(sub('markprice.options.btc_usd', [{ instrument_name: 'BTC-30JUL21-32000-C', iv: 1e9, mark_price: 0.1, timestamp: T0 }])));
+    s.push(JSON.stringify(sub('ticker.BTC-PERPETUAL.100ms', { instrument_name: 'BTC-PERPETUAL', timestamp: T0, mark_price: 32000, index_price: 32000, open_interest: -1 })));
+    s.push(JSON.stringify(sub('markprice.options.btc_usd', [])) + ' '.repeat(2 * 1024 * 1024));
+    s.push(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: 'ticker.BTC-27DEC24-0-C.100ms', data: {} } }));
+    expect(env.sink.figures()).toEqual(figures);
+    const d = env.sink.dropped();
+    const delta = (k: string) => (d[k] ?? 0) - (droppedBefore[k] ?? 0);
+    expect(delta('malformed')).toBe(2);
+    expect(delta('badNumber')).toBe(8);
+    expect(delta('oversize')).toBe(1);
+    expect(delta('unknownInstrument')).toBe(1);
+    expect(s.closedByClient).toBeNull();
+  });
+
+  it('duplicate and older index or perp frames are dropped as stale', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    s.push(indexFrame(32_100, T0 + 5_000));
+    s.push(indexFrame(31_000, T0 + 4_000));
+    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_100, ts: T0 + 5_000 });
+    expect(env.sink.dropped().stale).toBe(1);
+  });
+
+  it('stop() closes the socket and nothing reconnects', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    env.feed.stop();
+    expect(s.closedByClient).not.toBeNull();
+    env.clock.advance(600_000);
+    expect(env.sockets).toHaveLength(1);
+  });
+});
