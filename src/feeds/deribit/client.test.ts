@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
 import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
-import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_HEARTBEAT } from './client.ts';
+import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_DATA_SILENCE, CLOSE_HEARTBEAT } from './client.ts';
 
 // ------------------------------------------------------------------ fakes
 
@@ -310,6 +310,24 @@ describe('Deribit client: heartbeats and liveness', () => {
     env.clock.advance(1_000);
     expect(env.sockets).toHaveLength(2);
     expect(env.clock.now() - opened).toBeLessThanOrEqual(26_000);
+  });
+});
+
+describe('Deribit client: data freshness is separate from liveness', () => {
+  it('heartbeats alone keep the socket alive but a minute without data reconnects', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    const dataEvents = env.sink.kinds('data').length;
+    for (let i = 0; i < 5; i++) {
+      env.clock.advance(10_000);
+      s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'test_request' } });
+    }
+    expect(s.closedByClient).toBeNull();
+    expect(env.sink.kinds('data').length).toBe(dataEvents);
+    env.clock.advance(10_000);
+    s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'heartbeat' } });
+    expect(s.closedByClient).not.toBeNull();
+    expect(env.sink.kinds('closed').at(-1)).toMatchObject({ code: CLOSE_DATA_SILENCE, reason: 'no data' });
   });
 });
 

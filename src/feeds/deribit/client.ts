@@ -115,6 +115,9 @@ class DeribitFeed implements VenueFeed {
   private timers: Record<TimerName, unknown> = { liveness: null, dataWatch: null, instruments: null, summary: null, pace: null, connect: null, reconnect: null };
   private subQueue: { method: 'public/subscribe' | 'public/unsubscribe'; channels: string[] }[] = [];
   private lastPacedSendMs = -Infinity;
+  /** Clock time of the newest frame of any kind / of the newest valid data frame, this connection. */
+  private lastFrameMs = 0;
+  private lastDataMs = 0;
   /** While set, (un)subscribe requests only change `desired` (the full set is about to be sent). */
   private holdQueue = false;
   /** Rate-limit delay demanded by a 10028 on this connection. */
@@ -138,7 +141,7 @@ class DeribitFeed implements VenueFeed {
 
   constructor(options: DeribitFeedOptions) {
     this.o = options;
-    this.heartbeatSec = options.heartbeatSec ?? DERIBIT_HEARTBEAT_SEC;
+    this.heartbeatSec = Math.max(1, options.heartbeatSec ?? DERIBIT_HEARTBEAT_SEC);
     this.random = options.random ?? Math.random;
     this.channelsPerCall = Math.max(1, options.channelsPerCall ?? SUBSCRIBE_CHANNELS_PER_CALL);
     this.backoff = new Backoff({ random: this.random });
@@ -221,8 +224,11 @@ class DeribitFeed implements VenueFeed {
     this.pruneExpired();
     this.holdQueue = false;
     this.enqueue('public/subscribe', [...this.desired]);
-    this.armLiveness();
-    this.setTimer('dataWatch', DATA_SILENCE_RECONNECT_MS, () => this.onDisconnected(CLOSE_DATA_SILENCE, 'no data'));
+    const now = this.o.clock.now();
+    this.lastFrameMs = now;
+    this.lastDataMs = now;
+    this.watch('liveness', livenessTimeoutMs(this.heartbeatSec), () => this.lastFrameMs, CLOSE_HEARTBEAT, 'heartbeat timeout');
+    this.watch('dataWatch', DATA_SILENCE_RECONNECT_MS, () => this.lastDataMs, CLOSE_DATA_SILENCE, 'no data');
   }
 
   /** Ends the current socket (if any) and invalidates its handlers. */
@@ -259,8 +265,17 @@ class DeribitFeed implements VenueFeed {
     this.setTimer('reconnect', delay, () => this.connect());
   }
 
-  private armLiveness(): void {
-    this.setTimer('liveness', livenessTimeoutMs(this.heartbeatSec), () => this.onDisconnected(CLOSE_HEARTBEAT, 'heartbeat timeout'));
+  /**
+   * A watchdog that fires when `last()` is older than `limitMs`. Frames only stamp a time; the timer
+   * re-arms itself for the remainder, so a busy stream costs no timer churn per frame.
+   */
+  private watch(name: 'liveness' | 'dataWatch', limitMs: number, last: () => number, code: number, reason: string): void {
+    const check = () => {
+      const idle = this.o.clock.now() - last();
+      if (idle >= limitMs) this.onDisconnected(code, reason);
+      else this.setTimer(name, limitMs - idle, check);
+    };
+    this.setTimer(name, limitMs, check);
   }
 
   // ---------------------------------------------------------------- requests and pacing
@@ -324,7 +339,7 @@ class DeribitFeed implements VenueFeed {
 
   private onFrame(raw: unknown): void {
     // Liveness counts every frame, heartbeats included; data freshness does not (see `data`).
-    this.armLiveness();
+    this.lastFrameMs = this.o.clock.now();
     let listPending = false;
     for (const p of this.pending.values()) if (p.kind === 'instruments' || p.kind === 'summary') listPending = true;
     // A large frame is only plausible as the answer to a list request we are waiting for.
@@ -336,8 +351,9 @@ class DeribitFeed implements VenueFeed {
   }
 
   private data(): void {
-    this.backoff.noteValidData(this.o.clock.now());
-    this.setTimer('dataWatch', DATA_SILENCE_RECONNECT_MS, () => this.onDisconnected(CLOSE_DATA_SILENCE, 'no data'));
+    const now = this.o.clock.now();
+    this.lastDataMs = now;
+    this.backoff.noteValidData(now);
     this.status({ kind: 'data' });
   }
 
