@@ -1,0 +1,327 @@
+/**
+ * Bybit v5 public feed for one currency. Two kinds of socket:
+ *
+ * - option socket(s) at the feed URL (`.../v5/public/option`): `tickers.{symbol}` for every listed
+ *   option of the currency (Bybit has no chain-wide option topic). Bybit allows at most 2,000 option
+ *   args and 21,000 characters of args per connection, so the symbols are partitioned over as many
+ *   option sockets as needed (BTC needs two or three); each socket resubscribes its own share.
+ * - one linear socket, same URL with the last path segment `option` -> `linear`
+ *   (`wss://stream.bybit.com/v5/public/linear`, locally `/bybit/v5/public/linear`), for the hedge-side
+ *   perpetual `{C}USDT`: `tickers.{C}USDT` (snapshot + deltas) and `orderbook.200.{C}USDT`.
+ *
+ * Symbols come from REST `GET /v5/market/instruments-info?category=option&baseCoin={C}` (paginated),
+ * refreshed every 10 min. Keepalive: `{"op":"ping"}` every 20 s on every socket, any frame within
+ * 10 s counts as the answer. Forward = each ticker's `underlyingPrice` (a real per-expiry forward);
+ * the index is the option tickers' `indexPrice`.
+ */
+import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { Currency, OptionInstrument, PerpQuote } from '../../chain/model.ts';
+import { Backoff } from '../backoff.ts';
+import { parseFrame } from '../frame-guard.ts';
+import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
+import { LevelBook, depthWithinBands } from '../okx/book.ts';
+import { ManagedSocket, type FrameClass } from '../okx/managed-socket.ts';
+import { defaultFetchJson, restBaseFor, type FetchJson } from '../okx/rest.ts';
+import { bybitPerpSymbol, parseBybitInstruments, parseBybitMessage, type BybitLinearTickerFields, type BybitMessage } from './parse.ts';
+
+export const BYBIT_PING_MS = 20_000;
+export const BYBIT_PONG_TIMEOUT_MS = 10_000;
+export const BYBIT_OPTION_ARGS_PER_CONN = 2_000;
+/** Bybit: 21,000 characters of args per public connection; keep a margin. */
+export const BYBIT_ARGS_CHARS_PER_CONN = 20_000;
+export const BYBIT_TOPICS_PER_REQUEST = 100;
+export const BYBIT_SEND_SPACING_MS = 200;
+export const BYBIT_INSTRUMENTS_REFRESH_MS = 10 * 60_000;
+export const BYBIT_BOOK_DEPTH = 200;
+const MAX_PAGES = 20;
+
+export interface BybitFeedOptions extends FeedOptions {
+  fetchJson?: FetchJson;
+  /** Overrides the REST base derived from `url` (live -> https://api.bybit.com, else /bybit/rest). */
+  restBase?: string;
+  /** Overrides the linear socket URL derived from `url`. */
+  linearUrl?: string;
+  random?: () => number;
+}
+
+export function createBybitFeed(options: BybitFeedOptions): VenueFeed {
+  return new BybitFeed(options);
+}
+
+/** The linear socket URL for an option socket URL: the last path segment becomes `linear`. */
+export function bybitLinearUrl(optionUrl: string): string {
+  return optionUrl.replace(/\/option(?=$|\?)/, '/linear');
+}
+
+function subscribeMessages(topics: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < topics.length; i += BYBIT_TOPICS_PER_REQUEST) {
+    out.push(JSON.stringify({ req_id: `sub${i}`, op: 'subscribe', args: topics.slice(i, i + BYBIT_TOPICS_PER_REQUEST) }));
+  }
+  return out;
+}
+
+interface OptionConn {
+  socket: ManagedSocket;
+  topics: Set<string>;
+  chars: number;
+}
+
+class BybitFeed implements VenueFeed {
+  private readonly o: BybitFeedOptions;
+  private readonly c: Currency;
+  private readonly perpSymbol: string;
+  private readonly fetchJson: FetchJson;
+  private readonly restBase: string;
+  private readonly random: () => number;
+  private readonly restBackoff: Backoff;
+  private readonly linear: ManagedSocket;
+  private readonly optionConns: OptionConn[] = [];
+  private running = false;
+  private runId = 0;
+  private instruments = new Map<string, OptionInstrument>();
+  private refreshTimer: unknown = null;
+  private lastIndexTs = 0;
+  private readonly book = new LevelBook();
+  private bookReady = false;
+  private perp: { fields: BybitLinearTickerFields; ts: number } = { fields: {}, ts: 0 };
+
+  constructor(options: BybitFeedOptions) {
+    this.o = options;
+    this.c = options.currency;
+    this.perpSymbol = bybitPerpSymbol(this.c);
+    this.fetchJson = options.fetchJson ?? defaultFetchJson;
+    this.restBase = options.restBase ?? restBaseFor(options.url, 'bybit', 'bybit.com', 'https://api.bybit.com');
+    this.random = options.random ?? Math.random;
+    this.restBackoff = new Backoff({ random: this.random, baseMs: 2_000, capMs: 60_000 });
+    this.linear = this.makeSocket('linear', options.linearUrl ?? bybitLinearUrl(options.url), () =>
+      subscribeMessages([`tickers.${this.perpSymbol}`, `orderbook.${BYBIT_BOOK_DEPTH}.${this.perpSymbol}`]),
+    );
+  }
+
+  private makeSocket(label: string, url: string, messages: () => string[]): ManagedSocket {
+    return new ManagedSocket({
+      venue: 'bybit',
+      label: `bybit ${label}`,
+      url,
+      clock: this.o.clock,
+      socketFactory: this.o.socketFactory,
+      sink: this.o.sink,
+      random: this.random,
+      ping: { mode: 'interval', periodMs: BYBIT_PING_MS, pongTimeoutMs: BYBIT_PONG_TIMEOUT_MS, message: () => '{"req_id":"ping","op":"ping"}' },
+      subscribeMessages: messages,
+      sendSpacingMs: BYBIT_SEND_SPACING_MS,
+      onText: (t) => this.onText(t),
+      onOpen: label === 'linear' ? () => this.resetPerp() : undefined,
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.runId++;
+    this.linear.start();
+    for (const c of this.optionConns) c.socket.start();
+    void this.loadInstruments(this.runId);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.runId++;
+    this.linear.stop();
+    for (const c of this.optionConns) c.socket.stop();
+    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+  }
+
+  /** Number of option sockets (diagnostics and tests). */
+  get optionSocketCount(): number {
+    return this.optionConns.length;
+  }
+
+  // ---- instruments and the option-topic partition ----------------------------------------------------
+
+  private async loadInstruments(runId: number): Promise<void> {
+    const list: OptionInstrument[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const url = `${this.restBase}/v5/market/instruments-info?category=option&baseCoin=${this.c}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      let body: unknown;
+      try {
+        body = await this.fetchJson(url);
+      } catch (e) {
+        if (runId === this.runId) this.retryInstruments(runId, `instruments request failed: ${String(e).slice(0, 120)}`);
+        return;
+      }
+      if (runId !== this.runId) return;
+      const r = parseBybitInstruments(body, this.c);
+      if (r.error !== null) {
+        this.retryInstruments(runId, r.error);
+        return;
+      }
+      for (const reason of r.drops) this.o.sink.status('bybit', { kind: 'dropped', reason });
+      list.push(...r.list);
+      cursor = r.nextCursor;
+      if (cursor === null) break;
+    }
+    this.restBackoff.reset();
+    this.instruments = new Map(list.map((i) => [i.name, i]));
+    this.o.sink.instruments('bybit', this.c, list, true);
+    this.repartition();
+    this.scheduleRefresh(runId, BYBIT_INSTRUMENTS_REFRESH_MS);
+  }
+
+  private retryInstruments(runId: number, message: string): void {
+    const delay = this.restBackoff.nextDelayMs() + 2_000;
+    this.o.sink.status('bybit', { kind: 'venueError', code: null, message, retryInMs: delay });
+    this.scheduleRefresh(runId, delay);
+  }
+
+  private scheduleRefresh(runId: number, ms: number): void {
+    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
+    this.refreshTimer = this.o.clock.setTimeout(() => {
+      this.refreshTimer = null;
+      if (runId === this.runId) void this.loadInstruments(runId);
+    }, ms);
+  }
+
+  /** Drops expired/delisted topics from the desired sets and places new ones where there is room. */
+  private repartition(): void {
+    const now = this.o.clock.now();
+    const wanted = new Set<string>();
+    for (const i of this.instruments.values()) if (i.expiryMs > now) wanted.add(`tickers.${i.name}`);
+    const placed = new Set<string>();
+    for (const conn of this.optionConns) {
+      for (const t of conn.topics) {
+        if (!wanted.has(t)) {
+          conn.topics.delete(t);
+          conn.chars -= t.length + 3;
+        } else placed.add(t);
+      }
+    }
+    const fresh = new Map<OptionConn, string[]>();
+    for (const t of wanted) {
+      if (placed.has(t)) continue;
+      let conn = this.optionConns.find((c) => c.topics.size < BYBIT_OPTION_ARGS_PER_CONN && c.chars + t.length + 3 <= BYBIT_ARGS_CHARS_PER_CONN);
+      if (!conn) {
+        const topics = new Set<string>();
+        const created: OptionConn = {
+          topics,
+          chars: 2,
+          socket: this.makeSocket(`option#${this.optionConns.length + 1}`, this.o.url, () => subscribeMessages([...topics])),
+        };
+        this.optionConns.push(created);
+        conn = created;
+      }
+      conn.topics.add(t);
+      conn.chars += t.length + 3;
+      const list = fresh.get(conn) ?? [];
+      list.push(t);
+      fresh.set(conn, list);
+    }
+    for (const [conn, topics] of fresh) {
+      // An open socket gets just the new topics; a socket not yet open sends its whole set on open.
+      if (conn.socket.isOpen) for (const m of subscribeMessages(topics)) conn.socket.send(m);
+      else if (this.running) conn.socket.start();
+    }
+  }
+
+  // ---- frames --------------------------------------------------------------------------------------
+
+  private onText(text: string): FrameClass {
+    const parsed = parseFrame(text, MAX_FRAME_BYTES_LIVE);
+    if (!parsed.ok) {
+      this.o.sink.status('bybit', { kind: 'dropped', reason: parsed.reason });
+      return 'other';
+    }
+    return this.apply(parseBybitMessage(parsed.value));
+  }
+
+  private apply(m: BybitMessage): FrameClass {
+    const sink = this.o.sink;
+    switch (m.kind) {
+      case 'pong':
+        return 'heartbeat';
+      case 'subscribed':
+        sink.status('bybit', { kind: 'subscribed', channels: m.success.length });
+        if (m.failed.length > 0) {
+          sink.status('bybit', { kind: 'venueError', code: null, message: `${m.failed.length} topics refused, e.g. ${m.failed[0]}`, retryInMs: null });
+        }
+        return 'other';
+      case 'error':
+        sink.status('bybit', { kind: 'venueError', code: null, message: m.message, retryInMs: null });
+        return 'other';
+      case 'ignored':
+        return 'other';
+      case 'dropped':
+        sink.status('bybit', { kind: 'dropped', reason: m.reason });
+        return 'other';
+      case 'option': {
+        if (m.currency !== this.c || !this.instruments.has(m.update.name)) {
+          sink.status('bybit', { kind: 'dropped', reason: 'unknownInstrument' });
+          return 'other';
+        }
+        sink.options('bybit', [m.update]);
+        if (m.forward) sink.forwards('bybit', this.c, [m.forward]);
+        if (m.indexPrice !== null && m.timestampMs > this.lastIndexTs) {
+          this.lastIndexTs = m.timestampMs;
+          sink.index('bybit', this.c, m.indexPrice, m.timestampMs);
+        }
+        return 'data';
+      }
+      case 'linearTicker':
+        if (m.symbol !== this.perpSymbol) return this.unknown();
+        if (m.snapshot) this.perp.fields = {};
+        Object.assign(this.perp.fields, m.fields);
+        this.emitPerp(m.timestampMs);
+        return 'data';
+      case 'book':
+        if (m.symbol !== this.perpSymbol) return this.unknown();
+        if (m.snapshot) {
+          this.book.clear();
+          this.bookReady = true;
+        } else if (!this.bookReady) {
+          sink.status('bybit', { kind: 'dropped', reason: 'bookNoSnapshot' });
+          return 'other';
+        }
+        for (const [p, s] of m.bids) this.book.apply('bid', p, s);
+        for (const [p, s] of m.asks) this.book.apply('ask', p, s);
+        this.emitPerp(m.timestampMs);
+        return 'data';
+    }
+  }
+
+  private unknown(): FrameClass {
+    this.o.sink.status('bybit', { kind: 'dropped', reason: 'unknownInstrument' });
+    return 'other';
+  }
+
+  private resetPerp(): void {
+    this.book.clear();
+    this.bookReady = false;
+    this.perp = { fields: {}, ts: 0 };
+  }
+
+  private emitPerp(ts: number): void {
+    this.perp.ts = Math.max(this.perp.ts, ts);
+    const f = this.perp.fields;
+    if (f.markPrice === undefined || f.indexPrice === undefined) return;
+    const bids = this.bookReady ? this.book.bids() : [];
+    const asks = this.bookReady ? this.book.asks() : [];
+    // USDT perpetual sizes are in coin.
+    const { depth } = depthWithinBands(bids, asks, 1);
+    const quote: PerpQuote = {
+      venue: 'bybit',
+      instrument: this.perpSymbol,
+      timestampMs: this.perp.ts,
+      markPrice: f.markPrice,
+      indexPrice: f.indexPrice,
+      funding8h: f.funding8h ?? null,
+      openInterestCoin: f.openInterestCoin ?? null,
+      bestBid: bids.length > 0 ? bids[0].price : (f.bid1 ?? null),
+      bestAsk: asks.length > 0 ? asks[0].price : (f.ask1 ?? null),
+      depth,
+    };
+    this.o.sink.perp(quote, this.c);
+  }
+}
