@@ -1,0 +1,349 @@
+/**
+ * Deribit JSON-RPC 2.0 over websocket on top of a market source: sessions, heartbeats,
+ * subscriptions, Deribit-style envelopes and errors, rate limits, fault switches and per-client
+ * backpressure (skip non-essential frames above a soft cap, close 1008 above a hard cap).
+ */
+import type { WebSocket } from 'ws';
+import type { FaultState } from '../faults.ts';
+import { ERR, type DeribitSource, type RpcError, type RpcReply } from './types.ts';
+
+export const API_VERSION = '1.2.26';
+
+export interface HubLimits {
+  /** Above this many queued bytes, data frames are skipped (the next tick sends the latest state). */
+  softBufferBytes: number;
+  /** Above this many queued bytes for longer than hardGraceMs, the client is closed with 1008. */
+  hardBufferBytes: number;
+  hardGraceMs: number;
+  /** Deribit-like credit buckets; false disables them. */
+  rateLimits: boolean;
+  /** Minimum heartbeat interval accepted by public/set_heartbeat, seconds. */
+  minHeartbeatS: number;
+}
+
+export const DEFAULT_LIMITS: HubLimits = {
+  softBufferBytes: 256 * 1024,
+  hardBufferBytes: 4 * 1024 * 1024,
+  hardGraceMs: 2_000,
+  rateLimits: true,
+  minHeartbeatS: 1,
+};
+
+class Bucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly max: number,
+    private readonly perSec: number,
+  ) {
+    this.tokens = max;
+    this.last = Date.now();
+  }
+  take(cost: number): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.max, this.tokens + ((now - this.last) / 1000) * this.perSec);
+    this.last = now;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
+    return true;
+  }
+}
+
+export interface SessionStats {
+  id: number;
+  ip: string;
+  sentFrames: number;
+  skippedFrames: number;
+  maxBuffered: number;
+  closedSlow: boolean;
+}
+
+export class Session {
+  readonly subs = new Set<string>();
+  readonly stats: SessionStats;
+  /** Per-channel state owned by the source (e.g. last book sent, for diffs). */
+  readonly channelState = new Map<string, unknown>();
+  heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  awaitingTest = false;
+  gapPending = false;
+  private overSince: number | undefined;
+  private held: string | undefined; // reorder fault: one frame held back
+  private dataCount = 0;
+  private credits = new Bucket(50_000, 10_000);
+  private subCredits = new Bucket(30_000, 10_000);
+  closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly hub: DeribitHub,
+    id: number,
+    readonly ip: string,
+  ) {
+    this.stats = { id, ip, sentFrames: 0, skippedFrames: 0, maxBuffered: 0, closedSlow: false };
+  }
+
+  /** Low-level send with backpressure. Essential frames (replies, heartbeats, listings) are never skipped. */
+  sendRaw(text: string | Buffer, essential: boolean, binary = false): boolean {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    const buffered = this.ws.bufferedAmount;
+    const lim = this.hub.limits;
+    if (buffered > lim.hardBufferBytes) {
+      const now = Date.now();
+      this.overSince ??= now;
+      if (now - this.overSince > lim.hardGraceMs) {
+        this.stats.closedSlow = true;
+        this.close(1008, 'slow consumer: send buffer over limit');
+        return false;
+      }
+    } else this.overSince = undefined;
+    if (!essential && buffered > lim.softBufferBytes) {
+      this.stats.skippedFrames++;
+      return false;
+    }
+    this.ws.send(text, { binary });
+    this.stats.sentFrames++;
+    const after = this.ws.bufferedAmount;
+    if (after > this.stats.maxBuffered) this.stats.maxBuffered = after;
+    return true;
+  }
+
+  /** Send a subscription notification, applying the data-path faults (silent, dup, reorder, flood). */
+  notify(channel: string, data: unknown, prebuilt?: string): void {
+    const f = this.hub.faults;
+    if (f.has('silent') || f.has('heartbeatOnly')) return;
+    const text = prebuilt ?? JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
+    this.dataCount++;
+    const copies = f.floodFactor();
+    if (f.has('reorder') && this.held === undefined && this.dataCount % 7 === 0) {
+      this.held = text; // sent after the next frame: adjacent frames swapped
+      return;
+    }
+    for (let i = 0; i < copies; i++) this.sendRaw(text, false);
+    if (f.has('dup') && this.dataCount % 10 === 0) this.sendRaw(text, false);
+    if (this.held !== undefined) {
+      const h = this.held;
+      this.held = undefined;
+      this.sendRaw(h, false);
+    }
+  }
+
+  /** Essential notification (instrument.state): not skipped under backpressure. */
+  notifyEssential(channel: string, data: unknown): void {
+    if (this.hub.faults.has('silent') || this.hub.faults.has('heartbeatOnly')) return;
+    this.sendRaw(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } }), true);
+  }
+
+  reply(id: unknown, usIn: number, r: RpcReply): void {
+    const usOut = Math.round(this.hub.source.nowMs() * 1000);
+    const tail = `"usIn":${usIn},"usOut":${usOut},"usDiff":${Math.max(0, usOut - usIn)},"testnet":false}`;
+    const idPart = id === undefined ? '' : `"id":${JSON.stringify(id)},`;
+    let mid: string;
+    if ('resultRaw' in r) mid = `"result":${r.resultRaw}`;
+    else if ('result' in r) mid = `"result":${JSON.stringify(r.result)}`;
+    else mid = `"error":${JSON.stringify(r.error)}`;
+    this.sendRaw(`{"jsonrpc":"2.0",${idPart}${mid},${tail}`, true);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopHeartbeat();
+    try {
+      this.ws.close(code, reason.slice(0, 123));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    this.awaitingTest = false;
+  }
+
+  takeCredits(method: string): boolean {
+    if (!this.hub.limits.rateLimits) return true;
+    if (method === 'public/subscribe' || method === 'public/unsubscribe') return this.subCredits.take(3_000);
+    return this.credits.take(500);
+  }
+}
+
+export class DeribitHub {
+  readonly sessions = new Set<Session>();
+  private nextId = 1;
+  private tickNo = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Inbound request log (method, wall ms), bounded; tests read subscribe spacing from it. */
+  readonly requestLog: { method: string; at: number; sessionId: number }[] = [];
+  closedSlowCount = 0;
+
+  constructor(
+    readonly source: DeribitSource,
+    readonly faults: FaultState,
+    readonly limits: HubLimits = DEFAULT_LIMITS,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), 100);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const s of this.sessions) {
+      s.stopHeartbeat();
+      s.closed = true;
+      s.ws.terminate();
+    }
+    this.sessions.clear();
+  }
+
+  private tick(): void {
+    this.tickNo++;
+    try {
+      this.source.tick?.(this, this.tickNo);
+    } catch (e) {
+      console.error('[deribit] tick failed', e);
+    }
+  }
+
+  attach(ws: WebSocket, ip: string): Session {
+    const s = new Session(ws, this, this.nextId++, ip);
+    this.sessions.add(s);
+    ws.on('message', (data, isBinary) => this.onMessage(s, data as Buffer, isBinary));
+    ws.on('close', () => {
+      if (s.stats.closedSlow) this.closedSlowCount++;
+      s.closed = true;
+      s.stopHeartbeat();
+      this.sessions.delete(s);
+    });
+    ws.on('error', () => undefined);
+    return s;
+  }
+
+  /** Terminate every socket (the `drop` fault: abnormal closure, 1006 at the client). */
+  dropAll(): number {
+    const n = this.sessions.size;
+    for (const s of this.sessions) {
+      s.closed = true;
+      s.stopHeartbeat();
+      s.ws.terminate();
+    }
+    return n;
+  }
+
+  private onMessage(s: Session, data: Buffer, isBinary: boolean): void {
+    const usIn = Math.round(this.source.nowMs() * 1000);
+    if (this.faults.has('silent')) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(isBinary ? data.toString('utf8') : data.toString());
+    } catch {
+      s.reply(undefined, usIn, { error: ERR.parse });
+      return;
+    }
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      s.reply(undefined, usIn, { error: ERR.invalidRequest });
+      return;
+    }
+    const m = msg as Record<string, unknown>;
+    const id = m.id;
+    if (typeof m.method !== 'string') {
+      s.reply(id, usIn, { error: ERR.invalidRequest });
+      return;
+    }
+    const method = m.method.replace(/^\/?(api\/v2\/)?/, '');
+    const params = typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Record<string, unknown>) : {};
+    if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
+    this.requestLog.push({ method, at: Date.now(), sessionId: s.stats.id });
+    if (!s.takeCredits(method)) {
+      // Deribit ends the session on 10028
+      s.reply(id, usIn, { error: ERR.tooManyRequests });
+      s.close(1000, 'too_many_requests');
+      return;
+    }
+    const r = this.dispatch(s, method, params);
+    if (r) s.reply(id, usIn, r);
+  }
+
+  private dispatch(s: Session, method: string, params: Record<string, unknown>): RpcReply | undefined {
+    switch (method) {
+      case 'public/hello':
+      case 'public/test':
+        s.awaitingTest = false;
+        return { result: { version: API_VERSION } };
+      case 'public/get_time':
+        return { result: Math.floor(this.source.nowMs()) };
+      case 'public/set_heartbeat': {
+        const iv = Number(params.interval);
+        if (!Number.isFinite(iv) || iv < this.limits.minHeartbeatS) return { error: ERR.invalidParams('interval too small', 'interval') };
+        this.startHeartbeat(s, iv * 1000);
+        return { result: 'ok' };
+      }
+      case 'public/disable_heartbeat':
+        s.stopHeartbeat();
+        return { result: 'ok' };
+      case 'public/subscribe':
+        return this.subscribe(s, params);
+      case 'public/unsubscribe': {
+        const chans = channelList(params);
+        if (typeof chans === 'object' && 'code' in chans) return { error: chans };
+        const done = chans.filter((c) => s.subs.delete(c));
+        for (const c of done) s.channelState.delete(c);
+        return { result: done };
+      }
+      case 'public/unsubscribe_all':
+        s.subs.clear();
+        s.channelState.clear();
+        return { result: 'ok' };
+      default: {
+        if (method.startsWith('private/')) return { error: ERR.unauthorized };
+        const r = this.source.request(method, params, s);
+        return r ?? { error: ERR.methodNotFound };
+      }
+    }
+  }
+
+  private subscribe(s: Session, params: Record<string, unknown>): RpcReply | undefined {
+    if (this.faults.error10028Armed) {
+      this.faults.error10028Armed = false;
+      // the reply is sent synchronously by onMessage; the close follows it, as on Deribit
+      queueMicrotask(() => s.close(1000, 'too_many_requests'));
+      return { error: ERR.tooManyRequests };
+    }
+    const chans = channelList(params);
+    if (!Array.isArray(chans)) return { error: chans };
+    const ok = chans.filter((c) => this.source.channelOk(c));
+    const fresh = ok.filter((c) => !s.subs.has(c));
+    for (const c of ok) s.subs.add(c);
+    if (fresh.length > 0) queueMicrotask(() => this.source.onSubscribed?.(this, s, fresh));
+    return { result: ok };
+  }
+
+  private startHeartbeat(s: Session, ms: number): void {
+    s.stopHeartbeat();
+    s.heartbeatTimer = setInterval(() => {
+      if (s.closed) return s.stopHeartbeat();
+      if (this.faults.has('silent')) return;
+      if (s.awaitingTest) {
+        // the client did not answer the previous test_request within one interval
+        s.close(1000, 'heartbeat: no public/test in time');
+        return;
+      }
+      s.awaitingTest = true;
+      s.sendRaw('{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}', true);
+    }, ms);
+  }
+}
+
+function channelList(params: Record<string, unknown>): string[] | RpcError {
+  const c = params.channels;
+  if (!Array.isArray(c) || c.length === 0) return ERR.invalidParams('channels must be a non-empty array', 'channels');
+  if (c.length > 2_000) return ERR.invalidParams('too many channels', 'channels');
+  const out: string[] = [];
+  for (const x of c) {
+    if (typeof x !== 'string' || x.length > 200) return ERR.invalidParams('channel must be a string', 'channels');
+    out.push(x);
+  }
+  return out;
+}

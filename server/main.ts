@@ -1,0 +1,154 @@
+/**
+ * CLI of the local venue server:
+ *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
+ *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL]
+ *     [--upstream URL] [--currencies BTC,ETH] [--duration S]
+ * Bad arguments: one line on stderr, exit code 2.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { startServer } from './server.ts';
+import { record } from './record.ts';
+
+export interface CliArgs {
+  source: 'sim' | 'replay' | 'record';
+  file?: string;
+  seed: number;
+  speed: number;
+  port: number;
+  host: string;
+  serve?: string;
+  startMs?: number;
+  loop: boolean;
+  allowOrigins: string[];
+  upstream: string;
+  currencies: ('BTC' | 'ETH')[];
+  durationS?: number;
+}
+
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin']);
+
+/** Parse argv; returns an error line instead of throwing. */
+export function parseArgs(argv: string[]): CliArgs | string {
+  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], upstream: 'wss://www.deribit.com/ws/api/v2', currencies: ['BTC', 'ETH'] };
+  let sourceSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--no-loop') {
+      a.loop = false;
+      continue;
+    }
+    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--upstream URL] [--currencies BTC,ETH] [--duration S]';
+    if (!FLAGS.has(k)) return `unknown option: ${k}`;
+    const v = argv[++i];
+    if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
+    switch (k) {
+      case '--source':
+        if (v !== 'sim' && v !== 'replay' && v !== 'record') return `--source must be sim, replay or record (got ${v})`;
+        a.source = v;
+        sourceSet = true;
+        break;
+      case '--file':
+        a.file = v;
+        break;
+      case '--seed':
+        if (!/^\d{1,10}$/.test(v) || Number(v) > 4294967295) return `--seed must be an integer 0..4294967295 (got ${v})`;
+        a.seed = Number(v);
+        break;
+      case '--speed': {
+        const s = Number(v);
+        if (!Number.isFinite(s) || s < 1 || s > 10_000) return `--speed must be a number from 1 to 10000 (got ${v})`;
+        a.speed = s;
+        break;
+      }
+      case '--port': {
+        const p = Number(v);
+        if (!Number.isInteger(p) || p < 0 || p > 65535) return `--port must be 0..65535 (got ${v})`;
+        a.port = p;
+        break;
+      }
+      case '--host':
+        if (!/^[A-Za-z0-9.:-]{1,100}$/.test(v)) return `--host is not a host name or address (got ${v})`;
+        a.host = v;
+        break;
+      case '--serve':
+        if (!existsSync(v) || !statSync(v).isDirectory()) return `--serve: no such directory: ${v}`;
+        a.serve = v;
+        break;
+      case '--start': {
+        const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+        if (!Number.isFinite(t) || t < 0) return `--start must be an ISO date or epoch ms (got ${v})`;
+        a.startMs = t;
+        break;
+      }
+      case '--upstream':
+        if (!/^wss?:\/\//.test(v)) return `--upstream must be a ws:// or wss:// URL (got ${v})`;
+        a.upstream = v;
+        break;
+      case '--currencies': {
+        const list = v.split(',').map((s) => s.trim().toUpperCase());
+        if (list.length === 0 || list.some((c) => c !== 'BTC' && c !== 'ETH')) return `--currencies must be BTC, ETH or BTC,ETH (got ${v})`;
+        a.currencies = [...new Set(list)] as ('BTC' | 'ETH')[];
+        break;
+      }
+      case '--duration': {
+        const d = Number(v);
+        if (!Number.isFinite(d) || d <= 0) return `--duration must be a positive number of seconds (got ${v})`;
+        a.durationS = d;
+        break;
+      }
+      case '--allow-origin':
+        a.allowOrigins.push(v);
+        break;
+    }
+  }
+  if (!sourceSet) a.source = 'sim';
+  if (a.source === 'replay') {
+    if (!a.file) return '--source replay needs --file RECORDING.jsonl';
+    if (!existsSync(a.file)) return `--file: no such file: ${a.file}`;
+  }
+  if (a.source === 'record' && !a.file) return '--source record needs --file OUT.jsonl';
+  return a;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (typeof args === 'string') {
+    process.stderr.write(`gexdesk server: ${args}\n`);
+    process.exit(2);
+  }
+  const log = (l: string) => process.stderr.write(l + '\n');
+  if (args.source === 'record') {
+    const rec = record({ upstream: args.upstream, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
+    process.stdout.write(`gexdesk recorder: ${args.upstream} -> ${args.file} (${args.currencies.join(',')})\n`);
+    process.once('SIGINT', () => rec.stop());
+    process.once('SIGTERM', () => rec.stop());
+    const c = await rec.done;
+    process.stdout.write(`gexdesk recorder: wrote ${c.framesIn} received and ${c.framesOut} sent frames (${c.connects} connection(s), ${c.skipped} unrecordable frame(s) skipped)\n`);
+    return;
+  }
+  let srv;
+  try {
+    srv = await startServer({
+      source: args.source,
+      file: args.file,
+      seed: args.seed,
+      speed: args.speed,
+      port: args.port,
+      host: args.host,
+      serveDir: args.serve,
+      startMs: args.startMs,
+      loop: args.loop,
+      allowedOrigins: args.allowOrigins,
+      log,
+    });
+  } catch (e) {
+    process.stderr.write(`gexdesk server: ${(e as Error).message}\n`);
+    process.exit((e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 1 : 2);
+  }
+  process.stdout.write(`gexdesk server listening on ${srv.url} (source=${args.source})\n`);
+  const shutdown = () => void srv.close().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (process.argv[1] && /server[\\/]main\.ts$/.test(process.argv[1])) void main();

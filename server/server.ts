@@ -1,0 +1,317 @@
+/**
+ * The local venue server: one HTTP server that serves the built app, the Deribit protocol at
+ * /deribit/ws/api/v2 (simulator or replay behind it), /__gexdesk/info and the /__sim/* switches.
+ * Security (issue 6): loopback by default, small inbound frames, connection caps, Origin check on
+ * upgrades and on control POSTs, bounded per-client send buffers, a strict CSP on every response.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { SimClock } from './clock.ts';
+import { FaultState, parseFault } from './faults.ts';
+import { DEFAULT_LIMITS, DeribitHub, type HubLimits, type SessionStats } from './deribit/hub.ts';
+import { SimSource } from './deribit/sim-source.ts';
+import { MarketSim } from './sim/market.ts';
+import { ReplaySource } from './replay.ts';
+import { serveStatic } from './static.ts';
+
+export const DERIBIT_PATH = '/deribit/ws/api/v2';
+
+export interface ServerOptions {
+  source: 'sim' | 'replay';
+  seed?: number;
+  speed?: number;
+  port?: number;
+  host?: string;
+  serveDir?: string;
+  /** Simulated start time (ms); default now. */
+  startMs?: number;
+  /** Recording to replay (source=replay). */
+  file?: string;
+  /** Replay: loop at the end (default) or stop. */
+  loop?: boolean;
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
+  /** Extra allowed Origin values for websocket upgrades and control POSTs (e.g. the vite dev server). */
+  allowedOrigins?: string[];
+  limits?: Partial<HubLimits>;
+  /** Injected wall clock (tests). */
+  wallNow?: () => number;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+  sim?: MarketSim;
+  simSource?: SimSource;
+  replay?: ReplaySource;
+  clock: SimClock;
+  hub: DeribitHub;
+  faults: FaultState;
+  stats(): { connections: number; sessions: SessionStats[]; closedSlow: number; rejected: Record<string, number> };
+}
+
+export function cspHeader(hostPort: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    `connect-src 'self' ws://${hostPort} wss://www.deribit.com wss://ws.okx.com:8443 wss://stream.bybit.com wss://fstream.binance.com wss://nbstream.binance.com`,
+    "img-src 'self' data:",
+    "style-src 'self' 'unsafe-inline'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+
+function isLoopbackHost(h: string): boolean {
+  return LOOPBACK.has(h.replace(/^\[|\]$/g, ''));
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const speed = opts.speed ?? 1;
+  const seed = opts.seed ?? 42;
+  const log = opts.log ?? (() => undefined);
+  const maxConn = opts.maxConnections ?? 250;
+  const maxPerIp = opts.maxConnectionsPerIp ?? 8;
+  const faults = new FaultState();
+  const limits: HubLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const rejected: Record<string, number> = {};
+  const reject = (r: string) => (rejected[r] = (rejected[r] ?? 0) + 1);
+
+  let sim: MarketSim | undefined;
+  let simSource: SimSource | undefined;
+  let replay: ReplaySource | undefined;
+  let clock: SimClock;
+  let hub: DeribitHub;
+  if (opts.source === 'sim') {
+    const startMs = opts.startMs ?? Date.now();
+    clock = new SimClock(startMs, speed, opts.wallNow);
+    sim = new MarketSim({ seed, startMs });
+    simSource = new SimSource(sim, clock, faults);
+    hub = new DeribitHub(simSource, faults, limits);
+  } else {
+    if (!opts.file) throw new Error('replay needs a recording file (--file)');
+    replay = ReplaySource.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
+    clock = replay.clock;
+    hub = new DeribitHub(replay, faults, limits);
+    replay.attach(hub);
+    const r = replay.report;
+    log(`replay: ${r.frames} frames (${r.notifications} notifications, ${r.responses} responses) from ${opts.file}; ${r.badLines} bad line(s) skipped${r.badLines ? ' ' + JSON.stringify(r.badReasons) : ''}; ${r.loop ? 'loops' : 'stops'} at the end`);
+  }
+  hub.start();
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false, clientTracking: false });
+  const perIp = new Map<string, number>();
+  let total = 0;
+  let boundHostPort = '';
+
+  const originAllowed = (origin: string | undefined, hostHeader: string | undefined): boolean => {
+    if (origin === undefined) return true; // CLI tools and tests send none; browsers always do
+    if (opts.allowedOrigins?.includes(origin)) return true;
+    let u: URL;
+    try {
+      u = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (hostHeader && u.host === hostHeader) return true;
+    if (u.host === boundHostPort) return true;
+    // while bound to loopback, other local dev servers (vite on :5173) may connect
+    return isLoopbackHost(host) && isLoopbackHost(u.hostname);
+  };
+
+  const hostForCsp = (req: http.IncomingMessage): string => {
+    const h = req.headers.host;
+    return h && /^[A-Za-z0-9.\-:[\]]{1,100}$/.test(h) ? h : boundHostPort;
+  };
+
+  const securityHeaders = (req: http.IncomingMessage): Record<string, string> => ({
+    'content-security-policy': cspHeader(hostForCsp(req)),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+    'cross-origin-resource-policy': 'same-origin',
+  });
+
+  const json = (res: http.ServerResponse, code: number, body: unknown) => {
+    res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  };
+
+  const info = () => ({
+    source: opts.source,
+    seed: opts.source === 'sim' ? seed : null,
+    speed,
+    simTimeMs: Math.floor(clock.now()),
+    venues: ['deribit'],
+    paused: clock.paused,
+    faults: faults.list(),
+    connections: hub.sessions.size,
+    ...(replay ? { replay: replay.report } : {}),
+  });
+
+  const readBody = (req: http.IncomingMessage): Promise<string> =>
+    new Promise((resolve, rejectP) => {
+      let size = 0;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 4096) {
+          rejectP(new Error('body too large'));
+          req.destroy();
+        } else chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', rejectP);
+    });
+
+  const applyFault = (body: unknown): { code: number; body: unknown } => {
+    const f = parseFault(body);
+    if (typeof f === 'string') return { code: 400, body: { ok: false, error: f } };
+    let effect: Record<string, unknown> = {};
+    switch (f.kind) {
+      case 'drop':
+        effect = { dropped: hub.dropAll() };
+        break;
+      case 'oversize':
+        effect = { sent: simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0) };
+        break;
+      case 'gap':
+        for (const s of hub.sessions) s.gapPending = true;
+        effect = { armed: hub.sessions.size };
+        break;
+      case 'expireAt': {
+        const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : sim?.listedExpiries()[0];
+        if (target === undefined) return { code: 400, body: { ok: false, error: 'no expiry to pass' } };
+        clock.jumpTo(target);
+        if (simSource) simSource.tick(hub, 0); // announce the roll now
+        effect = { simTimeMs: Math.floor(clock.now()) };
+        break;
+      }
+      default:
+        faults.set(f);
+    }
+    log(`fault: ${f.kind} ${JSON.stringify(f.params)}`);
+    return { code: 200, body: { ok: true, kind: f.kind, active: faults.list(), ...effect } };
+  };
+
+  const server = http.createServer({ maxHeaderSize: 20_000 }, (req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      for (const [k, v] of Object.entries(securityHeaders(req))) res.setHeader(k, v);
+      const p = url.pathname;
+      if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, info());
+      if (p.startsWith('/__sim/')) {
+        if (req.method !== 'POST') return json(res, 405, { ok: false, error: 'POST only' });
+        // a foreign page must not be able to flip switches through a simple cross-site POST
+        if (!originAllowed(req.headers.origin, req.headers.host)) return json(res, 403, { ok: false, error: 'origin not allowed' });
+        let body: unknown;
+        try {
+          const text = await readBody(req);
+          body = text.trim() === '' ? {} : JSON.parse(text);
+        } catch {
+          return json(res, 400, { ok: false, error: 'invalid JSON body' });
+        }
+        switch (p) {
+          case '/__sim/fault': {
+            const r = applyFault(body);
+            return json(res, r.code, r.body);
+          }
+          case '/__sim/clear':
+            faults.clear();
+            return json(res, 200, { ok: true, active: [] });
+          case '/__sim/pause':
+            clock.pause();
+            return json(res, 200, { ok: true, paused: true, simTimeMs: Math.floor(clock.now()) });
+          case '/__sim/resume':
+            clock.resume();
+            return json(res, 200, { ok: true, paused: false, simTimeMs: Math.floor(clock.now()) });
+          default:
+            return json(res, 404, { ok: false, error: 'unknown control endpoint' });
+        }
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: 'method not allowed' });
+      if (opts.serveDir) return serveStatic(opts.serveDir, req, res, p);
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`gexdesk local venue server (source=${opts.source}).\nDeribit: ws://${hostForCsp(req)}${DERIBIT_PATH}\nInfo: /__gexdesk/info\nNo app served (start with --serve dist).\n`);
+    })().catch((e: unknown) => {
+      log(`http error: ${String(e)}`);
+      if (!res.headersSent) json(res, 500, { ok: false, error: 'internal error' });
+      else res.destroy();
+    });
+  });
+
+  const refuseUpgrade = (socket: Socket, code: number, text: string) => {
+    reject(String(code));
+    socket.end(`HTTP/1.1 ${code} ${text}\r\nConnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${text.length}\r\n\r\n${text}`);
+  };
+
+  server.on('upgrade', (req, socket: Socket, head) => {
+    socket.on('error', () => undefined);
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (url.pathname !== DERIBIT_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    if (faults.has('refuse')) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
+    const ip = socket.remoteAddress ?? '?';
+    if (total >= maxConn) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if ((perIp.get(ip) ?? 0) >= maxPerIp) return refuseUpgrade(socket, 429, 'Too Many Requests');
+    total++;
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      total--;
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) perIp.delete(ip);
+      else perIp.set(ip, n);
+    };
+    socket.once('close', release);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', release);
+      const s = hub.attach(ws, ip);
+      if (faults.has('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
+    });
+  });
+
+  await new Promise<void>((resolve, rejectP) => {
+    server.once('error', rejectP);
+    server.listen(opts.port ?? 8787, host, () => {
+      server.off('error', rejectP);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  boundHostPort = `${urlHost}:${addr.port}`;
+
+  let closed = false;
+  return {
+    url: `http://${boundHostPort}`,
+    port: addr.port,
+    host: addr.address,
+    sim,
+    simSource,
+    replay,
+    clock,
+    hub,
+    faults,
+    stats: () => ({ connections: hub.sessions.size, sessions: [...hub.sessions].map((s) => ({ ...s.stats })), closedSlow: hub.closedSlowCount, rejected: { ...rejected } }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      hub.stop();
+      replay?.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
