@@ -77,7 +77,7 @@ function Dashboard() {
         </section>
         <div className="bottom-row" style={{ gridColumn: 1, gridRow: 2 }}>
           <section className="panel">
-            <h2>Gamma profile across spot <span className="sub">total net GEX if spot moved</span></h2>
+            <h2>Gamma profile across spot <span className="sub hide-kiosk">total net GEX if spot moved</span></h2>
             <div className="chart-body" data-testid="chart-gamma-profile">
               <ErrorBoundary where="Gamma profile"><GammaProfileChart /></ErrorBoundary>
             </div>

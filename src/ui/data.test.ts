@@ -45,3 +45,14 @@ describe('chart rows', () => {
     expect(symmetricDomain([])).toEqual([-1, 1]);
   });
 });
+
+describe('nice axes', () => {
+  it('round steps and ticks', async () => {
+    const { niceStep, niceTicks, niceSymmetric } = await import('./data.ts');
+    expect(niceStep(38_800, 10)).toBe(5000);
+    expect(niceStep(2000, 8)).toBe(250);
+    expect(niceTicks(78_021, 117_031, 8)).toEqual([80_000, 85_000, 90_000, 95_000, 100_000, 105_000, 110_000, 115_000]);
+    expect(niceSymmetric([11.2e6, -3e6])).toEqual({ domain: [-15e6, 15e6], ticks: [-15e6, -7.5e6, 0, 7.5e6, 15e6] });
+    expect(niceSymmetric([0.39e6])).toEqual({ domain: [-0.4e6, 0.4e6], ticks: [-0.4e6, -0.2e6, 0, 0.2e6, 0.4e6] });
+  });
+});

@@ -97,3 +97,30 @@ export function symmetricDomain(values: readonly number[]): [number, number] {
   if (m === 0) return [-1, 1];
   return [-m * 1.08, m * 1.08];
 }
+
+/** A 1/2/2.5/5 x 10^k step giving about `count` intervals over `span`. */
+export function niceStep(span: number, count: number): number {
+  if (!(span > 0) || !(count > 0)) return 1;
+  const raw = span / count;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
+/** Round-numbered ticks inside [lo, hi] (strikes, prices). */
+export function niceTicks(lo: number, hi: number, count: number): number[] {
+  const step = niceStep(hi - lo, count);
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 && out.length < 100; v += step) out.push(Math.round(v * 1e6) / 1e6);
+  return out;
+}
+
+/** A symmetric domain around zero with round ends and five ticks. */
+export function niceSymmetric(values: readonly number[]): { domain: [number, number]; ticks: number[] } {
+  let m = 0;
+  for (const v of values) if (Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  if (m === 0) return { domain: [-1, 1], ticks: [-1, 0, 1] };
+  const p = 10 ** Math.floor(Math.log10(m));
+  const top = ([1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((k) => k * p >= m * 1.02) ?? 10) * p;
+  return { domain: [-top, top], ticks: [-top, -top / 2, 0, top / 2, top] };
+}

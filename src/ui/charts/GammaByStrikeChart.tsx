@@ -2,9 +2,9 @@ import { memo, useMemo } from 'react';
 import { Bar, CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
-import { strikeRows, symmetricDomain, type StrikeRow } from '../data.ts';
+import { niceSymmetric, niceTicks, strikeRows, type StrikeRow } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
-import { Tip, axisTick, tipRow } from './Tip.tsx';
+import { Tip, axisTick, stackedLabel, tipRow } from './Tip.tsx';
 
 function StrikeTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }) {
   const r = tipRow<StrikeRow>(props);
@@ -28,10 +28,11 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
   const range = useGex((s) => s.view.profileRange);
   const kiosk = useGex((s) => s.view.kiosk);
   const rows = useMemo(() => (g ? strikeRows(g, range) : []), [g, range]);
-  const domainY = useMemo(() => {
+  const y = useMemo(() => {
     const vals: number[] = [];
-    for (const r of rows) vals.push(r.call + Math.max(0, r.put), Math.min(0, r.call) + r.put, r.net);
-    return symmetricDomain(vals);
+    // Stacked by sign: the tallest bar is the sum of the same-signed parts.
+    for (const r of rows) vals.push(Math.max(0, r.call) + Math.max(0, r.put), Math.min(0, r.call) + Math.min(0, r.put), r.net);
+    return niceSymmetric(vals);
   }, [rows]);
   if (!g || rows.length === 0) return <div className="empty">{g ? 'No strikes in range' : 'Waiting for data…'}</div>;
   const lo = g.spot * (1 - range);
@@ -40,24 +41,24 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
   const inRange = (x: number | null): x is number => x !== null && x >= lo && x <= hi;
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={{ top: 22, right: 16, bottom: 2, left: 4 }} stackOffset="sign" barCategoryGap={1}>
+      <ComposedChart data={rows} margin={{ top: 6, right: 16, bottom: 2, left: 4 }} stackOffset="sign" barCategoryGap={1}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="strike" type="number" domain={[lo, hi]} tickFormatter={fmtStrike} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={kiosk ? 8 : 12} allowDataOverflow />
-        <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={domainY} />
+        <XAxis dataKey="strike" type="number" domain={[lo, hi]} tickFormatter={fmtStrike} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={niceTicks(lo, hi, kiosk ? 6 : 10)} allowDataOverflow />
+        <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
         <Tooltip content={StrikeTip} cursor={{ fill: 'rgba(255,255,255,0.06)' }} isAnimationActive={false} />
         <ReferenceLine y={0} stroke={C.axisLine} />
         <Bar dataKey="call" stackId="g" fill={C.call} isAnimationActive={false} />
         <Bar dataKey="put" stackId="g" fill={C.put} isAnimationActive={false} />
         <Line dataKey="net" stroke={C.net} strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
-        <ReferenceLine x={g.spot} stroke={C.spot} strokeWidth={2} label={{ value: `spot ${fmtSpot(g.spot)}`, position: 'top', fill: C.spot, fontSize: fs }} />
+        <ReferenceLine x={g.spot} stroke={C.spot} strokeWidth={2} label={stackedLabel(`spot ${fmtSpot(g.spot)}`, C.spot, 0, fs)} />
         {inRange(g.zeroGammaLevel) && (
-          <ReferenceLine x={g.zeroGammaLevel} stroke={C.zero} strokeWidth={2} strokeDasharray="6 4" label={{ value: `zero γ ${fmtLevel(g.zeroGammaLevel)}`, position: 'insideTopLeft', fill: C.zero, fontSize: fs }} />
+          <ReferenceLine x={g.zeroGammaLevel} stroke={C.zero} strokeWidth={2} strokeDasharray="6 4" label={stackedLabel(`zero γ ${fmtLevel(g.zeroGammaLevel)}`, C.zero, 1, fs)} />
         )}
         {inRange(g.callWall) && (
-          <ReferenceLine x={g.callWall} stroke={C.callWall} strokeDasharray="2 4" label={{ value: `call wall ${fmtStrike(g.callWall)}`, position: 'insideBottomRight', fill: C.callWall, fontSize: fs }} />
+          <ReferenceLine x={g.callWall} stroke={C.callWall} strokeDasharray="2 4" label={stackedLabel(`call wall ${fmtStrike(g.callWall)}`, C.callWall, 2, fs)} />
         )}
         {inRange(g.putWall) && (
-          <ReferenceLine x={g.putWall} stroke={C.putWall} strokeDasharray="2 4" label={{ value: `put wall ${fmtStrike(g.putWall)}`, position: 'insideBottomLeft', fill: C.putWall, fontSize: fs }} />
+          <ReferenceLine x={g.putWall} stroke={C.putWall} strokeDasharray="2 4" label={stackedLabel(`put wall ${fmtStrike(g.putWall)}`, C.putWall, 3, fs)} />
         )}
       </ComposedChart>
     </ResponsiveContainer>

@@ -2,9 +2,9 @@ import { memo, useMemo } from 'react';
 import { Area, CartesianGrid, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
-import { profileRows, type ProfileRow } from '../data.ts';
+import { niceSymmetric, niceTicks, profileRows, type ProfileRow } from '../data.ts';
 import { fmtLevel, fmtSignedPct, fmtSpot, fmtUsd } from '../format.ts';
-import { Tip, axisTick, tipRow } from './Tip.tsx';
+import { Tip, axisTick, stackedLabel, tipRow } from './Tip.tsx';
 
 function profileTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }, spot: number) {
   const r = tipRow<ProfileRow>(props);
@@ -23,6 +23,7 @@ export const GammaProfileChart = memo(function GammaProfileChart() {
   const kiosk = useGex((s) => s.view.kiosk);
   const rows = useMemo(() => (g ? profileRows(g) : []), [g]);
   // Colour above zero green and below red: the gradient stop sits where the curve crosses 0.
+  const y = useMemo(() => niceSymmetric(rows.map((r) => r.gex)), [rows]);
   const split = useMemo(() => {
     let max = -Infinity;
     let min = Infinity;
@@ -41,7 +42,7 @@ export const GammaProfileChart = memo(function GammaProfileChart() {
   const hi = rows[rows.length - 1].price;
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={{ top: 22, right: 16, bottom: 2, left: 4 }}>
+      <ComposedChart data={rows} margin={{ top: 6, right: 16, bottom: 2, left: 4 }}>
         <defs>
           <linearGradient id="gexSplitFill" x1="0" y1="0" x2="0" y2="1">
             <stop offset={split} stopColor={C.call} stopOpacity={0.28} />
@@ -53,8 +54,8 @@ export const GammaProfileChart = memo(function GammaProfileChart() {
           </linearGradient>
         </defs>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="price" type="number" domain={[lo, hi]} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={7} />
-        <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />
+        <XAxis dataKey="price" type="number" domain={[lo, hi]} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={niceTicks(lo, hi, kiosk ? 4 : 6)} />
+        <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
         <Tooltip content={(p) => profileTip(p, spot)} isAnimationActive={false} />
         <Area dataKey="gex" type="linear" stroke="url(#gexSplitStroke)" strokeWidth={2} fill="url(#gexSplitFill)" baseValue={0} dot={false} isAnimationActive={false} />
         <ReferenceLine y={0} stroke={C.axis} />
@@ -62,9 +63,9 @@ export const GammaProfileChart = memo(function GammaProfileChart() {
           .filter((x) => x >= lo && x <= hi)
           .map((x, i) => (
             <ReferenceLine key={i} x={x} stroke={C.zero} strokeDasharray="6 4" strokeWidth={i === 0 ? 2 : 1}
-              label={{ value: i === 0 ? `zero γ ${fmtLevel(x)}` : fmtLevel(x), position: i % 2 ? 'insideBottomRight' : 'insideTopLeft', fill: C.zero, fontSize: fs }} />
+              label={stackedLabel(i === 0 ? `zero γ ${fmtLevel(x)}` : fmtLevel(x), C.zero, 1 + (i % 3), fs)} />
           ))}
-        <ReferenceLine x={spot} stroke={C.spot} strokeWidth={2} label={{ value: 'spot', position: 'top', fill: C.spot, fontSize: fs }} />
+        <ReferenceLine x={spot} stroke={C.spot} strokeWidth={2} label={stackedLabel(`spot ${fmtLevel(spot)}`, C.spot, 0, fs)} />
       </ComposedChart>
     </ResponsiveContainer>
   );

@@ -2,7 +2,7 @@ import { memo, useMemo } from 'react';
 import { Bar, CartesianGrid, Cell, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
-import { flowRows, perpBasis, type FlowRow } from '../data.ts';
+import { flowRows, niceSymmetric, perpBasis, type FlowRow } from '../data.ts';
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
 import { Tip, axisTick, tipRow } from './Tip.tsx';
 
@@ -32,6 +32,7 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
   const kiosk = useGex((s) => s.view.kiosk);
   const perp = perps?.[0];
   const rows = useMemo(() => (g ? flowRows(g, perp) : []), [g, perp]);
+  const y = useMemo(() => niceSymmetric(rows.flatMap((r) => [r.usd, r.depthUsd ?? 0])), [rows]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
   const spot = g.spot;
   const basis = perpBasis(perp);
@@ -41,10 +42,10 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
     <div className="flow-wrap">
       <div className="chart-body" data-testid="chart-hedge-flow">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={rows} margin={{ top: 8, right: 8, bottom: 2, left: 4 }} barGap={1}>
+          <ComposedChart data={rows} margin={{ top: 8, right: kiosk ? 22 : 10, bottom: 2, left: 4 }} barGap={1}>
             <CartesianGrid stroke={C.grid} vertical={false} />
             <XAxis dataKey="label" tick={axisTick(kiosk)} stroke={C.axisLine} interval={kiosk ? 3 : 1} />
-            <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />
+            <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
             <Tooltip content={(p) => flowTip(p, coin, spot)} cursor={{ fill: 'rgba(255,255,255,0.06)' }} isAnimationActive={false} />
             <ReferenceLine y={0} stroke={C.axis} />
             <Bar dataKey="usd" isAnimationActive={false}>
@@ -78,14 +79,20 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
         </table>
         {bands.length === 0 && <div className="empty">book depth unknown</div>}
         {bands.some((b) => b.bandPct >= 1) && (
-          <div>
-            {bands.filter((b) => b.bandPct >= 1).map((b) => (
-              <div className="kv" key={b.bandPct}>
-                <span>flow/depth ∓{b.bandPct}%</span>
-                <span className="num">{fmtRatio(ratioAt(b.bandPct, false))} / {fmtRatio(ratioAt(b.bandPct, true))}</span>
-              </div>
-            ))}
-          </div>
+          <table title="dealer hedge flow for the move divided by the perp book depth on the side they trade">
+            <thead>
+              <tr><th>flow/depth</th><th>down</th><th>up</th></tr>
+            </thead>
+            <tbody>
+              {bands.filter((b) => b.bandPct >= 1).map((b) => (
+                <tr key={b.bandPct}>
+                  <td>{b.bandPct}% move</td>
+                  <td className="num">{fmtRatio(ratioAt(b.bandPct, false))}</td>
+                  <td className="num">{fmtRatio(ratioAt(b.bandPct, true))}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         )}
       </div>
     </div>

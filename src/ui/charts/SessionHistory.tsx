@@ -16,18 +16,19 @@ function historyTip(props: { active?: boolean; payload?: readonly { payload?: un
   );
 }
 
-const hhmm = (t: number) => fmtTimeUtc(t).slice(0, 5);
 
 /** Spot and zero gamma over the session (venue time), bounded and kept across reloads. */
 export const SessionHistory = memo(function SessionHistory() {
   const history = useGex((s) => s.history);
   const kiosk = useGex((s) => s.view.kiosk);
+  const span = history.length > 1 ? history[history.length - 1].t - history[0].t : 0;
+  const tickFmt = span < 15 * 60_000 ? fmtTimeUtc : (t: number) => fmtTimeUtc(t).slice(0, 5);
   if (history.length < 2) return <div className="empty">Collecting history (one point per 10 s)…</div>;
   return (
     <ResponsiveContainer width="100%" height="100%">
       <LineChart data={history} margin={{ top: 8, right: 12, bottom: 2, left: 4 }}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={hhmm} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={5} />
+        <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={5} />
         <YAxis domain={['auto', 'auto']} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />
         <Tooltip content={historyTip} isAnimationActive={false} />
         <Line dataKey="spot" stroke={C.spot} strokeWidth={2} dot={false} isAnimationActive={false} />

@@ -21,3 +21,20 @@ export function Tip({ title, rows }: { title: ReactNode; rows: [string, ReactNod
 }
 
 export const axisTick = (kiosk: boolean) => ({ fill: '#9aa7b4', fontSize: kiosk ? 16 : 11 });
+
+/**
+ * Reference-line label stacked in its own row at the top of the plot, so nearby lines (spot, zero
+ * gamma, walls) never print on top of each other.
+ */
+export function stackedLabel(text: string, color: string, row: number, fontSize: number) {
+  const StackedLabel = (props: { viewBox?: { x?: number; y?: number } }) => {
+    const x = props.viewBox?.x ?? 0;
+    const y = (props.viewBox?.y ?? 0) + (row + 1) * (fontSize + 4);
+    return (
+      <text x={x + 4} y={y} fill={color} fontSize={fontSize} fontWeight={600} style={{ paintOrder: 'stroke' }} stroke="#121821" strokeWidth={3}>
+        {text}
+      </text>
+    );
+  };
+  return StackedLabel;
+}
