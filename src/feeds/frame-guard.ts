@@ -14,7 +14,8 @@ export type DropReason =
   | 'bookGap' // prev_change_id did not match: the book is resubscribed
   | 'bookNoSnapshot' // a book change before any snapshot
   | 'notSubscribed' // a channel the venue did not acknowledge
-  | 'stale'; // older than what is already held (out of order)
+  | 'stale' // older than what is already held (out of order)
+  | 'timeJump'; // stamped far ahead of venue time, unconfirmed
 
 export type Read<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
 

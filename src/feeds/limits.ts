@@ -52,5 +52,8 @@ export const MAX_BOOK_LEVELS_PER_SIDE = 5_000;
 export const DATA_SILENCE_RECONNECT_MS = 60_000;
 /** Re-pick each expiry's forward ticker when spot moved this much since the last pick. */
 export const FORWARD_REPICK_MOVE = 0.02;
-/** A venue timestamp more than this ahead of the newest accepted one does not advance venue time. */
-export const MAX_VENUE_TIME_JUMP_MS = 6 * 3_600_000;
+/**
+ * A frame stamped more than this ahead of the newest accepted venue time is held until a second frame
+ * confirms the jump. 60 s is far above the 100 ms-1 s spacing of the channels, even at 60x replay.
+ */
+export const VENUE_TIME_MAX_AHEAD_MS = 60_000;

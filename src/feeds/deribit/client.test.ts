@@ -413,14 +413,14 @@ describe('Deribit client: reconnect and backoff', () => {
     s2.open();
     const figures = env.sink.figures();
     const closes = env.sink.kinds('closed').length;
-    lateMessage({ data: JSON.stringify(indexFrame(99_999, T0 + 60_000)) });
+    lateMessage({ data: JSON.stringify(indexFrame(99_999, T0 + 20_000)) });
     lateClose({ code: 1006, reason: 'late' });
     expect(env.sink.figures()).toEqual(figures);
     expect(env.sink.kinds('closed').length).toBe(closes);
     expect(env.sockets).toHaveLength(2);
     // The live socket still works.
-    s2.push(indexFrame(32_300, T0 + 61_000));
-    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_300, ts: T0 + 61_000 });
+    s2.push(indexFrame(32_300, T0 + 21_000));
+    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_300, ts: T0 + 21_000 });
   });
 
   it('10028 too_many_requests: shown as a venue error, the session ends, the next dial waits >= 10 s', () => {
@@ -556,6 +556,25 @@ describe('Deribit client: bad input never reaches the sink', () => {
     s.push(indexFrame(31_000, T0 + 4_000));
     expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_100, ts: T0 + 5_000 });
     expect(env.sink.dropped().stale).toBe(1);
+  });
+
+  it('a frame stamped an hour ahead is held back and does not block later frames; a confirmed jump passes', () => {
+    const env = setup();
+    const s = bootstrap(env);
+    const perp = (ts: number, mark: number) =>
+      sub('ticker.BTC-PERPETUAL.100ms', { instrument_name: 'BTC-PERPETUAL', timestamp: ts, mark_price: mark, index_price: 32208, open_interest: 1e8 });
+    s.push(perp(T0 + 1_000, 32_200));
+    s.push(perp(T0 + 3_601_100, 99_999)); // corrupt clock
+    s.push(perp(T0 + 1_200, 32_201));
+    expect(env.sink.perps.map((q) => q.markPrice)).toEqual([32_200, 32_201]);
+    expect(env.sink.dropped().timeJump).toBe(1);
+    // A replay that skips two hours: the first frame after the gap waits, the second confirms it.
+    const later = T0 + 7_200_000;
+    s.push(indexFrame(32_500, later));
+    s.push(indexFrame(32_510, later + 1_000));
+    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_510, ts: later + 1_000 });
+    s.push(perp(later + 1_100, 32_505));
+    expect(env.sink.perps.at(-1)!.markPrice).toBe(32_505);
   });
 
   it('stop() closes the socket and nothing reconnects', () => {

@@ -41,11 +41,11 @@ import {
   FORWARD_REPICK_MOVE,
   MAX_FRAME_BYTES_LIST,
   MAX_FRAME_BYTES_LIVE,
-  MAX_VENUE_TIME_JUMP_MS,
   RATE_LIMIT_FLOOR_MS,
   RATE_LIMIT_JITTER_MS,
   SUBSCRIBE_CHANNELS_PER_CALL,
   SUBSCRIBE_MIN_SPACING_MS,
+  VENUE_TIME_MAX_AHEAD_MS,
   livenessTimeoutMs,
 } from '../limits.ts';
 import { PerpBook } from './book.ts';
@@ -133,7 +133,7 @@ class DeribitFeed implements VenueFeed {
   private spot: number | null = null;
   private spotAtPick: number | null = null;
   private lastIndexTs = 0;
-  /** Newest trusted venue time (index channel and summaries); expiry pruning uses it. */
+  /** Newest accepted venue timestamp (see admitTime); expiry pruning uses it. */
   private venueNowMs: number | null = null;
   private venueJumpCandidate: number | null = null;
   private perpTicker: DeribitPerpTicker | null = null;
@@ -372,15 +372,18 @@ class DeribitFeed implements VenueFeed {
         if (m.currency !== currency) return this.dropped('unknownChannel');
         for (const [reason, n] of Object.entries(m.dropped)) this.dropped(reason, n);
         if (m.updates.length === 0) return;
+        let newest = 0;
+        for (const u of m.updates) if (u.timestampMs > newest) newest = u.timestampMs;
+        if (!this.admitTime(newest)) return this.dropped('timeJump');
         sink.options(VENUE, m.updates);
         return this.data();
       }
       case 'index': {
         if (m.currency !== currency) return this.dropped('unknownChannel');
         if (m.timestampMs < this.lastIndexTs) return this.dropped('stale');
+        if (!this.admitTime(m.timestampMs)) return this.dropped('timeJump');
         this.lastIndexTs = m.timestampMs;
         this.spot = m.price;
-        this.noteVenueTime(m.timestampMs);
         sink.index(VENUE, currency, m.price, m.timestampMs);
         this.data();
         if (this.spotAtPick === null || Math.abs(m.price / this.spotAtPick - 1) > FORWARD_REPICK_MOVE) this.pickForwards();
@@ -391,6 +394,7 @@ class DeribitFeed implements VenueFeed {
       case 'perpTicker': {
         if (m.ticker.currency !== currency) return this.dropped('unknownChannel');
         if (this.perpTicker && m.ticker.timestampMs < this.perpTicker.timestampMs) return this.dropped('stale');
+        if (!this.admitTime(m.ticker.timestampMs)) return this.dropped('timeJump');
         this.perpTicker = m.ticker;
         this.emitPerp();
         return this.data();
@@ -416,6 +420,7 @@ class DeribitFeed implements VenueFeed {
 
   private onOptionTicker(t: DeribitOptionTicker): void {
     if (t.currency !== this.o.currency) return this.dropped('unknownChannel');
+    if (!this.admitTime(t.timestampMs)) return this.dropped('timeJump');
     if (t.expired || !t.update) {
       // The venue says it is over: forget it and move the forward to another option of the expiry.
       if (this.instruments.delete(t.name)) this.publishInstruments();
@@ -474,7 +479,7 @@ class DeribitFeed implements VenueFeed {
       case 'summary': {
         const r = parseBookSummaryResult(result);
         for (const [reason, n] of Object.entries(r.dropped)) this.dropped(reason, n);
-        if (r.newestTimestampMs !== null) this.noteVenueTime(r.newestTimestampMs);
+        if (r.newestTimestampMs !== null && !this.admitTime(r.newestTimestampMs)) return this.dropped('timeJump');
         if (r.indexPrice !== null && r.newestTimestampMs !== null && r.newestTimestampMs > this.lastIndexTs) {
           this.lastIndexTs = r.newestTimestampMs;
           this.spot = r.indexPrice;
@@ -536,22 +541,26 @@ class DeribitFeed implements VenueFeed {
   // ---------------------------------------------------------------- chain bookkeeping
 
   /**
-   * Venue time only moves forward. A single frame far ahead of it (a corrupt timestamp would prune
-   * every instrument) is held as a candidate and accepted once a second frame confirms it (a
-   * replay that skips a gap).
+   * Venue time: the newest venue timestamp accepted, never moving back. A frame more than
+   * VENUE_TIME_MAX_AHEAD_MS ahead of it is held back (dropped as `timeJump`): one corrupt timestamp an
+   * hour ahead would otherwise block every later frame as out of order, and prune expiries early.
+   * A real jump (a replay skipping a gap, a long disconnect) is confirmed by the next frame landing
+   * near it; any ordinary frame in between cancels the candidate.
    */
-  private noteVenueTime(ts: number): void {
+  private admitTime(ts: number): boolean {
     const now = this.venueNowMs;
-    if (now !== null && ts <= now) return;
-    if (now === null || ts - now <= MAX_VENUE_TIME_JUMP_MS) {
-      this.venueNowMs = ts;
+    if (now === null || ts <= now + VENUE_TIME_MAX_AHEAD_MS) {
+      if (now === null || ts > now) this.venueNowMs = ts;
       this.venueJumpCandidate = null;
-    } else if (this.venueJumpCandidate !== null && Math.abs(ts - this.venueJumpCandidate) <= 60_000) {
-      this.venueNowMs = ts;
-      this.venueJumpCandidate = null;
-    } else {
-      this.venueJumpCandidate = ts;
+      return true;
     }
+    if (this.venueJumpCandidate !== null && Math.abs(ts - this.venueJumpCandidate) <= VENUE_TIME_MAX_AHEAD_MS) {
+      this.venueNowMs = ts;
+      this.venueJumpCandidate = null;
+      return true;
+    }
+    this.venueJumpCandidate = ts;
+    return false;
   }
 
   private publishInstruments(): void {
