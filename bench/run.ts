@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: runs every bench/*.bench.ts module's exported run() in sequence (alphabetical)
  * and prints its figures. A module's run() may be async and returns [{name, value, unit}].
+ * Figures are saved to bench/out/<module>.json (git-ignored); the next run on the same machine
+ * prints each figure against that previous run, so a regression shows as a ratio, not a guess.
+ * `npm run bench -- engine` runs only the modules whose file name contains "engine".
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -39,8 +42,22 @@ async function main(): Promise<void> {
         continue;
       }
       const figures = (await mod.run()) ?? [];
+      const outFile = join(here, 'out', f.replace(/\.ts$/, '.json'));
+      let previous: Figure[] = [];
+      try {
+        previous = JSON.parse(readFileSync(outFile, 'utf8')) as Figure[];
+      } catch {
+        // first run on this machine: nothing to compare with
+      }
       const w = Math.max(0, ...figures.map((x) => x.name.length));
-      for (const x of figures) console.log(`  ${x.name.padEnd(w)}  ${fmt(x.value).padStart(12)}  ${x.unit}`);
+      const uw = Math.max(0, ...figures.map((x) => x.unit.length));
+      for (const x of figures) {
+        const prev = previous.find((p) => p.name === x.name);
+        const cmp = prev && prev.value !== 0 ? `  (previous run ${fmt(prev.value)}, now x${(x.value / prev.value).toFixed(2)})` : '';
+        console.log(`  ${x.name.padEnd(w)}  ${fmt(x.value).padStart(12)}  ${x.unit.padEnd(uw)}${cmp}`);
+      }
+      mkdirSync(join(here, 'out'), { recursive: true });
+      writeFileSync(outFile, JSON.stringify(figures, null, 1));
     } catch (e) {
       failed++;
       console.log(`  FAILED: ${e instanceof Error ? e.message : String(e)}`);

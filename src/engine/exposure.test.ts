@@ -133,3 +133,19 @@ describe('exclusions by reason', () => {
     expect(r.regime).toBe('flat');
   });
 });
+
+describe('zero-OI lines', () => {
+  it('are included and listed per strike, and change no sum', () => {
+    const base = [atm(true, 10), atm(false, 4, { strike: 90 }), atm(true, 3, { strike: 130 })];
+    const withZeros = [atm(false, 0, { strike: 70 }), ...base.slice(0, 2), atm(true, 0, { strike: 150 }), base[2], atm(false, 0)];
+    const a = computeGex(chainFromLines(base), { spot: 100, nowMs: 0, model: 'classic' });
+    const b = computeGex(chainFromLines(withZeros), { spot: 100, nowMs: 0, model: 'classic' });
+    expect(b.includedLines).toBe(6);
+    expect(Array.from(b.strikes)).toEqual([70, 90, 100, 130, 150]);
+    expect(b.netGex[0]).toBe(0);
+    expect(b.totalNetGex).toBeCloseTo(a.totalNetGex, 12);
+    expect(b.zeroGammaLevel).toBe(a.zeroGammaLevel);
+    expect(Array.from(b.profileNetGex)).toEqual(Array.from(a.profileNetGex));
+    expect(Array.from(b.hedgeFlowUnits)).toEqual(Array.from(a.hedgeFlowUnits));
+  });
+});

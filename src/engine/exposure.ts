@@ -72,7 +72,14 @@ export function exclusionReason(chain: ChainColumns, i: number, nowMs: number): 
  *   a = F 0.01 w / (s sqrt(2 pi)),   w = sign * OI * multiplier (dealer position in underlying units).
  */
 export class PreparedLines {
+  /** Included lines. */
   count = 0;
+  /**
+   * Included lines with a non-zero position come first: j < active. Lines with zero open interest
+   * still show in the per-strike rows but add nothing to any sum, so the sweep and the flows stop at
+   * `active` (real chains list many strikes nobody holds).
+   */
+  active = 0;
   capacity = 0;
   idx = new Int32Array(0);
   sign = new Float64Array(0);
@@ -150,7 +157,31 @@ export function prepareLines(
     // gamma * F * w = phi(d1) / s * w
     out.gammaF[j] = (INV_SQRT_2PI * pdf * w) / s;
   }
+  // Partition: non-zero positions to the front (order within each part does not matter to any sum).
+  let front = 0;
+  for (let j = 0; j < count; j++) {
+    if (out.w[j] !== 0) {
+      if (j !== front) swapLines(out, j, front);
+      front++;
+    }
+  }
+  out.active = front;
   return excluded;
+}
+
+function swapLines(p: PreparedLines, i: number, j: number): void {
+  const fs = [p.sign, p.w, p.a, p.b, p.c, p.dollarGamma, p.gammaF];
+  for (const f of fs) {
+    const t = f[i];
+    f[i] = f[j];
+    f[j] = t;
+  }
+  let t = p.idx[i];
+  p.idx[i] = p.idx[j];
+  p.idx[j] = t;
+  t = p.isCall[i];
+  p.isCall[i] = p.isCall[j];
+  p.isCall[j] = t;
 }
 
 /**

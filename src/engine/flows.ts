@@ -18,7 +18,7 @@ import type { PreparedLines } from './exposure.ts';
 export function dealerDeltaAt(lines: PreparedLines, m: number): number {
   const L = Math.log1p(m);
   let sum = 0;
-  for (let j = 0; j < lines.count; j++) {
+  for (let j = 0; j < lines.active; j++) {
     const n = Phi(lines.b[j] + L * lines.c[j]);
     sum += lines.w[j] * (lines.isCall[j] === 1 ? n : n - 1);
   }
@@ -50,7 +50,7 @@ export function hedgeFlowByMove(lines: PreparedLines, spot: number, moves: reado
   };
   const d0 = dealerDeltaAt(lines, 0);
   let gF = 0;
-  for (let j = 0; j < lines.count; j++) gF += lines.gammaF[j];
+  for (let j = 0; j < lines.active; j++) gF += lines.gammaF[j];
   for (let k = 0; k < n; k++) {
     const m = out.moves[k];
     const units = m === 0 ? 0 : -(dealerDeltaAt(lines, m) - d0);

@@ -17,7 +17,7 @@ export function netGexAt(lines: PreparedLines, x: number): number {
   const a = lines.a;
   const b = lines.b;
   const c = lines.c;
-  const n = lines.count;
+  const n = lines.active;
   let sum = 0;
   for (let j = 0; j < n; j++) {
     const d = b[j] + L * c[j];
@@ -73,7 +73,7 @@ export function zeroGammaCrossings(lines: PreparedLines, spot: number, opts: Zer
   const range = opts.range ?? 0.5;
   const tol = opts.tolerance ?? 1e-4;
   const step = opts.step ?? 0.0025;
-  if (lines.count === 0 || !(spot > 0) || !(range > 0)) return { zeroGammaLevel: null, crossings: [] };
+  if (lines.active === 0 || !(spot > 0) || !(range > 0)) return { zeroGammaLevel: null, crossings: [] };
 
   // Bracketing grid: a regular grid over +-range, with the known points (the profile) used in
   // place of the grid where they lie, so they are not evaluated twice.
