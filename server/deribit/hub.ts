@@ -67,7 +67,8 @@ export class Session {
   awaitingTest = false;
   gapPending = false;
   private overSince: number | undefined;
-  private held: string | undefined; // reorder fault: one frame held back
+  private held = new Map<string, string>(); // reorder fault: a frame held back per channel
+  private old = new Map<string, { at: number; text: string }>(); // reorder fault: a ~5 s old frame per channel
   private dataCount = 0;
   private credits = new Bucket(50_000, 10_000);
   private subCredits = new Bucket(30_000, 10_000);
@@ -114,15 +115,24 @@ export class Session {
     const text = prebuilt ?? JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
     this.dataCount++;
     const copies = f.floodFactor();
-    if (f.has('reorder') && this.held === undefined && this.dataCount % 7 === 0) {
-      this.held = text; // sent after the next frame: adjacent frames swapped
-      return;
+    if (f.has('reorder') && !channel.startsWith('book.')) {
+      if (!this.held.has(channel) && this.dataCount % 7 === 0) {
+        this.held.set(channel, text); // sent after the next frame of the channel: adjacent frames swapped
+        return;
+      }
+      const o = this.old.get(channel);
+      const now = Date.now();
+      if (!o) this.old.set(channel, { at: now, text });
+      else if (now - o.at >= 5_000) {
+        this.sendRaw(o.text, false); // a frame 5 s old, re-sent
+        this.old.set(channel, { at: now, text });
+      }
     }
     for (let i = 0; i < copies; i++) this.sendRaw(text, false);
     if (f.has('dup') && this.dataCount % 10 === 0) this.sendRaw(text, false);
-    if (this.held !== undefined) {
-      const h = this.held;
-      this.held = undefined;
+    const h = this.held.get(channel);
+    if (h !== undefined) {
+      this.held.delete(channel);
       this.sendRaw(h, false);
     }
   }
