@@ -6,12 +6,14 @@ import type { VenueId } from '../chain/model.ts';
 import type { VenueAdapter } from './adapter.ts';
 import { deribitAdapter } from './deribit/index.ts';
 import { okxAdapter } from './okx/index.ts';
+import { bybitAdapter } from './bybit/index.ts';
+import { binanceAdapter } from './binance/index.ts';
 
 export const venueAdapters: Record<VenueId, VenueAdapter | undefined> = {
   deribit: deribitAdapter,
   okx: okxAdapter,
-  bybit: undefined,
-  binance: undefined,
+  bybit: bybitAdapter,
+  binance: binanceAdapter,
 };
 
 /** The adapters that exist, in display order. */

@@ -163,7 +163,8 @@ function parseOpenInterest(data: unknown): BinanceMessage {
 function parseNewSymbol(data: unknown): BinanceMessage {
   if (!isRecord(data) || typeof data.s !== 'string') return dropped('malformed');
   const name = parseBinanceOptionName(data.s);
-  if (!name) return dropped('unknownInstrument');
+  // The listing stream is market-wide: other coins' options are expected, not errors.
+  if (!name) return /^[A-Z0-9]+-\d{6}-\d+(\.\d+)?-[CP]$/.test(data.s) ? { kind: 'ignored' } : dropped('unknownInstrument');
   const unit = readPositive(data.u);
   const strike = readPositive(data.sp);
   if (unit === null || strike === null) return dropped('badNumber');
