@@ -57,6 +57,8 @@ export interface EngineHostOptions {
   staleAfterMs?: number;
   /** Reconnecting without data for this long = down (default 60 s). */
   downAfterMs?: number;
+  /** Venue-specific extras passed to every createFeed (tests: e.g. Deribit `heartbeatSec`). */
+  feedOptions?: Record<string, unknown>;
 }
 
 /** Counters of things the host survived (exposed for tests and the soak). */
@@ -128,6 +130,7 @@ export class EngineHost {
   private readonly staleAfterMs: number;
   private readonly downAfterMs: number;
   private readonly healthIntervalMs: number;
+  private readonly feedOptions: Record<string, unknown>;
   private readonly scheduler: RecomputeScheduler;
   private readonly gate: ResultGate<ResultMessage>;
   private selection: ViewSelection | null = null;
@@ -151,6 +154,7 @@ export class EngineHost {
     this.staleAfterMs = options.staleAfterMs ?? DATA_STALE_MS;
     this.downAfterMs = options.downAfterMs ?? DOWN_AFTER_MS;
     this.healthIntervalMs = options.healthIntervalMs ?? 1_000;
+    this.feedOptions = options.feedOptions ?? {};
     this.scheduler = new RecomputeScheduler({
       clock: this.clock,
       run: () => this.recompute(),
@@ -315,6 +319,7 @@ export class EngineHost {
       }
       try {
         entry.feed = adapter.createFeed({
+          ...this.feedOptions,
           url, currency: sel.currency, clock: this.clock, socketFactory: this.socketFactory, sink: this.sinkFor(entry),
         });
         entry.feed.start();
