@@ -7,9 +7,10 @@ const f = (a: number[]) => Float64Array.from(a);
 
 describe('key levels', () => {
   const strikes = f([80, 90, 100, 110, 120]);
-  it('call wall: largest positive call exposure', () => {
+  it('call wall: largest call exposure in magnitude (positive under classic, negative under short)', () => {
     expect(callWall(strikes, f([0, 5, 3, 9, 2]))).toBe(110);
-    expect(callWall(strikes, f([-1, -5, -3, -9, -2]))).toBeNull();
+    expect(callWall(strikes, f([-1, -5, -3, -9, -2]))).toBe(110);
+    expect(callWall(strikes, f([0, 0, 0, 0, 0]))).toBeNull();
   });
   it('put wall: largest put exposure in magnitude', () => {
     expect(putWall(strikes, f([-4, -12, -3, 0, 0]))).toBe(90);

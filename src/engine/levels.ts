@@ -4,19 +4,13 @@
 import type { GammaRegime } from './types.ts';
 
 /**
- * Call wall: the strike with the largest positive signed dealer call exposure; null if no strike has
- * positive call exposure (e.g. the `short` model, where every dealer call exposure is negative).
+ * Call wall: the strike with the largest call exposure in magnitude; null if all are zero.
+ * Under `classic` this is the largest positive dealer call exposure (the issue's definition). Under
+ * `short` every dealer call exposure is negative, but the strike where call gamma concentrates — the
+ * level a desk calls the call wall — is the same, so the wall is taken by magnitude, like the put wall.
  */
 export function callWall(strikes: Float64Array, callGex: Float64Array): number | null {
-  let best = 0;
-  let at: number | null = null;
-  for (let k = 0; k < strikes.length; k++) {
-    if (callGex[k] > best) {
-      best = callGex[k];
-      at = strikes[k];
-    }
-  }
-  return at;
+  return argMaxAbs(strikes, callGex);
 }
 
 /** Put wall: the strike with the largest put exposure in magnitude; null if all are zero. */
