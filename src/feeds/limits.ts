@@ -57,3 +57,5 @@ export const FORWARD_REPICK_MOVE = 0.02;
  * confirms the jump. 60 s is far above the 100 ms-1 s spacing of the channels, even at 60x replay.
  */
 export const VENUE_TIME_MAX_AHEAD_MS = 60_000;
+/** ... and confirmed only by frames that keep landing there for this long (local time). */
+export const VENUE_JUMP_CONFIRM_MS = 1_000;

@@ -73,6 +73,16 @@ describe('PerpBook', () => {
     expect(d[2].askCoin).toBeCloseTo(3 + 1, 9);
   });
 
+  it('the same change delivered twice is a duplicate, not a gap', () => {
+    const book = new PerpBook(true);
+    book.apply(must(snap(4, [[100, 10]], [[101, 1]])));
+    const change = { type: 'change', timestamp: 1_700_000_000_100, instrument_name: 'BTC-PERPETUAL', change_id: 5, prev_change_id: 4, bids: [['change', 100, 20]], asks: [] };
+    expect(book.apply(must(change))).toBe('applied');
+    expect(book.apply(must(change))).toBe('duplicate');
+    expect(book.hasSnapshot).toBe(true);
+    expect(book.apply(must({ ...change, change_id: 6, prev_change_id: 5 }))).toBe('applied');
+  });
+
   it('a change before any snapshot is refused; delete removes a level', () => {
     const book = new PerpBook(true);
     const change = { type: 'change', timestamp: 1_700_000_000_100, instrument_name: 'BTC-PERPETUAL', change_id: 5, prev_change_id: 4, bids: [], asks: [] };

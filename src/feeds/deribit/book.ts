@@ -77,7 +77,8 @@ export function parseBookData(data: unknown): Read<BookData> {
   });
 }
 
-export type BookApply = 'applied' | 'gap' | 'noSnapshot';
+/** `duplicate`: the same change delivered twice (harmless, ignored; not a gap). */
+export type BookApply = 'applied' | 'gap' | 'noSnapshot' | 'duplicate';
 
 export interface DepthBand {
   bandPct: number;
@@ -123,6 +124,7 @@ export class PerpBook {
       this.reset();
     } else {
       if (this.lastChangeId === null) return 'noSnapshot';
+      if (d.changeId === this.lastChangeId && d.prevChangeId !== this.lastChangeId) return 'duplicate';
       if (d.prevChangeId !== this.lastChangeId) {
         this.reset();
         return 'gap';

@@ -497,10 +497,11 @@ describe('Deribit client: book gaps, listings, expiry', () => {
     const env = setup();
     const s = bootstrap(env);
     // Venue time moves past 23JUL21 08:00 (index frames), then the 30 s summary timer prunes.
-    // A 9 h jump needs a second frame to confirm it (one corrupt timestamp must not prune the chain).
+    // A 9 h jump must be confirmed by frames for 1 s (one corrupt timestamp must not prune the chain).
     const after = Date.UTC(2021, 6, 23, 8, 0, 1);
     s.push(indexFrame(SPOT, after));
     expect((env.feed as unknown as { debugState(): { venueNowMs: number } }).debugState().venueNowMs).toBe(T0);
+    env.clock.advance(1_000);
     s.push(indexFrame(SPOT, after + 1000));
     env.clock.advance(30_000);
     const full = env.sink.instrumentCalls.filter((c) => c.complete).at(-1)!;
@@ -567,10 +568,19 @@ describe('Deribit client: bad input never reaches the sink', () => {
     s.push(perp(T0 + 3_601_100, 99_999)); // corrupt clock
     s.push(perp(T0 + 1_200, 32_201));
     expect(env.sink.perps.map((q) => q.markPrice)).toEqual([32_200, 32_201]);
-    expect(env.sink.dropped().timeJump).toBe(1);
-    // A replay that skips two hours: the first frame after the gap waits, the second confirms it.
+    // Two corrupt frames in one burst do not confirm each other.
+    s.push(perp(T0 + 3_601_300, 99_999));
+    s.push(perp(T0 + 3_601_400, 99_999));
+    expect(env.sink.perps.at(-1)!.markPrice).toBe(32_201);
+    s.push(perp(T0 + 1_500, 32_202));
+    expect(env.sink.dropped().timeJump).toBe(3);
+    // A replay that skips two hours: frames after the gap wait until they keep coming for 1 s.
     const later = T0 + 7_200_000;
     s.push(indexFrame(32_500, later));
+    env.clock.advance(500);
+    s.push(indexFrame(32_505, later + 500));
+    expect(env.sink.indexCalls.at(-1)!.ts).toBeLessThan(later);
+    env.clock.advance(500);
     s.push(indexFrame(32_510, later + 1_000));
     expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_510, ts: later + 1_000 });
     s.push(perp(later + 1_100, 32_505));

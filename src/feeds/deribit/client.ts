@@ -45,6 +45,7 @@ import {
   RATE_LIMIT_JITTER_MS,
   SUBSCRIBE_CHANNELS_PER_CALL,
   SUBSCRIBE_MIN_SPACING_MS,
+  VENUE_JUMP_CONFIRM_MS,
   VENUE_TIME_MAX_AHEAD_MS,
   livenessTimeoutMs,
 } from '../limits.ts';
@@ -135,7 +136,7 @@ class DeribitFeed implements VenueFeed {
   private lastIndexTs = 0;
   /** Newest accepted venue timestamp (see admitTime); expiry pruning uses it. */
   private venueNowMs: number | null = null;
-  private venueJumpCandidate: number | null = null;
+  private venueJumpCandidate: { ts: number; sinceLocalMs: number } | null = null;
   private perpTicker: DeribitPerpTicker | null = null;
   private readonly book: PerpBook;
 
@@ -410,6 +411,7 @@ class DeribitFeed implements VenueFeed {
           return;
         }
         if (r === 'noSnapshot') return this.dropped('bookNoSnapshot');
+        if (r === 'duplicate') return this.dropped('duplicate');
         this.emitPerp();
         return this.data();
       }
@@ -544,8 +546,8 @@ class DeribitFeed implements VenueFeed {
    * Venue time: the newest venue timestamp accepted, never moving back. A frame more than
    * VENUE_TIME_MAX_AHEAD_MS ahead of it is held back (dropped as `timeJump`): one corrupt timestamp an
    * hour ahead would otherwise block every later frame as out of order, and prune expiries early.
-   * A real jump (a replay skipping a gap, a long disconnect) is confirmed by the next frame landing
-   * near it; any ordinary frame in between cancels the candidate.
+   * A real jump (a replay skipping a gap, a long disconnect) is confirmed when frames keep landing
+   * near it for VENUE_JUMP_CONFIRM_MS of local time; any ordinary frame in between cancels it.
    */
   private admitTime(ts: number): boolean {
     const now = this.venueNowMs;
@@ -554,12 +556,17 @@ class DeribitFeed implements VenueFeed {
       this.venueJumpCandidate = null;
       return true;
     }
-    if (this.venueJumpCandidate !== null && Math.abs(ts - this.venueJumpCandidate) <= VENUE_TIME_MAX_AHEAD_MS) {
-      this.venueNowMs = ts;
+    const c = this.venueJumpCandidate;
+    const local = this.o.clock.now();
+    if (c !== null && Math.abs(ts - c.ts) <= VENUE_TIME_MAX_AHEAD_MS) {
+      // Confirmed only by frames that keep landing there for a while with no ordinary frame between:
+      // two corrupt frames in one burst must not move venue time.
+      if (local - c.sinceLocalMs < VENUE_JUMP_CONFIRM_MS) return false;
+      this.venueNowMs = Math.max(ts, c.ts);
       this.venueJumpCandidate = null;
       return true;
     }
-    this.venueJumpCandidate = ts;
+    this.venueJumpCandidate = { ts, sinceLocalMs: local };
     return false;
   }
 
