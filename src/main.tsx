@@ -15,7 +15,8 @@ const root = createRoot(document.getElementById('root')!);
 function boot(): void {
   const { view, notices } = parseViewFromSearch(location.search);
   const store = createGexStore({ initialView: view });
-  for (const n of notices) store.getState().actions.addNotice('warn', n);
+  // One box for everything wrong with the link, each problem named.
+  if (notices.length > 0) store.getState().actions.addNotice('warn', notices.length === 1 ? notices[0] : `This link had ${notices.length} problems: ${notices.join(' · ')}`);
   const client = createWorkerClient({ localBase: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}` });
   connectBridge(client, store, { syncUrl: true });
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false } } });

@@ -53,6 +53,9 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
   };
 
   const onMessage = (msg: FromWorker) => {
+    // The page itself replaces an expired selected expiry and says so (fixExpiries): skip the worker's
+    // own notice for the same event so the user reads it once.
+    if (msg.type === 'notice' && /^expiry \S+ has expired/.test(msg.message)) return;
     actions.applyMessage(msg);
     if (msg.type === 'result') {
       fixExpiries(msg);
