@@ -252,7 +252,9 @@ describe('gex snapshot on a generated 1,080-line Deribit chain', () => {
     expect(o.includedLines).toBe(e.valid.length);
     // the expired expiry was not selected, so nothing is counted as expired
     expect(o.excluded.expired).toBe(0);
-    expect(o.levels.callWall).toBeNull(); // no positive dealer call exposure when dealers are short everything
+    // dealers short every call: the wall is still where call gamma concentrates (largest magnitude)
+    const mostCallGamma = o.strikes.reduce((a, b) => (Math.abs(b.call) > Math.abs(a.call) ? b : a));
+    expect(o.levels.callWall).toBe(mostCallGamma.strike);
     expect(o.levels.regime).toBe('negative');
   });
 
