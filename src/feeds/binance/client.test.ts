@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BINANCE_MAX_LIFETIME_MS, createBinanceFeed } from './client.ts';
-import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../okx/testing.ts';
+import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../testing.ts';
 
 const DIR = '/work/shared/data/feeds/binance/';
 const excerpts = JSON.parse(readFileSync(DIR + 'docs-excerpts-developers.binance.com.json', 'utf8')) as Record<string, { parsed: unknown }>;

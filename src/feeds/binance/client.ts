@@ -23,9 +23,9 @@ import type { FeedOptions, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
-import { LevelBook, depthWithinBands } from '../okx/book.ts';
-import { ManagedSocket, type FrameClass } from '../okx/managed-socket.ts';
-import { defaultFetchJson, restBaseFor, type FetchJson } from '../okx/rest.ts';
+import { LevelBook, depthWithinBands } from '../level-book.ts';
+import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
+import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
 import { binanceInstrument, binanceUnderlying, parseBinanceExchangeInfo, parseBinanceMessage, parseBinanceOptionName, type BinanceMessage } from './parse.ts';
 
 export const BINANCE_SILENCE_MS = 30_000;

@@ -19,7 +19,7 @@ import type { Currency, OptionInstrument, OptionLineUpdate } from '../../chain/m
 import type { DropReason } from '../frame-guard.ts';
 import { isRecord } from '../frame-guard.ts';
 import { MAX_BOOK_LEVELS_PER_SIDE, MAX_IV_DECIMAL } from '../limits.ts';
-import { readNonNegative, readNum, readPositive, readTsMs, yymmddAt0800 } from '../okx/num.ts';
+import { readNonNegative, readNum, readPositive, readTsMs, yymmddAt0800 } from '../num.ts';
 
 export interface BinanceOptionName {
   currency: Currency;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BYBIT_ARGS_CHARS_PER_CONN, createBybitFeed } from './client.ts';
-import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../okx/testing.ts';
+import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../testing.ts';
 
 const DIR = '/work/shared/data/feeds/bybit/';
 type DocBlock = { tab: string | null; example: unknown };

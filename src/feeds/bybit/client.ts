@@ -19,9 +19,9 @@ import type { Currency, OptionInstrument, PerpQuote } from '../../chain/model.ts
 import { Backoff } from '../backoff.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
-import { LevelBook, depthWithinBands } from '../okx/book.ts';
-import { ManagedSocket, type FrameClass } from '../okx/managed-socket.ts';
-import { defaultFetchJson, restBaseFor, type FetchJson } from '../okx/rest.ts';
+import { LevelBook, depthWithinBands } from '../level-book.ts';
+import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
+import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
 import { bybitPerpSymbol, parseBybitInstruments, parseBybitMessage, type BybitLinearTickerFields, type BybitMessage } from './parse.ts';
 
 export const BYBIT_PING_MS = 20_000;

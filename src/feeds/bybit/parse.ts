@@ -15,7 +15,7 @@ import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate } from
 import type { DropReason } from '../frame-guard.ts';
 import { isRecord } from '../frame-guard.ts';
 import { MAX_BOOK_LEVELS_PER_SIDE, MAX_IV_DECIMAL } from '../limits.ts';
-import { dMMMyyAt0800, readNonNegative, readNum, readPositive, readTsMs } from '../okx/num.ts';
+import { dMMMyyAt0800, readNonNegative, readNum, readPositive, readTsMs } from '../num.ts';
 
 export interface BybitOptionName {
   currency: Currency;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createOkxFeed, OKX_MAX_REQUEST_CHARS } from './client.ts';
 import { parseOkxOptionName } from './parse.ts';
-import { FakeClock, RecordingSink, fakeSockets, flush } from './testing.ts';
+import { FakeClock, RecordingSink, fakeSockets, flush } from '../testing.ts';
 
 const DIR = '/work/shared/data/feeds/okx/';
 const summaryText = readFileSync(DIR + 'ws-opt-summary-BTC-USD-2023-12-01T000000085Z.json', 'utf8');

@@ -18,8 +18,8 @@ import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '..
 import { Backoff } from '../backoff.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
-import { LevelBook, depthWithinBands } from './book.ts';
-import { ManagedSocket, type FrameClass } from './managed-socket.ts';
+import { LevelBook, depthWithinBands } from '../level-book.ts';
+import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
 import {
   okxBookChecksum,
   okxFamily,
@@ -29,7 +29,7 @@ import {
   parseOkxSwapSpec,
   type OkxMessage,
 } from './parse.ts';
-import { defaultFetchJson, restBaseFor, type FetchJson } from './rest.ts';
+import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
 
 export const OKX_PING_IDLE_MS = 20_000;
 export const OKX_PONG_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LevelBook, depthWithinBands } from './book.ts';
+import { LevelBook, depthWithinBands } from '../level-book.ts';
 import {
   okxBookChecksum,
   parseOkxMessage,

@@ -16,8 +16,8 @@ import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate } from
 import type { DropReason } from '../frame-guard.ts';
 import { isRecord } from '../frame-guard.ts';
 import { MAX_BOOK_LEVELS_PER_SIDE, MAX_IV_DECIMAL } from '../limits.ts';
-import { readNonNegative, readNum, readPositive, readTsMs, yymmddAt0800 } from './num.ts';
-import type { Level } from './book.ts';
+import { readNonNegative, readNum, readPositive, readTsMs, yymmddAt0800 } from '../num.ts';
+import type { Level } from '../level-book.ts';
 
 const EIGHT_HOURS_MS = 8 * 3_600_000;
 

@@ -7,8 +7,8 @@
  * server" modes the client calls the same-origin pass-through `/<venue>/rest/...` instead, which the
  * local server serves (or relays, rate-limited) for exactly these public read-only calls.
  */
-import { MAX_FRAME_BYTES_LIST } from '../limits.ts';
-import { parseFrame } from '../frame-guard.ts';
+import { MAX_FRAME_BYTES_LIST } from './limits.ts';
+import { parseFrame } from './frame-guard.ts';
 
 /** Fetches a URL and returns its parsed JSON body; rejects on transport error, non-2xx or bad JSON. */
 export type FetchJson = (url: string) => Promise<unknown>;

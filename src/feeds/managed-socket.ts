@@ -9,11 +9,11 @@
  * shared feed utilities belong to another change. It never throws into the socket handler: a frame
  * handler that throws is counted as a dropped frame.
  */
-import type { Clock, FeedSink, SocketFactory, SocketLike } from '../adapter.ts';
-import type { VenueId } from '../../chain/model.ts';
-import { Backoff } from '../backoff.ts';
-import { frameSize } from '../frame-guard.ts';
-import { CONNECT_TIMEOUT_MS, MAX_FRAME_BYTES_LIVE } from '../limits.ts';
+import type { Clock, FeedSink, SocketFactory, SocketLike } from './adapter.ts';
+import type { VenueId } from '../chain/model.ts';
+import { Backoff } from './backoff.ts';
+import { frameSize } from './frame-guard.ts';
+import { CONNECT_TIMEOUT_MS, MAX_FRAME_BYTES_LIVE } from './limits.ts';
 
 /** What a frame was, for liveness and the `data` event. */
 export type FrameClass = 'data' | 'heartbeat' | 'other';

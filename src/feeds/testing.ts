@@ -3,8 +3,8 @@
  * records what the client sends, and a sink that records every call. Used by the okx, bybit and
  * binance client tests; imported by tests only.
  */
-import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
-import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
+import type { Clock, FeedEvent, FeedSink, SocketLike } from './adapter.ts';
+import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
 
 export class FakeClock implements Clock {
   t: number;
