@@ -587,6 +587,20 @@ describe('Deribit client: bad input never reaches the sink', () => {
     expect(env.sink.perps.at(-1)!.markPrice).toBe(32_505);
   });
 
+  it('a socket that never opens is abandoned after the 10 s dial timeout, keeping an error handler', () => {
+    const env = setup();
+    env.feed.start();
+    const s = env.last();
+    env.clock.advance(9_999);
+    expect(s.closedByClient).toBeNull();
+    env.clock.advance(1);
+    expect(s.closedByClient).not.toBeNull();
+    // `ws` emits 'error' when a connecting socket is closed; a missing listener would crash Node.
+    expect(typeof s.onerror).toBe('function');
+    expect(s.onmessage).toBeNull();
+    expect(env.sink.kinds('closed').at(-1)).toMatchObject({ code: 4001, reason: 'connect timeout' });
+  });
+
   it('stop() closes the socket and nothing reconnects', () => {
     const env = setup();
     const s = bootstrap(env);

@@ -242,7 +242,9 @@ class DeribitFeed implements VenueFeed {
       s.onopen = null;
       s.onmessage = null;
       s.onclose = null;
-      s.onerror = null;
+      // Keep a no-op error handler: `ws` in Node emits 'error' when a still-connecting socket is
+      // closed, and an EventEmitter 'error' without a listener crashes the process.
+      s.onerror = () => {};
       try {
         s.close(code < 4000 && code !== 1000 ? 1000 : code, reason);
       } catch {
