@@ -217,7 +217,9 @@ export class ManagedSocket {
     if (!s) return;
     s.onopen = null;
     s.onmessage = null;
-    s.onerror = null;
+    // Keep a no-op error handler: `ws` in Node emits 'error' when a still-connecting socket is
+    // closed, and an emitter error with no listener would crash the process.
+    s.onerror = () => {};
     s.onclose = null;
     try {
       s.close(code, reason.slice(0, 120));
