@@ -33,6 +33,13 @@ export class SimClock {
     this.pausedAt = undefined;
   }
 
+  /** Restart at startMs from now (replay starts playing when the first client connects). */
+  reset(startMs: number): void {
+    this.baseSim = startMs;
+    this.baseWall = this.wallNow();
+    if (this.pausedAt !== undefined) this.pausedAt = startMs;
+  }
+
   /** Move the clock forward to t (never backward: venue time is monotonic). */
   jumpTo(t: number): void {
     const now = this.now();

@@ -3,6 +3,7 @@
  *   {"dir":"in"|"out","ts":<ms>,"frame":{...}}   in = received from the venue, out = sent to it.
  * Also read: the 2021 capture's spelling {"dir":"server->client"|"client->server","ts":<seconds>},
  * and {"event":...} meta lines (skipped). Bad lines are counted by reason and skipped.
+ * Playback starts when the first client connects (so it sees the recording from its beginning).
  * Every recorded notification goes to every connected client at its recorded offset (x speed);
  * `.raw` channel names are delivered as `.100ms` (what an unauthenticated client subscribes).
  * At the end it loops (default), shifting venue timestamps by one recording span + 1 s per loop so
@@ -200,8 +201,18 @@ export class ReplaySource implements DeribitSource {
     }
   }
 
+  private started = false;
+
   attach(hub: DeribitHub): void {
     this.hub = hub;
+    this.clock.pause(); // venue time stands at the recording's start until someone watches
+  }
+
+  onSessionOpen(): void {
+    if (this.started) return;
+    this.started = true;
+    this.clock.resume();
+    this.clock.reset(this.t0);
     this.schedule(0);
   }
 

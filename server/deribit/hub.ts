@@ -228,6 +228,7 @@ export class DeribitHub {
       this.sessions.delete(s);
     });
     ws.on('error', () => undefined);
+    this.source.onSessionOpen?.(this, s);
     return s;
   }
 

@@ -103,7 +103,11 @@ describe('Deribit protocol on the simulator', () => {
     }
     // applying the changes reproduces the simulator's book
     const bids = new Map<number, number>();
-    for (const n of notes) for (const [a, p, q] of n.bids as [string, number, number][]) (a === 'delete' ? bids.delete(p) : bids.set(p, q));
+    for (const n of notes)
+      for (const [a, p, q] of n.bids as [string, number, number][]) {
+        if (a === 'delete') bids.delete(p);
+        else bids.set(p, q);
+      }
     await fetch(srv!.url + '/__sim/pause', { method: 'POST' });
     const last = notes[notes.length - 1];
     expect(last.change_id).toBeLessThanOrEqual(srv!.sim!.bookChangeId('BTC'));

@@ -17,6 +17,8 @@ export interface DeribitSource {
   tick?(hub: DeribitHub, tickNo: number): void;
   /** Called when a session subscribes, e.g. to send a first book snapshot at once. */
   onSubscribed?(hub: DeribitHub, session: Session, channels: string[]): void;
+  /** Called when a client connects. */
+  onSessionOpen?(hub: DeribitHub, session: Session): void;
   close?(): void;
 }
 

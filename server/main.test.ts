@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from './main.ts';
+
+describe('CLI arguments', () => {
+  it('parses the documented options', () => {
+    const a = parseArgs(['--source', 'sim', '--seed', '7', '--speed', '60', '--port', '0', '--start', '2025-03-03T07:58:30Z']);
+    expect(a).toMatchObject({ source: 'sim', seed: 7, speed: 60, port: 0, host: '127.0.0.1', startMs: Date.parse('2025-03-03T07:58:30Z') });
+    expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl'])).toMatchObject({ upstream: 'wss://www.deribit.com/ws/api/v2', currencies: ['BTC', 'ETH'] });
+  });
+  it('rejects bad arguments with one line', () => {
+    expect(parseArgs(['--source', 'live'])).toMatch(/--source must be/);
+    expect(parseArgs(['--speed', '0'])).toMatch(/--speed/);
+    expect(parseArgs(['--source', 'replay'])).toMatch(/needs --file/);
+    expect(parseArgs(['--bogus'])).toMatch(/unknown option/);
+  });
+  it('exits 2 on bad arguments', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'x'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
