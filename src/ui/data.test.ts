@@ -27,6 +27,12 @@ describe('chart rows', () => {
   });
   it('profile rows', () => {
     expect(profileRows(g())).toEqual([{ price: 80_000, gex: -1 }, { price: 100_000, gex: 0 }, { price: 120_000, gex: 1 }]);
+    const big = { ...g(), profileSpots: Float64Array.from({ length: 401 }, (_, i) => i), profileNetGex: Float64Array.from({ length: 401 }, (_, i) => -i) };
+    const thin = profileRows(big);
+    expect(thin).toHaveLength(201);
+    expect(thin[0]).toEqual({ price: 0, gex: -0 });
+    expect(thin[200]).toEqual({ price: 400, gex: -400 });
+    expect(profileRows(big, 150).at(-1)).toEqual({ price: 400, gex: -400 });
   });
   it('flow against depth on the side dealers trade', () => {
     const rows = flowRows(g(), perp);

@@ -29,9 +29,17 @@ export interface ProfileRow {
   gex: number;
 }
 
-export function profileRows(g: GexResult): ProfileRow[] {
-  const rows: ProfileRow[] = new Array(g.profileSpots.length);
-  for (let i = 0; i < g.profileSpots.length; i++) rows[i] = { price: g.profileSpots[i], gex: g.profileNetGex[i] };
+/**
+ * The gamma profile for drawing, thinned to about `maxPoints` (ends kept): a 401-point sweep is more
+ * than a 600-pixel-wide panel shows, and every point costs render time. Crossings are drawn from the
+ * engine's exact list, not from these points.
+ */
+export function profileRows(g: GexResult, maxPoints = 201): ProfileRow[] {
+  const n = g.profileSpots.length;
+  const step = Math.max(1, Math.ceil((n - 1) / Math.max(1, maxPoints - 1)));
+  const rows: ProfileRow[] = [];
+  for (let i = 0; i < n; i += step) rows.push({ price: g.profileSpots[i], gex: g.profileNetGex[i] });
+  if (n > 0 && (n - 1) % step !== 0) rows.push({ price: g.profileSpots[n - 1], gex: g.profileNetGex[n - 1] });
   return rows;
 }
 

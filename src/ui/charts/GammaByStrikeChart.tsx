@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react';
+import { memo, useDeferredValue, useMemo } from 'react';
 import { Bar, CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
@@ -24,7 +24,9 @@ function StrikeTip(props: { active?: boolean; payload?: readonly { payload?: unk
 
 /** Call, put and net dealer dollar gamma per 1 % move by strike, window following spot. */
 export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
-  const g = useGex((s) => s.result?.gex ?? null);
+  // Deferred: the chart redraw yields to input and paint instead of one long task per result.
+  const r = useDeferredValue(useGex((s) => s.result));
+  const g = r?.gex ?? null;
   const range = useGex((s) => s.view.profileRange);
   const kiosk = useGex((s) => s.view.kiosk);
   const rows = useMemo(() => (g ? strikeRows(g, range) : []), [g, range]);
@@ -40,6 +42,9 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
   const fs = kiosk ? 15 : 11;
   const inRange = (x: number | null): x is number => x !== null && x >= lo && x <= hi;
   return (
+    <>
+    {/* Which result this chart shows (the bench measures result -> chart paint with it). */}
+    <span hidden data-testid="chart-stamp" data-seq={r?.seq} data-computed-at={r?.computedAtMs} data-frame-at={r?.newestFrameAtMs ?? ''} />
     <ResponsiveContainer width="100%" height="100%">
       <ComposedChart data={rows} margin={{ top: 6, right: 16, bottom: 2, left: 4 }} stackOffset="sign" barCategoryGap={1}>
         <CartesianGrid stroke={C.grid} vertical={false} />
@@ -62,5 +67,6 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
         )}
       </ComposedChart>
     </ResponsiveContainer>
+    </>
   );
 });

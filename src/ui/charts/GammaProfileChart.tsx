@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react';
+import { memo, useDeferredValue, useMemo } from 'react';
 import { Area, CartesianGrid, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
@@ -19,7 +19,7 @@ function profileTip(props: { active?: boolean; payload?: readonly { payload?: un
 
 /** Total dealer GEX across hypothetical spots, every zero crossing and today's spot. */
 export const GammaProfileChart = memo(function GammaProfileChart() {
-  const g = useGex((s) => s.result?.gex ?? null);
+  const g = useDeferredValue(useGex((s) => s.result?.gex ?? null));
   const kiosk = useGex((s) => s.view.kiosk);
   const rows = useMemo(() => (g ? profileRows(g) : []), [g]);
   // Colour above zero green and below red: the gradient stop sits where the curve crosses 0.

@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react';
+import { memo, useDeferredValue, useMemo } from 'react';
 import { Bar, CartesianGrid, Cell, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
@@ -26,8 +26,9 @@ function flowTip(props: { active?: boolean; payload?: readonly { payload?: unkno
 
 /** What dealers must buy/sell for -10 %..+10 % moves, against the perp's book depth and funding. */
 export const HedgeFlowChart = memo(function HedgeFlowChart() {
-  const g = useGex((s) => s.result?.gex ?? null);
-  const perps = useGex((s) => s.result?.perps ?? null);
+  const r = useDeferredValue(useGex((s) => s.result));
+  const g = r?.gex ?? null;
+  const perps = r?.perps ?? null;
   const coin = useGex((s) => s.view.currency);
   const kiosk = useGex((s) => s.view.kiosk);
   const perp = perps?.[0];

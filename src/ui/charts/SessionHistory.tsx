@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useDeferredValue } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex, type HistoryPoint } from '../../state/store.ts';
 import { C } from '../colors.ts';
@@ -19,7 +19,7 @@ function historyTip(props: { active?: boolean; payload?: readonly { payload?: un
 
 /** Spot and zero gamma over the session (venue time), bounded and kept across reloads. */
 export const SessionHistory = memo(function SessionHistory() {
-  const history = useGex((s) => s.history);
+  const history = useDeferredValue(useGex((s) => s.history));
   const kiosk = useGex((s) => s.view.kiosk);
   const span = history.length > 1 ? history[history.length - 1].t - history[0].t : 0;
   const tickFmt = span < 15 * 60_000 ? fmtTimeUtc : (t: number) => fmtTimeUtc(t).slice(0, 5);

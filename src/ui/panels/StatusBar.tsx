@@ -37,18 +37,18 @@ export function StatusBar() {
   return (
     <footer className="status">
       <span data-testid="feed-status" className="item">
-        {feeds.length === 0 ? <span><span className="dot connecting" />connecting…</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} />)}
+        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} />)}
       </span>
       {r && (
         <>
           <span className="item">venues <b>{r.includedVenues.join(', ') || 'none'}</b>
             {r.excludedVenues.length > 0 && <> · left out {r.excludedVenues.map((v) => `${v.venue} (${v.reason})`).join(', ')}</>}
           </span>
-          <span className="item" title={detail(r.gex.excluded as unknown as Record<string, number>) || 'none'}>
+          <span className="item hide-kiosk" title={detail(r.gex.excluded as unknown as Record<string, number>) || 'none'}>
             lines <b className="num">{r.gex.includedLines}</b> in · <span className="num">{excludedEngine}</span> excluded
           </span>
-          <span className="item">spot from {r.spotSource}</span>
-          <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-now-ms={r.gex.nowMs}>
+          <span className="item hide-kiosk">spot from {r.spotSource}</span>
+          <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-frame-at={r.newestFrameAtMs ?? ''} data-now-ms={r.gex.nowMs}>
             valued at <b className="num">{fmtTimeUtc(r.gex.nowMs)}</b> UTC
           </span>
         </>
