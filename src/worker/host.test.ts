@@ -258,6 +258,22 @@ describe('EngineHost', () => {
     expect(host.health()[0].dropped.futureTimestamp).toBe(1);
   });
 
+  it('follows a venue-time jump that later frames confirm (replay seek, simulator expireAt)', () => {
+    const { host, adapters, clock, results } = setup();
+    host.handle({ type: 'select', selection: baseSel });
+    feedChain(adapters[0].sink, 'deribit', VENUE_T0, 100_000);
+    const jumped = VENUE_T0 + 2 * 3_600_000;
+    for (let i = 0; i < 12; i++) {
+      adapters[0].sink.index('deribit', 'BTC', 100_000 + i, jumped + i * 100);
+      clock.advance(100);
+      for (const r of results()) host.handle({ type: 'ack', seq: r.seq });
+    }
+    expect(host.valuationTimeMs()).toBe(jumped + 1_100);
+    clock.advance(300);
+    expect(results().at(-1)!.gex.nowMs).toBe(jumped + 1_100);
+    expect(host.health()[0].dropped.futureTimestamp).toBe(10);
+  });
+
   it('reports health: connected, stale after 10 s without data, reconnecting with retry time, counters', () => {
     const { host, adapters, clock, of } = setup();
     host.handle({ type: 'select', selection: baseSel });

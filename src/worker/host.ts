@@ -74,6 +74,8 @@ const NOTICE_MIN_SPACING_MS = 10_000;
 /** A venue timestamp may run ahead of the previous one by at most this, or this many times local elapsed time. */
 const MAX_VENUE_JUMP_MS = 60_000;
 const MAX_VENUE_SPEEDUP = 120;
+/** ... unless frames keep landing near the new time for this long (a real jump: replay seek, sim expireAt). */
+const VENUE_JUMP_CONFIRM_MS = 1_000;
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 
 /** Venue-style expiry label, e.g. 27DEC24 (day without leading zero, as Deribit names them). */
@@ -95,6 +97,9 @@ interface FeedEntry {
   /** Newest accepted venue event time, and the local time it was accepted. */
   venueTsMs: number | null;
   venueTsAtMs: number;
+  /** A far jump seen but not yet confirmed: its venue time and when it was first seen (local). */
+  jumpTs: number | null;
+  jumpSeenAtMs: number;
   // health
   state: Exclude<FeedState, 'stale'>;
   startedAtMs: number;
@@ -302,7 +307,7 @@ export class EngineHost {
       if (!adapter) continue;
       const entry: FeedEntry = {
         venue, currency: sel.currency, adapter, store: this.createStore(venue, sel.currency), feed: null,
-        stopped: false, instrumentsComplete: false, spot: null, perp: null, venueTsMs: null, venueTsAtMs: now,
+        stopped: false, instrumentsComplete: false, spot: null, perp: null, venueTsMs: null, venueTsAtMs: now, jumpTs: null, jumpSeenAtMs: now,
         state: 'connecting', startedAtMs: now, lastDataAtMs: null, msgCount: 0, msgWindowStartMs: now,
         messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null,
         included: false,
@@ -422,8 +427,9 @@ export class EngineHost {
 
   /**
    * Valuation time follows the venue's clock (brief: "Valuation time"). A timestamp far ahead of the
-   * previous one relative to the local time elapsed (e.g. a frame stamped an hour in the future) does
-   * not move it, so one bad frame cannot expire the front month.
+   * previous one relative to the local time elapsed (e.g. one frame stamped an hour in the future) does
+   * not move it, so one bad frame cannot expire the front month; a jump that further frames confirm
+   * for a second (replay seek, simulator expireAt) is followed.
    */
   private acceptVenueTime(entry: FeedEntry, ts: number): boolean {
     if (!Number.isFinite(ts) || ts <= 0) {
@@ -440,9 +446,16 @@ export class EngineHost {
     }
     const allowed = Math.max(MAX_VENUE_JUMP_MS, (now - entry.venueTsAtMs) * MAX_VENUE_SPEEDUP);
     if (ts - entry.venueTsMs > allowed) {
-      bump(entry.dropped, 'futureTimestamp');
-      return false;
+      if (entry.jumpTs === null || Math.abs(ts - entry.jumpTs) > MAX_VENUE_JUMP_MS + (now - entry.jumpSeenAtMs) * MAX_VENUE_SPEEDUP) {
+        entry.jumpTs = ts;
+        entry.jumpSeenAtMs = now;
+      }
+      if (now - entry.jumpSeenAtMs < VENUE_JUMP_CONFIRM_MS) {
+        bump(entry.dropped, 'futureTimestamp');
+        return false;
+      }
     }
+    entry.jumpTs = null;
     entry.venueTsMs = ts;
     entry.venueTsAtMs = now;
     return true;
