@@ -173,3 +173,46 @@ describe('worker client', () => {
     expect(workers.length).toBe(1);
   });
 });
+
+describe('worker client with the real EngineHost behind a message port', () => {
+  it('speaks the protocol end to end: hello, notices, requests, pings without restarts', async () => {
+    const { EngineHost } = await import('../worker/host.ts');
+    const clock = new ManualClock();
+    let host: InstanceType<typeof EngineHost> | null = null;
+    const createWorker = (): WorkerLike => {
+      const w: WorkerLike = {
+        // Structured-clone-like hop: the host sees a copy, asynchronously.
+        postMessage: (msg) => queueMicrotask(() => host!.handle(structuredClone(msg))),
+        terminate: () => host?.dispose(),
+        onmessage: null,
+        onerror: null,
+        onmessageerror: null,
+      };
+      host = new EngineHost({
+        clock,
+        socketFactory: () => {
+          throw new Error('no sockets here');
+        },
+        adapters: [],
+        post: (msg) => queueMicrotask(() => w.onmessage?.({ data: structuredClone(msg) })),
+      });
+      return w;
+    };
+    const client = createWorkerClient({ clock, createWorker, localBase: 'ws://127.0.0.1:1' });
+    const seen: FromWorker[] = [];
+    client.subscribe((m) => seen.push(m));
+    client.select(sel); // no adapter for deribit in this host: a notice, not a crash
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen[0]).toEqual({ type: 'hello', protocolVersion: PROTOCOL_VERSION });
+    expect(seen.some((m) => m.type === 'notice' && m.message.includes('venue deribit'))).toBe(true);
+    const expiries = client.request({ kind: 'expiries', venues: ['deribit'], currency: 'BTC' });
+    await expect(expiries).resolves.toEqual([]);
+    await expect(client.request({ kind: 'snapshot' })).resolves.toBeNull();
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    expect(client.status()).toEqual({ state: 'running', restarts: 0 });
+    client.dispose();
+  });
+});
