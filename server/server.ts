@@ -14,6 +14,7 @@ import { SimSource } from './deribit/sim-source.ts';
 import { MarketSim } from './sim/market.ts';
 import { ReplaySource } from './replay.ts';
 import { serveStatic } from './static.ts';
+import { createVenues, type Venues } from './venues.ts';
 
 export const DERIBIT_PATH = '/deribit/ws/api/v2';
 
@@ -51,6 +52,8 @@ export interface RunningServer {
   clock: SimClock;
   hub: DeribitHub;
   faults: FaultState;
+  /** OKX, Bybit and Binance hubs (sim mode) and the venues' REST pass-through. */
+  venues: Venues;
   stats(): { connections: number; sessions: SessionStats[]; closedSlow: number; rejected: Record<string, number> };
 }
 
@@ -107,8 +110,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log(`replay: ${r.frames} frames (${r.notifications} notifications, ${r.responses} responses) from ${opts.file}; ${r.badLines} bad line(s) skipped${r.badLines ? ' ' + JSON.stringify(r.badReasons) : ''}; ${r.loop ? 'loops' : 'stops'} at the end`);
   }
   hub.start();
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, faults });
+  venues.start();
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false, clientTracking: false });
+  // OKX allows 64 KB of subscribe args per request; the other venues' requests are smaller
+  const venueWss = new WebSocketServer({ noServer: true, maxPayload: 70 * 1024, perMessageDeflate: false, clientTracking: false });
   const perIp = new Map<string, number>();
   let total = 0;
   let boundHostPort = '';
@@ -151,7 +158,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     seed: opts.source === 'sim' ? seed : null,
     speed,
     simTimeMs: Math.floor(clock.now()),
-    venues: ['deribit'],
+    venues: ['deribit', ...venues.names],
     paused: clock.paused,
     faults: faults.list(),
     connections: hub.sessions.size,
@@ -179,14 +186,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let effect: Record<string, unknown> = {};
     switch (f.kind) {
       case 'drop':
-        effect = { dropped: hub.dropAll() };
+        effect = { dropped: hub.dropAll() + [...venues.hubs.values()].reduce((n, h) => n + (f.params.venue === undefined || f.params.venue === h.venue ? h.dropAll() : 0), 0) };
         break;
       case 'oversize':
-        effect = { sent: simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0) };
+        effect = { sent: (simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0)) + [...venues.protocols.values()].reduce((n, p) => n + p.sendOversize(), 0) };
         break;
       case 'gap':
         for (const s of hub.sessions) s.gapPending = true;
-        effect = { armed: hub.sessions.size };
+        effect = { armed: hub.sessions.size + [...venues.hubs.values()].reduce((n, h) => n + h.armGap(), 0) };
         break;
       case 'expireAt': {
         const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : sim?.listedExpiries()[0];
@@ -209,6 +216,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       for (const [k, v] of Object.entries(securityHeaders(req))) res.setHeader(k, v);
       const p = url.pathname;
       if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, info());
+      if (req.method === 'GET') {
+        const answer = venues.rest(p, url.searchParams);
+        if (answer) {
+          const r = await answer;
+          return json(res, r.status, r.body);
+        }
+      }
       if (p.startsWith('/__sim/')) {
         if (req.method !== 'POST') return json(res, 405, { ok: false, error: 'POST only' });
         // a foreign page must not be able to flip switches through a simple cross-site POST
@@ -257,7 +271,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.on('upgrade', (req, socket: Socket, head) => {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://local');
-    if (url.pathname !== DERIBIT_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    const venueHub = venues.hubForPath(url.pathname);
+    if (url.pathname !== DERIBIT_PATH && !venueHub) return refuseUpgrade(socket, 404, 'Not Found');
     if (faults.has('refuse')) return refuseUpgrade(socket, 503, 'Service Unavailable');
     if (!originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     const ip = socket.remoteAddress ?? '?';
@@ -275,6 +290,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       else perIp.set(ip, n);
     };
     socket.once('close', release);
+    if (venueHub) {
+      venueWss.handleUpgrade(req, socket, head, (ws) => {
+        ws.once('close', release);
+        const s = venueHub.attach(ws, url.pathname, ip);
+        if (venueHub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
+      });
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.once('close', release);
       const s = hub.attach(ws, ip);
@@ -304,11 +327,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock,
     hub,
     faults,
+    venues,
     stats: () => ({ connections: hub.sessions.size, sessions: [...hub.sessions].map((s) => ({ ...s.stats })), closedSlow: hub.closedSlowCount, rejected: { ...rejected } }),
     close: async () => {
       if (closed) return;
       closed = true;
       hub.stop();
+      venues.stop();
       replay?.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

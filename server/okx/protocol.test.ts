@@ -1,0 +1,176 @@
+/** OKX protocol of the local server, checked with the OKX client's own parsers. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startServer, type RunningServer } from '../server.ts';
+import { okxBookChecksum, parseOkxMessage, parseOkxOptionInstruments, parseOkxSwapSpec, type OkxMessage } from '../../src/feeds/okx/parse.ts';
+import { LevelBook } from '../../src/feeds/level-book.ts';
+
+const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
+
+class Conn {
+  readonly frames: string[] = [];
+  private waiters: { pred: (t: string) => boolean; resolve: (t: string) => void }[] = [];
+  readonly closed: Promise<number>;
+  constructor(readonly ws: WebSocket) {
+    this.closed = new Promise((r) => ws.on('close', (c) => r(c)));
+    ws.on('message', (d) => {
+      const t = d.toString();
+      this.frames.push(t);
+      this.waiters = this.waiters.filter((w) => (w.pred(t) ? (w.resolve(t), false) : true));
+    });
+    ws.on('error', () => undefined);
+  }
+  static open(url: string): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const c = new Conn(ws);
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+    });
+  }
+  wait(pred: (t: string) => boolean, ms = 5_000): Promise<string> {
+    const hit = this.frames.find(pred);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timeout')), ms);
+      this.waiters.push({ pred, resolve: (t) => (clearTimeout(timer), resolve(t)) });
+    });
+  }
+}
+
+describe('OKX on the local server', () => {
+  let server: RunningServer;
+  let ws: string;
+  beforeAll(async () => {
+    server = await startServer({ source: 'sim', seed: 7, port: 0, startMs: START_MS, log: () => undefined });
+    ws = server.url.replace(/^http/, 'ws') + '/okx/ws/v5/public';
+  });
+  afterAll(async () => server?.close());
+
+  it('lists its own option chain over the REST pass-through, in OKX units', async () => {
+    const body = await (await fetch(`${server.url}/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD`)).json();
+    const r = parseOkxOptionInstruments(body, 'BTC');
+    expect(r.error).toBeNull();
+    expect(r.drops).toEqual([]);
+    expect(r.list.length).toBeGreaterThan(100);
+    expect(r.list.every((i) => i.multiplier === 0.1)).toBe(true);
+    // a subset of the simulator's (Deribit) chain: fewer lines, the farthest expiry not listed
+    const deribit = server.sim!.instruments('BTC');
+    expect(r.list.length).toBeLessThan(deribit.length);
+    const far = Math.max(...deribit.map((d) => d.expiryMs));
+    expect(r.list.some((i) => i.expiryMs === far)).toBe(false);
+    expect(r.list.every((i) => new Date(i.expiryMs).getUTCHours() === 8)).toBe(true);
+    const swap = await (await fetch(`${server.url}/okx/rest/api/v5/public/instruments?instType=SWAP&instId=BTC-USDT-SWAP`)).json();
+    expect(parseOkxSwapSpec(swap, 'BTC-USDT-SWAP', 'BTC')).toEqual({ instId: 'BTC-USDT-SWAP', coinPerContract: 0.01 });
+    const other = await fetch(`${server.url}/okx/rest/api/v5/market/tickers?instType=OPTION`);
+    expect(other.status).toBe(404);
+  });
+
+  it('answers ping with pong, acks each arg, errors on unknown ones, and pushes parseable data', async () => {
+    const c = await Conn.open(ws);
+    c.ws.send('ping');
+    expect(await c.wait((t) => t === 'pong')).toBe('pong');
+    const insts = parseOkxOptionInstruments(await (await fetch(`${server.url}/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD`)).json(), 'BTC').list;
+    const one = insts[Math.floor(insts.length / 2)].name;
+    c.ws.send(
+      JSON.stringify({
+        op: 'subscribe',
+        args: [
+          { channel: 'opt-summary', instFamily: 'BTC-USD' },
+          { channel: 'index-tickers', instId: 'BTC-USD' },
+          { channel: 'open-interest', instId: one },
+          { channel: 'mark-price', instId: 'BTC-USDT-SWAP' },
+          { channel: 'funding-rate', instId: 'BTC-USDT-SWAP' },
+          { channel: 'books', instId: 'BTC-USDT-SWAP' },
+          { channel: 'open-interest', instId: 'BTC-USD-991231-1-C' },
+        ],
+      }),
+    );
+    const acks = () => c.frames.filter((t) => t.startsWith('{"event":"subscribe"'));
+    await c.wait(() => acks().length === 6);
+    for (const a of acks()) expect(parseOkxMessage(JSON.parse(a), { multipliers: new Map() }).kind).toBe('subscribed');
+    const err = JSON.parse(await c.wait((t) => t.includes('"event":"error"')));
+    expect(err.code).toBe('60018');
+    expect(parseOkxMessage(err, { multipliers: new Map() })).toMatchObject({ kind: 'error', code: 60018 });
+
+    const ctx = { multipliers: new Map(insts.map((i) => [i.name, i.multiplier])) };
+    const parsed = (pred: (m: OkxMessage) => boolean) =>
+      c.wait((t) => {
+        if (t === 'pong') return false;
+        return pred(parseOkxMessage(JSON.parse(t), ctx));
+      }, 8_000).then((t) => parseOkxMessage(JSON.parse(t), ctx));
+    const summary = await parsed((m) => m.kind === 'options' && m.forwards.length > 0);
+    if (summary.kind !== 'options') throw new Error('no summary');
+    expect(summary.drops).toEqual([]);
+    const u = summary.updates[0];
+    expect(u.markIv).toBeGreaterThan(0.1);
+    expect(u.markIv).toBeLessThan(3);
+    const spot = server.sim!.index('BTC');
+    expect(u.forward! / spot).toBeGreaterThan(0.98);
+    expect(u.forward! / spot).toBeLessThan(1.2);
+    const oi = await parsed((m) => m.kind === 'options' && m.updates.some((x) => x.openInterest !== undefined));
+    if (oi.kind !== 'options') throw new Error('no oi');
+    expect(oi.multiplierMismatch).toEqual([]);
+    expect(oi.updates[0].name).toBe(one);
+    expect(oi.updates[0].openInterest).toBeGreaterThanOrEqual(0);
+    const idx = await parsed((m) => m.kind === 'index');
+    expect(idx).toMatchObject({ kind: 'index', instId: 'BTC-USD' });
+    if (idx.kind === 'index') expect(Math.abs(idx.price / spot - 1)).toBeLessThan(0.01);
+    expect(await parsed((m) => m.kind === 'perpMark')).toMatchObject({ instId: 'BTC-USDT-SWAP' });
+    const fund = await parsed((m) => m.kind === 'perpFunding');
+    if (fund.kind === 'perpFunding') expect(Math.abs(fund.funding8h)).toBeLessThan(0.01);
+
+    // the book: a snapshot then updates whose seqIds chain and whose checksums match the client's book
+    const book = new LevelBook();
+    let last: number | null = null;
+    let checked = 0;
+    await c.wait((t) => {
+      if (!t.includes('"channel":"books"') || t.includes('"event"')) return false;
+      const m = parseOkxMessage(JSON.parse(t), ctx);
+      if (m.kind !== 'book') return false;
+      if (m.action === 'snapshot') book.clear();
+      else expect(m.prevSeqId).toBe(last);
+      for (const [p, s] of m.bids) book.apply('bid', p, s);
+      for (const [p, s] of m.asks) book.apply('ask', p, s);
+      expect(okxBookChecksum(book.bids(), book.asks())).toBe(m.checksum);
+      last = m.seqId;
+      return ++checked >= 6;
+    }, 8_000);
+    expect(book.bids()[0].price).toBeLessThan(book.asks()[0].price);
+    c.ws.close();
+  });
+
+  it('gap fault breaks the seqId chain once; malformed and silent are honoured, scoped by venue', async () => {
+    const c = await Conn.open(ws);
+    c.ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'books', instId: 'ETH-USDT-SWAP' }, { channel: 'index-tickers', instId: 'ETH-USD' }] }));
+    await c.wait((t) => t.includes('"action":"update"'));
+    const post = (body: unknown) => fetch(`${server.url}/__sim/fault`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json());
+    await post({ kind: 'gap' });
+    const bad = await c.wait((t) => {
+      if (!t.includes('"action":"update"')) return false;
+      const d = JSON.parse(t).data[0];
+      return d.prevSeqId !== d.seqId - 1 && d.prevSeqId !== undefined && d.seqId - d.prevSeqId !== 1;
+    });
+    expect(JSON.parse(bad).data[0].seqId - JSON.parse(bad).data[0].prevSeqId).toBeGreaterThan(1);
+
+    await post({ kind: 'malformed' });
+    await c.wait((t) => t === '{}' || t === 'null' || t === '[]');
+    await post({ kind: 'silent', venue: 'bybit' }); // another venue's silence: OKX keeps talking
+    await fetch(`${server.url}/__sim/clear`, { method: 'POST' });
+    await post({ kind: 'silent', venue: 'bybit' });
+    const n = c.frames.length;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.frames.length).toBeGreaterThan(n);
+    await post({ kind: 'silent', venue: 'okx' });
+    await new Promise((r) => setTimeout(r, 150));
+    const m = c.frames.length;
+    c.ws.send('ping');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.frames.length).toBe(m);
+    await fetch(`${server.url}/__sim/clear`, { method: 'POST' });
+    const info = await (await fetch(`${server.url}/__gexdesk/info`)).json();
+    expect(info.venues).toContain('okx');
+    await post({ kind: 'drop', venue: 'okx' });
+    expect(await c.closed).toBe(1006);
+  });
+});
