@@ -6,8 +6,9 @@ import { record } from './record.ts';
 import { parseRecording } from './replay.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { TestClient, sleep } from './test-client.ts';
+import { sampleDir } from '../test/samples.ts';
 
-const CAPTURE = path.resolve(__dirname, '../../shared/data/feeds/deribit/ws-capture-2021-07-22.jsonl');
+const CAPTURE = sampleDir('deribit') + 'ws-capture-2021-07-22.jsonl';
 const servers: RunningServer[] = [];
 const clients: TestClient[] = [];
 afterEach(async () => {

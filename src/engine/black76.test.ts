@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { d1, delta, gamma, price, theta, vega, yearFraction } from './black76.ts';
+import { sampleDir } from '../../test/samples.ts';
 
-const DERIBIT = new URL('../../../shared/data/feeds/deribit/', import.meta.url);
+const DERIBIT = sampleDir('deribit');
 
 describe('Black-76 against published worked examples', () => {
   // Published examples carry a discount rate r; with rate r every Black-76 price, delta and gamma is
@@ -71,7 +72,7 @@ interface Row {
 }
 
 describe('reproduces the real Deribit chain of 2020-05-21 (feeds.md 1.6)', () => {
-  const rows = (JSON.parse(readFileSync(new URL('chain-BTC-2020-05-21.reconstructed.json', DERIBIT), 'utf8')) as { rows: Row[] }).rows;
+  const rows = (JSON.parse(readFileSync(DERIBIT + 'chain-BTC-2020-05-21.reconstructed.json', 'utf8')) as { rows: Row[] }).rows;
   // Same selection as the feeds.md check: 0.05 < |delta| < 0.95 and T > 1 day.
   const sel = rows.filter(
     (r) =>

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BINANCE_MAX_LIFETIME_MS, createBinanceFeed } from './client.ts';
 import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../testing.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/binance/';
+const DIR = sampleDir('binance');
 const excerpts = JSON.parse(readFileSync(DIR + 'docs-excerpts-developers.binance.com.json', 'utf8')) as Record<string, { parsed: unknown }>;
 const marks = Object.entries(excerpts).find(([k]) => k.includes('Mark-Price (stream'))![1].parsed;
 const marksFrame = JSON.stringify({ stream: 'btcusdt@optionMarkPrice', data: marks });

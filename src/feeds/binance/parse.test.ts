@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBinanceExchangeInfo, parseBinanceMessage, parseBinanceOptionName, type BinanceMessage } from './parse.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/binance/';
+const DIR = sampleDir('binance');
 const json = (f: string): unknown => JSON.parse(readFileSync(DIR + f, 'utf8'));
 const excerpts = json('docs-excerpts-developers.binance.com.json') as Record<string, { parsed: unknown }>;
 const excerpt = (needle: string) => Object.entries(excerpts).find(([k]) => k.includes(needle))![1].parsed;

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BYBIT_ARGS_CHARS_PER_CONN, createBybitFeed } from './client.ts';
 import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../testing.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/bybit/';
+const DIR = sampleDir('bybit');
 type DocBlock = { tab: string | null; example: unknown };
 const docs = JSON.parse(readFileSync(DIR + 'docs-examples.json', 'utf8')) as Record<string, DocBlock[]>;
 const optionTicker = docs['docs/v5/websocket/public/ticker.mdx'].find((b) => b.tab === 'Option')!.example;

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBybitInstruments, parseBybitMessage, parseBybitOptionName, type BybitMessage } from './parse.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/bybit/';
+const DIR = sampleDir('bybit');
 const json = (f: string): unknown => JSON.parse(readFileSync(DIR + f, 'utf8'));
 const options = (json('tardis-node-bybit-options-v5-messages.json') as { messages: unknown[] }).messages;
 const linear = (json('tardis-node-bybit-v5-linear-inverse-messages.json') as { messages: Record<string, unknown>[] }).messages;

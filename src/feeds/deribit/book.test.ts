@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PerpBook, parseBookData, type BookData } from './book.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
 const tardis = JSON.parse(
-  readFileSync('/work/shared/data/feeds/deribit/tardis-node-mapper-test-messages.json', 'utf8'),
+  readFileSync(sampleDir('deribit') + 'tardis-node-mapper-test-messages.json', 'utf8'),
 ) as { messages: { params: { channel: string; data: unknown } }[] };
 const perpBooks = tardis.messages.filter((m) => m.params.channel === 'book.ETH-PERPETUAL.raw').map((m) => m.params.data);
 

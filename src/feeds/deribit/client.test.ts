@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
 import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
 import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_DATA_SILENCE, CLOSE_HEARTBEAT } from './client.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
 // ------------------------------------------------------------------ fakes
 
@@ -164,7 +165,7 @@ function seeded(seed: number): () => number {
 // ------------------------------------------------------------------ real-shaped data
 
 const INSTRUMENTS = (
-  JSON.parse(readFileSync('/work/shared/data/feeds/deribit/rest-get_instruments-BTC-2021-07-22.json', 'utf8')).result as { kind: string }[]
+  JSON.parse(readFileSync(sampleDir('deribit') + 'rest-get_instruments-BTC-2021-07-22.json', 'utf8')).result as { kind: string }[]
 ).filter((x) => x.kind === 'option');
 const T0 = 1626993723632; // 2021-07-22 22:42 UTC, the capture's time
 const SPOT = 32208.37;

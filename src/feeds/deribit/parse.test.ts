@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { parseDeribitFrame, parseNotification, type DeribitMessage } from './parse.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/deribit/';
+const DIR = sampleDir('deribit');
 const readJson = (f: string) => JSON.parse(readFileSync(DIR + f, 'utf8'));
 
 function must(frame: unknown): DeribitMessage {

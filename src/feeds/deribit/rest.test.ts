@@ -9,9 +9,10 @@ import {
   parseOptionName,
   unwrapJsonRpc,
 } from './rest.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = new URL('../../../../shared/data/feeds/deribit/', import.meta.url);
-const load = (f: string): unknown => JSON.parse(readFileSync(new URL(f, DIR), 'utf8'));
+const DIR = sampleDir('deribit');
+const load = (f: string): unknown => JSON.parse(readFileSync(DIR + f, 'utf8'));
 const docs = load('docs-openapi-method-examples.json') as Record<string, { response: { response: { value: unknown } } }>;
 const result = (frame: unknown) => {
   const r = unwrapJsonRpc(frame);

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { createOkxFeed, OKX_MAX_REQUEST_CHARS } from './client.ts';
 import { parseOkxOptionName } from './parse.ts';
 import { FakeClock, RecordingSink, fakeSockets, flush } from '../testing.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/okx/';
+const DIR = sampleDir('okx');
 const summaryText = readFileSync(DIR + 'ws-opt-summary-BTC-USD-2023-12-01T000000085Z.json', 'utf8');
 const summary = JSON.parse(summaryText) as { data: { instId: string }[] };
 const swapBody = JSON.parse(readFileSync(DIR + 'rest-public-instruments-SWAP-2022-05-13.json', 'utf8')) as unknown;

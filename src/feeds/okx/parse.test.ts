@@ -9,8 +9,9 @@ import {
   parseOkxSwapSpec,
   type OkxMessage,
 } from './parse.ts';
+import { sampleDir } from '../../../test/samples.ts';
 
-const DIR = '/work/shared/data/feeds/okx/';
+const DIR = sampleDir('okx');
 const json = (f: string): unknown => JSON.parse(readFileSync(DIR + f, 'utf8'));
 const noCtx = { multipliers: new Map<string, number>() };
 
