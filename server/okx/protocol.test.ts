@@ -1,42 +1,11 @@
 /** OKX protocol of the local server, checked with the OKX client's own parsers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { Conn } from '../venue-test-conn.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { okxBookChecksum, parseOkxMessage, parseOkxOptionInstruments, parseOkxSwapSpec, type OkxMessage } from '../../src/feeds/okx/parse.ts';
 import { LevelBook } from '../../src/feeds/level-book.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
-
-class Conn {
-  readonly frames: string[] = [];
-  private waiters: { pred: (t: string) => boolean; resolve: (t: string) => void }[] = [];
-  readonly closed: Promise<number>;
-  constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((r) => ws.on('close', (c) => r(c)));
-    ws.on('message', (d) => {
-      const t = d.toString();
-      this.frames.push(t);
-      this.waiters = this.waiters.filter((w) => (w.pred(t) ? (w.resolve(t), false) : true));
-    });
-    ws.on('error', () => undefined);
-  }
-  static open(url: string): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      const c = new Conn(ws);
-      ws.once('open', () => resolve(c));
-      ws.once('error', reject);
-    });
-  }
-  wait(pred: (t: string) => boolean, ms = 5_000): Promise<string> {
-    const hit = this.frames.find(pred);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timeout')), ms);
-      this.waiters.push({ pred, resolve: (t) => (clearTimeout(timer), resolve(t)) });
-    });
-  }
-}
 
 describe('OKX on the local server', () => {
   let server: RunningServer;
