@@ -171,7 +171,7 @@ describe('fault switches', () => {
     const b = (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number; source: string; seed: number; venues: string[] };
     expect(a.paused).toBe(true);
     expect(b.simTimeMs).toBe(a.simTimeMs);
-    expect(b).toMatchObject({ source: 'sim', seed: 42, venues: ['deribit', 'okx', 'bybit'] });
+    expect(b).toMatchObject({ source: 'sim', seed: 42, venues: ['deribit', 'okx', 'bybit', 'binance'] });
     await fetch(srv.url + '/__sim/resume', { method: 'POST' });
     await sleep(300);
     const c2 = (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number };

@@ -87,7 +87,7 @@ describe('server security', () => {
     expect(trav).not.toContain('root:');
     expect(trav).toContain('<title>x</title>');
     const info = await fetch(srv.url + '/__gexdesk/info');
-    expect(await info.json()).toMatchObject({ source: 'sim', venues: ['deribit', 'okx', 'bybit'] });
+    expect(await info.json()).toMatchObject({ source: 'sim', venues: ['deribit', 'okx', 'bybit', 'binance'] });
   });
 
   it('binds to 127.0.0.1 by default', async () => {

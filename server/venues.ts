@@ -9,6 +9,7 @@ import type { FaultState } from './faults.ts';
 import type { MarketSim } from './sim/market.ts';
 import { TokenBucket, VenueHub, relayGet, type RestAnswer, type VenueLimits, type VenueName, type VenueProtocol } from './venue-hub.ts';
 import { OKX_LIVE_BASE, OKX_RELAY_PATHS, OKX_REST_PREFIX, OkxProtocol } from './okx/protocol.ts';
+import { BINANCE_LIVE_BASE, BINANCE_PING_MS, BINANCE_RELAY_PATHS, BINANCE_REST_PREFIX, BinanceProtocol } from './binance/protocol.ts';
 import { BYBIT_IDLE_CLOSE_MS, BYBIT_LIVE_BASE, BYBIT_RELAY_PATHS, BYBIT_REST_PREFIX, BybitProtocol } from './bybit/protocol.ts';
 
 interface RestSide {
@@ -57,15 +58,19 @@ export function createVenues(o: VenuesOptions): Venues {
 
   let okx: OkxProtocol | undefined;
   let bybit: BybitProtocol | undefined;
+  let binance: BinanceProtocol | undefined;
   if (o.sim) {
     const base = { sim: o.sim.sim, clock: o.sim.clock, faults: o.faults, limits: o.limits };
     okx = add(new VenueHub({ ...base, venue: 'okx' }), (h) => new OkxProtocol(h));
     bybit = add(new VenueHub({ ...base, venue: 'bybit', idleCloseMs: BYBIT_IDLE_CLOSE_MS }), (h) => new BybitProtocol(h));
+    binance = add(new VenueHub({ ...base, venue: 'binance', pingEveryMs: BINANCE_PING_MS }), (h) => new BinanceProtocol(h));
   }
   // OKX public REST: 20 requests / 2 s per IP for instruments; we relay at most 5/s.
   rests.push({ prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS, bucket: new TokenBucket(5, 5), sim: okx ? (p, q) => okx.rest(p, q) : undefined });
   // Bybit market endpoints: 600 requests / 5 s per IP; we relay at most 5/s.
   rests.push({ prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS, bucket: new TokenBucket(5, 5), sim: bybit ? (p, q) => bybit.rest(p, q) : undefined });
+  // Binance eapi: weight 1 for exchangeInfo, 400 weight/min per IP; we relay at most 1/s.
+  rests.push({ prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS, bucket: new TokenBucket(2, 1), sim: binance ? (p) => binance.rest(p) : undefined });
 
   return {
     names: [...hubs.keys()],
