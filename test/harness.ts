@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { EngineHost, type EngineHostOptions } from '../src/worker/host.ts';
+import { ChainStore } from '../src/chain/store.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/limits.ts';
 import type { FeedState, FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
@@ -69,6 +70,8 @@ export interface Run {
   host: EngineHost;
   /** Every message the host posted, in order (tests may truncate it). */
   posted: FromWorker[];
+  /** Every chain store the host created (the live one is the last), for size checks. */
+  stores: ChainStore[];
   /** Distinct consecutive health states of the first feed, sampled every 20 ms. */
   states: FeedState[];
   results(): ResultMessage[];
@@ -85,6 +88,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
   const base = server.url.replace(/^http/, 'ws');
   const posted: FromWorker[] = [];
   const autoAck = o.autoAck ?? true;
+  const stores: ChainStore[] = [];
   const host: EngineHost = new EngineHost({
     clock: o.host?.clock ?? testClock,
     socketFactory: wsFactory,
@@ -93,6 +97,11 @@ export async function startRun(o: RunOptions): Promise<Run> {
     staleAfterMs: o.host?.staleAfterMs ?? 2_000,
     minIntervalMs: o.host?.minIntervalMs,
     downAfterMs: o.host?.downAfterMs,
+    createStore: (venue, currency) => {
+      const st = new ChainStore(venue, currency);
+      stores.push(st);
+      return st;
+    },
     post: (msg) => {
       posted.push(msg);
       if (autoAck && msg.type === 'result') queueMicrotask(() => host.handle({ type: 'ack', seq: msg.seq }));
@@ -107,7 +116,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
   }, 20);
   const results = () => posted.filter((m): m is ResultMessage => m.type === 'result');
   return {
-    server, host, posted, states, results,
+    server, host, posted, stores, states, results,
     lastResult: () => results().at(-1),
     snapshot: () => {
       const id = ++requestId;
