@@ -534,7 +534,7 @@ class DeribitFeed implements VenueFeed {
       const wait = RATE_LIMIT_FLOOR_MS + Math.floor(Math.max(0, Math.min(0.999999, this.random())) * RATE_LIMIT_JITTER_MS);
       this.rateLimitDelayMs = wait;
       this.status({ kind: 'venueError', code, message, retryInMs: wait });
-      this.onDisconnected(CLOSE_RATE_LIMIT, 'too_many_requests');
+      this.onDisconnected(CLOSE_RATE_LIMIT, 'rate limited by venue (10028 too_many_requests)');
       return;
     }
     // Other errors are shown; lists retry on their next refresh, channels on the next connection.
