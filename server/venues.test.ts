@@ -1,0 +1,26 @@
+/** The live REST relay (non-sim modes): allow-listed paths and keys only, rate limited. Fake fetch. */
+import { describe, expect, it } from 'vitest';
+import { createVenues } from './venues.ts';
+import { FaultState } from './faults.ts';
+
+describe('venue REST relay', () => {
+  it('relays only allow-listed paths with allowed keys, and rate-limits', async () => {
+    const calls: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      calls.push(url);
+      return new Response('{"code":"0","data":[]}', { status: 200 });
+    }) as unknown as typeof fetch;
+    const v = createVenues({ faults: new FaultState(), fetchImpl });
+    expect(v.names).toEqual([]);
+    expect(v.rest('/elsewhere', new URLSearchParams())).toBeUndefined();
+    const r = await v.rest('/okx/rest/api/v5/public/instruments', new URLSearchParams('instType=OPTION&instFamily=BTC-USD&evil=1'))!;
+    expect(r).toEqual({ status: 200, body: { code: '0', data: [] } });
+    expect(calls).toEqual(['https://www.okx.com/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD']);
+    expect((await v.rest('/okx/rest/api/v5/account/balance', new URLSearchParams()))!.status).toBe(404);
+    expect((await v.rest('/bybit/rest/v5/market/instruments-info', new URLSearchParams('category=option&baseCoin=BTC%0d')))!.status).toBe(400);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await v.rest('/binance/rest/eapi/v1/exchangeInfo', new URLSearchParams()))!.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(calls.at(-1)).toBe('https://eapi.binance.com/eapi/v1/exchangeInfo');
+  });
+});
