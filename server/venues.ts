@@ -42,6 +42,9 @@ export interface VenuesOptions {
   fetchImpl?: typeof fetch;
 }
 
+/** Path prefix of the live REST relay used by a page in live mode. */
+export const LIVE_RELAY_PREFIX = '/live';
+
 export function createVenues(o: VenuesOptions): Venues {
   const hubs = new Map<VenueName, VenueHub>();
   const protocols = new Map<VenueName, VenueProtocol>();
@@ -78,10 +81,14 @@ export function createVenues(o: VenuesOptions): Venues {
     protocols,
     hubForPath: (p) => byPath.get(p),
     rest(pathname, query) {
-      const side = rests.find((r) => pathname.startsWith(`${r.prefix}/`));
+      // `/live/<venue>/rest/...` is the live app's relay: always the real venue, never the simulator,
+      // so a live page served by a sim server can never mix simulated instruments into live figures.
+      const live = pathname.startsWith(LIVE_RELAY_PREFIX + '/');
+      const p = live ? pathname.slice(LIVE_RELAY_PREFIX.length) : pathname;
+      const side = rests.find((r) => p.startsWith(`${r.prefix}/`));
       if (!side) return undefined;
-      const path = pathname.slice(side.prefix.length);
-      if (side.sim) return Promise.resolve(side.sim(path, query));
+      const path = p.slice(side.prefix.length);
+      if (side.sim && !live) return Promise.resolve(side.sim(path, query));
       const keys = side.relayPaths[path];
       if (!keys) return Promise.resolve({ status: 404, body: { error: 'not a relayed path' } });
       return relayGet(side.liveBase, path, query, keys, side.bucket, o.fetchImpl);

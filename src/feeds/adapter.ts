@@ -49,6 +49,13 @@ export interface FeedOptions {
   clock: Clock;
   socketFactory: SocketFactory;
   sink: FeedSink;
+  /**
+   * Origin of the local server that served the app (e.g. http://127.0.0.1:8787), when there is one.
+   * Venues that need REST for instrument discovery use its pass-through: `/<venue>/rest` for sim and
+   * replay, `/live/<venue>/rest` (relayed to the real venue) in live mode, because the venues' CORS
+   * behaviour is unverified and the page's CSP allows connections to its own origin.
+   */
+  restRelayOrigin?: string;
 }
 
 export interface VenueFeed {

@@ -24,17 +24,22 @@ export const defaultFetchJson: FetchJson = async (url) => {
 };
 
 /**
- * REST base for a venue given the websocket URL the feed was created with: the venue's own REST host
- * for its live websocket host, otherwise the same-origin pass-through `<origin>/<venue>/rest`.
+ * REST base for a venue given the websocket URL the feed was created with. Live websocket host: the
+ * local server's live relay `<relayOrigin>/live/<venue>/rest` when the app came from one, else the
+ * venue's own REST host. Any other host (sim, replay): its same-origin pass-through `<origin>/<venue>/rest`.
  */
-export function restBaseFor(wsUrl: string, venue: string, liveWsHostSuffix: string, liveRestBase: string): string {
+export function restBaseFor(
+  wsUrl: string, venue: string, liveWsHostSuffix: string, liveRestBase: string, relayOrigin?: string,
+): string {
   let u: URL;
   try {
     u = new URL(wsUrl);
   } catch {
     return `/${venue}/rest`;
   }
-  if (u.hostname === liveWsHostSuffix || u.hostname.endsWith(`.${liveWsHostSuffix}`)) return liveRestBase;
+  if (u.hostname === liveWsHostSuffix || u.hostname.endsWith(`.${liveWsHostSuffix}`)) {
+    return relayOrigin ? `${relayOrigin.replace(/\/+$/, '')}/live/${venue}/rest` : liveRestBase;
+  }
   const scheme = u.protocol === 'wss:' ? 'https:' : 'http:';
   return `${scheme}//${u.host}/${venue}/rest`;
 }

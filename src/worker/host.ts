@@ -326,6 +326,7 @@ export class EngineHost {
         entry.feed = adapter.createFeed({
           ...this.feedOptions,
           url, currency: sel.currency, clock: this.clock, socketFactory: this.socketFactory, sink: this.sinkFor(entry),
+          restRelayOrigin: this.localBase ? this.localBase.replace(/^ws/, 'http').replace(/\/+$/, '') : undefined,
         });
         entry.feed.start();
       } catch (e) {

@@ -78,7 +78,7 @@ class BinanceFeed implements VenueFeed {
     this.und = binanceUnderlying(this.c);
     this.perpSymbol = `${this.c}USDT`;
     this.fetchJson = options.fetchJson ?? defaultFetchJson;
-    this.restBase = options.restBase ?? restBaseFor(options.url, 'binance', 'binance.com', 'https://eapi.binance.com');
+    this.restBase = options.restBase ?? restBaseFor(options.url, 'binance', 'binance.com', 'https://eapi.binance.com', options.restRelayOrigin);
     const publicUrl = options.publicUrl ?? binancePublicUrl(options.url);
     this.optionsSocket = this.makeSocket('options', options.url, () => this.optionStreams());
     this.markSocket = this.makeSocket('perp mark', options.url, () => [`${this.und}@markPrice@1s`]);

@@ -91,7 +91,7 @@ class BybitFeed implements VenueFeed {
     this.c = options.currency;
     this.perpSymbol = bybitPerpSymbol(this.c);
     this.fetchJson = options.fetchJson ?? defaultFetchJson;
-    this.restBase = options.restBase ?? restBaseFor(options.url, 'bybit', 'bybit.com', 'https://api.bybit.com');
+    this.restBase = options.restBase ?? restBaseFor(options.url, 'bybit', 'bybit.com', 'https://api.bybit.com', options.restRelayOrigin);
     this.random = options.random ?? Math.random;
     this.restBackoff = new Backoff({ random: this.random, baseMs: 2_000, capMs: 60_000 });
     this.linear = this.makeSocket('linear', options.linearUrl ?? bybitLinearUrl(options.url), () =>

@@ -89,7 +89,7 @@ class OkxFeed implements VenueFeed {
     this.c = options.currency;
     this.perpId = okxPerpId(this.c);
     this.fetchJson = options.fetchJson ?? defaultFetchJson;
-    this.restBase = options.restBase ?? restBaseFor(options.url, 'okx', 'okx.com', 'https://www.okx.com');
+    this.restBase = options.restBase ?? restBaseFor(options.url, 'okx', 'okx.com', 'https://www.okx.com', options.restRelayOrigin);
     const random = options.random ?? Math.random;
     this.restBackoff = new Backoff({ random, baseMs: 2_000, capMs: 60_000 });
     this.socket = new ManagedSocket({
