@@ -70,5 +70,10 @@ export interface VenueAdapter {
   liveUrl: string;
   /** Path under the local server for sim/replay, e.g. /deribit/ws/api/v2. */
   localPath: string;
+  /**
+   * True when the venue publishes no forward (Binance prices on the index): the host then uses the
+   * venue's index as every expiry's forward, as the design prescribes, and says so on screen.
+   */
+  forwardsFromIndex?: boolean;
   createFeed(options: FeedOptions): VenueFeed;
 }

@@ -82,12 +82,11 @@ describe('parseViewFromSearch', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
-  it('bad expiries are dropped one by one; venues not yet available are refused', () => {
-    const r = parseViewFromSearch('expiries=27DEC24,31FEB25,junk&venue=okx,deribit,nasdaq');
+  it('bad expiries are dropped one by one; unknown venues are refused, the venue set is kept', () => {
+    const r = parseViewFromSearch('expiries=27DEC24,31FEB25,junk&venue=okx,deribit,nasdaq,OKX');
     expect(r.view.expiries).toEqual([D(2024, 12, 27)]);
-    expect(r.view.venues).toEqual(['deribit']);
+    expect(r.view.venues).toEqual(['okx', 'deribit']);
     expect(r.notices).toContain('expiry "31FEB25" is not a valid expiry (like 27DEC24); ignored');
-    expect(r.notices).toContain('venue "okx" is not available yet; ignored');
     expect(r.notices).toContain('venue "nasdaq" is unknown; ignored');
   });
 

@@ -17,8 +17,6 @@ export interface ViewState extends ViewSelection {
 
 export const SOURCES: readonly SourceKind[] = ['live', 'sim', 'replay'];
 export const ALL_VENUES: readonly VenueId[] = ['deribit', 'okx', 'bybit', 'binance'];
-/** Venues with a working adapter; others are recognised but refused with a notice. */
-export const ENABLED_VENUES: readonly VenueId[] = ['deribit'];
 export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
 export const MODELS: readonly DealerModelId[] = ['classic', 'short'];
 const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'kiosk', 'rotate', 'every'] as const;
@@ -137,7 +135,6 @@ export function parseViewFromSearch(search: string): ParsedView {
     for (const v of list) {
       const id = v.toLowerCase();
       if (!(ALL_VENUES as readonly string[]).includes(id)) notices.push(`venue ${quote(v)} is unknown; ignored`);
-      else if (!(ENABLED_VENUES as readonly string[]).includes(id)) notices.push(`venue "${id}" is not available yet; ignored`);
       else if (!ok.includes(id as VenueId)) ok.push(id as VenueId);
     }
     if (ok.length > 0) view.venues = ok;

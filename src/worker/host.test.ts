@@ -39,6 +39,7 @@ class ManualClock implements Clock {
 /** A venue adapter whose feed the test drives through the sink the host gives it. */
 class FakeAdapter implements VenueAdapter {
   label: string;
+  forwardsFromIndex?: boolean;
   liveUrl: string;
   localPath = '/fake/ws';
   feeds: { options: FeedOptions; started: boolean; stopped: boolean }[] = [];
@@ -161,6 +162,30 @@ describe('EngineHost', () => {
     const transfer = posted.find((p) => p.msg.type === 'result')!.transfer;
     expect(transfer.length).toBeGreaterThan(0);
     expect(transfer).toContain(res.gex.strikes.buffer);
+  });
+
+  it('a venue that publishes no forward gets its index as every forward, and the status says so', () => {
+    const noForward = new FakeAdapter('binance');
+    noForward.forwardsFromIndex = true;
+    const { host, adapters, clock, results } = setup({ adapters: [noForward] });
+    host.handle({ type: 'select', selection: { ...baseSel, venues: ['binance'] } });
+    const sink = adapters[0].sink;
+    const list = instruments('binance', [90_000, 100_000, 110_000], [EXP1, EXP2]);
+    sink.status('binance', { kind: 'open' });
+    sink.instruments('binance', 'BTC', list, true);
+    sink.options('binance', list.map((i) => ({ name: i.name, timestampMs: VENUE_T0, markIv: 0.5, openInterest: 10 })));
+    sink.index('binance', 'BTC', 100_000, VENUE_T0);
+    sink.status('binance', { kind: 'data' });
+    clock.advance(300);
+    const res = results().at(-1)!;
+    expect(res.gex.includedLines).toBe(12);
+    expect(res.gex.excluded.forwardInvalid).toBe(0);
+    const store = new ChainStore('binance', 'BTC');
+    store.upsertInstruments(list, true);
+    store.applyOptions(list.map((i) => ({ name: i.name, timestampMs: VENUE_T0, markIv: 0.5, openInterest: 10, forward: 100_000 })));
+    const ref = computeGex(store.columns(), { spot: 100_000, nowMs: VENUE_T0, model: 'classic', profileRange: 0.2 });
+    expect(res.gex.totalNetGex).toBe(ref.totalNetGex);
+    expect(res.spotSource).toContain('Fake binance: no forward published, index used');
   });
 
   it('coalesces a burst of ticks into at most one result per 250 ms', () => {

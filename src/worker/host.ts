@@ -617,6 +617,7 @@ export class EngineHost {
       }
     }
 
+    for (const e of included) if (e.adapter.forwardsFromIndex) this.forwardsFromIndex(e);
     const spotEntry = included.find((e) => e.spot !== null)!;
     const spot = spotEntry.spot!;
     const chain = included.length === 1 ? included[0].store.columns() : this.concat(included.map((e) => e.store.columns()));
@@ -644,11 +645,19 @@ export class EngineHost {
         perps,
         includedVenues: included.map((e) => e.venue),
         excludedVenues,
-        spotSource: `${spotEntry.adapter.label} index (forwards from venue)`,
+        spotSource: spotSourceText(spotEntry, included),
         expiries,
         expiredSelected,
       },
     };
+  }
+
+  /** A venue without forwards: its index stands in as every expiry's forward (design, "Model"). */
+  private forwardsFromIndex(e: FeedEntry): void {
+    if (e.spot === null) return;
+    const timestampMs = e.venueTsMs ?? 0;
+    const forward = e.spot;
+    e.store.applyForwards(e.store.expiries().map(({ expiryMs }) => ({ expiryMs, forward, timestampMs })));
   }
 
   /**
@@ -770,4 +779,14 @@ function errorText(e: unknown): string {
   } catch {
     return 'unprintable error';
   }
+}
+
+/** What the spot is and where forwards come from, in words for the status bar. */
+function spotSourceText(spotEntry: FeedEntry, included: FeedEntry[]): string {
+  const fromIndex = included.filter((e) => e.adapter.forwardsFromIndex).map((e) => e.adapter.label);
+  const fromVenue = included.filter((e) => !e.adapter.forwardsFromIndex).map((e) => e.adapter.label);
+  const parts = [`spot from ${spotEntry.adapter.label} index`];
+  if (fromVenue.length > 0) parts.push(`forwards from ${fromVenue.join(', ')}`);
+  if (fromIndex.length > 0) parts.push(`${fromIndex.join(', ')}: no forward published, index used`);
+  return parts.join('; ');
 }

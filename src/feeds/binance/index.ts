@@ -12,6 +12,7 @@ export const binanceAdapter: VenueAdapter = {
   label: 'Binance',
   liveUrl: 'wss://fstream.binance.com/market/stream',
   localPath: '/binance/market/stream',
+  forwardsFromIndex: true,
   createFeed: (options) => createBinanceFeed(options as BinanceFeedOptions),
 };
 

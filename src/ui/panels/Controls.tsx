@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useGex } from '../../state/store.ts';
 import {
-  ALL_VENUES, CURRENCIES, ENABLED_VENUES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
+  ALL_VENUES, CURRENCIES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
 } from '../../state/url.ts';
 import type { ExpiryInfo, VenueId } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
@@ -49,16 +49,12 @@ function VenuePicker() {
     <details className="dropdown control" data-testid="venue-picker">
       <summary>{venues.join(', ')}</summary>
       <div className="dropdown-panel">
-        {ALL_VENUES.map((v) => {
-          const enabled = ENABLED_VENUES.includes(v);
-          return (
-            <label key={v} className="exp-row" style={enabled ? undefined : { opacity: 0.5 }}>
-              <input type="checkbox" checked={venues.includes(v)} disabled={!enabled} onChange={() => toggle(v)} data-venue={v} />
-              {v}
-              <span className="lines">{enabled ? '' : 'coming soon'}</span>
-            </label>
-          );
-        })}
+        {ALL_VENUES.map((v) => (
+          <label key={v} className="exp-row">
+            <input type="checkbox" checked={venues.includes(v)} onChange={() => toggle(v)} data-venue={v} />
+            {v}
+          </label>
+        ))}
       </div>
     </details>
   );

@@ -47,7 +47,7 @@ export function StatusBar() {
           <span className="item hide-kiosk" title={detail(r.gex.excluded as unknown as Record<string, number>) || 'none'}>
             lines <b className="num">{r.gex.includedLines}</b> in · <span className="num">{excludedEngine}</span> excluded
           </span>
-          <span className="item hide-kiosk">spot from {r.spotSource}</span>
+          <span className="item hide-kiosk">{r.spotSource}</span>
           <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-frame-at={r.newestFrameAtMs ?? ''} data-now-ms={r.gex.nowMs}>
             valued at <b className="num">{fmtTimeUtc(r.gex.nowMs)}</b> UTC
           </span>
