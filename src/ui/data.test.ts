@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
-import { distanceFromSpot, flowRows, perpBasis, profileRows, strikeRows, symmetricDomain } from './data.ts';
+import { distanceFromSpot, flowRows, perpBasis, profileRows, strikeRows, summedDepth, symmetricDomain } from './data.ts';
 
 const F = (a: number[]) => Float64Array.from(a);
 function g(): GexResult {
@@ -35,12 +35,21 @@ describe('chart rows', () => {
     expect(profileRows(big, 150).at(-1)).toEqual({ price: 400, gex: -400 });
   });
   it('flow against depth on the side dealers trade', () => {
-    const rows = flowRows(g(), perp);
+    const rows = flowRows(g(), perp.depth);
     expect(rows.map((r) => r.label)).toEqual(['-2%', '-1%', '0%', '+1%', '+2%']);
     expect(rows[0]).toMatchObject({ units: -10, depthCoin: 40, ratio: 0.25 });
     expect(rows[0].depthUsd).toBeCloseTo(-40 * 98_000, 6);
     expect(rows[4]).toMatchObject({ units: 8, depthCoin: 50, ratio: 0.16 });
-    expect(flowRows(g(), undefined)[4]).toMatchObject({ depthCoin: null, ratio: null, depthUsd: null });
+    expect(flowRows(g(), [])[4]).toMatchObject({ depthCoin: null, ratio: null, depthUsd: null });
+  });
+  it('perp depth sums band by band across venues and names venues whose book does not reach', () => {
+    const other = { ...perp, venue: 'okx' as const, depth: [{ bandPct: 1, bidCoin: 5, askCoin: 7 }] };
+    const thin = { ...perp, venue: 'binance' as const, depth: [] };
+    const s = summedDepth([perp, other, thin]);
+    const one = perp.depth.find((b) => b.bandPct === 1)!;
+    expect(s.bands.find((b) => b.bandPct === 1)).toEqual({ bandPct: 1, bidCoin: one.bidCoin + 5, askCoin: one.askCoin + 7 });
+    expect(s.venues).toEqual([perp.venue, 'okx']);
+    expect(s.missing).toEqual(['binance', 'okx (some bands)']);
   });
   it('basis, distance, domain', () => {
     expect(perpBasis(perp)).toBeCloseTo(0.001, 12);

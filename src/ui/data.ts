@@ -57,20 +57,50 @@ export interface FlowRow {
   ratio: number | null;
 }
 
-const bandOf = (perp: PerpQuote | undefined, movePct: number) =>
-  perp?.depth.find((b) => Math.abs(b.bandPct - movePct) < 1e-9);
+export type DepthBand = PerpQuote['depth'][number];
 
 /**
- * Hedge flow per move with the perp's book depth for the same band: dealers buying consume asks,
- * selling consume bids.
+ * Perpetual book depth summed over the selected venues, band by band (issue: hedge flow is set against
+ * the summed perp depth of the chosen venues). A venue whose book does not reach a band adds nothing
+ * to it and is named in `missing`, so an understated sum is never shown as complete.
  */
-export function flowRows(g: GexResult, perp: PerpQuote | undefined): FlowRow[] {
+export function summedDepth(perps: readonly PerpQuote[]): { bands: DepthBand[]; venues: string[]; missing: string[] } {
+  const byBand = new Map<number, DepthBand>();
+  const venues: string[] = [];
+  const missing: string[] = [];
+  for (const p of perps) {
+    if (p.depth.length === 0) {
+      missing.push(p.venue);
+      continue;
+    }
+    venues.push(p.venue);
+    for (const b of p.depth) {
+      const sum = byBand.get(b.bandPct) ?? { bandPct: b.bandPct, bidCoin: 0, askCoin: 0 };
+      sum.bidCoin += b.bidCoin;
+      sum.askCoin += b.askCoin;
+      byBand.set(b.bandPct, sum);
+    }
+  }
+  const bands = [...byBand.values()].sort((a, b) => a.bandPct - b.bandPct);
+  for (const p of perps) {
+    if (p.depth.length > 0 && bands.some((b) => !p.depth.some((d) => d.bandPct === b.bandPct))) missing.push(`${p.venue} (some bands)`);
+  }
+  return { bands, venues, missing };
+}
+
+const bandOf = (bands: readonly DepthBand[], movePct: number) => bands.find((b) => Math.abs(b.bandPct - movePct) < 1e-9);
+
+/**
+ * Hedge flow per move with the perp book depth (summed over venues) for the same band: dealers buying
+ * consume asks, selling consume bids.
+ */
+export function flowRows(g: GexResult, bands: readonly DepthBand[]): FlowRow[] {
   const rows: FlowRow[] = [];
   for (let i = 0; i < g.moves.length; i++) {
     const m = g.moves[i];
     const pct = Math.round(m * 1000) / 10;
     const units = g.hedgeFlowUnits[i];
-    const band = bandOf(perp, Math.abs(pct));
+    const band = bandOf(bands, Math.abs(pct));
     const depthCoin = band ? (units >= 0 ? band.askCoin : band.bidCoin) : null;
     const price = g.spot * (1 + m);
     rows.push({

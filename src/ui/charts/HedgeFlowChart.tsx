@@ -2,7 +2,7 @@ import { memo, useDeferredValue, useMemo } from 'react';
 import { Bar, CartesianGrid, Cell, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
-import { flowRows, niceSymmetric, perpBasis, type FlowRow } from '../data.ts';
+import { flowRows, niceSymmetric, perpBasis, summedDepth, type FlowRow } from '../data.ts';
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
 import { Tip, axisTick, tipRow } from './Tip.tsx';
 
@@ -32,12 +32,13 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
   const coin = useGex((s) => s.view.currency);
   const kiosk = useGex((s) => s.view.kiosk);
   const perp = perps?.[0];
-  const rows = useMemo(() => (g ? flowRows(g, perp) : []), [g, perp]);
+  const depth = useMemo(() => summedDepth(perps ?? []), [perps]);
+  const rows = useMemo(() => (g ? flowRows(g, depth.bands) : []), [g, depth]);
   const y = useMemo(() => niceSymmetric(rows.flatMap((r) => [r.usd, r.depthUsd ?? 0])), [rows]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
   const spot = g.spot;
   const basis = perpBasis(perp);
-  const bands = perp?.depth ?? [];
+  const bands = depth.bands;
   const ratioAt = (pct: number, up: boolean) => rows.find((r) => Math.abs(r.move * 100 - (up ? pct : -pct)) < 1e-6)?.ratio ?? null;
   return (
     <div className="flow-wrap">
@@ -59,14 +60,33 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
         </ResponsiveContainer>
       </div>
       <div className="perp">
-        <div className="kv"><span>Perp</span><span>{perp?.instrument ?? '—'}</span></div>
-        <div className="kv"><span>Mark</span><span className="num">{fmtSpot(perp?.markPrice)}</span></div>
-        <div className="kv"><span>Funding 8h</span><span className="num">{fmtFunding(perp?.funding8h)}</span></div>
-        <div className="kv"><span>Basis</span><span className="num">{fmtSignedPct(basis, 3)}</span></div>
-        <div className="kv"><span>Open interest</span><span className="num">{fmtCoin(perp?.openInterestCoin, coin)}</span></div>
+        {perps && perps.length > 1 ? (
+          <table data-testid="perp-venues" title="each venue's perpetual: funding per 8 h and basis to its index">
+            <thead>
+              <tr><th>perp</th><th>fund 8h</th><th>basis</th></tr>
+            </thead>
+            <tbody>
+              {perps.map((p) => (
+                <tr key={p.venue}>
+                  <td>{p.venue}</td>
+                  <td className="num">{fmtFunding(p.funding8h)}</td>
+                  <td className="num">{fmtSignedPct(perpBasis(p), 3)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <>
+            <div className="kv"><span>Perp</span><span>{perp?.instrument ?? '—'}</span></div>
+            <div className="kv"><span>Mark</span><span className="num">{fmtSpot(perp?.markPrice)}</span></div>
+            <div className="kv"><span>Funding 8h</span><span className="num">{fmtFunding(perp?.funding8h)}</span></div>
+            <div className="kv"><span>Basis</span><span className="num">{fmtSignedPct(basis, 3)}</span></div>
+            <div className="kv"><span>Open interest</span><span className="num">{fmtCoin(perp?.openInterestCoin, coin)}</span></div>
+          </>
+        )}
         <table>
           <thead>
-            <tr><th>band</th><th>bids</th><th>asks</th></tr>
+            <tr><th>{perps && perps.length > 1 ? 'depth (sum)' : 'band'}</th><th>bids</th><th>asks</th></tr>
           </thead>
           <tbody>
             {bands.map((b) => (
@@ -79,6 +99,7 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
           </tbody>
         </table>
         {bands.length === 0 && <div className="empty">book depth unknown</div>}
+        {bands.length > 0 && depth.missing.length > 0 && <div className="note">depth without {depth.missing.join(', ')}</div>}
         {bands.some((b) => b.bandPct >= 1) && (
           <table title="dealer hedge flow for the move divided by the perp book depth on the side they trade">
             <thead>

@@ -7,14 +7,27 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 const detail = (r: Record<string, number>) =>
   Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
 
-function Feed({ f, extraAge }: { f: FeedHealth; extraAge: number }) {
+/** One feed's health; `compact` (several venues) keeps state, age and drops, the rest in the tooltip. */
+function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compact: boolean }) {
   const dropped = sum(f.dropped);
   const excluded = sum(f.excludedLines);
+  const age = f.dataAgeMs === null ? '—' : fmtAge(f.dataAgeMs + extraAge);
+  if (compact) {
+    const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${f.lastError ? ` · ${f.lastError}` : ''}`;
+    return (
+      <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state} title={tip}>
+        <span className={`dot ${f.state}`} />
+        <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state} <span className="num">{age}</span>
+        {dropped > 0 && <> · dropped <span className="num">{dropped}</span></>}
+        {f.lastError && ' ⚠'}
+      </span>
+    );
+  }
   return (
-    <span className="item" data-feed={`${f.venue}:${f.stream}`} data-state={f.state}>
+    <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state}>
       <span className={`dot ${f.state}`} />
       <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state}
-      {' · data '}<span className="num">{f.dataAgeMs === null ? '—' : fmtAge(f.dataAgeMs + extraAge)}</span>
+      {' · data '}<span className="num">{age}</span>
       {' · '}<span className="num">{Math.round(f.messagesPerSec)}</span> msg/s
       {f.reconnects > 0 && <> · reconnects <span className="num">{f.reconnects}</span></>}
       {' · '}<span title={detail(f.dropped) || 'none'}>dropped <span className="num">{dropped}</span></span>
@@ -37,7 +50,7 @@ export function StatusBar() {
   return (
     <footer className="status">
       <span data-testid="feed-status" className="item">
-        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} />)}
+        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} compact={feeds.length > 1} />)}
       </span>
       {r && (
         <>
