@@ -8,38 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { TestClient } from '../server/test-client.ts';
 import { runCli, type SnapshotOutput } from '../cli/gex.ts';
 import { EngineHost } from '../src/worker/host.ts';
-import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
-import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/limits.ts';
 import type { FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { testClock, waitFor, wsFactory } from './harness.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
 const SEED = 20260114;
-
-/**
- * Real time, except the 30 s book-summary refresh (OI) runs every 2 s, so a host that has seen the
- * paused market for a few seconds holds exactly the state of that instant.
- */
-const testClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms === DERIBIT_SUMMARY_REFRESH_MS ? 2_000 : ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-const wsFactory = (url: string) => new WebSocket(url, { perMessageDeflate: false }) as unknown as SocketLike;
-
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function relClose(a: number, b: number, tol = 1e-9): boolean {
   return Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b), 1e-300) || a === b;
