@@ -16,6 +16,7 @@ import { TestClient, sleep } from '../server/test-client.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import type { FromWorker, ViewSelection } from '../src/worker/protocol.ts';
+import { FakeClock } from '../src/feeds/testing.ts';
 
 export interface BenchFigure {
   name: string;
@@ -113,35 +114,6 @@ class ScriptedSocket implements SocketLike {
   }
 }
 
-class ManualClock implements Clock {
-  t = Date.now();
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private id = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.id++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let best: [number, { at: number; fn: () => void }] | null = null;
-      for (const e of this.timers) if (e[1].at <= end && (!best || e[1].at < best[1].at)) best = e;
-      if (!best) break;
-      this.timers.delete(best[0]);
-      this.t = best[1].at;
-      best[1].fn();
-    }
-    this.t = end;
-  }
-}
-
 const nowMs = () => performance.timeOrigin + performance.now();
 
 function percentile(xs: number[], p: number): number {
@@ -166,8 +138,8 @@ function rate(passes: string[][], fn: (f: string) => void): number {
 }
 
 /** A host on a manual clock, its feed subscribed and its chain loaded; frames go straight to the socket. */
-function throughputHost(rec: Recorded): { host: EngineHost; socket: ScriptedSocket; clock: ManualClock } {
-  const clock = new ManualClock();
+function throughputHost(rec: Recorded): { host: EngineHost; socket: ScriptedSocket; clock: FakeClock } {
+  const clock = new FakeClock(Date.now());
   let socket: ScriptedSocket | null = null;
   const host = new EngineHost({
     clock,

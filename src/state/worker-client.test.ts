@@ -1,35 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createWorkerClient, type ClientClock, type WorkerLike } from './worker-client.ts';
+import { createWorkerClient, type WorkerLike } from './worker-client.ts';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker, type ViewSelection } from '../worker/protocol.ts';
-
-class ManualClock implements ClientClock {
-  t = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private id = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.id++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let best: [number, { at: number; fn: () => void }] | null = null;
-      for (const e of this.timers) if (e[1].at <= end && (!best || e[1].at < best[1].at)) best = e;
-      if (!best) break;
-      this.timers.delete(best[0]);
-      this.t = best[1].at;
-      best[1].fn();
-    }
-    this.t = end;
-  }
-}
+import { FakeClock } from '../feeds/testing.ts';
 
 /** A fake worker that answers pings unless hung. */
 class FakeWorker implements WorkerLike {
@@ -55,7 +27,7 @@ class FakeWorker implements WorkerLike {
 const sel: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
 
 function setup() {
-  const clock = new ManualClock();
+  const clock = new FakeClock(0);
   const workers: FakeWorker[] = [];
   const client = createWorkerClient({
     clock,
@@ -177,7 +149,7 @@ describe('worker client', () => {
 describe('worker client with the real EngineHost behind a message port', () => {
   it('speaks the protocol end to end: hello, notices, requests, pings without restarts', async () => {
     const { EngineHost } = await import('../worker/host.ts');
-    const clock = new ManualClock();
+    const clock = new FakeClock(0);
     let host: InstanceType<typeof EngineHost> | null = null;
     const createWorker = (): WorkerLike => {
       const w: WorkerLike = {

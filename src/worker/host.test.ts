@@ -1,40 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock, FeedOptions, FeedSink, VenueAdapter, VenueFeed } from '../feeds/adapter.ts';
+import type { FeedOptions, FeedSink, VenueAdapter, VenueFeed } from '../feeds/adapter.ts';
 import type { ChainColumns, OptionInstrument, VenueId } from '../chain/model.ts';
 import type { ExposureParams, GexResult } from '../engine/types.ts';
 import { EngineHost, expiryLabel } from './host.ts';
 import { PROTOCOL_VERSION, type FromWorker, type ResultMessage, type ViewSelection } from './protocol.ts';
 import { ChainStore } from '../chain/store.ts';
 import { computeGex } from '../engine/index.ts';
-
-class ManualClock implements Clock {
-  t = Date.UTC(2026, 10, 24, 9, 0, 0);
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private id = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.id++;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let best: [number, { at: number; fn: () => void }] | null = null;
-      for (const e of this.timers) if (e[1].at <= end && (!best || e[1].at < best[1].at)) best = e;
-      if (!best) break;
-      this.timers.delete(best[0]);
-      this.t = best[1].at;
-      best[1].fn();
-    }
-    this.t = end;
-  }
-}
+import { FakeClock } from '../feeds/testing.ts';
 
 /** A venue adapter whose feed the test drives through the sink the host gives it. */
 class FakeAdapter implements VenueAdapter {
@@ -93,7 +65,7 @@ function feedChain(sink: FeedSink, venue: VenueId, ts: number, spot: number, opt
 const baseSel: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
 
 function setup(extra: { adapters?: FakeAdapter[]; compute?: (c: ChainColumns, p: ExposureParams) => GexResult } = {}) {
-  const clock = new ManualClock();
+  const clock = new FakeClock(Date.UTC(2026, 10, 24, 9, 0, 0));
   const adapters = extra.adapters ?? [new FakeAdapter('deribit')];
   const posted: { msg: FromWorker; transfer: ArrayBuffer[] }[] = [];
   const host = new EngineHost({

@@ -1,47 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../feeds/adapter.ts';
 import { RecomputeScheduler, ResultGate } from './scheduler.ts';
-
-/** A manual clock: timers fire only when the test advances time. */
-class ManualClock implements Clock {
-  t = 1_000_000;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private nextId = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  get timerCount(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let best: [number, { at: number; fn: () => void }] | null = null;
-      for (const e of this.timers) if (e[1].at <= end && (!best || e[1].at < best[1].at)) best = e;
-      if (!best) break;
-      this.timers.delete(best[0]);
-      this.t = best[1].at;
-      best[1].fn();
-    }
-    this.t = end;
-  }
-}
+import { FakeClock } from '../feeds/testing.ts';
 
 describe('RecomputeScheduler', () => {
   it('coalesces any number of ticks into one pending recompute', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     const runsAt: number[] = [];
     const s = new RecomputeScheduler({ clock, run: () => runsAt.push(clock.now()) });
     for (let i = 0; i < 1000; i++) s.markDirty();
-    expect(clock.timerCount).toBe(1);
+    expect(clock.pending).toBe(1);
     expect(s.pending).toBe(true);
     clock.advance(0);
     expect(runsAt).toEqual([1_000_000]);
@@ -49,7 +16,7 @@ describe('RecomputeScheduler', () => {
   });
 
   it('runs at most every 250 ms under a continuous stream of ticks', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     const runsAt: number[] = [];
     const s = new RecomputeScheduler({ clock, run: () => runsAt.push(clock.now() - 1_000_000) });
     // A tick every 10 ms for 1 s.
@@ -65,7 +32,7 @@ describe('RecomputeScheduler', () => {
   });
 
   it('a tick after a quiet period runs at once', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     let runs = 0;
     const s = new RecomputeScheduler({ clock, run: () => runs++ });
     s.markDirty();
@@ -77,7 +44,7 @@ describe('RecomputeScheduler', () => {
   });
 
   it('runNow runs synchronously, cancels the pending one and restarts the interval', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     const runsAt: number[] = [];
     const s = new RecomputeScheduler({ clock, run: () => runsAt.push(clock.now() - 1_000_000) });
     s.markDirty();
@@ -93,7 +60,7 @@ describe('RecomputeScheduler', () => {
   });
 
   it('does nothing after dispose', () => {
-    const clock = new ManualClock();
+    const clock = new FakeClock(1_000_000);
     let runs = 0;
     const s = new RecomputeScheduler({ clock, run: () => runs++ });
     s.markDirty();
@@ -102,7 +69,7 @@ describe('RecomputeScheduler', () => {
     s.markDirty();
     s.runNow();
     expect(runs).toBe(0);
-    expect(clock.timerCount).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 });
 
