@@ -96,11 +96,26 @@ export function parseAnyOptionName(name: string): { underlying: string; expiryMs
  * Linear (`BTC_USDC-...`, `MATIC_USDC-...`) and other-currency names parse with parseAnyOptionName
  * but give null here, so they can never be mistaken for a line of the BTC or ETH chain.
  */
-export function parseOptionName(name: string): { currency: Currency; expiryMs: number; strike: number; isCall: boolean } | null {
+export function parseOptionName(name: string): ParsedOptionName | null {
+  // Every ticker frame names its instrument: the listed names are a small set, so remember them
+  // (a bounded cache, emptied when full, so a days-long session or a junk flood cannot grow it).
+  const hit = nameCache.get(name);
+  if (hit !== undefined) return hit;
   const p = parseAnyOptionName(name);
-  if (!p || (p.underlying !== 'BTC' && p.underlying !== 'ETH')) return null;
-  return { currency: p.underlying, expiryMs: p.expiryMs, strike: p.strike, isCall: p.isCall };
+  const parsed: ParsedOptionName | null =
+    !p || (p.underlying !== 'BTC' && p.underlying !== 'ETH')
+      ? null
+      : Object.freeze({ currency: p.underlying, expiryMs: p.expiryMs, strike: p.strike, isCall: p.isCall });
+  if (typeof name === 'string') {
+    if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
+    nameCache.set(name, parsed);
+  }
+  return parsed;
 }
+
+export type ParsedOptionName = Readonly<{ currency: Currency; expiryMs: number; strike: number; isCall: boolean }>;
+const NAME_CACHE_MAX = 8192;
+const nameCache = new Map<string, ParsedOptionName | null>();
 
 function bump(d: Record<string, number>, reason: string): void {
   d[reason] = (d[reason] ?? 0) + 1;
