@@ -124,3 +124,22 @@ describe('ChainStore', () => {
     expect(s.size).toBe(200);
   });
 });
+
+describe('ChainStore forwards after listing changes', () => {
+  it('a forward reaches exactly the lines of its expiry after adds, swap-removes and expiry removal', () => {
+    const s = new ChainStore('deribit', 'BTC');
+    s.upsertInstruments(LIST, true);
+    s.applyForwards([{ expiryMs: E1, forward: 100, timestampMs: 1 }]);
+    // remove the first line (swap-remove moves the last line into its slot), then list a new E2 line
+    s.remove(LIST[0].name);
+    s.upsertInstruments([ins('BTC-28MAR25-777-C', 777, E2, true)], false);
+    s.applyForwards([{ expiryMs: E2, forward: 200, timestampMs: 2 }, { expiryMs: E1, forward: 101, timestampMs: 2 }]);
+    const c = s.columns();
+    for (let i = 0; i < c.length; i++) expect(c.forward[i]).toBe(c.expiryMs[i] === E2 ? 200 : 101);
+    s.removeExpired(E1);
+    s.applyForwards([{ expiryMs: E2, forward: 201, timestampMs: 3 }]);
+    const d = s.columns();
+    expect(d.length).toBeGreaterThan(0);
+    for (let i = 0; i < d.length; i++) expect(d.forward[i]).toBe(201);
+  });
+});

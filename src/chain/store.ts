@@ -29,6 +29,8 @@ export class ChainStore {
   /** Last per-expiry forward, so that lines listed later start with it. */
   private expiryForward = new Map<number, { forward: number; timestampMs: number }>();
   private newestTs = -Infinity;
+  /** Line slots per expiry, rebuilt lazily after a listing change (forward ticks arrive ~10/s per expiry). */
+  private linesByExpiry: Map<number, number[]> | null = null;
 
   constructor(venue: VenueId, currency: Currency, initialCapacity = 256) {
     this.venue = venue;
@@ -85,6 +87,7 @@ export class ChainStore {
       }
       if (this.count === this.cap) this.grow(this.cap * 2);
       const i = this.count++;
+      this.linesByExpiry = null;
       this.index.set(ins.name, i);
       this.writeStatic(i, ins);
       this.markIv[i] = NaN;
@@ -176,8 +179,8 @@ export class ChainStore {
       const prev = this.expiryForward.get(u.expiryMs);
       if (!prev || u.timestampMs >= prev.timestampMs) this.expiryForward.set(u.expiryMs, { forward: u.forward, timestampMs: u.timestampMs });
       let any = false;
-      for (let i = 0; i < this.count; i++) {
-        if (this.expiryMs[i] === u.expiryMs && u.timestampMs >= this.fwdTs[i]) {
+      for (const i of this.slotsOfExpiry(u.expiryMs)) {
+        if (u.timestampMs >= this.fwdTs[i]) {
           this.forward[i] = u.forward;
           this.fwdTs[i] = u.timestampMs;
           n++;
@@ -224,7 +227,21 @@ export class ChainStore {
     return [...m.entries()].sort((a, b) => a[0] - b[0]).map(([expiryMs, lines]) => ({ expiryMs, lines }));
   }
 
+  private slotsOfExpiry(expiryMs: number): readonly number[] {
+    if (this.linesByExpiry === null) {
+      const m = new Map<number, number[]>();
+      for (let i = 0; i < this.count; i++) {
+        const list = m.get(this.expiryMs[i]);
+        if (list) list.push(i);
+        else m.set(this.expiryMs[i], [i]);
+      }
+      this.linesByExpiry = m;
+    }
+    return this.linesByExpiry.get(expiryMs) ?? [];
+  }
+
   private writeStatic(i: number, ins: OptionInstrument): void {
+    if (this.expiryMs[i] !== ins.expiryMs) this.linesByExpiry = null;
     this.instruments[i] = ins;
     this.strike[i] = ins.strike;
     this.expiryMs[i] = ins.expiryMs;
@@ -234,6 +251,7 @@ export class ChainStore {
 
   /** Swap-remove: the last line moves into slot i and its name is re-pointed. */
   private removeAt(i: number): void {
+    this.linesByExpiry = null;
     const last = this.count - 1;
     this.index.delete(this.instruments[i].name);
     if (i !== last) {
