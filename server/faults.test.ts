@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from './server.ts';
 import { TestClient, sleep } from './test-client.ts';
+import { Conn } from './venue-test-conn.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 let srv: RunningServer;
@@ -149,6 +150,46 @@ describe('fault switches', () => {
     await c.waitFor((m) => typeof (m.params?.data as Record<string, unknown> | undefined)?.padding === 'string');
     expect(c.raw.some((x) => x.length >= 10 * 1024 * 1024)).toBe(true);
     expect(c.closeCode).toBeUndefined();
+  });
+
+  it('a venue param scopes every switch, Deribit included', async () => {
+    srv = await startServer({ source: 'sim', port: 0, startMs: START });
+    const c = await client();
+    await c.call('public/subscribe', { channels: CH });
+    const okx = await Conn.open(srv.url.replace('http', 'ws') + '/okx/ws/v5/public');
+    okx.ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'index-tickers', instId: 'BTC-USD' }] }));
+    await okx.wait((t) => t.includes('"idxPx"'));
+    const bad = async (body: unknown) => (await fetch(srv.url + '/__sim/fault', { method: 'POST', body: JSON.stringify(body) })).status;
+    expect(await bad({ kind: 'silent', venue: 'kraken' })).toBe(400);
+    expect(await bad({ kind: 'error10028', venue: 'okx' })).toBe(400);
+
+    // another venue's silence: Deribit keeps talking; Deribit's own: it stops, OKX keeps talking
+    await fault({ kind: 'silent', venue: 'okx' });
+    await sleep(150);
+    let n = c.msgs.length;
+    await sleep(400);
+    expect(c.msgs.length).toBeGreaterThan(n);
+    await clear();
+    await fault({ kind: 'silent', venue: 'deribit' });
+    await sleep(150);
+    n = c.msgs.length;
+    const m = okx.frames.length;
+    await sleep(500);
+    expect(c.msgs.length).toBe(n);
+    expect(okx.frames.length).toBeGreaterThan(m);
+    await clear();
+
+    // refuse and drop for one venue leave the other's sockets alone
+    await fault({ kind: 'refuse', venue: 'deribit' });
+    await expect(TestClient.connect(wsUrl())).rejects.toThrow('HTTP 503');
+    const okx2 = await Conn.open(srv.url.replace('http', 'ws') + '/okx/ws/v5/public');
+    await clear();
+    expect((await fault({ kind: 'drop', venue: 'okx' })).dropped).toBe(2);
+    expect(await okx.closed).toBe(1006);
+    expect(await okx2.closed).toBe(1006);
+    expect(c.closeCode).toBeUndefined();
+    expect((await fault({ kind: 'drop', venue: 'deribit' })).dropped).toBe(1);
+    expect(await c.closed).toBe(1006);
   });
 
   it('expireAt jumps the venue clock past an expiry: it is delisted and announced', async () => {

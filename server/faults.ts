@@ -18,6 +18,10 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** Venues a fault can be scoped to with a `venue` param. */
+export const FAULT_VENUES = ['deribit', 'okx', 'bybit', 'binance'] as const;
+export type FaultVenue = (typeof FAULT_VENUES)[number];
+
 /** Kinds that act once when set (the others stay on until /__sim/clear). */
 export const ONE_SHOT: ReadonlySet<FaultKind> = new Set<FaultKind>(['drop', 'oversize', 'gap', 'expireAt', 'error10028']);
 
@@ -36,6 +40,8 @@ export function parseFault(body: unknown): FaultRequest | string {
     if (!Number.isFinite(f) || f < 1 || f > 100) return 'flood factor must be 1..100';
   }
   if (kind === 'expireAt' && params.expiryMs !== undefined && !Number.isFinite(Number(params.expiryMs))) return 'expiryMs must be a number';
+  if (params.venue !== undefined && !(FAULT_VENUES as readonly unknown[]).includes(params.venue)) return `venue must be one of ${FAULT_VENUES.join(', ')}`;
+  if (kind === 'error10028' && params.venue !== undefined && params.venue !== 'deribit') return "error10028 is Deribit's (venue must be deribit or absent)";
   return { kind: kind as FaultKind, params };
 }
 
@@ -60,6 +66,12 @@ export class FaultState {
 
   params(k: FaultKind): Record<string, unknown> | undefined {
     return this.active.get(k);
+  }
+
+  /** Whether fault `k` is on for `venue`: set without a `venue` param (every venue) or with this one. */
+  on(k: FaultKind, venue: FaultVenue): boolean {
+    const p = this.active.get(k);
+    return p !== undefined && (p.venue === undefined || p.venue === venue);
   }
 
   floodFactor(): number {

@@ -250,7 +250,7 @@ export class ReplaySource implements DeribitSource {
 
   private deliver(n: Note, shift: number): void {
     const f = this.hub!.faults;
-    if (f.has('silent') || f.has('heartbeatOnly')) return;
+    if (f.on('silent', 'deribit') || f.on('heartbeatOnly', 'deribit')) return;
     this.absorb(n, shift, false);
     const data = shiftTimes(n.data, shift);
     const channel = liveChannelName(n.channel);

@@ -184,16 +184,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const f = parseFault(body);
     if (typeof f === 'string') return { code: 400, body: { ok: false, error: f } };
     let effect: Record<string, unknown> = {};
+    // a `venue` param scopes every switch to that venue's sockets (Deribit included)
+    const scope = f.params.venue;
+    const deribit = scope === undefined || scope === 'deribit';
+    const venueHubs = [...venues.hubs.values()].filter((h) => scope === undefined || scope === h.venue);
     switch (f.kind) {
       case 'drop':
-        effect = { dropped: hub.dropAll() + [...venues.hubs.values()].reduce((n, h) => n + (f.params.venue === undefined || f.params.venue === h.venue ? h.dropAll() : 0), 0) };
+        effect = { dropped: (deribit ? hub.dropAll() : 0) + venueHubs.reduce((n, h) => n + h.dropAll(), 0) };
         break;
       case 'oversize':
-        effect = { sent: (simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0)) + [...venues.protocols.values()].reduce((n, p) => n + p.sendOversize(), 0) };
+        effect = { sent: (deribit ? (simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0)) : 0) + venueHubs.reduce((n, h) => n + h.sendOversize(), 0) };
         break;
       case 'gap':
-        for (const s of hub.sessions) s.gapPending = true;
-        effect = { armed: hub.sessions.size + [...venues.hubs.values()].reduce((n, h) => n + h.armGap(), 0) };
+        if (deribit) for (const s of hub.sessions) s.gapPending = true;
+        effect = { armed: (deribit ? hub.sessions.size : 0) + venueHubs.reduce((n, h) => n + h.armGap(), 0) };
         break;
       case 'expireAt': {
         const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : sim?.listedExpiries()[0];
@@ -273,7 +277,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const url = new URL(req.url ?? '/', 'http://local');
     const venueHub = venues.hubForPath(url.pathname);
     if (url.pathname !== DERIBIT_PATH && !venueHub) return refuseUpgrade(socket, 404, 'Not Found');
-    if (faults.has('refuse')) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (faults.on('refuse', venueHub?.venue ?? 'deribit')) return refuseUpgrade(socket, 503, 'Service Unavailable');
     if (!originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     const ip = socket.remoteAddress ?? '?';
     if (total >= maxConn) return refuseUpgrade(socket, 503, 'Service Unavailable');
@@ -301,7 +305,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.once('close', release);
       const s = hub.attach(ws, ip);
-      if (faults.has('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
+      if (hub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
     });
   });
 

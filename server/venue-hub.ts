@@ -1,15 +1,18 @@
 /**
  * The websocket plumbing shared by the OKX, Bybit and Binance protocols of the local server: sessions
  * with bounded send buffers, the data-path fault switches (silent, heartbeatOnly, flood, dup, reorder,
- * malformed injection is up to the protocol), a 100 ms tick, and a per-venue scope for faults
- * (`{kind, venue:"okx"}` applies only to that venue's hubs; without `venue` a fault applies to all).
+ * malformed, oversize), a 100 ms tick, per-subscription data ticks, snapshot-then-delta books, and a
+ * per-venue scope for faults (`{kind, venue:"okx"}` applies only to that venue; without `venue` a fault
+ * applies to all).
  *
- * The hubs never advance the simulator: the Deribit source does that every 100 ms, so listing events
- * reach its instrument.state channel; these hubs read the market at `sim.timeMs`.
+ * The protocols (`server/<venue>/protocol.ts`) read their data from a VenueSource: the simulator
+ * (`server/<venue>/sim.ts`) or a recording (`server/venue-replay.ts`). The simulator sources never
+ * advance the market: the Deribit source does that every 100 ms, so listing events reach its
+ * instrument.state channel; these read the market at `sim.timeMs`.
  */
 import type { WebSocket } from 'ws';
 import type { FaultKind, FaultState } from './faults.ts';
-import type { MarketSim, Currency, OptionDef } from './sim/market.ts';
+import { CURRENCIES, type MarketSim, type Currency, type OptionDef } from './sim/market.ts';
 import type { SimClock } from './clock.ts';
 
 export type VenueName = 'okx' | 'bybit' | 'binance';
@@ -114,22 +117,44 @@ export class VenueSession {
   }
 }
 
+/**
+ * Where a venue protocol's data comes from: the simulator (`server/<venue>/sim.ts`) or a recording
+ * (`server/venue-replay.ts`). The protocol owns the venue's rules (requests, acks, keepalive, limits,
+ * topic keys); the source owns which topics exist and what is pushed on them.
+ */
+export interface VenueSource {
+  /** Whether this topic (the protocol's subscription key) is served on this path; if not, the protocol answers with the venue's refusal. */
+  serves(key: string, path: string): boolean;
+  /** Topics a session just subscribed to (not already held): snapshot-first topics send their snapshot now. */
+  subscribed?(s: VenueSession, keys: readonly string[]): void;
+  /** A client connected (a replay starts playing on the first one). */
+  opened?(s: VenueSession): void;
+  /** Every 100 ms of wall time. */
+  tick(tickNo: number): void;
+  /** The REST pass-through answer for `path` (below the venue's REST prefix). */
+  rest(path: string, q: URLSearchParams): RestAnswer;
+}
+
 /** What a venue protocol implements on top of the hub. */
 export interface VenueProtocol {
   /** Paths this protocol answers (e.g. `/okx/ws/v5/public`). */
   readonly paths: readonly string[];
+  readonly source: VenueSource;
+  /** Venue-looking malformed frames for the `malformed` fault (sent after GENERIC_MALFORMED, in turn). */
+  readonly malformed: readonly (string | Buffer)[];
   onOpen?(s: VenueSession): void;
   onMessage(s: VenueSession, text: string): void;
-  /** Every 100 ms of wall time. */
+  /** Every 100 ms of wall time (after the hub's keepalive and fault work). */
   tick(tickNo: number): void;
-  /** The `oversize` fault: one 10 MB data frame to each session; returns how many were sent. */
-  sendOversize(): number;
+  /** The `oversize` fault's 10 MB data frame. */
+  oversizeFrame(): string;
 }
 
 export interface VenueHubOptions {
   venue: VenueName;
-  sim: MarketSim;
   clock: SimClock;
+  /** Venue time (ms): the simulator's current step, or the replay clock. */
+  now: () => number;
   faults: FaultState;
   limits?: Partial<VenueLimits>;
   /** Close a session that sent nothing for this long (venue keepalive rule); 0 = never. */
@@ -140,15 +165,18 @@ export interface VenueHubOptions {
 
 export class VenueHub {
   readonly venue: VenueName;
-  readonly sim: MarketSim;
   readonly clock: SimClock;
   readonly faults: FaultState;
   readonly limits: VenueLimits;
   readonly sessions = new Set<VenueSession>();
   protocol!: VenueProtocol;
+  /** Frames the hub injected for the `malformed` and `oversize` faults (tests compare client counters). */
+  readonly injected = { malformed: 0, oversize: 0 };
   private nextId = 1;
   private tickNo = 0;
+  private malformedIdx = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly now: () => number;
   private readonly idleCloseMs: number;
   private readonly pingEveryMs: number;
   private lastPingAt = Date.now();
@@ -157,8 +185,8 @@ export class VenueHub {
 
   constructor(o: VenueHubOptions) {
     this.venue = o.venue;
-    this.sim = o.sim;
     this.clock = o.clock;
+    this.now = o.now;
     this.faults = o.faults;
     this.limits = { ...DEFAULT_VENUE_LIMITS, ...o.limits };
     this.idleCloseMs = o.idleCloseMs ?? 0;
@@ -167,18 +195,21 @@ export class VenueHub {
 
   /** Whether a fault applies to this venue (a `venue` param scopes it). */
   fault(kind: FaultKind): boolean {
-    if (!this.faults.has(kind)) return false;
-    const v = this.faults.params(kind)?.venue;
-    return v === undefined || v === this.venue;
+    return this.faults.on(kind, this.venue);
   }
 
   floodFactor(): number {
     return this.fault('flood') ? this.faults.floodFactor() : 1;
   }
 
-  /** Venue time: the simulator's current 100 ms step. */
+  /** Whether data frames flow at all (not `silent`, not `heartbeatOnly`). */
+  get dataOn(): boolean {
+    return !this.fault('silent') && !this.fault('heartbeatOnly');
+  }
+
+  /** Venue time in ms. */
   nowMs(): number {
-    return this.sim.timeMs;
+    return this.now();
   }
 
   start(): void {
@@ -203,11 +234,53 @@ export class VenueHub {
       this.lastPingAt = now;
       for (const s of this.sessions) if (!s.closed) s.ws.ping();
     }
+    if (this.fault('malformed') && this.tickNo % 5 === 0 && this.dataOn) for (const s of this.sessions) this.sendMalformed(s);
     try {
       this.protocol.tick(this.tickNo);
     } catch (e) {
       console.error(`[${this.venue}] tick failed`, e);
     }
+  }
+
+  /**
+   * The data side of a tick, as every source needs it: nothing under `silent`/`heartbeatOnly`, else
+   * `each(session, key, once)` for every subscription of every session, where `once(build)` builds a
+   * topic's frames once per call for all sessions (the data-path faults then apply per session).
+   */
+  forEachSubscription(each: (s: VenueSession, key: string, once: (build: () => string[]) => string[]) => void): void {
+    if (!this.dataOn) return;
+    const cache = new Map<string, string[]>();
+    for (const s of this.sessions) {
+      for (const key of s.subs) {
+        each(s, key, (build) => {
+          let frames = cache.get(key);
+          if (!frames) {
+            frames = build();
+            cache.set(key, frames);
+          }
+          return frames;
+        });
+      }
+    }
+  }
+
+  /** One frame of the `malformed` rotation: the generic ones, then the protocol's venue-looking ones. */
+  private sendMalformed(s: VenueSession): void {
+    const own = this.protocol.malformed;
+    const n = GENERIC_MALFORMED.length + own.length;
+    const i = this.malformedIdx++ % n;
+    const item = i < GENERIC_MALFORMED.length ? GENERIC_MALFORMED[i] : own[i - GENERIC_MALFORMED.length];
+    this.injected.malformed++;
+    if (typeof item === 'string') s.sendRaw(item, false);
+    else s.sendRaw(item, false, true);
+  }
+
+  /** The `oversize` fault: one 10 MB data frame to each session; returns how many were sent. */
+  sendOversize(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.sendRaw(this.protocol.oversizeFrame(), true)) n++;
+    this.injected.oversize += n;
+    return n;
   }
 
   attach(ws: WebSocket, path: string, ip: string): VenueSession {
@@ -232,6 +305,7 @@ export class VenueHub {
     });
     ws.on('error', () => undefined);
     this.protocol.onOpen?.(s);
+    this.protocol.source.opened?.(s);
     return s;
   }
 
@@ -250,8 +324,76 @@ export class VenueHub {
   }
 }
 
-/** One venue's own listing on the shared market: its expiries, strikes and open-interest scale. */
+/** A book as last sent to one session on one topic: price -> size text, and its sequence number. */
+interface SentBook {
+  bids: Map<string, string>;
+  asks: Map<string, string>;
+  seq: number;
+}
+
+/** A level as the venues write it: price text, size text, venue extras. */
+export type Level = readonly [string, string, ...string[]];
+
+/** The levels of `now` that differ from `old`, plus `removed(px)` for prices no longer there. */
+export function levelDiff<L extends Level>(old: ReadonlyMap<string, string>, now: readonly L[], removed: (px: string) => L): L[] {
+  const out: L[] = [];
+  const seen = new Set<string>();
+  for (const l of now) {
+    seen.add(l[0]);
+    if (old.get(l[0]) !== l[1]) out.push(l);
+  }
+  for (const px of old.keys()) if (!seen.has(px)) out.push(removed(px));
+  return out;
+}
+
+/**
+ * Snapshot-then-delta book topics (OKX `books`, Bybit `orderbook.*`): the first frame a session gets
+ * on `key` is a snapshot, later ones carry only the levels that changed since what this session last
+ * received (so a frame skipped under backpressure only makes the next diff bigger). Nothing is sent
+ * while `seq` is unchanged. With `gaps`, a pending `gap` fault lowers the delta's previous sequence.
+ */
+export function pushBook<L extends Level>(
+  s: VenueSession,
+  key: string,
+  seq: number,
+  levels: () => { bids: L[]; asks: L[] },
+  o: {
+    removed: (px: string) => L;
+    /** The frame text; `full` is the whole book now (e.g. for a checksum). */
+    frame: (kind: 'snapshot' | 'delta', bids: L[], asks: L[], prevSeq: number, full: { bids: L[]; asks: L[] }) => string;
+    gaps?: boolean;
+    onGap?: () => void;
+  },
+): void {
+  const prev = s.state.get(key) as SentBook | undefined;
+  if (prev && prev.seq === seq) return;
+  const lv = levels();
+  const bids = new Map(lv.bids.map((l) => [l[0], l[1]]));
+  const asks = new Map(lv.asks.map((l) => [l[0], l[1]]));
+  let text: string;
+  if (!prev) text = o.frame('snapshot', lv.bids, lv.asks, -1, lv);
+  else {
+    let prevSeq = prev.seq;
+    if (o.gaps && s.gapPending) {
+      s.gapPending = false;
+      prevSeq -= 3;
+      o.onGap?.();
+    }
+    text = o.frame('delta', levelDiff(prev.bids, lv.bids, o.removed), levelDiff(prev.asks, lv.asks, o.removed), prevSeq, lv);
+  }
+  if (s.push(key, text, true)) s.state.set(key, { bids, asks, seq });
+}
+
+/** `YYMMDD` of a UTC date (OKX and Binance option names). */
+export function yymmdd(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getUTCFullYear() % 100).padStart(2, '0')}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+}
+
+/** One venue's own listing on the shared market: its expiries, strikes and names. */
 export interface ChainSpec {
+  /** The venue's name for an option. */
+  name(d: OptionDef): string;
   /** Keep expiry `e` (i = its position among the simulator's listed expiries). */
   keepExpiry(e: number, i: number, all: readonly number[]): boolean;
   /** Keep strike `k` (i = its position in that expiry's sorted strike grid of n strikes). */
@@ -261,6 +403,7 @@ export interface ChainSpec {
 /** Cached per-venue option list; recomputed when the simulator relists (its array changes). */
 export class VenueChain {
   private cache = new Map<Currency, { src: readonly OptionDef[]; list: OptionDef[] }>();
+  private names = new Map<Currency, { list: OptionDef[]; byName: Map<string, OptionDef> }>();
   constructor(
     private readonly sim: MarketSim,
     private readonly spec: ChainSpec,
@@ -289,6 +432,25 @@ export class VenueChain {
     const list = src.filter((d) => keepK.get(d.expiryMs)?.has(d.strike) === true);
     this.cache.set(c, { src, list });
     return list;
+  }
+
+  /** Venue name -> option of the current listing (cached per listing). */
+  byName(c: Currency): Map<string, OptionDef> {
+    const list = this.options(c);
+    const hit = this.names.get(c);
+    if (hit && hit.list === list) return hit.byName;
+    const byName = new Map(list.map((d) => [this.spec.name(d), d]));
+    this.names.set(c, { list, byName });
+    return byName;
+  }
+
+  /** The listed option of either currency with this venue name. */
+  find(name: string): OptionDef | undefined {
+    for (const c of CURRENCIES) {
+      const d = this.byName(c).get(name);
+      if (d) return d;
+    }
+    return undefined;
   }
 }
 

@@ -1,16 +1,20 @@
 /**
- * The non-Deribit venues of the local server: one hub per venue on the shared simulator, the
- * websocket paths they answer, and the REST pass-through (`/<venue>/rest/...`): simulated answers in
- * sim mode, otherwise a rate-limited relay of exactly the allow-listed public read-only calls to the
+ * The non-Deribit venues of the local server: one hub per venue on the shared simulator (sim mode) or
+ * on a recording (replay mode, the venues it holds), the websocket paths they answer, and the REST
+ * pass-through (`/<venue>/rest/...`): answered by the simulator or the recording, otherwise (and always
+ * under `/live/...`) a rate-limited relay of exactly the allow-listed public read-only calls to the
  * venue's own REST host (for live use from a browser whose origin the venue refuses).
  */
 import type { SimClock } from './clock.ts';
 import type { FaultState } from './faults.ts';
 import type { MarketSim } from './sim/market.ts';
-import { TokenBucket, VenueHub, relayGet, type RestAnswer, type VenueLimits, type VenueName, type VenueProtocol } from './venue-hub.ts';
+import { TokenBucket, VenueHub, relayGet, type RestAnswer, type VenueLimits, type VenueName, type VenueProtocol, type VenueSource } from './venue-hub.ts';
 import { OKX_LIVE_BASE, OKX_RELAY_PATHS, OKX_REST_PREFIX, OkxProtocol } from './okx/protocol.ts';
+import { OkxSim } from './okx/sim.ts';
 import { BINANCE_LIVE_BASE, BINANCE_PING_MS, BINANCE_RELAY_PATHS, BINANCE_REST_PREFIX, BinanceProtocol } from './binance/protocol.ts';
+import { BinanceSim } from './binance/sim.ts';
 import { BYBIT_IDLE_CLOSE_MS, BYBIT_LIVE_BASE, BYBIT_RELAY_PATHS, BYBIT_REST_PREFIX, BybitProtocol } from './bybit/protocol.ts';
+import { BybitSim } from './bybit/sim.ts';
 
 interface RestSide {
   prefix: string;
@@ -18,11 +22,32 @@ interface RestSide {
   relayPaths: Record<string, readonly string[]>;
   /** Relay budget (requests/s, burst), under the venue's own public limit. */
   bucket: TokenBucket;
-  sim?: (path: string, q: URLSearchParams) => RestAnswer;
+  /** The local answer (simulator or recording); absent: relay only. */
+  local?: VenueSource;
 }
 
+/** One venue's wiring: its protocol, hub rules and REST side. */
+interface VenueDef {
+  venue: VenueName;
+  protocol: (hub: VenueHub, source: VenueSource) => VenueProtocol;
+  sim: (hub: VenueHub, sim: MarketSim) => VenueSource;
+  hub?: { idleCloseMs?: number; pingEveryMs?: number };
+  rest: Omit<RestSide, 'local' | 'bucket'>;
+  /** Relay budget per server (requests/s, burst). */
+  bucket: () => TokenBucket;
+}
+
+const VENUE_DEFS: VenueDef[] = [
+  // OKX public REST: 20 requests / 2 s per IP for instruments; we relay at most 5/s.
+  { venue: 'okx', protocol: (h, src) => new OkxProtocol(h, src), sim: (h, sim) => new OkxSim(h, sim), rest: { prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
+  // Bybit market endpoints: 600 requests / 5 s per IP; we relay at most 5/s.
+  { venue: 'bybit', protocol: (h, src) => new BybitProtocol(h, src), sim: (h, sim) => new BybitSim(h, sim), hub: { idleCloseMs: BYBIT_IDLE_CLOSE_MS }, rest: { prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
+  // Binance eapi: weight 1 for exchangeInfo, 400 weight/min per IP; we relay at most 1/s.
+  { venue: 'binance', protocol: (h, src) => new BinanceProtocol(h, src), sim: (h, sim) => new BinanceSim(h, sim), hub: { pingEveryMs: BINANCE_PING_MS }, rest: { prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS }, bucket: () => new TokenBucket(2, 1) },
+];
+
 export interface Venues {
-  /** Venue names served over websocket (sim mode), in display order. */
+  /** Venue names served over websocket (sim mode, or the venues of a replayed recording), in display order. */
   names: VenueName[];
   hubs: Map<VenueName, VenueHub>;
   protocols: Map<VenueName, VenueProtocol>;
@@ -34,8 +59,10 @@ export interface Venues {
 }
 
 export interface VenuesOptions {
-  /** Present in sim mode: the venues speak their protocols over it. Absent: REST relay only. */
+  /** Sim mode: the venues speak their protocols over the simulated market. */
   sim?: { sim: MarketSim; clock: SimClock };
+  /** Replay mode: these venues speak their protocols over a recording (`source` per venue hub). */
+  replay?: { venues: readonly VenueName[]; clock: SimClock; source: (hub: VenueHub) => VenueSource };
   faults: FaultState;
   limits?: Partial<VenueLimits>;
   /** Injected fetch for the live relay (tests). */
@@ -50,30 +77,28 @@ export function createVenues(o: VenuesOptions): Venues {
   const protocols = new Map<VenueName, VenueProtocol>();
   const byPath = new Map<string, VenueHub>();
   const rests: RestSide[] = [];
-  const add = <P extends VenueProtocol>(hub: VenueHub, make: (h: VenueHub) => P): P => {
-    const p = make(hub);
-    hub.protocol = p;
-    hubs.set(hub.venue, hub);
-    protocols.set(hub.venue, p);
-    for (const path of p.paths) byPath.set(path, hub);
-    return p;
-  };
-
-  let okx: OkxProtocol | undefined;
-  let bybit: BybitProtocol | undefined;
-  let binance: BinanceProtocol | undefined;
-  if (o.sim) {
-    const base = { sim: o.sim.sim, clock: o.sim.clock, faults: o.faults, limits: o.limits };
-    okx = add(new VenueHub({ ...base, venue: 'okx' }), (h) => new OkxProtocol(h));
-    bybit = add(new VenueHub({ ...base, venue: 'bybit', idleCloseMs: BYBIT_IDLE_CLOSE_MS }), (h) => new BybitProtocol(h));
-    binance = add(new VenueHub({ ...base, venue: 'binance', pingEveryMs: BINANCE_PING_MS }), (h) => new BinanceProtocol(h));
+  for (const def of VENUE_DEFS) {
+    let hub: VenueHub | undefined;
+    let source: VenueSource | undefined;
+    const base = { venue: def.venue, faults: o.faults, limits: o.limits, ...def.hub };
+    if (o.sim) {
+      const sim = o.sim.sim;
+      hub = new VenueHub({ ...base, clock: o.sim.clock, now: () => sim.timeMs });
+      source = def.sim(hub, sim);
+    } else if (o.replay?.venues.includes(def.venue)) {
+      const clock = o.replay.clock;
+      hub = new VenueHub({ ...base, clock, now: () => clock.now() });
+      source = o.replay.source(hub);
+    }
+    if (hub && source) {
+      const p = def.protocol(hub, source);
+      hub.protocol = p;
+      hubs.set(def.venue, hub);
+      protocols.set(def.venue, p);
+      for (const path of p.paths) byPath.set(path, hub);
+    }
+    rests.push({ ...def.rest, bucket: def.bucket(), local: source });
   }
-  // OKX public REST: 20 requests / 2 s per IP for instruments; we relay at most 5/s.
-  rests.push({ prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS, bucket: new TokenBucket(5, 5), sim: okx ? (p, q) => okx.rest(p, q) : undefined });
-  // Bybit market endpoints: 600 requests / 5 s per IP; we relay at most 5/s.
-  rests.push({ prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS, bucket: new TokenBucket(5, 5), sim: bybit ? (p, q) => bybit.rest(p, q) : undefined });
-  // Binance eapi: weight 1 for exchangeInfo, 400 weight/min per IP; we relay at most 1/s.
-  rests.push({ prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS, bucket: new TokenBucket(2, 1), sim: binance ? (p) => binance.rest(p) : undefined });
 
   return {
     names: [...hubs.keys()],
@@ -88,7 +113,7 @@ export function createVenues(o: VenuesOptions): Venues {
       const side = rests.find((r) => p.startsWith(`${r.prefix}/`));
       if (!side) return undefined;
       const path = p.slice(side.prefix.length);
-      if (side.sim && !live) return Promise.resolve(side.sim(path, query));
+      if (side.local && !live) return Promise.resolve(side.local.rest(path, query));
       const keys = side.relayPaths[path];
       if (!keys) return Promise.resolve({ status: 404, body: { error: 'not a relayed path' } });
       return relayGet(side.liveBase, path, query, keys, side.bucket, o.fetchImpl);

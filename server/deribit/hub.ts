@@ -4,7 +4,7 @@
  * backpressure (skip non-essential frames above a soft cap, close 1008 above a hard cap).
  */
 import type { WebSocket } from 'ws';
-import type { FaultState } from '../faults.ts';
+import type { FaultKind, FaultState } from '../faults.ts';
 import { ERR, type DeribitSource, type RpcError, type RpcReply } from './types.ts';
 
 export const API_VERSION = '1.2.26';
@@ -110,12 +110,12 @@ export class Session {
 
   /** Send a subscription notification, applying the data-path faults (silent, dup, reorder, flood). */
   notify(channel: string, data: unknown, prebuilt?: string): void {
-    const f = this.hub.faults;
-    if (f.has('silent') || f.has('heartbeatOnly')) return;
+    const hub = this.hub;
+    if (hub.fault('silent') || hub.fault('heartbeatOnly')) return;
     const text = prebuilt ?? JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
     this.dataCount++;
-    const copies = f.floodFactor();
-    if (f.has('reorder') && !channel.startsWith('book.')) {
+    const copies = hub.fault('flood') ? hub.faults.floodFactor() : 1;
+    if (hub.fault('reorder') && !channel.startsWith('book.')) {
       if (!this.held.has(channel) && this.dataCount % 7 === 0) {
         this.held.set(channel, text); // sent after the next frame of the channel: adjacent frames swapped
         return;
@@ -129,7 +129,7 @@ export class Session {
       }
     }
     for (let i = 0; i < copies; i++) this.sendRaw(text, false);
-    if (f.has('dup') && this.dataCount % 10 === 0) this.sendRaw(text, false);
+    if (hub.fault('dup') && this.dataCount % 10 === 0) this.sendRaw(text, false);
     const h = this.held.get(channel);
     if (h !== undefined) {
       this.held.delete(channel);
@@ -139,7 +139,7 @@ export class Session {
 
   /** Essential notification (instrument.state): not skipped under backpressure. */
   notifyEssential(channel: string, data: unknown): void {
-    if (this.hub.faults.has('silent') || this.hub.faults.has('heartbeatOnly')) return;
+    if (this.hub.fault('silent') || this.hub.fault('heartbeatOnly')) return;
     this.sendRaw(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } }), true);
   }
 
@@ -193,6 +193,11 @@ export class DeribitHub {
     readonly limits: HubLimits = DEFAULT_LIMITS,
   ) {}
 
+  /** Whether a fault applies to Deribit (set without a `venue` param, or with `venue: "deribit"`). */
+  fault(kind: FaultKind): boolean {
+    return this.faults.on(kind, 'deribit');
+  }
+
   start(): void {
     this.timer ??= setInterval(() => this.tick(), 100);
   }
@@ -245,7 +250,7 @@ export class DeribitHub {
 
   private onMessage(s: Session, data: Buffer, isBinary: boolean): void {
     const usIn = Math.round(this.source.nowMs() * 1000);
-    if (this.faults.has('silent')) return;
+    if (this.fault('silent')) return;
     let msg: unknown;
     try {
       msg = JSON.parse(isBinary ? data.toString('utf8') : data.toString());
@@ -335,7 +340,7 @@ export class DeribitHub {
     s.stopHeartbeat();
     s.heartbeatTimer = setInterval(() => {
       if (s.closed) return s.stopHeartbeat();
-      if (this.faults.has('silent')) return;
+      if (this.fault('silent')) return;
       if (s.awaitingTest) {
         // the client did not answer the previous test_request within one interval
         s.close(1000, 'heartbeat: no public/test in time');

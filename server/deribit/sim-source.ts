@@ -96,7 +96,7 @@ export class SimSource implements DeribitSource {
           if (kind === undefined || kind === 'option') for (const d of sim.instruments(cc)) rows.push(instrumentRow(sim, d));
           if (kind === undefined || kind === 'future') rows.push(perpInstrumentRow(sim, cc));
         }
-        if (this.faults.has('badNumbers') && rows.length > 0 && (kind === undefined || kind === 'option')) {
+        if (this.faults.on('badNumbers', 'deribit') && rows.length > 0 && (kind === undefined || kind === 'option')) {
           const base = rows[0];
           rows.push({ ...base, instrument_name: String(base.instrument_name).replace(/-\d+-([CP])$/, '-0-$1'), strike: 0 });
           rows.push({ ...base, instrument_name: String(base.instrument_name).replace(/-\d+-([CP])$/, '-1000000000000-$1'), strike: 1e12 });
@@ -117,7 +117,7 @@ export class SimSource implements DeribitSource {
             }
           if (kind === undefined || kind === 'future') rows.push(perpSummaryRow(sim.perp(cc), cc));
         }
-        if (this.faults.has('badNumbers') && rows.length >= 8) {
+        if (this.faults.on('badNumbers', 'deribit') && rows.length >= 8) {
           rows[0].open_interest = -5;
           rows[1].mark_iv = 1e9;
           rows[2].underlying_price = 0;
@@ -175,15 +175,15 @@ export class SimSource implements DeribitSource {
   tick(hub: DeribitHub, tickNo: number): void {
     const events = this.sync();
     const f = this.faults;
-    if (f.has('silent')) return;
+    if (f.on('silent', 'deribit')) return;
     if (events.length > 0) this.announce(hub, events);
-    if (f.has('heartbeatOnly')) return;
+    if (f.on('heartbeatOnly', 'deribit')) return;
     const stepTime = this.sim.timeMs;
     if (this.frameCacheAt !== stepTime) {
       this.frameCache.clear();
       this.frameCacheAt = stepTime;
     }
-    const malformedNow = f.has('malformed') && tickNo % 5 === 0;
+    const malformedNow = f.on('malformed', 'deribit') && tickNo % 5 === 0;
     for (const s of hub.sessions) {
       if (malformedNow) this.sendMalformed(s);
       for (const ch of s.subs) {
@@ -194,7 +194,7 @@ export class SimSource implements DeribitSource {
           this.sendBook(s, ch, p);
           continue;
         }
-        const bad = f.has('badNumbers') && (p.t === 'ticker' || p.t === 'markprice');
+        const bad = f.on('badNumbers', 'deribit') && (p.t === 'ticker' || p.t === 'markprice');
         if (bad) {
           s.notify(ch, undefined, this.badFrame(ch, p));
           continue;
@@ -296,7 +296,7 @@ export class SimSource implements DeribitSource {
   private sendBook(s: Session, ch: string, p: Parsed): void {
     if (p.t !== 'book' && p.t !== 'bookGrouped') return;
     const f = this.faults;
-    if (f.has('silent') || f.has('heartbeatOnly')) return;
+    if (f.on('silent', 'deribit') || f.on('heartbeatOnly', 'deribit')) return;
     const c = p.inst;
     const changeId = this.sim.bookChangeId(c);
     const book = this.sim.book(c);
