@@ -76,7 +76,7 @@ describe('bad input from the venue (malformed, badNumbers, oversize)', () => {
     await post(faulted.server, '/__sim/clear');
     const afterBad = dropped(faulted);
     expect((afterBad.badNumber ?? 0) - (bnBase.badNumber ?? 0)).toBeGreaterThanOrEqual(10);
-    expect((afterBad.timeJump ?? 0) - (bnBase.timeJump ?? 0)).toBeGreaterThan(0);
+    expect((afterBad.futureTimestamp ?? 0) - (bnBase.futureTimestamp ?? 0)).toBeGreaterThan(0);
     const withBadInstruments = faulted.snapshot();
     expect(allFinite(withBadInstruments)).toBe(true);
     expect(withBadInstruments.gex.strikes.every((k) => k > 0 && k < 1e9)).toBe(true);

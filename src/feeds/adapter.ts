@@ -23,20 +23,28 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** Everything a feed tells the host. Called synchronously from the socket handler. */
+/**
+ * Everything a feed tells the host. Called synchronously from the socket handler.
+ * The stamped calls (options, forwards, index, perp) may return `false`: the sink refused the frame
+ * because its venue timestamp failed the venue-time guard (src/feeds/venue-time.ts) and counted the
+ * drop. The client must then not let that frame advance its own per-channel newest timestamp (or one
+ * corrupt stamp would block the channel). `void`/`true`: taken.
+ */
 export interface FeedSink {
   instruments(venue: VenueId, currency: Currency, list: OptionInstrument[], complete: boolean): void;
-  options(venue: VenueId, updates: OptionLineUpdate[]): void;
-  forwards(venue: VenueId, currency: Currency, updates: ForwardUpdate[]): void;
-  index(venue: VenueId, currency: Currency, price: number, timestampMs: number): void;
-  perp(quote: PerpQuote, currency: Currency): void;
+  options(venue: VenueId, updates: OptionLineUpdate[]): boolean | void;
+  forwards(venue: VenueId, currency: Currency, updates: ForwardUpdate[]): boolean | void;
+  index(venue: VenueId, currency: Currency, price: number, timestampMs: number): boolean | void;
+  perp(quote: PerpQuote, currency: Currency): boolean | void;
   /** Transport/venue state change or error; the host turns these into FeedHealth. */
   status(venue: VenueId, event: FeedEvent): void;
 }
 
 export type FeedEvent =
   | { kind: 'connecting' }
-  | { kind: 'open' }
+  | { kind: 'open' } // a new connection: venue time re-anchors on it
+  /** The venue's clock read on the current connection (Deribit `usOut` of the hello reply), ms. */
+  | { kind: 'serverTime'; timestampMs: number }
   | { kind: 'subscribed'; channels: number }
   | { kind: 'data' } // a valid data frame arrived (heartbeats do not count)
   | { kind: 'dropped'; reason: string }
@@ -56,6 +64,13 @@ export interface FeedOptions {
    * behaviour is unverified and the page's CSP allows connections to its own origin.
    */
   restRelayOrigin?: string;
+  /**
+   * Venue time of this feed: the newest venue timestamp the host has accepted from its frames (one
+   * guard for every venue, src/feeds/venue-time.ts), null before the first. Clients stop listing and
+   * subscribing instruments that expired by it (never by the wall clock, so a replay of 2021 works).
+   * Absent (a client without a host): nothing is dropped by time; the host removes expired lines anyway.
+   */
+  venueNow?: () => number | null;
 }
 
 export interface VenueFeed {

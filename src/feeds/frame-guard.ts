@@ -15,8 +15,8 @@ export type DropReason =
   | 'bookNoSnapshot' // a book change before any snapshot
   | 'notSubscribed' // a channel the venue did not acknowledge
   | 'stale' // older than what is already held (out of order)
-  | 'duplicate' // the same book change twice
-  | 'timeJump'; // stamped far ahead of venue time, unconfirmed
+  | 'duplicate'; // the same book change twice
+// Venue-time refusals (futureTimestamp, badTimestamp) are counted by the host: src/feeds/venue-time.ts.
 
 export type Read<T> = { ok: true; value: T } | { ok: false; reason: DropReason };
 

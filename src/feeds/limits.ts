@@ -53,9 +53,15 @@ export const DATA_SILENCE_RECONNECT_MS = 60_000;
 /** Re-pick each expiry's forward ticker when spot moved this much since the last pick. */
 export const FORWARD_REPICK_MOVE = 0.02;
 /**
- * A frame stamped more than this ahead of the newest accepted venue time is held until a second frame
- * confirms the jump. 60 s is far above the 100 ms-1 s spacing of the channels, even at 60x replay.
+ * Venue time (src/feeds/venue-time.ts): a frame stamped more than this ahead of the newest accepted
+ * venue time (or more than twice the venue's pace on the connection allows) is a jump. 60 s is far
+ * above the 100 ms-1 s spacing of the channels at 1x.
  */
 export const VENUE_TIME_MAX_AHEAD_MS = 60_000;
-/** ... and confirmed only by frames that keep landing there for this long (local time). */
-export const VENUE_JUMP_CONFIRM_MS = 1_000;
+/**
+ * ... followed only when this many later frames, each stamped later than the one before, confirm it
+ * with no ordinary frame between. Counted in frames, not local time, so it holds at any replay speed.
+ */
+export const VENUE_JUMP_CONFIRM_FRAMES = 2;
+/** The venue's pace on a connection is trusted once measured over this much local time. */
+export const VENUE_PACE_MIN_SPAN_MS = 1_000;

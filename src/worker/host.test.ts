@@ -255,7 +255,31 @@ describe('EngineHost', () => {
     expect(host.health()[0].dropped.futureTimestamp).toBe(1);
   });
 
-  it('follows a venue-time jump that later frames confirm (replay seek, simulator expireAt)', () => {
+  it('a far-future frame is refused before it reaches the store, so it blocks no later frame of its line, forward or perp', () => {
+    const { host, adapters, clock, results } = setup();
+    host.handle({ type: 'select', selection: baseSel });
+    const list = feedChain(adapters[0].sink, 'deribit', VENUE_T0, 100_000);
+    const sink = adapters[0].sink;
+    const perp = (ts: number, markPrice: number) => ({
+      venue: 'deribit' as const, instrument: 'BTC-PERPETUAL', timestampMs: ts, markPrice, indexPrice: 100_000,
+      funding8h: null, openInterestCoin: null, bestBid: null, bestAsk: null, depth: [],
+    });
+    expect(sink.options('deribit', [{ name: list[0].name, timestampMs: VENUE_T0 + 3_600_000, markIv: 3 }])).toBe(false);
+    expect(sink.forwards('deribit', 'BTC', [{ expiryMs: EXP1, forward: 1, timestampMs: VENUE_T0 + 3_600_000 }])).toBe(false);
+    expect(sink.perp(perp(VENUE_T0 + 3_600_000, 1), 'BTC')).toBe(false);
+    expect(sink.options('deribit', [{ name: list[0].name, timestampMs: VENUE_T0 + 100, markIv: 0.7 }])).toBe(true);
+    expect(sink.perp(perp(VENUE_T0 + 100, 100_050), 'BTC')).toBe(true);
+    clock.advance(300);
+    const r = results().at(-1)!;
+    expect(r.gex.nowMs).toBe(VENUE_T0 + 100);
+    expect(r.perps.map((q) => q.markPrice)).toEqual([100_050]);
+    const h = host.health()[0];
+    expect(h.dropped.futureTimestamp).toBe(3);
+    expect(h.dropped.staleLine).toBeUndefined();
+    expect(h.dropped.stale).toBeUndefined();
+  });
+
+  it('follows a venue-time jump that two later frames confirm (replay seek), then the guard holds again', () => {
     const { host, adapters, clock, results } = setup();
     host.handle({ type: 'select', selection: baseSel });
     feedChain(adapters[0].sink, 'deribit', VENUE_T0, 100_000);
@@ -268,7 +292,36 @@ describe('EngineHost', () => {
     expect(host.valuationTimeMs()).toBe(jumped + 1_100);
     clock.advance(300);
     expect(results().at(-1)!.gex.nowMs).toBe(jumped + 1_100);
-    expect(host.health()[0].dropped.futureTimestamp).toBe(10);
+    expect(host.health()[0].dropped.futureTimestamp).toBe(2);
+    adapters[0].sink.index('deribit', 'BTC', 1, jumped + 3_600_000);
+    expect(host.valuationTimeMs()).toBe(jumped + 1_100);
+    expect(host.health()[0].dropped.futureTimestamp).toBe(3);
+  });
+
+  it('a new connection re-anchors venue time: a frame hours ahead after open is followed at once', () => {
+    const { host, adapters, clock, results } = setup();
+    host.handle({ type: 'select', selection: baseSel });
+    const sink = adapters[0].sink;
+    feedChain(sink, 'deribit', VENUE_T0, 100_000);
+    sink.status('deribit', { kind: 'closed', code: 1006, reason: '', retryInMs: 500 });
+    clock.advance(500);
+    sink.status('deribit', { kind: 'connecting' });
+    sink.status('deribit', { kind: 'open' });
+    const later = VENUE_T0 + 4 * 3_600_000;
+    expect(sink.index('deribit', 'BTC', 100_100, later)).toBe(true);
+    clock.advance(300);
+    expect(results().at(-1)!.gex.nowMs).toBe(later);
+    // Server time read on a connection (Deribit usOut) anchors the guard, not the valuation time:
+    // the next connection's first frame, 3 h later, is followed at once, one an hour beyond it is not.
+    sink.status('deribit', { kind: 'open' });
+    sink.status('deribit', { kind: 'serverTime', timestampMs: later + 3 * 3_600_000 });
+    expect(host.valuationTimeMs()).toBe(later);
+    expect(sink.index('deribit', 'BTC', 100_200, later + 4 * 3_600_000)).toBe(false);
+    expect(sink.index('deribit', 'BTC', 100_200, later + 3 * 3_600_000 + 100)).toBe(true);
+    expect(host.valuationTimeMs()).toBe(later + 3 * 3_600_000 + 100);
+    expect(host.health()[0].dropped.futureTimestamp).toBe(1);
+    sink.status('deribit', { kind: 'serverTime', timestampMs: Number.NaN });
+    expect(host.health()[0].dropped.badTimestamp).toBe(1);
   });
 
   it('reports health: connected, stale after 10 s without data, reconnecting with retry time, counters', () => {

@@ -12,6 +12,7 @@ import type {
   Clock, FeedEvent, FeedSink, SocketFactory, VenueAdapter, VenueFeed,
 } from '../feeds/adapter.ts';
 import { DATA_STALE_MS } from '../feeds/limits.ts';
+import { VenueTime } from '../feeds/venue-time.ts';
 import { availableAdapters } from '../feeds/registry.ts';
 import { ChainStore } from '../chain/store.ts';
 import { computeGex } from '../engine/index.ts';
@@ -71,11 +72,6 @@ export interface HostStats {
 
 const DOWN_AFTER_MS = 60_000;
 const NOTICE_MIN_SPACING_MS = 10_000;
-/** A venue timestamp may run ahead of the previous one by at most this, or this many times local elapsed time. */
-const MAX_VENUE_JUMP_MS = 60_000;
-const MAX_VENUE_SPEEDUP = 120;
-/** ... unless frames keep landing near the new time for this long (a real jump: replay seek, sim expireAt). */
-const VENUE_JUMP_CONFIRM_MS = 1_000;
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 
 /** Venue-style expiry label, e.g. 27DEC24 (day without leading zero, as Deribit names them). */
@@ -94,12 +90,8 @@ interface FeedEntry {
   instrumentsComplete: boolean;
   spot: number | null;
   perp: PerpQuote | null;
-  /** Newest accepted venue event time, and the local time it was accepted. */
-  venueTsMs: number | null;
-  venueTsAtMs: number;
-  /** A far jump seen but not yet confirmed: its venue time and when it was first seen (local). */
-  jumpTs: number | null;
-  jumpSeenAtMs: number;
+  /** This feed's venue time: the one guard on its timestamps (re-anchored on each connection). */
+  venueTime: VenueTime;
   // health
   state: Exclude<FeedState, 'stale'>;
   startedAtMs: number;
@@ -248,7 +240,10 @@ export class EngineHost {
   /** Valuation time now: the newest accepted venue timestamp of the feeds in use. */
   valuationTimeMs(): number | null {
     let t: number | null = null;
-    for (const e of this.entries) if (e.venueTsMs !== null && (t === null || e.venueTsMs > t)) t = e.venueTsMs;
+    for (const e of this.entries) {
+      const v = e.venueTime.nowMs;
+      if (v !== null && (t === null || v > t)) t = v;
+    }
     return t;
   }
 
@@ -307,7 +302,7 @@ export class EngineHost {
       if (!adapter) continue;
       const entry: FeedEntry = {
         venue, currency: sel.currency, adapter, store: this.createStore(venue, sel.currency), feed: null,
-        stopped: false, instrumentsComplete: false, spot: null, perp: null, venueTsMs: null, venueTsAtMs: now, jumpTs: null, jumpSeenAtMs: now,
+        stopped: false, instrumentsComplete: false, spot: null, perp: null, venueTime: new VenueTime(),
         state: 'connecting', startedAtMs: now, lastDataAtMs: null, msgCount: 0, msgWindowStartMs: now,
         messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null,
         included: false,
@@ -327,6 +322,7 @@ export class EngineHost {
           ...this.feedOptions,
           url, currency: sel.currency, clock: this.clock, socketFactory: this.socketFactory, sink: this.sinkFor(entry),
           restRelayOrigin: this.localBase ? this.localBase.replace(/^ws/, 'http').replace(/\/+$/, '') : undefined,
+          venueNow: () => entry.venueTime.nowMs,
         });
         entry.feed.start();
       } catch (e) {
@@ -351,13 +347,14 @@ export class EngineHost {
 
   /** One sink per feed: callbacks from a stopped feed (a zombie socket) are ignored. */
   private sinkFor(entry: FeedEntry): FeedSink {
-    const guard = <A extends unknown[]>(name: string, fn: (...args: A) => void) => (...args: A): void => {
-      if (entry.stopped || this.disposed) return;
+    const guard = <A extends unknown[], R>(name: string, fn: (...args: A) => R) => (...args: A): R | undefined => {
+      if (entry.stopped || this.disposed) return undefined;
       try {
-        fn(...args);
+        return fn(...args);
       } catch (e) {
         bump(entry.dropped, 'handlerError');
         this.fail(`sink.${name}`, e);
+        return undefined;
       }
     };
     const mine = (venue: VenueId, currency?: Currency): boolean => {
@@ -372,45 +369,45 @@ export class EngineHost {
         if (complete) entry.instrumentsComplete = true;
         this.touch(entry);
       }),
-      options: guard('options', (venue: VenueId, updates: OptionLineUpdate[]) => {
+      options: guard('options', (venue: VenueId, updates: OptionLineUpdate[]): boolean | void => {
         if (!mine(venue) || !Array.isArray(updates) || updates.length === 0) return;
+        // Checked before the store sees it: a line stamped an hour ahead would block that line's
+        // ordinary updates as stale for an hour.
+        if (!this.admitVenueTime(entry, newestStamp(updates))) return false;
         const r = entry.store.applyOptions(updates);
         if (r.stale > 0) bump(entry.dropped, 'staleLine', r.stale);
         if (r.unknown > 0) bump(entry.dropped, 'unknownInstrument', r.unknown);
-        if (r.applied > 0) {
-          let newest = -Infinity;
-          for (const u of updates) if (u.timestampMs > newest) newest = u.timestampMs;
-          this.acceptVenueTime(entry, newest);
-        }
         this.touch(entry);
+        return true;
       }),
-      forwards: guard('forwards', (venue: VenueId, currency: Currency, updates: ForwardUpdate[]) => {
+      forwards: guard('forwards', (venue: VenueId, currency: Currency, updates: ForwardUpdate[]): boolean | void => {
         if (!mine(venue, currency) || !Array.isArray(updates) || updates.length === 0) return;
+        if (!this.admitVenueTime(entry, newestStamp(updates))) return false;
         entry.store.applyForwards(updates);
-        let newest = -Infinity;
-        for (const u of updates) if (u.timestampMs > newest) newest = u.timestampMs;
-        this.acceptVenueTime(entry, newest);
         this.touch(entry);
+        return true;
       }),
-      index: guard('index', (venue: VenueId, currency: Currency, price: number, timestampMs: number) => {
+      index: guard('index', (venue: VenueId, currency: Currency, price: number, timestampMs: number): boolean | void => {
         if (!mine(venue, currency)) return;
         if (!(Number.isFinite(price) && price > 0)) {
           bump(entry.dropped, 'badNumber');
           return;
         }
-        if (!this.acceptVenueTime(entry, timestampMs)) return;
+        if (!this.admitVenueTime(entry, timestampMs)) return false;
         entry.spot = price;
         this.touch(entry);
+        return true;
       }),
-      perp: guard('perp', (quote: PerpQuote, currency: Currency) => {
+      perp: guard('perp', (quote: PerpQuote, currency: Currency): boolean | void => {
         if (!quote || !mine(quote.venue, currency)) return;
         if (entry.perp && quote.timestampMs < entry.perp.timestampMs) {
           bump(entry.dropped, 'stale');
           return;
         }
+        if (!this.admitVenueTime(entry, quote.timestampMs)) return false;
         entry.perp = quote;
-        this.acceptVenueTime(entry, quote.timestampMs);
         this.touch(entry);
+        return true;
       }),
       status: guard('status', (venue: VenueId, event: FeedEvent) => {
         if (!mine(venue)) return;
@@ -427,39 +424,14 @@ export class EngineHost {
   }
 
   /**
-   * Valuation time follows the venue's clock (brief: "Valuation time"). A timestamp far ahead of the
-   * previous one relative to the local time elapsed (e.g. one frame stamped an hour in the future) does
-   * not move it, so one bad frame cannot expire the front month; a jump that further frames confirm
-   * for a second (replay seek, simulator expireAt) is followed.
+   * Valuation time follows the venue's clock (brief: "Valuation time") through the feed's VenueTime,
+   * the one guard on venue timestamps: a refused frame is counted by reason and not applied.
    */
-  private acceptVenueTime(entry: FeedEntry, ts: number): boolean {
-    if (!Number.isFinite(ts) || ts <= 0) {
-      bump(entry.dropped, 'badTimestamp');
-      return false;
-    }
-    const now = this.clock.now();
-    if (entry.venueTsMs === null || ts <= entry.venueTsMs) {
-      if (entry.venueTsMs === null) {
-        entry.venueTsMs = ts;
-        entry.venueTsAtMs = now;
-      }
-      return true;
-    }
-    const allowed = Math.max(MAX_VENUE_JUMP_MS, (now - entry.venueTsAtMs) * MAX_VENUE_SPEEDUP);
-    if (ts - entry.venueTsMs > allowed) {
-      if (entry.jumpTs === null || Math.abs(ts - entry.jumpTs) > MAX_VENUE_JUMP_MS + (now - entry.jumpSeenAtMs) * MAX_VENUE_SPEEDUP) {
-        entry.jumpTs = ts;
-        entry.jumpSeenAtMs = now;
-      }
-      if (now - entry.jumpSeenAtMs < VENUE_JUMP_CONFIRM_MS) {
-        bump(entry.dropped, 'futureTimestamp');
-        return false;
-      }
-    }
-    entry.jumpTs = null;
-    entry.venueTsMs = ts;
-    entry.venueTsAtMs = now;
-    return true;
+  private admitVenueTime(entry: FeedEntry, ts: number): boolean {
+    const verdict = entry.venueTime.admit(ts, this.clock.now());
+    if (verdict === 'accepted') return true;
+    bump(entry.dropped, verdict);
+    return false;
   }
 
   private onStatus(entry: FeedEntry, ev: FeedEvent): void {
@@ -469,9 +441,17 @@ export class EngineHost {
         entry.state = entry.reconnects > 0 || entry.lastDataAtMs !== null ? 'reconnecting' : 'connecting';
         break;
       case 'open':
+        // A new connection: follow whatever time it brings, however long the gap (issue #6).
+        entry.venueTime.newConnection();
+        entry.state = 'connected';
+        entry.retryAtMs = null;
+        break;
       case 'subscribed':
         entry.state = 'connected';
         entry.retryAtMs = null;
+        break;
+      case 'serverTime':
+        if (!entry.venueTime.anchor(ev.timestampMs, now)) bump(entry.dropped, 'badTimestamp');
         break;
       case 'data':
         entry.msgCount++;
@@ -567,7 +547,7 @@ export class EngineHost {
     const sel = this.selection;
     if (!sel || this.entries.length === 0) return null;
     const now = this.clock.now();
-    const withData = this.entries.filter((e) => e.instrumentsComplete && e.spot !== null && e.venueTsMs !== null);
+    const withData = this.entries.filter((e) => e.instrumentsComplete && e.spot !== null && e.venueTime.nowMs !== null);
     const fresh = withData.filter((e) => this.isFresh(e, now));
     // When every venue is stale the figures keep their last values (health says stale) rather than
     // collapsing to zero, which would read as data.
@@ -589,7 +569,7 @@ export class EngineHost {
     }
 
     let valuation = -Infinity;
-    for (const e of included) if (e.venueTsMs! > valuation) valuation = e.venueTsMs!;
+    for (const e of included) if (e.venueTime.nowMs! > valuation) valuation = e.venueTime.nowMs!;
     for (const e of this.entries) e.store.removeExpired(valuation);
 
     // Expiries listed by the included venues.
@@ -655,7 +635,7 @@ export class EngineHost {
   /** A venue without forwards: its index stands in as every expiry's forward (design, "Model"). */
   private forwardsFromIndex(e: FeedEntry): void {
     if (e.spot === null) return;
-    const timestampMs = e.venueTsMs ?? 0;
+    const timestampMs = e.venueTime.nowMs ?? 0;
     const forward = e.spot;
     e.store.applyForwards(e.store.expiries().map(({ expiryMs }) => ({ expiryMs, forward, timestampMs })));
   }
@@ -764,6 +744,13 @@ export class EngineHost {
 
 function bump(counts: Record<string, number>, key: string, by = 1): void {
   counts[key] = (counts[key] ?? 0) + by;
+}
+
+/** Newest stamp of a batch (non-numbers ignored; -Infinity when none, which the guard refuses). */
+function newestStamp(updates: { timestampMs: number }[]): number {
+  let newest = -Infinity;
+  for (const u of updates) if (u && u.timestampMs > newest) newest = u.timestampMs;
+  return newest;
 }
 
 function nonZero(counts: Record<string, number>): Record<string, number> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
 import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
 import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_DATA_SILENCE, CLOSE_HEARTBEAT } from './client.ts';
+import { VenueTime } from '../venue-time.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 // ------------------------------------------------------------------ fakes
@@ -83,7 +84,8 @@ class FakeSocket implements SocketLike {
     const c = this.calls(method);
     const call = c[nth < 0 ? c.length + nth : nth];
     if (!call) throw new Error(`no ${method} call`);
-    this.push({ jsonrpc: '2.0', id: call.id, result, usIn: 1, usOut: 2, usDiff: 1, testnet: false });
+    // usOut is the venue's clock (µs): the capture's time.
+    this.push({ jsonrpc: '2.0', id: call.id, result, usIn: T0 * 1000, usOut: T0 * 1000 + 2, usDiff: 2, testnet: false });
   }
   /** Acknowledges every subscribe call so far (all channels). */
   ackSubscribes(): void {
@@ -129,10 +131,52 @@ class RecordingSink implements FeedSink {
   }
 }
 
-function setup(opts: { random?: () => number; channelsPerCall?: number; heartbeatSec?: number } = {}) {
+/**
+ * The host's part in venue time, as EngineHost does it: one VenueTime re-anchored on 'open' and on
+ * server time, every stamped call admitted first, a refusal counted as a drop and returned as false.
+ */
+class GuardedSink extends RecordingSink {
+  readonly venueTime = new VenueTime();
+  constructor(private readonly clock: Clock) {
+    super();
+  }
+  private admit(ts: number): boolean {
+    const v = this.venueTime.admit(ts, this.clock.now());
+    if (v === 'accepted') return true;
+    this.events.push({ kind: 'dropped', reason: v });
+    return false;
+  }
+  override options(v: VenueId, updates: OptionLineUpdate[]): boolean {
+    if (!this.admit(Math.max(...updates.map((u) => u.timestampMs)))) return false;
+    super.options(v, updates);
+    return true;
+  }
+  override forwards(v: VenueId, c: Currency, updates: ForwardUpdate[]): boolean {
+    if (!this.admit(Math.max(...updates.map((u) => u.timestampMs)))) return false;
+    super.forwards(v, c, updates);
+    return true;
+  }
+  override index(v: VenueId, c: Currency, price: number, ts: number): boolean {
+    if (!this.admit(ts)) return false;
+    super.index(v, c, price, ts);
+    return true;
+  }
+  override perp(quote: PerpQuote): boolean {
+    if (!this.admit(quote.timestampMs)) return false;
+    super.perp(quote);
+    return true;
+  }
+  override status(v: VenueId, e: FeedEvent): void {
+    if (e.kind === 'open') this.venueTime.newConnection();
+    if (e.kind === 'serverTime') this.venueTime.anchor(e.timestampMs, this.clock.now());
+    super.status(v, e);
+  }
+}
+
+function setup(opts: { random?: () => number; channelsPerCall?: number; heartbeatSec?: number; guarded?: boolean } = {}) {
   const clock = new FakeClock();
   const sockets: FakeSocket[] = [];
-  const sink = new RecordingSink();
+  const sink = opts.guarded ? new GuardedSink(clock) : new RecordingSink();
   const feed = createDeribitFeed({
     url: 'ws://127.0.0.1:8787/deribit/ws/api/v2',
     currency: 'BTC',
@@ -146,6 +190,7 @@ function setup(opts: { random?: () => number; channelsPerCall?: number; heartbea
     heartbeatSec: opts.heartbeatSec ?? 10,
     random: opts.random ?? seeded(42),
     channelsPerCall: opts.channelsPerCall,
+    venueNow: sink instanceof GuardedSink ? () => sink.venueTime.nowMs : undefined,
   });
   const last = () => sockets[sockets.length - 1];
   return { clock, sockets, sink, feed, last };
@@ -495,15 +540,20 @@ describe('Deribit client: book gaps, listings, expiry', () => {
   });
 
   it('at venue time past an expiry its instruments leave and its forward ticker is not resubscribed', () => {
-    const env = setup();
+    const env = setup({ guarded: true });
     const s = bootstrap(env);
-    // Venue time moves past 23JUL21 08:00 (index frames), then the 30 s summary timer prunes.
-    // A 9 h jump must be confirmed by frames for 1 s (one corrupt timestamp must not prune the chain).
+    const venueNow = () => (env.feed as unknown as { debugState(): { venueNowMs: number | null } }).debugState().venueNowMs;
+    expect(venueNow()).toBe(T0);
+    // Venue time moves 9 h past 23JUL21 08:00 (a replay skipping the night): a jump that two later
+    // frames confirm (one corrupt timestamp must not prune the chain). Then the 30 s summary timer prunes.
     const after = Date.UTC(2021, 6, 23, 8, 0, 1);
     s.push(indexFrame(SPOT, after));
-    expect((env.feed as unknown as { debugState(): { venueNowMs: number } }).debugState().venueNowMs).toBe(T0);
-    env.clock.advance(1_000);
+    expect(venueNow()).toBe(T0);
     s.push(indexFrame(SPOT, after + 1000));
+    expect(venueNow()).toBe(T0);
+    s.push(indexFrame(SPOT, after + 2000));
+    expect(venueNow()).toBe(after + 2000);
+    expect(env.sink.dropped().futureTimestamp).toBe(2);
     env.clock.advance(30_000);
     const full = env.sink.instrumentCalls.filter((c) => c.complete).at(-1)!;
     expect(full.list.some((i) => i.expiryMs <= after)).toBe(false);
@@ -518,6 +568,36 @@ describe('Deribit client: book gaps, listings, expiry', () => {
     const chans = subscribedChannels(s2);
     expect(chans).not.toContain(forwardChannel('BTC-23JUL21-32000-C'));
     expect(chans).toContain(forwardChannel('BTC-24JUL21-32000-C'));
+  });
+
+  it('a reconnect hours later re-anchors venue time on the hello reply (usOut); what expired meanwhile goes with the summary', () => {
+    const env = setup({ guarded: true });
+    const s = bootstrap(env);
+    s.serverClose();
+    env.clock.advance(1_000);
+    const s2 = env.last();
+    s2.open();
+    // The venue says it is 24JUL21 09:00 (a replay at 480x for the second the socket was down).
+    const later = Date.UTC(2021, 6, 24, 9, 0, 0);
+    const hello = s2.calls('public/hello')[0];
+    s2.push({ jsonrpc: '2.0', id: hello.id, result: { version: '1.2.26' }, usIn: later * 1000, usOut: later * 1000 + 5, usDiff: 5, testnet: false });
+    expect(env.sink.kinds('serverTime')).toEqual([{ kind: 'serverTime', timestampMs: T0 }, { kind: 'serverTime', timestampMs: later }]);
+    // Frames at the venue's new time are taken at once: no frame held back.
+    s2.push(indexFrame(SPOT + 1, later + 100));
+    expect(env.sink.indexCalls.at(-1)).toEqual({ price: SPOT + 1, ts: later + 100 });
+    expect(env.sink.dropped().futureTimestamp).toBeUndefined();
+    // 23JUL21 and 24JUL21 expired during the gap: the first summary answer prunes the listing and
+    // the forward tickers.
+    const summary = s2.calls('public/get_book_summary_by_currency')[0];
+    s2.push({ jsonrpc: '2.0', id: summary.id, result: summaryRows.map((r) => ({ ...r, creation_timestamp: later + 200 })) });
+    const full = env.sink.instrumentCalls.filter((c) => c.complete).at(-1)!;
+    expect(full.list.some((i) => i.expiryMs <= later)).toBe(false);
+    env.clock.advance(5_000);
+    s2.ackSubscribes();
+    env.clock.advance(5_000);
+    const forwards = (env.feed as unknown as { debugState(): { forwards: Record<string, string> } }).debugState().forwards;
+    expect(Object.keys(forwards).some((e) => Date.parse(e) <= later)).toBe(false);
+    expect(Object.keys(forwards).length).toBe(EXPECTED_FORWARDS.length - 2);
   });
 });
 
@@ -560,28 +640,36 @@ describe('Deribit client: bad input never reaches the sink', () => {
     expect(env.sink.dropped().stale).toBe(1);
   });
 
-  it('a frame stamped an hour ahead is held back and does not block later frames; a confirmed jump passes', () => {
-    const env = setup();
+  it('a frame the sink refuses (stamped an hour ahead) does not block later frames; a confirmed jump passes', () => {
+    const env = setup({ guarded: true });
     const s = bootstrap(env);
     const perp = (ts: number, mark: number) =>
       sub('ticker.BTC-PERPETUAL.100ms', { instrument_name: 'BTC-PERPETUAL', timestamp: ts, mark_price: mark, index_price: 32208, open_interest: 1e8 });
+    const dataBefore = env.sink.kinds('data').length;
     s.push(perp(T0 + 1_000, 32_200));
     s.push(perp(T0 + 3_601_100, 99_999)); // corrupt clock
     s.push(perp(T0 + 1_200, 32_201));
     expect(env.sink.perps.map((q) => q.markPrice)).toEqual([32_200, 32_201]);
-    // Two corrupt frames in one burst do not confirm each other.
-    s.push(perp(T0 + 3_601_300, 99_999));
+    // The same for the index: the refused stamp does not make later index frames stale.
+    s.push(indexFrame(99_999, T0 + 3_601_300));
+    s.push(indexFrame(32_300, T0 + 1_300));
+    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_300, ts: T0 + 1_300 });
+    // Copies of one corrupt stamp in a burst do not confirm each other.
+    s.push(perp(T0 + 3_601_400, 99_999));
+    s.push(perp(T0 + 3_601_400, 99_999));
     s.push(perp(T0 + 3_601_400, 99_999));
     expect(env.sink.perps.at(-1)!.markPrice).toBe(32_201);
     s.push(perp(T0 + 1_500, 32_202));
-    expect(env.sink.dropped().timeJump).toBe(3);
-    // A replay that skips two hours: frames after the gap wait until they keep coming for 1 s.
+    expect(env.sink.perps.at(-1)!.markPrice).toBe(32_202);
+    expect(env.sink.dropped().futureTimestamp).toBe(5);
+    expect(env.sink.dropped().stale).toBeUndefined();
+    // Refused frames are not data (7 ordinary frames were).
+    expect(env.sink.kinds('data').length - dataBefore).toBe(4);
+    // A replay that skips two hours: the first frame after the gap waits for two later ones.
     const later = T0 + 7_200_000;
     s.push(indexFrame(32_500, later));
-    env.clock.advance(500);
     s.push(indexFrame(32_505, later + 500));
     expect(env.sink.indexCalls.at(-1)!.ts).toBeLessThan(later);
-    env.clock.advance(500);
     s.push(indexFrame(32_510, later + 1_000));
     expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_510, ts: later + 1_000 });
     s.push(perp(later + 1_100, 32_505));

@@ -25,13 +25,17 @@
  * valid data. A generation counter makes late frames and events of an old socket inert. The desired
  * channel set is owned here and resubscribed in full, chunked, after every reconnect. Every frame is
  * size-checked before JSON.parse and validated before it reaches the sink; drops are reported.
+ * Venue timestamps are guarded once, by the host (src/feeds/venue-time.ts): the hello reply's `usOut`
+ * anchors venue time on each connection, a stamped frame the sink refuses is not counted as data and
+ * does not advance this client's per-channel newest timestamps, and expiries are pruned by the host's
+ * venue time (FeedOptions.venueNow).
  *
  * The client knows nothing of the worker: it only calls the FeedSink.
  */
 import type { Currency, OptionInstrument } from '../../chain/model.ts';
 import type { FeedEvent, FeedOptions, SocketLike, VenueFeed } from '../adapter.ts';
 import { Backoff } from '../backoff.ts';
-import { parseFrame, type DropReason } from '../frame-guard.ts';
+import { isRecord, parseFrame, type DropReason } from '../frame-guard.ts';
 import {
   CONNECT_TIMEOUT_MS,
   DATA_SILENCE_RECONNECT_MS,
@@ -45,8 +49,6 @@ import {
   RATE_LIMIT_JITTER_MS,
   SUBSCRIBE_CHANNELS_PER_CALL,
   SUBSCRIBE_MIN_SPACING_MS,
-  VENUE_JUMP_CONFIRM_MS,
-  VENUE_TIME_MAX_AHEAD_MS,
   livenessTimeoutMs,
 } from '../limits.ts';
 import { PerpBook } from './book.ts';
@@ -134,9 +136,6 @@ class DeribitFeed implements VenueFeed {
   private spot: number | null = null;
   private spotAtPick: number | null = null;
   private lastIndexTs = 0;
-  /** Newest accepted venue timestamp (see admitTime); expiry pruning uses it. */
-  private venueNowMs: number | null = null;
-  private venueJumpCandidate: { ts: number; sinceLocalMs: number } | null = null;
   private perpTicker: DeribitPerpTicker | null = null;
   private readonly book: PerpBook;
 
@@ -350,7 +349,7 @@ class DeribitFeed implements VenueFeed {
     if (!f.ok) return this.dropped(f.reason);
     const m = parseDeribitFrame(f.value);
     if (!m.ok) return this.dropped(m.reason);
-    this.onMessage(m.value);
+    this.onMessage(m.value, f.value);
   }
 
   private data(): void {
@@ -360,7 +359,7 @@ class DeribitFeed implements VenueFeed {
     this.status({ kind: 'data' });
   }
 
-  private onMessage(m: DeribitMessage): void {
+  private onMessage(m: DeribitMessage, frame: unknown): void {
     const sink = this.o.sink;
     const currency = this.o.currency;
     switch (m.kind) {
@@ -368,26 +367,22 @@ class DeribitFeed implements VenueFeed {
         if (m.testRequest) this.request('public/test', {}, { kind: 'test' });
         return;
       case 'response':
-        return this.onResponse(m.id, m.result);
+        return this.onResponse(m.id, m.result, frame);
       case 'error':
         return this.onError(m.id, m.code, m.message);
       case 'markprice': {
         if (m.currency !== currency) return this.dropped('unknownChannel');
         for (const [reason, n] of Object.entries(m.dropped)) this.dropped(reason, n);
         if (m.updates.length === 0) return;
-        let newest = 0;
-        for (const u of m.updates) if (u.timestampMs > newest) newest = u.timestampMs;
-        if (!this.admitTime(newest)) return this.dropped('timeJump');
-        sink.options(VENUE, m.updates);
+        if (sink.options(VENUE, m.updates) === false) return;
         return this.data();
       }
       case 'index': {
         if (m.currency !== currency) return this.dropped('unknownChannel');
         if (m.timestampMs < this.lastIndexTs) return this.dropped('stale');
-        if (!this.admitTime(m.timestampMs)) return this.dropped('timeJump');
+        if (sink.index(VENUE, currency, m.price, m.timestampMs) === false) return;
         this.lastIndexTs = m.timestampMs;
         this.spot = m.price;
-        sink.index(VENUE, currency, m.price, m.timestampMs);
         this.data();
         if (this.spotAtPick === null || Math.abs(m.price / this.spotAtPick - 1) > FORWARD_REPICK_MOVE) this.pickForwards();
         return;
@@ -397,9 +392,12 @@ class DeribitFeed implements VenueFeed {
       case 'perpTicker': {
         if (m.ticker.currency !== currency) return this.dropped('unknownChannel');
         if (this.perpTicker && m.ticker.timestampMs < this.perpTicker.timestampMs) return this.dropped('stale');
-        if (!this.admitTime(m.ticker.timestampMs)) return this.dropped('timeJump');
+        const prev = this.perpTicker;
         this.perpTicker = m.ticker;
-        this.emitPerp();
+        if (this.emitPerp() === false) {
+          this.perpTicker = prev; // refused: its stamp must not make later tickers look stale
+          return;
+        }
         return this.data();
       }
       case 'book': {
@@ -414,7 +412,7 @@ class DeribitFeed implements VenueFeed {
         }
         if (r === 'noSnapshot') return this.dropped('bookNoSnapshot');
         if (r === 'duplicate') return this.dropped('duplicate');
-        this.emitPerp();
+        if (this.emitPerp() === false) return;
         return this.data();
       }
       case 'instrumentState':
@@ -424,14 +422,13 @@ class DeribitFeed implements VenueFeed {
 
   private onOptionTicker(t: DeribitOptionTicker): void {
     if (t.currency !== this.o.currency) return this.dropped('unknownChannel');
-    if (!this.admitTime(t.timestampMs)) return this.dropped('timeJump');
     if (t.expired || !t.update) {
       // The venue says it is over: forget it and move the forward to another option of the expiry.
       if (this.instruments.delete(t.name)) this.publishInstruments();
       this.pickForwards();
       return this.data();
     }
-    this.o.sink.options(VENUE, [t.update]);
+    if (this.o.sink.options(VENUE, [t.update]) === false) return;
     if (t.update.forward !== undefined) {
       this.o.sink.forwards(VENUE, t.currency, [{ expiryMs: t.expiryMs, forward: t.update.forward, timestampMs: t.timestampMs }]);
     }
@@ -444,7 +441,8 @@ class DeribitFeed implements VenueFeed {
     if (!p || p.currency !== this.o.currency) return this.dropped('unknownInstrument');
     if (LIVE_STATES.has(state)) {
       if (this.instruments.has(name)) return this.data();
-      if (this.venueNowMs !== null && p.expiryMs <= this.venueNowMs) return this.data();
+      const venueNow = this.venueNow();
+      if (venueNow !== null && p.expiryMs <= venueNow) return this.data();
       const inst: OptionInstrument = { venue: VENUE, name, currency: this.o.currency, strike: p.strike, expiryMs: p.expiryMs, isCall: p.isCall, multiplier: 1 };
       this.instruments.set(name, inst);
       this.o.sink.instruments(VENUE, this.o.currency, [inst], false);
@@ -459,12 +457,20 @@ class DeribitFeed implements VenueFeed {
     this.data();
   }
 
-  private onResponse(id: number | null, result: unknown): void {
+  private onResponse(id: number | null, result: unknown, frame: unknown): void {
     const p = id === null ? undefined : this.pending.get(id);
     if (!p) return; // an answer to a request of an old connection, or to nothing
     this.pending.delete(id!);
     switch (p.kind) {
-      case 'hello':
+      case 'hello': {
+        // The venue's clock on this connection re-anchors the venue-time guard: a reconnect after a
+        // gap of hours at replay speed is followed from its first frame.
+        const usOut = isRecord(frame) ? frame.usOut : undefined;
+        if (typeof usOut === 'number' && Number.isFinite(usOut) && usOut > 0) {
+          this.status({ kind: 'serverTime', timestampMs: Math.floor(usOut / 1000) });
+        }
+        return;
+      }
       case 'heartbeat':
       case 'test':
         return;
@@ -472,8 +478,9 @@ class DeribitFeed implements VenueFeed {
         const r = parseInstrumentsResult(result, this.o.currency);
         for (const [reason, n] of Object.entries(r.dropped)) this.dropped(reason, n);
         this.instruments.clear();
+        const venueNow = this.venueNow();
         for (const inst of r.instruments) {
-          if (this.venueNowMs !== null && inst.expiryMs <= this.venueNowMs) continue;
+          if (venueNow !== null && inst.expiryMs <= venueNow) continue;
           this.instruments.set(inst.name, inst);
         }
         this.publishInstruments();
@@ -483,13 +490,14 @@ class DeribitFeed implements VenueFeed {
       case 'summary': {
         const r = parseBookSummaryResult(result);
         for (const [reason, n] of Object.entries(r.dropped)) this.dropped(reason, n);
-        if (r.newestTimestampMs !== null && !this.admitTime(r.newestTimestampMs)) return this.dropped('timeJump');
-        if (r.indexPrice !== null && r.newestTimestampMs !== null && r.newestTimestampMs > this.lastIndexTs) {
+        if (r.indexPrice !== null && r.newestTimestampMs !== null && r.newestTimestampMs > this.lastIndexTs
+          && this.o.sink.index(VENUE, this.o.currency, r.indexPrice, r.newestTimestampMs) !== false) {
           this.lastIndexTs = r.newestTimestampMs;
           this.spot = r.indexPrice;
-          this.o.sink.index(VENUE, this.o.currency, r.indexPrice, r.newestTimestampMs);
         }
         if (r.lines.length > 0) this.o.sink.options(VENUE, r.lines);
+        // The first stamped answer of a connection: what expired during a reconnect gap goes now.
+        this.pruneExpired();
         if (this.spotAtPick === null) this.pickForwards();
         return this.data();
       }
@@ -544,32 +552,9 @@ class DeribitFeed implements VenueFeed {
 
   // ---------------------------------------------------------------- chain bookkeeping
 
-  /**
-   * Venue time: the newest venue timestamp accepted, never moving back. A frame more than
-   * VENUE_TIME_MAX_AHEAD_MS ahead of it is held back (dropped as `timeJump`): one corrupt timestamp an
-   * hour ahead would otherwise block every later frame as out of order, and prune expiries early.
-   * A real jump (a replay skipping a gap, a long disconnect) is confirmed when frames keep landing
-   * near it for VENUE_JUMP_CONFIRM_MS of local time; any ordinary frame in between cancels it.
-   */
-  private admitTime(ts: number): boolean {
-    const now = this.venueNowMs;
-    if (now === null || ts <= now + VENUE_TIME_MAX_AHEAD_MS) {
-      if (now === null || ts > now) this.venueNowMs = ts;
-      this.venueJumpCandidate = null;
-      return true;
-    }
-    const c = this.venueJumpCandidate;
-    const local = this.o.clock.now();
-    if (c !== null && Math.abs(ts - c.ts) <= VENUE_TIME_MAX_AHEAD_MS) {
-      // Confirmed only by frames that keep landing there for a while with no ordinary frame between:
-      // two corrupt frames in one burst must not move venue time.
-      if (local - c.sinceLocalMs < VENUE_JUMP_CONFIRM_MS) return false;
-      this.venueNowMs = Math.max(ts, c.ts);
-      this.venueJumpCandidate = null;
-      return true;
-    }
-    this.venueJumpCandidate = { ts, sinceLocalMs: local };
-    return false;
+  /** The host's venue time for this feed (FeedOptions.venueNow); null when unknown. */
+  private venueNow(): number | null {
+    return this.o.venueNow?.() ?? null;
   }
 
   private publishInstruments(): void {
@@ -578,7 +563,7 @@ class DeribitFeed implements VenueFeed {
 
   /** Drops instruments whose expiry passed at venue time (the host also excludes them by valuation time). */
   private pruneExpired(): void {
-    const now = this.venueNowMs;
+    const now = this.venueNow();
     if (now === null) return;
     let removed = false;
     for (const [name, inst] of this.instruments) {
@@ -598,9 +583,10 @@ class DeribitFeed implements VenueFeed {
     const spot = this.spot;
     if (spot === null) return;
     const best = new Map<number, OptionInstrument>();
+    const venueNow = this.venueNow();
     for (const inst of this.instruments.values()) {
       if (!inst.isCall) continue;
-      if (this.venueNowMs !== null && inst.expiryMs <= this.venueNowMs) continue;
+      if (venueNow !== null && inst.expiryMs <= venueNow) continue;
       const cur = best.get(inst.expiryMs);
       if (!cur) {
         best.set(inst.expiryMs, inst);
@@ -634,10 +620,11 @@ class DeribitFeed implements VenueFeed {
     this.enqueue('public/subscribe', add);
   }
 
-  private emitPerp(): void {
+  /** Sends the perp quote; false when the sink refused it (its stamp failed the venue-time guard). */
+  private emitPerp(): boolean | void {
     const t = this.perpTicker;
     if (!t) return;
-    this.o.sink.perp(
+    return this.o.sink.perp(
       {
         venue: VENUE,
         instrument: t.instrument,
@@ -663,7 +650,7 @@ class DeribitFeed implements VenueFeed {
       acked: [...this.acked],
       forwards,
       instruments: this.instruments.size,
-      venueNowMs: this.venueNowMs,
+      venueNowMs: this.venueNow(),
       backoffAttempts: this.backoff.attempts,
     };
   }

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { VenueTime } from './venue-time.ts';
+import { VENUE_TIME_MAX_AHEAD_MS } from './limits.ts';
+
+const V0 = Date.UTC(2021, 6, 22, 22, 0, 0); // venue clock (a replay of 2021)
+const L0 = Date.UTC(2030, 0, 1); // local clock, years later
+const HOUR = 3_600_000;
+
+/** Frames every `stepMs` of local time from a venue running `speed` x; returns the verdicts. */
+function stream(vt: VenueTime, from: { venue: number; local: number }, speed: number, n: number, stepMs = 100) {
+  const verdicts: string[] = [];
+  let venue = from.venue;
+  let local = from.local;
+  for (let i = 0; i < n; i++) {
+    venue += speed * stepMs;
+    local += stepMs;
+    verdicts.push(vt.admit(venue, local));
+  }
+  return { venue, local, verdicts };
+}
+
+describe('VenueTime', () => {
+  it('starts at the first stamp; older stamps are accepted but never move it back', () => {
+    const vt = new VenueTime();
+    expect(vt.nowMs).toBeNull();
+    expect(vt.admit(V0, L0)).toBe('accepted');
+    expect(vt.admit(V0 - 5_000, L0 + 10)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0);
+    expect(vt.admit(V0 + 59_000, L0 + 20)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0 + 59_000);
+  });
+
+  it('refuses non-numbers and non-positive stamps without moving', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    for (const bad of [NaN, Infinity, -1, 0]) expect(vt.admit(bad, L0)).toBe('badTimestamp');
+    expect(vt.nowMs).toBe(V0);
+    expect(vt.anchor(NaN, L0)).toBe(false);
+  });
+
+  it('one frame stamped an hour ahead is refused and blocks nothing; copies of it never confirm', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    expect(vt.admit(V0 + HOUR, L0 + 100)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + HOUR, L0 + 110)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + HOUR, L0 + 120)).toBe('futureTimestamp');
+    expect(vt.nowMs).toBe(V0);
+    expect(vt.admit(V0 + 200, L0 + 200)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0 + 200);
+    // An ordinary frame between two corrupt ones cancels the first: they never add up.
+    expect(vt.admit(V0 + HOUR + 100, L0 + 300)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + 300, L0 + 350)).toBe('accepted');
+    expect(vt.admit(V0 + HOUR + 200, L0 + 400)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + 400, L0 + 450)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0 + 400);
+  });
+
+  it('a jump within a connection (replay seek) is followed after two later frames, at any speed', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    const to = V0 + 2 * HOUR;
+    expect(vt.admit(to, L0 + 100)).toBe('futureTimestamp');
+    expect(vt.admit(to + 100, L0 + 200)).toBe('futureTimestamp');
+    expect(vt.admit(to + 200, L0 + 300)).toBe('accepted');
+    expect(vt.nowMs).toBe(to + 200);
+    // Local time is not part of it: the same at a burst of frames 1 ms apart.
+    const fast = new VenueTime();
+    fast.admit(V0, L0);
+    expect([fast.admit(to, L0 + 1), fast.admit(to + 48_000, L0 + 2), fast.admit(to + 96_000, L0 + 3)])
+      .toEqual(['futureTimestamp', 'futureTimestamp', 'accepted']);
+  });
+
+  it('follows a 480x venue through scheduling stalls: the allowance grows with the pace it has kept', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    // 3 s of frames 100 ms apart (48 s of venue time each): all ordinary.
+    const a = stream(vt, { venue: V0, local: L0 }, 480, 30);
+    expect(a.verdicts.every((v) => v === 'accepted')).toBe(true);
+    // A 400 ms stall: the next frame is 192 s ahead, far over 60 s, yet within 2 x pace x elapsed.
+    expect(vt.allowanceMs(a.local + 400)).toBeGreaterThan(192_000);
+    expect(vt.admit(a.venue + 192_000, a.local + 400)).toBe('accepted');
+    expect(vt.nowMs).toBe(a.venue + 192_000);
+    // At that pace an hour-ahead stamp 100 ms later is still refused.
+    expect(vt.admit(a.venue + 192_000 + HOUR, a.local + 500)).toBe('futureTimestamp');
+    // At 1x the allowance stays the 60 s floor.
+    const slow = new VenueTime();
+    slow.admit(V0, L0);
+    const b = stream(slow, { venue: V0, local: L0 }, 1, 30);
+    expect(slow.allowanceMs(b.local + 400)).toBe(VENUE_TIME_MAX_AHEAD_MS);
+  });
+
+  it('a new connection re-anchors: its first stamp is followed whatever the gap, then the guard is back', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    // Without a new connection, a lone frame 6 h ahead is refused.
+    expect(vt.admit(V0 + 6 * HOUR, L0 + 1_000)).toBe('futureTimestamp');
+    vt.newConnection();
+    expect(vt.admit(V0 + 6 * HOUR, L0 + 1_000)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0 + 6 * HOUR);
+    expect(vt.admit(V0 + 7 * HOUR, L0 + 1_100)).toBe('futureTimestamp');
+    expect(vt.nowMs).toBe(V0 + 6 * HOUR);
+  });
+
+  it('server time read on the connection anchors the guard; venue time itself stays the newest frame stamp', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    vt.newConnection();
+    expect(vt.anchor(V0 + 5 * HOUR, L0 + 2_000)).toBe(true);
+    expect(vt.nowMs).toBe(V0);
+    // Even the connection's first data frame is guarded, from the server's time.
+    expect(vt.admit(V0 + 6 * HOUR, L0 + 2_010)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + 5 * HOUR - 100, L0 + 2_020)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0 + 5 * HOUR - 100);
+    // Server time behind (a clock a little behind the stamps) never moves anything back.
+    vt.anchor(V0, L0 + 3_000);
+    expect(vt.nowMs).toBe(V0 + 5 * HOUR - 100);
+    expect(vt.admit(V0 + 5 * HOUR + 30_000, L0 + 3_010)).toBe('accepted');
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * Venue time of one feed (brief "Valuation time", issue #6): the newest venue timestamp accepted from
+ * that feed's frames. The host values options at it and removes passed expiries by it; the venue
+ * clients read it (FeedOptions.venueNow) to stop listing and subscribing expired instruments. This is
+ * the one guard on venue timestamps: the host runs it for every stamped sink call, clients do not
+ * guard again.
+ *
+ * Two things must both hold: one corrupt frame stamped an hour ahead must neither move venue time (it
+ * would expire the front month) nor block later frames; and a feed that really moves on must be
+ * followed at once, whatever the replay/simulator speed (480x moves 48 s between frames 100 ms apart)
+ * and however long a reconnect gap lasted. So:
+ * - Each connection re-anchors: the venue's own clock read on it (Deribit `usOut` of the hello reply,
+ *   `anchor`) becomes the guard's reference, or else its first stamped frame sets venue time, whatever
+ *   the gap since the last one. Server time only guards: venue time itself stays the newest frame
+ *   stamp (a server clock is not quantised like the stamps, and figures must not move without data).
+ * - On a connection a frame may run ahead of the reference (venue time, or server time if later) by
+ *   VENUE_TIME_MAX_AHEAD_MS, or by twice the pace the venue has kept on this connection times the local
+ *   time since the reference last moved.
+ * - Further ahead is a jump (replay seek, simulator expireAt): refused until
+ *   VENUE_JUMP_CONFIRM_FRAMES later frames, each stamped later than the one before, confirm it with no
+ *   ordinary frame between. An ordinary frame cancels it; copies of one corrupt stamp never confirm.
+ * Pure: the caller passes local time; no timers. Frames older than venue time are accepted (their
+ * per-channel order is the chain store's business) but never move it back.
+ */
+import { VENUE_JUMP_CONFIRM_FRAMES, VENUE_PACE_MIN_SPAN_MS, VENUE_TIME_MAX_AHEAD_MS } from './limits.ts';
+
+/** What `admit` says about one stamped frame; the refusals are drop reasons the host counts. */
+export type VenueTimeVerdict = 'accepted' | 'badTimestamp' | 'futureTimestamp';
+
+const valid = (ts: number): boolean => Number.isFinite(ts) && ts > 0;
+
+export class VenueTime {
+  private venueMs: number | null = null;
+  /** What the guard measures from: venue time, or the venue's server time when that is later. */
+  private refMs: number | null = null;
+  /** A new connection: its first stamped frame (or server time) sets venue time without the guard. */
+  private anchorPending = true;
+  /** Local time the reference last moved forward (or was anchored). */
+  private movedAtLocalMs = 0;
+  /** Origin of the pace measurement: the connection's anchor or the last confirmed jump. */
+  private paceFromVenueMs = 0;
+  private paceFromLocalMs = 0;
+  private jump: { firstMs: number; lastMs: number; laterFrames: number } | null = null;
+
+  /** Newest accepted venue time, or null before the first stamped frame. */
+  get nowMs(): number | null {
+    return this.venueMs;
+  }
+
+  /** A new connection opened: whatever it says first is followed, so a gap of any length is. */
+  newConnection(): void {
+    this.anchorPending = true;
+    this.jump = null;
+  }
+
+  /** The venue's clock read on the current connection (a server-time field of a reply). */
+  anchor(serverMs: number, localMs: number): boolean {
+    if (!valid(serverMs)) return false;
+    this.moveRef(serverMs, localMs, true);
+    return true;
+  }
+
+  /** One stamped frame (for a batch, its newest stamp). Refused frames must not be applied. */
+  admit(ts: number, localMs: number): VenueTimeVerdict {
+    if (!valid(ts)) return 'badTimestamp';
+    const ref = this.refMs;
+    if (ref === null || this.anchorPending) {
+      this.accept(ts, localMs, true);
+      return 'accepted';
+    }
+    if (ts <= ref + this.allowanceMs(localMs)) {
+      this.accept(ts, localMs, false);
+      return 'accepted';
+    }
+    const j = this.jump;
+    if (j === null || ts < j.firstMs - VENUE_TIME_MAX_AHEAD_MS) {
+      // The first frame of a jump, or one far before the held one (which was then the odd one out).
+      this.jump = { firstMs: ts, lastMs: ts, laterFrames: 0 };
+    } else if (ts > j.lastMs) {
+      j.lastMs = ts;
+      j.laterFrames++;
+      if (j.laterFrames >= VENUE_JUMP_CONFIRM_FRAMES) {
+        this.accept(ts, localMs, true);
+        return 'accepted';
+      }
+    }
+    return 'futureTimestamp';
+  }
+
+  /** How far ahead of the reference a frame may be stamped now and still be ordinary. */
+  allowanceMs(localMs: number): number {
+    const span = this.movedAtLocalMs - this.paceFromLocalMs;
+    const pace = span >= VENUE_PACE_MIN_SPAN_MS && this.refMs !== null
+      ? Math.max(1, (this.refMs - this.paceFromVenueMs) / span)
+      : 1;
+    return Math.max(VENUE_TIME_MAX_AHEAD_MS, 2 * pace * Math.max(0, localMs - this.movedAtLocalMs));
+  }
+
+  private accept(ts: number, localMs: number, rebase: boolean): void {
+    if (this.venueMs === null || ts > this.venueMs) this.venueMs = ts;
+    this.moveRef(ts, localMs, rebase);
+  }
+
+  /** Never back; `rebase` starts the pace measurement here (new connection, confirmed jump). */
+  private moveRef(ts: number, localMs: number, rebase: boolean): void {
+    if (this.refMs === null || ts > this.refMs) {
+      this.refMs = ts;
+      this.movedAtLocalMs = localMs;
+    } else if (rebase) {
+      this.movedAtLocalMs = localMs;
+    }
+    this.anchorPending = false;
+    this.jump = null;
+    if (rebase) {
+      this.paceFromVenueMs = this.refMs;
+      this.paceFromLocalMs = localMs;
+    }
+  }
+}
