@@ -1,13 +1,33 @@
 /**
- * Records a Deribit session to the replay format (see replay.ts / README): connects to the upstream
- * (real Deribit by default), follows the client's channel plan for the given currencies, and writes
- * every frame of both directions as {"dir":"in"|"out","ts":ms,"frame":{...}} lines.
+ * Records venue sessions to the replay format (recording.ts / README), several venues into one file:
+ *
+ * - Deribit: connects to the upstream (real Deribit by default), follows the client's channel plan for
+ *   the given currencies and writes every frame of both directions.
+ * - OKX, Bybit, Binance: runs each venue's real client (src/feeds/<venue>) for each currency against
+ *   the venue (live, or a local gexdesk server with `upstreamBase`) through a tapped socket and REST
+ *   fetch, so the recording holds exactly what the client asks for: its subscriptions, every frame it
+ *   receives, and the REST answers of its instrument discovery (`dir:"rest"` lines, replayed as the
+ *   pass-through's answers).
+ *
+ * Lines carry `venue`, the local `path` (the URL's path under `/<venue>`) and a connection number.
+ * Frames that are not JSON objects (OKX's text ping/pong, binary) cannot be written: counted, skipped.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import WebSocket from 'ws';
+import type { Clock, FeedOptions, FeedSink, SocketLike, VenueAdapter } from '../src/feeds/adapter.ts';
+import { defaultFetchJson, type FetchJson } from '../src/feeds/rest-fetch.ts';
+import { okxAdapter } from '../src/feeds/okx/index.ts';
+import { bybitAdapter } from '../src/feeds/bybit/index.ts';
+import { binanceAdapter } from '../src/feeds/binance/index.ts';
+import { DERIBIT_WS_PATH, localPath, localRestPath, type RecordedVenue } from './recording.ts';
 
 export interface RecordOptions {
-  upstream: string;
+  /** Deribit's websocket (default live; with `upstreamBase`, that server's Deribit path). */
+  upstream?: string;
+  /** Record every venue from a local gexdesk server at this ws:// base (its venue paths) instead of live. */
+  upstreamBase?: string;
+  /** Venues to record (default Deribit only). */
+  venues?: RecordedVenue[];
   file: string;
   currencies: ('BTC' | 'ETH')[];
   /** Stop after this many ms (default: until stop() / SIGINT). */
@@ -18,10 +38,27 @@ export interface RecordOptions {
   log?: (line: string) => void;
 }
 
+export interface RecordCounts {
+  framesIn: number;
+  framesOut: number;
+  connects: number;
+  skipped: number;
+  rest: number;
+}
+
 export interface Recording {
-  done: Promise<{ framesIn: number; framesOut: number; connects: number; skipped: number }>;
+  done: Promise<RecordCounts>;
   stop(): void;
 }
+
+export const DERIBIT_LIVE_URL = 'wss://www.deribit.com/ws/api/v2';
+const ADAPTERS: Partial<Record<RecordedVenue, VenueAdapter>> = { okx: okxAdapter, bybit: bybitAdapter, binance: binanceAdapter };
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
@@ -30,10 +67,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function record(opts: RecordOptions): Recording {
   const log = opts.log ?? (() => undefined);
   const out: WriteStream = createWriteStream(opts.file, { flags: 'w' });
-  const counts = { framesIn: 0, framesOut: 0, connects: 0, skipped: 0 };
+  const counts: RecordCounts = { framesIn: 0, framesOut: 0, connects: 0, skipped: 0, rest: 0 };
+  const venues = opts.venues ?? ['deribit'];
+  const base = opts.upstreamBase?.replace(/\/+$/, '');
+  const upstream = opts.upstream ?? (base ? base + DERIBIT_WS_PATH : DERIBIT_LIVE_URL);
+  const deribitPath = localPath('deribit', upstream);
   let stopping = false;
   let ws: WebSocket | undefined;
   let wake: (() => void) | undefined;
+  let connSeq = 0;
+  const stopWaiters: (() => void)[] = [];
   const stopTimer = opts.durationMs !== undefined ? setTimeout(() => stop(), opts.durationMs) : undefined;
 
   function stop(): void {
@@ -41,16 +84,89 @@ export function record(opts: RecordOptions): Recording {
     stopping = true;
     if (stopTimer) clearTimeout(stopTimer);
     ws?.close(1000, 'recording finished');
+    for (const f of feeds) f.stop();
     wake?.();
+    for (const w of stopWaiters) w();
   }
 
   const write = (line: string) => out.write(line + '\n');
+  /** A frame line; `frameText` is already JSON (spliced in rather than re-serialised). */
+  const frameLine = (venue: RecordedVenue, path: string, conn: number, dir: 'in' | 'out', frameText: string) =>
+    write(`{"venue":"${venue}","path":${JSON.stringify(path)},"conn":${conn},"dir":"${dir}","ts":${Date.now()},"frame":${frameText}}`);
+
+  /** A `ws` socket whose frames are written to the recording, as the feeds' SocketLike. */
+  const tappedSocket = (venue: RecordedVenue) => (url: string): SocketLike => {
+    const conn = ++connSeq;
+    const path = localPath(venue, url);
+    counts.connects++;
+    write(JSON.stringify({ event: 'connect', venue, path, conn, url, ts: Date.now() }));
+    const sock = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    // registered before the client's onmessage, so a frame is written before the client acts on it
+    sock.on('message', (data, isBinary) => {
+      const text = isBinary ? null : data.toString();
+      if (text !== null && isJsonObject(text)) {
+        frameLine(venue, path, conn, 'in', text);
+        counts.framesIn++;
+      } else counts.skipped++;
+    });
+    sock.on('error', (e) => log(`record: ${venue} socket error: ${e.message}`));
+    const send = sock.send.bind(sock);
+    sock.send = ((data: string, ...rest: unknown[]) => {
+      if (isJsonObject(data)) {
+        frameLine(venue, path, conn, 'out', data);
+        counts.framesOut++;
+      } else counts.skipped++;
+      (send as (...a: unknown[]) => void)(data, ...rest);
+    }) as typeof sock.send;
+    return sock as unknown as SocketLike;
+  };
+
+  /** The feeds' REST client, writing each answer as a `dir:"rest"` line. */
+  const tappedFetch = (venue: RecordedVenue): FetchJson => async (url) => {
+    const body = await defaultFetchJson(url);
+    const { path, query } = localRestPath(venue, url);
+    write(JSON.stringify({ venue, path, query, dir: 'rest', ts: Date.now(), status: 200, body }));
+    counts.rest++;
+    return body;
+  };
+
+  const sink = (venue: RecordedVenue): FeedSink => ({
+    instruments: () => undefined,
+    options: () => undefined,
+    forwards: () => undefined,
+    index: () => undefined,
+    perp: () => undefined,
+    status: (_v, e) => {
+      if (e.kind === 'venueError' || e.kind === 'closed') log(`record: ${venue}: ${e.kind} ${'message' in e ? e.message : `${e.code} ${e.reason}`}`);
+    },
+  });
+
+  const feeds: { stop(): void }[] = [];
+  for (const venue of venues) {
+    const adapter = ADAPTERS[venue];
+    if (!adapter) continue;
+    for (const currency of opts.currencies) {
+      const options: FeedOptions & { fetchJson: FetchJson } = {
+        url: base ? base + adapter.localPath : adapter.liveUrl,
+        currency,
+        clock: realClock,
+        socketFactory: tappedSocket(venue),
+        sink: sink(venue),
+        fetchJson: tappedFetch(venue),
+      };
+      const feed = adapter.createFeed(options);
+      feeds.push(feed);
+      feed.start();
+      log(`record: ${venue} ${currency} from ${options.url}`);
+    }
+  }
 
   async function session(): Promise<'closed' | 'rateLimited'> {
     counts.connects++;
-    const sock = new WebSocket(opts.upstream, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    const conn = ++connSeq;
+    const sock = new WebSocket(upstream, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
     ws = sock;
-    write(JSON.stringify({ event: 'connect', url: opts.upstream, ts: Date.now() }));
+    write(JSON.stringify({ event: 'connect', venue: 'deribit', path: deribitPath, conn, url: upstream, ts: Date.now() }));
     const pending = new Map<number, Pending>();
     let nextId = 1;
     let rateLimited = false;
@@ -59,7 +175,7 @@ export function record(opts: RecordOptions): Recording {
     const send = (method: string, params: Record<string, unknown>): Promise<unknown> => {
       const id = nextId++;
       const frame = { jsonrpc: '2.0', id, method, params };
-      write(JSON.stringify({ dir: 'out', ts: Date.now(), frame }));
+      frameLine('deribit', deribitPath, conn, 'out', JSON.stringify(frame));
       counts.framesOut++;
       sock.send(JSON.stringify(frame));
       return new Promise((resolve, reject) => {
@@ -95,7 +211,7 @@ export function record(opts: RecordOptions): Recording {
         return;
       }
       // the raw text is already JSON: splice it in instead of re-serialising a large frame
-      write(`{"dir":"in","ts":${Date.now()},"frame":${text}}`);
+      frameLine('deribit', deribitPath, conn, 'in', text);
       counts.framesIn++;
       if (msg.method === 'heartbeat' && (msg.params as Record<string, unknown> | undefined)?.type === 'test_request') {
         void send('public/test', {}).catch(() => undefined);
@@ -119,10 +235,10 @@ export function record(opts: RecordOptions): Recording {
         sock.once('close', () => reject(new Error('closed before open')));
       });
     } catch (e) {
-      log(`record: cannot connect to ${opts.upstream}: ${(e as Error).message}`);
+      log(`record: cannot connect to ${upstream}: ${(e as Error).message}`);
       return 'closed';
     }
-    log(`record: connected to ${opts.upstream}`);
+    log(`record: connected to ${upstream}`);
     const subscribed = new Set<string>();
     const subscribeSpaced = async (channels: string[]) => {
       const fresh = channels.filter((c) => !subscribed.has(c));
@@ -177,7 +293,7 @@ export function record(opts: RecordOptions): Recording {
     return rateLimited ? 'rateLimited' : 'closed';
   }
 
-  const done = (async () => {
+  const deribitLoop = async (): Promise<void> => {
     let attempt = 0;
     while (!stopping) {
       const started = Date.now();
@@ -193,9 +309,25 @@ export function record(opts: RecordOptions): Recording {
         setTimeout(resolve, delay);
       });
     }
+  };
+
+  const stopped = new Promise<void>((resolve) => stopWaiters.push(resolve));
+  const done = (async () => {
+    await Promise.all([venues.includes('deribit') ? deribitLoop() : Promise.resolve(), stopped]);
     await new Promise<void>((r) => out.end(() => r()));
     return counts;
   })();
 
   return { done, stop };
+}
+
+function isJsonObject(text: string): boolean {
+  const t = text.trimStart();
+  if (!t.startsWith('{')) return false;
+  try {
+    const v: unknown = JSON.parse(t);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
 }

@@ -1,90 +1,174 @@
 /**
- * Replay of a recording through the Deribit protocol. Format (one JSON object a line):
- *   {"dir":"in"|"out","ts":<ms>,"frame":{...}}   in = received from the venue, out = sent to it.
- * Also read: the 2021 capture's spelling {"dir":"server->client"|"client->server","ts":<seconds>},
- * and {"event":...} meta lines (skipped). Bad lines are counted by reason and skipped.
- * Playback starts when the first client connects (so it sees the recording from its beginning).
- * Every recorded notification goes to every connected client at its recorded offset (x speed);
- * `.raw` channel names are delivered as `.100ms` (what an unauthenticated client subscribes).
- * At the end it loops (default), shifting venue timestamps by one recording span + 1 s per loop so
- * that a client ordering by timestamp keeps accepting them; or it stops (loop=false).
+ * Replay of a recording (format: recording.ts / README). The player owns the replay clock and the
+ * timeline of every venue's recorded data frames; each venue's source delivers its own frames through
+ * its own protocol (Deribit: ReplaySource below; OKX, Bybit, Binance: venue-replay.ts).
+ * Playback starts when the first client connects to any venue (so it sees the recording from its
+ * beginning). Every recorded frame is due at its recorded offset (/ speed). At the end it loops
+ * (default), shifting venue timestamps by one recording span + 1 s per loop so that a client ordering
+ * by timestamp keeps accepting them; or it stops (loop=false).
+ *
+ * Deribit: every recorded notification goes to every connected client; `.raw` channel names are
+ * delivered as `.100ms` (what an unauthenticated client subscribes); requests are answered from the
+ * latest recorded response of the same method (else synthesised from the names and tickers seen).
  */
 import { readFileSync } from 'node:fs';
 import { SimClock } from './clock.ts';
 import { parseInstrumentName } from './sim/calendar.ts';
 import type { DeribitHub } from './deribit/hub.ts';
 import { ERR, type DeribitSource, type RpcReply } from './deribit/types.ts';
+import { parseRecording, shiftTimes, type RecordedFrame, type RecordedRest, type RecordedVenue, type ReplayReport } from './recording.ts';
 
-export interface RecordedFrame {
-  dir: 'in' | 'out';
-  ts: number; // ms
-  frame: Record<string, unknown>;
-}
+export { parseRecording, type RecordedFrame, type ReplayReport } from './recording.ts';
 
-export interface ReplayReport {
-  lines: number;
-  frames: number;
-  notifications: number;
-  responses: number;
-  metaLines: number;
-  badLines: number;
-  badReasons: Record<string, number>;
-  spanMs: number;
+export interface ReplayOptions {
+  speed: number;
   loop: boolean;
-  loops: number;
-  delivered: number;
+  wallNow?: () => number;
 }
 
-/** Parse recording text; never throws. */
-export function parseRecording(text: string): { frames: RecordedFrame[]; report: ReplayReport } {
-  const report: ReplayReport = { lines: 0, frames: 0, notifications: 0, responses: 0, metaLines: 0, badLines: 0, badReasons: {}, spanMs: 0, loop: true, loops: 0, delivered: 0 };
-  const bad = (r: string) => {
-    report.badLines++;
-    report.badReasons[r] = (report.badReasons[r] ?? 0) + 1;
-  };
-  const frames: RecordedFrame[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    report.lines++;
-    if (line.length > 64 * 1024 * 1024) {
-      bad('line too long');
-      continue;
-    }
-    let o: unknown;
+interface Entry {
+  ts: number;
+  deliver: (shift: number) => void;
+}
+
+/** The replay clock and the timeline of all venues' recorded data frames. */
+export class ReplayPlayer {
+  readonly clock: SimClock;
+  readonly report: ReplayReport;
+  readonly frames: RecordedFrame[];
+  readonly rest: RecordedRest[];
+  private timeline: Entry[] = [];
+  private sealed = false;
+  private started = false;
+  private stopped = false;
+  private cursor = 0;
+  private loopIdx = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Venue time of the recording's first data frame. */
+  t0 = 0;
+
+  static load(file: string, opts: ReplayOptions): ReplayPlayer {
+    let text: string;
     try {
-      o = JSON.parse(line);
-    } catch {
-      bad('invalid JSON');
-      continue;
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read recording ${file}: ${(e as Error).message}`, { cause: e });
     }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-      bad('not an object');
-      continue;
-    }
-    const r = o as Record<string, unknown>;
-    if (r.event !== undefined && r.frame === undefined) {
-      report.metaLines++;
-      continue;
-    }
-    const dir = r.dir === 'in' || r.dir === 'server->client' ? 'in' : r.dir === 'out' || r.dir === 'client->server' ? 'out' : undefined;
-    if (!dir) {
-      bad('bad dir');
-      continue;
-    }
-    if (typeof r.ts !== 'number' || !Number.isFinite(r.ts) || r.ts <= 0) {
-      bad('bad ts');
-      continue;
-    }
-    if (typeof r.frame !== 'object' || r.frame === null || Array.isArray(r.frame)) {
-      bad('bad frame');
-      continue;
-    }
-    // seconds (the 2021 capture) vs milliseconds (our recorder)
-    const ts = r.ts < 1e11 ? r.ts * 1000 : r.ts;
-    frames.push({ dir, ts, frame: r.frame as Record<string, unknown> });
+    return new ReplayPlayer(text, opts);
   }
-  report.frames = frames.length;
-  return { frames, report };
+
+  constructor(
+    text: string,
+    private readonly opts: ReplayOptions,
+  ) {
+    const { frames, rest, report } = parseRecording(text);
+    this.frames = frames;
+    this.rest = rest;
+    this.report = report;
+    report.loop = opts.loop;
+    this.clock = new SimClock(frames[0]?.ts ?? Date.now(), opts.speed, opts.wallNow);
+    this.clock.pause(); // venue time stands at the recording's start until someone watches
+  }
+
+  /** Venues with any recorded line (frames or REST answers). */
+  venues(): RecordedVenue[] {
+    return Object.keys(this.report.venues) as RecordedVenue[];
+  }
+
+  framesOf(venue: RecordedVenue): RecordedFrame[] {
+    return this.frames.filter((f) => f.venue === venue);
+  }
+
+  restOf(venue: RecordedVenue): RecordedRest[] {
+    return this.rest.filter((r) => r.venue === venue);
+  }
+
+  bad(reason: string): void {
+    this.report.badLines++;
+    this.report.badReasons[reason] = (this.report.badReasons[reason] ?? 0) + 1;
+  }
+
+  /** A data frame due at recorded time `ts`; `deliver(shift)` sends it with venue times moved by `shift`. */
+  add(ts: number, deliver: (shift: number) => void): void {
+    if (this.sealed) throw new Error('replay timeline already sealed');
+    this.timeline.push({ ts, deliver });
+  }
+
+  /** Every source has added its frames: order the timeline and set the clock to its start. */
+  seal(): void {
+    if (this.sealed) return;
+    this.sealed = true;
+    this.timeline.sort((a, b) => a.ts - b.ts); // stable: same-ms frames keep their recorded order
+    this.t0 = this.timeline[0]?.ts ?? this.frames[0]?.ts ?? this.clock.now();
+    this.report.spanMs = this.timeline.length > 0 ? this.timeline[this.timeline.length - 1].ts - this.t0 : 0;
+    this.clock.reset(this.t0);
+  }
+
+  /** A client connected: play from the start (once). */
+  start(): void {
+    if (this.started) return;
+    this.seal();
+    this.started = true;
+    this.clock.resume();
+    this.clock.reset(this.t0);
+    this.schedule(0);
+  }
+
+  cycleMs(): number {
+    return this.report.spanMs + 1000;
+  }
+
+  /** A non-looping replay has delivered its whole timeline. */
+  get finished(): boolean {
+    return this.started && !this.opts.loop && this.cursor >= this.timeline.length;
+  }
+
+  /** The playback position in recorded time (the same in every loop). */
+  position(): number {
+    return this.t0 + ((this.clock.now() - this.t0) % this.cycleMs());
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.pump(), Math.max(1, Math.min(ms, 250)));
+  }
+
+  /** Deliver every frame due by the clock; then sleep until the next one (bounded, so pause/resume and speed apply). */
+  private pump(): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const cycle = this.cycleMs();
+    for (;;) {
+      if (this.cursor >= this.timeline.length) {
+        if (!this.opts.loop || this.timeline.length === 0) return; // stop: no more timers
+        this.cursor = 0;
+        this.loopIdx++;
+        this.report.loops = this.loopIdx;
+      }
+      const e = this.timeline[this.cursor];
+      const due = e.ts + this.loopIdx * cycle;
+      if (due > now) {
+        this.schedule((due - now) / this.opts.speed);
+        return;
+      }
+      this.cursor++;
+      this.report.delivered++;
+      e.deliver(this.loopIdx * cycle);
+    }
+  }
+
+  close(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+/** The latest recorded answer at or before the playback position (the first one before that). */
+export function pickRecorded<T extends { ts: number }>(list: readonly T[] | undefined, position: number): T | undefined {
+  if (!list || list.length === 0) return undefined;
+  let best = list[0];
+  for (const r of list) if (r.ts <= position) best = r;
+  return best;
 }
 
 interface Note {
@@ -93,28 +177,17 @@ interface Note {
   data: unknown;
 }
 
-const TIME_FIELDS = ['timestamp', 'creation_timestamp'];
-
-function shiftTimes(data: unknown, by: number): unknown {
-  if (by === 0 || typeof data !== 'object' || data === null) return data;
-  if (Array.isArray(data)) return data.map((d) => shiftTimes(d, by));
-  const o = { ...(data as Record<string, unknown>) };
-  for (const k of TIME_FIELDS) if (typeof o[k] === 'number') o[k] = (o[k] as number) + by;
-  return o;
-}
+const TIME_FIELDS: ReadonlySet<string> = new Set(['timestamp', 'creation_timestamp']);
 
 export function liveChannelName(ch: string): string {
   return ch.endsWith('.raw') ? ch.slice(0, -4) + '.100ms' : ch;
 }
 
+/** The Deribit side of a replay: its recorded notifications and responses behind the Deribit hub. */
 export class ReplaySource implements DeribitSource {
   readonly kind = 'replay' as const;
   readonly clock: SimClock;
-  private notes: Note[] = [];
-  private cursor = 0;
-  private loopIdx = 0;
-  private t0: number;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  readonly report: ReplayReport;
   private hub: DeribitHub | undefined;
   /** Recorded responses by method|params key and by method, in time order: the latest one played so far wins. */
   private recorded = new Map<string, { ts: number; result: unknown }[]>();
@@ -122,29 +195,21 @@ export class ReplaySource implements DeribitSource {
   private names = new Set<string>();
   private latestTicker = new Map<string, Record<string, unknown>>();
   private latestIndex = new Map<string, { price: number; timestamp: number }>();
-  private stopped = false;
 
-  static load(file: string, opts: { speed: number; loop: boolean; wallNow?: () => number }): ReplaySource {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new Error(`cannot read recording ${file}: ${(e as Error).message}`, { cause: e });
-    }
-    return new ReplaySource(text, opts);
+  /** A Deribit-only replay of one file (the player is sealed here). */
+  static load(file: string, opts: ReplayOptions): ReplaySource {
+    const src = new ReplaySource(ReplayPlayer.load(file, opts));
+    src.player.seal();
+    return src;
   }
 
-  readonly report: ReplayReport;
-
-  constructor(
-    text: string,
-    private readonly opts: { speed: number; loop: boolean; wallNow?: () => number },
-  ) {
-    const { frames, report } = parseRecording(text);
-    this.report = report;
-    report.loop = opts.loop;
+  constructor(readonly player: ReplayPlayer) {
+    this.clock = player.clock;
+    this.report = player.report;
+    const report = this.report;
+    const notes: Note[] = [];
     const pending = new Map<string, { method: string; params: Record<string, unknown> }>();
-    for (const f of frames) {
+    for (const f of player.framesOf('deribit')) {
       const fr = f.frame;
       if (f.dir === 'out') {
         if (fr.id !== undefined && typeof fr.method === 'string') pending.set(JSON.stringify(fr.id), { method: fr.method, params: (fr.params as Record<string, unknown>) ?? {} });
@@ -153,10 +218,10 @@ export class ReplaySource implements DeribitSource {
       if (fr.method === 'subscription') {
         const p = fr.params as Record<string, unknown> | undefined;
         if (!p || typeof p.channel !== 'string') {
-          this.bad('notification without channel');
+          player.bad('notification without channel');
           continue;
         }
-        this.notes.push({ ts: f.ts, channel: p.channel, data: p.data });
+        notes.push({ ts: f.ts, channel: p.channel, data: p.data });
         this.collectNames(p.channel, p.data);
         report.notifications++;
       } else if (fr.id !== undefined && 'result' in fr) {
@@ -170,17 +235,12 @@ export class ReplaySource implements DeribitSource {
       }
       // heartbeats and errors in the recording are not replayed: heartbeats are answered locally
     }
-    this.notes.sort((a, b) => a.ts - b.ts);
-    this.t0 = this.notes[0]?.ts ?? frames[0]?.ts ?? Date.now();
-    report.spanMs = this.notes.length > 0 ? this.notes[this.notes.length - 1].ts - this.t0 : 0;
-    this.clock = new SimClock(this.t0, opts.speed, opts.wallNow);
+    notes.sort((a, b) => a.ts - b.ts);
     // seed the "latest" tables with each instrument's first appearance so requests work before playback reaches it
-    for (const n of this.notes) this.absorb(n, 0, true);
-  }
-
-  private bad(r: string): void {
-    this.report.badLines++;
-    this.report.badReasons[r] = (this.report.badReasons[r] ?? 0) + 1;
+    for (const n of notes) {
+      this.absorb(n, 0, true);
+      player.add(n.ts, (shift) => this.deliver(n, shift));
+    }
   }
 
   private collectNames(channel: string, data: unknown): void {
@@ -194,69 +254,29 @@ export class ReplaySource implements DeribitSource {
     const d = n.data as Record<string, unknown> | undefined;
     if (!d || typeof d !== 'object') return;
     if (n.channel.startsWith('ticker.') && typeof d.instrument_name === 'string') {
-      if (!onlyIfMissing || !this.latestTicker.has(d.instrument_name)) this.latestTicker.set(d.instrument_name, shiftTimes(d, shift) as Record<string, unknown>);
+      if (!onlyIfMissing || !this.latestTicker.has(d.instrument_name)) this.latestTicker.set(d.instrument_name, shiftTimes(d, TIME_FIELDS, shift) as Record<string, unknown>);
     }
     if (n.channel.startsWith('deribit_price_index.') && typeof d.index_name === 'string' && typeof d.price === 'number') {
       if (!onlyIfMissing || !this.latestIndex.has(d.index_name)) this.latestIndex.set(d.index_name, { price: d.price, timestamp: Number(d.timestamp) + shift });
     }
   }
 
-  private started = false;
-
   attach(hub: DeribitHub): void {
     this.hub = hub;
-    this.clock.pause(); // venue time stands at the recording's start until someone watches
   }
 
   onSessionOpen(): void {
-    if (this.started) return;
-    this.started = true;
-    this.clock.resume();
-    this.clock.reset(this.t0);
-    this.schedule(0);
-  }
-
-  private cycleMs(): number {
-    return this.report.spanMs + 1000;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => this.pump(), Math.max(1, Math.min(ms, 250)));
-  }
-
-  /** Deliver every note due by the clock; then sleep until the next one (bounded, so pause/resume and speed apply). */
-  private pump(): void {
-    if (!this.hub || this.stopped) return;
-    const now = this.clock.now();
-    const cycle = this.cycleMs();
-    for (;;) {
-      if (this.cursor >= this.notes.length) {
-        if (!this.opts.loop || this.notes.length === 0) return; // stop: no more timers
-        this.cursor = 0;
-        this.loopIdx++;
-        this.report.loops = this.loopIdx;
-      }
-      const n = this.notes[this.cursor];
-      const due = n.ts + this.loopIdx * cycle;
-      if (due > now) {
-        this.schedule((due - now) / this.opts.speed);
-        return;
-      }
-      this.cursor++;
-      this.deliver(n, this.loopIdx * cycle);
-    }
+    this.player.start();
   }
 
   private deliver(n: Note, shift: number): void {
-    const f = this.hub!.faults;
-    if (f.on('silent', 'deribit') || f.on('heartbeatOnly', 'deribit')) return;
+    if (!this.hub || this.hub.fault('silent') || this.hub.fault('heartbeatOnly')) return;
     this.absorb(n, shift, false);
-    const data = shiftTimes(n.data, shift);
+    const data = shiftTimes(n.data, TIME_FIELDS, shift);
     const channel = liveChannelName(n.channel);
     const text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
-    for (const s of this.hub!.sessions) s.notify(channel, undefined, text);
-    this.report.delivered++;
+    for (const s of this.hub.sessions) s.notify(channel, undefined, text);
+    (this.report.venues.deribit ??= { frames: 0, rest: 0, delivered: 0 }).delivered++;
   }
 
   nowMs(): number {
@@ -297,11 +317,7 @@ export class ReplaySource implements DeribitSource {
 
   /** The latest recorded answer at or before the playback position (the first one before that). */
   private pick(list: { ts: number; result: unknown }[] | undefined): unknown {
-    if (!list || list.length === 0) return undefined;
-    const pos = this.t0 + ((this.clock.now() - this.t0) % this.cycleMs());
-    let best = list[0];
-    for (const r of list) if (r.ts <= pos) best = r;
-    return best.result;
+    return pickRecorded(list, this.player.position())?.result;
   }
 
   private synthInstruments(params: Record<string, unknown>): unknown[] {
@@ -334,7 +350,7 @@ export class ReplaySource implements DeribitSource {
           tick_size: 0.0005,
           min_trade_amount: 0.1,
           settlement_period: 'month',
-          creation_timestamp: this.t0,
+          creation_timestamp: this.player.t0,
         });
       else
         out.push({
@@ -347,7 +363,7 @@ export class ReplaySource implements DeribitSource {
           expiration_timestamp: p.expiryMs ?? 32503708800000,
           contract_size: p.currency === 'BTC' ? 10 : 1,
           is_active: true,
-          creation_timestamp: this.t0,
+          creation_timestamp: this.player.t0,
         });
     }
     return out;
@@ -391,8 +407,7 @@ export class ReplaySource implements DeribitSource {
   }
 
   close(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.player.close();
   }
 }
 

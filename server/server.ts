@@ -12,7 +12,8 @@ import { FaultState, parseFault } from './faults.ts';
 import { DEFAULT_LIMITS, DeribitHub, type HubLimits, type SessionStats } from './deribit/hub.ts';
 import { SimSource } from './deribit/sim-source.ts';
 import { MarketSim } from './sim/market.ts';
-import { ReplaySource } from './replay.ts';
+import { ReplayPlayer, ReplaySource } from './replay.ts';
+import { RECORDED_VENUES } from './recording.ts';
 import { serveStatic } from './static.ts';
 import { createVenues, type Venues } from './venues.ts';
 
@@ -48,7 +49,10 @@ export interface RunningServer {
   close(): Promise<void>;
   sim?: MarketSim;
   simSource?: SimSource;
+  /** Deribit's side of a replay. */
   replay?: ReplaySource;
+  /** The replay clock and timeline of every venue in the recording. */
+  player?: ReplayPlayer;
   clock: SimClock;
   hub: DeribitHub;
   faults: FaultState;
@@ -92,6 +96,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let sim: MarketSim | undefined;
   let simSource: SimSource | undefined;
   let replay: ReplaySource | undefined;
+  let player: ReplayPlayer | undefined;
   let clock: SimClock;
   let hub: DeribitHub;
   if (opts.source === 'sim') {
@@ -102,16 +107,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     hub = new DeribitHub(simSource, faults, limits);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
-    replay = ReplaySource.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
-    clock = replay.clock;
+    player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
+    replay = new ReplaySource(player);
+    clock = player.clock;
     hub = new DeribitHub(replay, faults, limits);
     replay.attach(hub);
-    const r = replay.report;
-    log(`replay: ${r.frames} frames (${r.notifications} notifications, ${r.responses} responses) from ${opts.file}; ${r.badLines} bad line(s) skipped${r.badLines ? ' ' + JSON.stringify(r.badReasons) : ''}; ${r.loop ? 'loops' : 'stops'} at the end`);
   }
   hub.start();
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, faults });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults });
   venues.start();
+  if (player) {
+    player.seal(); // every venue's frames are on the timeline now
+    const r = player.report;
+    const perVenue = Object.entries(r.venues).map(([v, c]) => `${v} ${c.frames} frames${c.rest ? ` + ${c.rest} REST` : ''}`).join(', ');
+    log(`replay: ${r.frames} frames (${perVenue || 'none'}; Deribit ${r.notifications} notifications, ${r.responses} responses) from ${opts.file}, span ${(r.spanMs / 1000).toFixed(1)} s; ${r.badLines} bad line(s) skipped${r.badLines ? ' ' + JSON.stringify(r.badReasons) : ''}; ${r.loop ? 'loops' : 'stops'} at the end`);
+  }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false, clientTracking: false });
   // OKX allows 64 KB of subscribe args per request; the other venues' requests are smaller
@@ -158,7 +168,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     seed: opts.source === 'sim' ? seed : null,
     speed,
     simTimeMs: Math.floor(clock.now()),
-    venues: ['deribit', ...venues.names],
+    // replay: the venues the recording holds, in display order
+    venues: player ? RECORDED_VENUES.filter((v) => player.venues().includes(v) && (v === 'deribit' || venues.hubs.has(v))) : ['deribit', ...venues.names],
     paused: clock.paused,
     faults: faults.list(),
     connections: hub.sessions.size,
@@ -328,6 +339,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sim,
     simSource,
     replay,
+    player,
     clock,
     hub,
     faults,

@@ -15,6 +15,11 @@ import { BINANCE_LIVE_BASE, BINANCE_PING_MS, BINANCE_RELAY_PATHS, BINANCE_REST_P
 import { BinanceSim } from './binance/sim.ts';
 import { BYBIT_IDLE_CLOSE_MS, BYBIT_LIVE_BASE, BYBIT_RELAY_PATHS, BYBIT_REST_PREFIX, BybitProtocol } from './bybit/protocol.ts';
 import { BybitSim } from './bybit/sim.ts';
+import { OKX_REPLAY } from './okx/replay.ts';
+import { BYBIT_REPLAY } from './bybit/replay.ts';
+import { BINANCE_REPLAY } from './binance/replay.ts';
+import { ReplayVenueSource, type ReplaySpec } from './venue-replay.ts';
+import type { ReplayPlayer } from './replay.ts';
 
 interface RestSide {
   prefix: string;
@@ -31,6 +36,7 @@ interface VenueDef {
   venue: VenueName;
   protocol: (hub: VenueHub, source: VenueSource) => VenueProtocol;
   sim: (hub: VenueHub, sim: MarketSim) => VenueSource;
+  replay: ReplaySpec;
   hub?: { idleCloseMs?: number; pingEveryMs?: number };
   rest: Omit<RestSide, 'local' | 'bucket'>;
   /** Relay budget per server (requests/s, burst). */
@@ -39,11 +45,11 @@ interface VenueDef {
 
 const VENUE_DEFS: VenueDef[] = [
   // OKX public REST: 20 requests / 2 s per IP for instruments; we relay at most 5/s.
-  { venue: 'okx', protocol: (h, src) => new OkxProtocol(h, src), sim: (h, sim) => new OkxSim(h, sim), rest: { prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
+  { venue: 'okx', protocol: (h, src) => new OkxProtocol(h, src), sim: (h, sim) => new OkxSim(h, sim), replay: OKX_REPLAY, rest: { prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
   // Bybit market endpoints: 600 requests / 5 s per IP; we relay at most 5/s.
-  { venue: 'bybit', protocol: (h, src) => new BybitProtocol(h, src), sim: (h, sim) => new BybitSim(h, sim), hub: { idleCloseMs: BYBIT_IDLE_CLOSE_MS }, rest: { prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
+  { venue: 'bybit', protocol: (h, src) => new BybitProtocol(h, src), sim: (h, sim) => new BybitSim(h, sim), replay: BYBIT_REPLAY, hub: { idleCloseMs: BYBIT_IDLE_CLOSE_MS }, rest: { prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
   // Binance eapi: weight 1 for exchangeInfo, 400 weight/min per IP; we relay at most 1/s.
-  { venue: 'binance', protocol: (h, src) => new BinanceProtocol(h, src), sim: (h, sim) => new BinanceSim(h, sim), hub: { pingEveryMs: BINANCE_PING_MS }, rest: { prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS }, bucket: () => new TokenBucket(2, 1) },
+  { venue: 'binance', protocol: (h, src) => new BinanceProtocol(h, src), sim: (h, sim) => new BinanceSim(h, sim), replay: BINANCE_REPLAY, hub: { pingEveryMs: BINANCE_PING_MS }, rest: { prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS }, bucket: () => new TokenBucket(2, 1) },
 ];
 
 export interface Venues {
@@ -61,8 +67,8 @@ export interface Venues {
 export interface VenuesOptions {
   /** Sim mode: the venues speak their protocols over the simulated market. */
   sim?: { sim: MarketSim; clock: SimClock };
-  /** Replay mode: these venues speak their protocols over a recording (`source` per venue hub). */
-  replay?: { venues: readonly VenueName[]; clock: SimClock; source: (hub: VenueHub) => VenueSource };
+  /** Replay mode: the venues the recording holds speak their protocols over it. */
+  replay?: ReplayPlayer;
   faults: FaultState;
   limits?: Partial<VenueLimits>;
   /** Injected fetch for the live relay (tests). */
@@ -85,10 +91,10 @@ export function createVenues(o: VenuesOptions): Venues {
       const sim = o.sim.sim;
       hub = new VenueHub({ ...base, clock: o.sim.clock, now: () => sim.timeMs });
       source = def.sim(hub, sim);
-    } else if (o.replay?.venues.includes(def.venue)) {
-      const clock = o.replay.clock;
-      hub = new VenueHub({ ...base, clock, now: () => clock.now() });
-      source = o.replay.source(hub);
+    } else if (o.replay?.venues().includes(def.venue)) {
+      const player = o.replay;
+      hub = new VenueHub({ ...base, clock: player.clock, now: () => player.clock.now() });
+      source = new ReplayVenueSource(hub, player, def.replay);
     }
     if (hub && source) {
       const p = def.protocol(hub, source);
