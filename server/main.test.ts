@@ -6,13 +6,20 @@ describe('CLI arguments', () => {
   it('parses the documented options', () => {
     const a = parseArgs(['--source', 'sim', '--seed', '7', '--speed', '60', '--port', '0', '--start', '2025-03-03T07:58:30Z']);
     expect(a).toMatchObject({ source: 'sim', seed: 7, speed: 60, port: 0, host: '127.0.0.1', startMs: Date.parse('2025-03-03T07:58:30Z') });
-    expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl'])).toMatchObject({ upstream: 'wss://www.deribit.com/ws/api/v2', currencies: ['BTC', 'ETH'] });
+    expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl'])).toMatchObject({ upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] });
+    expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl', '--venues', 'okx,Bybit,deribit', '--upstream-base', 'ws://127.0.0.1:8787'])).toMatchObject({
+      venues: ['okx', 'bybit', 'deribit'],
+      upstreamBase: 'ws://127.0.0.1:8787',
+      upstream: 'ws://127.0.0.1:8787/deribit/ws/api/v2',
+    });
   });
   it('rejects bad arguments with one line', () => {
     expect(parseArgs(['--source', 'live'])).toMatch(/--source must be/);
     expect(parseArgs(['--speed', '0'])).toMatch(/--speed/);
     expect(parseArgs(['--source', 'replay'])).toMatch(/needs --file/);
     expect(parseArgs(['--bogus'])).toMatch(/unknown option/);
+    expect(parseArgs(['--venues', 'okx,kraken'])).toMatch(/--venues must be/);
+    expect(parseArgs(['--upstream-base', 'http://x'])).toMatch(/--upstream-base/);
   });
   it('exits 2 on bad arguments', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'x'], { encoding: 'utf8', timeout: 20_000 });

@@ -2,12 +2,14 @@
  * CLI of the local venue server:
  *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
  *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL]
- *     [--upstream URL] [--currencies BTC,ETH] [--duration S]
+ *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
+ *     [--currencies BTC,ETH] [--duration S]
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
 import { startServer } from './server.ts';
 import { record } from './record.ts';
+import { RECORDED_VENUES, type RecordedVenue } from './recording.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record';
@@ -21,23 +23,28 @@ export interface CliArgs {
   loop: boolean;
   allowOrigins: string[];
   upstream: string;
+  /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
+  upstreamBase?: string;
+  /** Venues to record (default deribit). */
+  venues: RecordedVenue[];
   currencies: ('BTC' | 'ETH')[];
   durationS?: number;
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin']);
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--upstream-base', '--venues']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
-  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], upstream: 'wss://www.deribit.com/ws/api/v2', currencies: ['BTC', 'ETH'] };
+  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] };
   let sourceSet = false;
+  let upstreamSet = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--no-loop') {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--upstream URL] [--currencies BTC,ETH] [--duration S]';
+    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S]';
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -83,7 +90,18 @@ export function parseArgs(argv: string[]): CliArgs | string {
       case '--upstream':
         if (!/^wss?:\/\//.test(v)) return `--upstream must be a ws:// or wss:// URL (got ${v})`;
         a.upstream = v;
+        upstreamSet = true;
         break;
+      case '--upstream-base':
+        if (!/^wss?:\/\/[^/]+\/?$/.test(v)) return `--upstream-base must be ws://HOST:PORT (got ${v})`;
+        a.upstreamBase = v.replace(/\/$/, '');
+        break;
+      case '--venues': {
+        const list = v.split(',').map((s) => s.trim().toLowerCase());
+        if (list.length === 0 || list.some((x) => !(RECORDED_VENUES as readonly string[]).includes(x))) return `--venues must be a list of ${RECORDED_VENUES.join(', ')} (got ${v})`;
+        a.venues = [...new Set(list)] as RecordedVenue[];
+        break;
+      }
       case '--currencies': {
         const list = v.split(',').map((s) => s.trim().toUpperCase());
         if (list.length === 0 || list.some((c) => c !== 'BTC' && c !== 'ETH')) return `--currencies must be BTC, ETH or BTC,ETH (got ${v})`;
@@ -107,6 +125,8 @@ export function parseArgs(argv: string[]): CliArgs | string {
     if (!existsSync(a.file)) return `--file: no such file: ${a.file}`;
   }
   if (a.source === 'record' && !a.file) return '--source record needs --file OUT.jsonl';
+  // a local base records Deribit from that server too, unless --upstream says otherwise
+  if (a.upstreamBase && !upstreamSet) a.upstream = `${a.upstreamBase}/deribit/ws/api/v2`;
   return a;
 }
 
@@ -118,12 +138,12 @@ async function main(): Promise<void> {
   }
   const log = (l: string) => process.stderr.write(l + '\n');
   if (args.source === 'record') {
-    const rec = record({ upstream: args.upstream, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
-    process.stdout.write(`gexdesk recorder: ${args.upstream} -> ${args.file} (${args.currencies.join(',')})\n`);
+    const rec = record({ upstream: args.upstream, upstreamBase: args.upstreamBase, venues: args.venues, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
+    process.stdout.write(`gexdesk recorder: ${args.venues.join(',')} from ${args.upstreamBase ?? 'live'} -> ${args.file} (${args.currencies.join(',')})\n`);
     process.once('SIGINT', () => rec.stop());
     process.once('SIGTERM', () => rec.stop());
     const c = await rec.done;
-    process.stdout.write(`gexdesk recorder: wrote ${c.framesIn} received and ${c.framesOut} sent frames (${c.connects} connection(s), ${c.skipped} unrecordable frame(s) skipped)\n`);
+    process.stdout.write(`gexdesk recorder: wrote ${c.framesIn} received and ${c.framesOut} sent frames and ${c.rest} REST answer(s) (${c.connects} connection(s), ${c.skipped} unrecordable frame(s) skipped)\n`);
     return;
   }
   let srv;
