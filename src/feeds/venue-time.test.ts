@@ -89,16 +89,37 @@ describe('VenueTime', () => {
     expect(slow.allowanceMs(b.local + 400)).toBe(VENUE_TIME_MAX_AHEAD_MS);
   });
 
-  it('a new connection re-anchors: its first stamp is followed whatever the gap, then the guard is back', () => {
+  it('a new connection re-anchors: a gap of any length is followed from one later frame; a corrupt first frame is not', () => {
     const vt = new VenueTime();
     vt.admit(V0, L0);
-    // Without a new connection, a lone frame 6 h ahead is refused.
+    // Within a connection, a 6 h jump needs two later frames.
     expect(vt.admit(V0 + 6 * HOUR, L0 + 1_000)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + 6 * HOUR + 100, L0 + 1_100)).toBe('futureTimestamp');
     vt.newConnection();
-    expect(vt.admit(V0 + 6 * HOUR, L0 + 1_000)).toBe('accepted');
-    expect(vt.nowMs).toBe(V0 + 6 * HOUR);
-    expect(vt.admit(V0 + 7 * HOUR, L0 + 1_100)).toBe('futureTimestamp');
-    expect(vt.nowMs).toBe(V0 + 6 * HOUR);
+    // After a reconnect (1x, so the pace allowance is the 60 s floor) one later frame confirms it.
+    expect(vt.admit(V0 + 6 * HOUR + 200, L0 + 1_200)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + 6 * HOUR + 300, L0 + 1_300)).toBe('accepted');
+    expect(vt.nowMs).toBe(V0 + 6 * HOUR + 300);
+    // ... and then the connection is anchored: the next jump needs two again.
+    expect(vt.admit(V0 + 7 * HOUR, L0 + 1_400)).toBe('futureTimestamp');
+    expect(vt.admit(V0 + 7 * HOUR + 100, L0 + 1_500)).toBe('futureTimestamp');
+    expect(vt.nowMs).toBe(V0 + 6 * HOUR + 300);
+    // A corrupt first frame of a new connection: the next ordinary frame cancels it.
+    const other = new VenueTime();
+    other.admit(V0, L0);
+    other.newConnection();
+    expect(other.admit(V0 + HOUR, L0 + 500)).toBe('futureTimestamp');
+    expect(other.admit(V0 + 600, L0 + 600)).toBe('accepted');
+    expect(other.admit(V0 + HOUR + 100, L0 + 700)).toBe('futureTimestamp');
+    expect(other.nowMs).toBe(V0 + 600);
+  });
+
+  it('the pace carries across a reconnect: a 480x venue back after 30 s (4 h of venue time) is ordinary at once', () => {
+    const vt = new VenueTime();
+    vt.admit(V0, L0);
+    const a = stream(vt, { venue: V0, local: L0 }, 480, 30);
+    vt.newConnection();
+    expect(vt.admit(a.venue + 480 * 30_000, a.local + 30_000)).toBe('accepted');
   });
 
   it('server time read on the connection anchors the guard; venue time itself stays the newest frame stamp', () => {

@@ -9,16 +9,19 @@
  * would expire the front month) nor block later frames; and a feed that really moves on must be
  * followed at once, whatever the replay/simulator speed (480x moves 48 s between frames 100 ms apart)
  * and however long a reconnect gap lasted. So:
- * - Each connection re-anchors: the venue's own clock read on it (Deribit `usOut` of the hello reply,
- *   `anchor`) becomes the guard's reference, or else its first stamped frame sets venue time, whatever
- *   the gap since the last one. Server time only guards: venue time itself stays the newest frame
- *   stamp (a server clock is not quantised like the stamps, and figures must not move without data).
+ * - Each connection re-anchors, whatever the gap since the last one: the venue's own clock read on it
+ *   (Deribit `usOut` of the hello reply, `anchor`) becomes the guard's reference at once; without one,
+ *   the connection's first jump needs a single later frame to confirm it instead of two (a corrupt
+ *   first frame is still caught: the next ordinary frame cancels it). Server time only guards: venue
+ *   time itself stays the newest frame stamp (a server clock is not quantised like the stamps, and
+ *   figures must not move without data).
  * - On a connection a frame may run ahead of the reference (venue time, or server time if later) by
  *   VENUE_TIME_MAX_AHEAD_MS, or by twice the pace the venue has kept on this connection times the local
  *   time since the reference last moved.
  * - Further ahead is a jump (replay seek, simulator expireAt): refused until
  *   VENUE_JUMP_CONFIRM_FRAMES later frames, each stamped later than the one before, confirm it with no
  *   ordinary frame between. An ordinary frame cancels it; copies of one corrupt stamp never confirm.
+ *   Only the very first stamp of a feed has nothing to be checked against and is taken.
  * Pure: the caller passes local time; no timers. Frames older than venue time are accepted (their
  * per-channel order is the chain store's business) but never move it back.
  */
@@ -33,7 +36,7 @@ export class VenueTime {
   private venueMs: number | null = null;
   /** What the guard measures from: venue time, or the venue's server time when that is later. */
   private refMs: number | null = null;
-  /** A new connection: its first stamped frame (or server time) sets venue time without the guard. */
+  /** A new connection not yet anchored: its first jump needs one later frame, not two. */
   private anchorPending = true;
   /** Local time the reference last moved forward (or was anchored). */
   private movedAtLocalMs = 0;
@@ -47,7 +50,7 @@ export class VenueTime {
     return this.venueMs;
   }
 
-  /** A new connection opened: whatever it says first is followed, so a gap of any length is. */
+  /** A new connection opened: a gap of any length before it is followed from its first frames. */
   newConnection(): void {
     this.anchorPending = true;
     this.jump = null;
@@ -64,7 +67,7 @@ export class VenueTime {
   admit(ts: number, localMs: number): VenueTimeVerdict {
     if (!valid(ts)) return 'badTimestamp';
     const ref = this.refMs;
-    if (ref === null || this.anchorPending) {
+    if (ref === null) {
       this.accept(ts, localMs, true);
       return 'accepted';
     }
@@ -79,7 +82,7 @@ export class VenueTime {
     } else if (ts > j.lastMs) {
       j.lastMs = ts;
       j.laterFrames++;
-      if (j.laterFrames >= VENUE_JUMP_CONFIRM_FRAMES) {
+      if (j.laterFrames >= (this.anchorPending ? 1 : VENUE_JUMP_CONFIRM_FRAMES)) {
         this.accept(ts, localMs, true);
         return 'accepted';
       }

@@ -298,7 +298,7 @@ describe('EngineHost', () => {
     expect(host.health()[0].dropped.futureTimestamp).toBe(3);
   });
 
-  it('a new connection re-anchors venue time: a frame hours ahead after open is followed at once', () => {
+  it('a new connection re-anchors venue time: hours ahead after open are followed from the next frame, or at once from server time', () => {
     const { host, adapters, clock, results } = setup();
     host.handle({ type: 'select', selection: baseSel });
     const sink = adapters[0].sink;
@@ -307,10 +307,13 @@ describe('EngineHost', () => {
     clock.advance(500);
     sink.status('deribit', { kind: 'connecting' });
     sink.status('deribit', { kind: 'open' });
+    // A replay 4 h on: its first frame waits for one later frame (not two, as within a connection).
     const later = VENUE_T0 + 4 * 3_600_000;
+    expect(sink.index('deribit', 'BTC', 100_100, later - 100)).toBe(false);
     expect(sink.index('deribit', 'BTC', 100_100, later)).toBe(true);
     clock.advance(300);
     expect(results().at(-1)!.gex.nowMs).toBe(later);
+    expect(host.health()[0].dropped.futureTimestamp).toBe(1);
     // Server time read on a connection (Deribit usOut) anchors the guard, not the valuation time:
     // the next connection's first frame, 3 h later, is followed at once, one an hour beyond it is not.
     sink.status('deribit', { kind: 'open' });
@@ -319,7 +322,7 @@ describe('EngineHost', () => {
     expect(sink.index('deribit', 'BTC', 100_200, later + 4 * 3_600_000)).toBe(false);
     expect(sink.index('deribit', 'BTC', 100_200, later + 3 * 3_600_000 + 100)).toBe(true);
     expect(host.valuationTimeMs()).toBe(later + 3 * 3_600_000 + 100);
-    expect(host.health()[0].dropped.futureTimestamp).toBe(1);
+    expect(host.health()[0].dropped.futureTimestamp).toBe(2);
     sink.status('deribit', { kind: 'serverTime', timestampMs: Number.NaN });
     expect(host.health()[0].dropped.badTimestamp).toBe(1);
   });
