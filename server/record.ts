@@ -130,29 +130,41 @@ export function record(opts: RecordOptions): Recording {
     return body;
   };
 
-  const sink = (venue: RecordedVenue): FeedSink => ({
-    instruments: () => undefined,
-    options: () => undefined,
-    forwards: () => undefined,
-    index: () => undefined,
-    perp: () => undefined,
-    status: (_v, e) => {
-      if (e.kind === 'venueError' || e.kind === 'closed') log(`record: ${venue}: ${e.kind} ${'message' in e ? e.message : `${e.code} ${e.reason}`}`);
-    },
-  });
+  /** A sink that keeps only the feed's venue time (its newest stamp), which the client prunes expiries by. */
+  const sink = (venue: RecordedVenue, time: { ms: number | null }): FeedSink => {
+    const seen = (ts: number) => {
+      if (Number.isFinite(ts) && (time.ms === null || ts > time.ms)) time.ms = ts;
+    };
+    return {
+      instruments: () => undefined,
+      options: (_v, u) => {
+        for (const x of u) seen(x.timestampMs);
+      },
+      forwards: (_v, _c, u) => {
+        for (const x of u) seen(x.timestampMs);
+      },
+      index: (_v, _c, _p, ts) => seen(ts),
+      perp: () => undefined,
+      status: (_v, e) => {
+        if (e.kind === 'venueError' || e.kind === 'closed') log(`record: ${venue}: ${e.kind} ${'message' in e ? e.message : `${e.code} ${e.reason}`}`);
+      },
+    };
+  };
 
   const feeds: { stop(): void }[] = [];
   for (const venue of venues) {
     const adapter = ADAPTERS[venue];
     if (!adapter) continue;
     for (const currency of opts.currencies) {
-      const options: FeedOptions & { fetchJson: FetchJson } = {
+      const time = { ms: null as number | null };
+      const options: FeedOptions & { fetchJson: FetchJson; venueNow: () => number | null } = {
         url: base ? base + adapter.localPath : adapter.liveUrl,
         currency,
         clock: realClock,
         socketFactory: tappedSocket(venue),
-        sink: sink(venue),
+        sink: sink(venue, time),
         fetchJson: tappedFetch(venue),
+        venueNow: () => time.ms,
       };
       const feed = adapter.createFeed(options);
       feeds.push(feed);
