@@ -142,3 +142,159 @@ describe('staleness', () => {
     expect(staleness({ resultReceivedAtMs: null, feeds: [], healthReceivedAtMs: null }, 10_001, 0)).toEqual({ stale: true, ageMs: 10_001, reason: 'no update' });
   });
 });
+
+/** A document whose visibility the test sets and whose lifecycle events it fires. */
+class FakeDoc {
+  visibilityState: DocumentVisibilityState = 'visible';
+  private listeners = new Map<string, (() => void)[]>();
+  addEventListener(type: string, fn: () => void) {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  }
+  fire(type: string, visibility?: DocumentVisibilityState) {
+    if (visibility) this.visibilityState = visibility;
+    for (const fn of this.listeners.get(type) ?? []) fn();
+  }
+}
+
+describe('page suspension (hidden, frozen, back)', () => {
+  /** Wall clock shared by the page and the "worker" (as in a browser); results every 250 ms. */
+  function run(rate = 1) {
+    let wall = 1_000_000;
+    const doc = new FakeDoc();
+    const store = createGexStore({ initialView: simView(), storage: null, nowMs: () => wall, lifecycle: doc as unknown as Document });
+    const a = store.getState().actions;
+    /** A result computed now, valued `lagMs` of venue time behind the venue clock (T0 at wall 1e6, `rate` x). */
+    const post = (venueLagMs = 200) => {
+      const r = result(simView(), T0 + (wall - 1_000_000) * rate - venueLagMs);
+      r.computedAtMs = wall;
+      a.applyMessage(r);
+      return r;
+    };
+    const live = (ms: number) => {
+      for (let t = 0; t < ms; t += 250) {
+        wall += 250;
+        post();
+      }
+    };
+    const stale = () => staleness(store.getState(), wall);
+    const tick = (ms: number) => void (wall += ms);
+    return { store, doc, post, live, stale, tick, now: () => wall };
+  }
+
+  it('frozen while hidden: the backlog results after the return stay flagged until one has caught up with the venue clock', () => {
+    const { store, doc, post, live, stale, tick } = run();
+    live(5_000);
+    expect(stale().stale).toBe(false);
+    doc.fire('visibilitychange', 'hidden');
+    tick(800);
+    expect(stale().stale).toBe(false); // within the grace
+    tick(700);
+    expect(stale()).toMatchObject({ stale: true, reason: 'page was in the background 2 s: catching up' });
+    doc.fire('freeze');
+    tick(15_000);
+    doc.fire('resume'); // still hidden: not back yet
+    expect(store.getState().suspended?.resumedAtMs).toBeNull();
+    doc.fire('visibilitychange', 'visible');
+    const s0 = stale();
+    expect(s0.stale).toBe(true);
+    expect(s0.ageMs).toBeGreaterThanOrEqual(16_500);
+    // The worker works through its socket's backlog: results arrive now, valued 16 s ago, then 8 s ago.
+    tick(100);
+    const backlog = post(16_000);
+    expect(store.getState().result).toBe(backlog); // the figures move, flagged
+    expect(stale().stale).toBe(true);
+    tick(100);
+    post(8_000);
+    expect(stale().stale).toBe(true);
+    tick(250);
+    post(300); // current
+    expect(store.getState().suspended).toBeNull();
+    expect(stale()).toEqual({ stale: false, ageMs: 0, reason: null });
+  });
+
+  it('a result computed before the return (held by the worker while hidden) does not end it; a short absence is not flagged', () => {
+    const { store, doc, post, live, stale, tick, now } = run();
+    live(5_000);
+    doc.fire('visibilitychange', 'hidden');
+    tick(3_000);
+    const held = result(simView(), T0 + (now() - 1_000_000) - 200);
+    held.computedAtMs = now() - 500;
+    doc.fire('visibilitychange', 'visible');
+    store.getState().actions.applyMessage(held);
+    expect(stale().stale).toBe(true);
+    tick(50);
+    post();
+    expect(stale().stale).toBe(false);
+    // Hidden for 0.8 s: nothing to flag.
+    doc.fire('visibilitychange', 'hidden');
+    tick(800);
+    doc.fire('visibilitychange', 'visible');
+    expect(store.getState().suspended).toBeNull();
+    expect(stale().stale).toBe(false);
+  });
+
+  it('measures the venue clock rate: at 480x a result 20 venue minutes behind is backlog (tolerance 1.5 s x 480 = 12 min), 8 venue seconds behind is current', () => {
+    const { store, doc, post, live, stale, tick } = run(480);
+    live(5_000);
+    expect(store.getState().suspended).toBeNull();
+    doc.fire('visibilitychange', 'hidden');
+    expect(store.getState().suspended?.venueClock?.rate).toBeCloseTo(480, 6);
+    tick(20_000);
+    doc.fire('visibilitychange', 'visible');
+    tick(200);
+    post(20 * 60_000);
+    expect(stale().stale).toBe(true);
+    tick(250);
+    post(8_000);
+    expect(stale().stale).toBe(false);
+  });
+
+  it('without a venue clock reference (hidden right after load) it waits for results computed 1.5 s after the return', () => {
+    const { doc, post, stale, tick } = run();
+    tick(250);
+    post();
+    doc.fire('visibilitychange', 'hidden');
+    tick(10_000);
+    doc.fire('visibilitychange', 'visible');
+    tick(1_000);
+    post();
+    expect(stale().stale).toBe(true);
+    tick(600);
+    post();
+    expect(stale().stale).toBe(false);
+  });
+
+  it('gives up after 30 s with a notice when the figures never catch up; hidden again before catching up is the same absence', () => {
+    const { store, doc, post, live, stale, tick } = run();
+    live(5_000);
+    doc.fire('visibilitychange', 'hidden');
+    tick(10_000);
+    doc.fire('visibilitychange', 'visible');
+    tick(5_000);
+    post(60_000);
+    // Away again before catching up: still counted from the first absence.
+    doc.fire('visibilitychange', 'hidden');
+    tick(2_000);
+    doc.fire('visibilitychange', 'visible');
+    expect(stale().reason).toBe('page was in the background 17 s: catching up');
+    for (let i = 0; i < 124; i++) {
+      tick(250);
+      post(60_000);
+    }
+    expect(stale().stale).toBe(false); // 31 s after the return: the flag no longer counts
+    expect(store.getState().suspended).toBeNull();
+    expect(store.getState().notices.map((n) => n.message)).toEqual(["figures did not catch up with the venue clock within 30 s of the page's return"]);
+  });
+
+  it('a feed that is down is named before the absence; no lifecycle source, no listeners', () => {
+    const { doc, live, stale, tick, store } = run();
+    live(3_000);
+    doc.fire('visibilitychange', 'hidden');
+    tick(5_000);
+    const down: FeedHealth = { venue: 'deribit', stream: 'all', state: 'down', dataAgeMs: 100, messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null };
+    store.getState().actions.applyMessage({ type: 'health', feeds: [down], atMs: 0 });
+    expect(stale()).toMatchObject({ stale: true, reason: 'deribit feed down' });
+    expect(stale().ageMs).toBeGreaterThanOrEqual(5_000);
+    expect(() => createGexStore({ initialView: simView(), storage: null, lifecycle: null })).not.toThrow();
+  });
+});

@@ -26,6 +26,26 @@ export interface HistoryPoint {
   zeroGamma: number | null;
 }
 
+/**
+ * The page was in the background (hidden or frozen) and its figures cannot be trusted as live until a
+ * result shows the venue clock has been caught up. A frozen page freezes its worker too; on resume the
+ * worker first works through the frames its socket buffered meanwhile, and those results arrive "now"
+ * although they are valued at the old venue time, so neither receipt time nor feed data age reveals them
+ * (measured: e2e/hidden-tab.spec.ts).
+ */
+export interface PageSuspension {
+  /** Main-thread clock when the page went to the background. */
+  sinceMs: number;
+  /** When it came back (visible), null while still in the background. */
+  resumedAtMs: number | null;
+  /**
+   * The venue clock as last seen before leaving: the valuation time of a result, the worker clock when it
+   * was computed, and venue milliseconds per wall millisecond (the sim's speed; 1 live), or null if the
+   * page had not seen enough results to tell.
+   */
+  venueClock: { nowMs: number; computedAtMs: number; rate: number } | null;
+}
+
 export interface GexState {
   view: ViewState;
   result: ResultMessage | null;
@@ -38,6 +58,8 @@ export interface GexState {
   notices: Notice[];
   history: HistoryPoint[];
   workerRestarts: number;
+  /** Non-null from the page going to the background until current figures are back. */
+  suspended: PageSuspension | null;
   actions: GexActions;
 }
 
@@ -49,7 +71,14 @@ export interface GexActions {
   setWorkerRestarts(n: number): void;
   /** Writes the session history now (call on pagehide). */
   flushHistory(): void;
+  /** The page went to the background (hidden, frozen). Wired to the document by default (`StoreOptions.lifecycle`). */
+  pageSuspended(): void;
+  /** The page is visible again: figures stay flagged until a result has caught up with the venue clock. */
+  pageResumed(): void;
 }
+
+/** The document events the store follows (injectable for tests). */
+export type LifecycleSource = Pick<Document, 'visibilityState' | 'addEventListener'>;
 
 /** Subset of the Web Storage API (injectable for tests). */
 export type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem'>;
@@ -65,11 +94,27 @@ export interface StoreOptions {
   /** Minimum wall time between history writes to storage. */
   persistEveryMs?: number;
   maxNotices?: number;
+  /** Page lifecycle events (visibilitychange, freeze, resume); default the global document, null for none. */
+  lifecycle?: LifecycleSource | null;
 }
 
 export const HISTORY_STEP_MS = 10_000;
 export const HISTORY_MAX_MS = 6 * 3_600_000;
 const STORAGE_PREFIX = 'gexdesk.history.v1.';
+
+/** Shorter absences are not flagged: the figures on screen are then at most about this much older. */
+export const SUSPEND_GRACE_MS = 1_000;
+/** A result may trail the venue clock by this much wall time (recompute interval, transport, load) and count as caught up. */
+export const CATCH_UP_TOLERANCE_MS = 1_500;
+/** Without a venue clock reference, results computed this long after the return count as caught up. */
+export const CATCH_UP_SETTLE_MS = 1_500;
+/** After this, the flag is dropped and the usual staleness rules (feed health, result age) decide alone. */
+export const CATCH_UP_MAX_MS = 30_000;
+/** Venue clock samples: at most one per this much worker time, kept over the window below. */
+const CLOCK_SAMPLE_EVERY_MS = 500;
+const CLOCK_WINDOW_MS = 20_000;
+/** A rate needs at least this much worker time between the oldest and newest sample. */
+const CLOCK_MIN_SPAN_MS = 2_000;
 
 export function historyKey(view: Pick<ViewState, 'venues' | 'currency' | 'source'>): string {
   return `${STORAGE_PREFIX}${view.source}.${[...view.venues].sort().join('+')}.${view.currency}`;
@@ -128,11 +173,14 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
   const persistEveryMs = opts.persistEveryMs ?? 10_000;
   const maxNotices = opts.maxNotices ?? 6;
   const initialView = opts.initialView ?? defaultView();
+  const lifecycle = opts.lifecycle === undefined ? (typeof document === 'undefined' ? null : document) : opts.lifecycle;
   let nextNoticeId = 1;
+  /** (worker clock, valuation time) of recent results while the page was in the foreground. */
+  let clockSamples: { computedAtMs: number; nowMs: number }[] = [];
   let lastPersistAt = -Infinity;
   let dirtyHistory = false;
 
-  return createStore<GexState>()((set, get) => {
+  const store = createStore<GexState>()((set, get) => {
     const persist = (force: boolean) => {
       if (!dirtyHistory) return;
       const t = now();
@@ -170,6 +218,38 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       persist(false);
     };
 
+    const sampleVenueClock = (msg: ResultMessage) => {
+      const c = msg.computedAtMs;
+      const n = msg.gex.nowMs;
+      if (!Number.isFinite(c) || !Number.isFinite(n)) return;
+      const last = clockSamples[clockSamples.length - 1];
+      // Venue time going back (replay looped, another session) starts over.
+      if (last && (n < last.nowMs || c < last.computedAtMs)) clockSamples = [];
+      else if (last && c - last.computedAtMs < CLOCK_SAMPLE_EVERY_MS) return;
+      clockSamples.push({ computedAtMs: c, nowMs: n });
+      while (clockSamples.length > 2 && c - clockSamples[0].computedAtMs > CLOCK_WINDOW_MS) clockSamples.shift();
+    };
+
+    const venueClock = (): PageSuspension['venueClock'] => {
+      if (clockSamples.length < 2) return null;
+      const a = clockSamples[0];
+      const b = clockSamples[clockSamples.length - 1];
+      const span = b.computedAtMs - a.computedAtMs;
+      if (span < CLOCK_MIN_SPAN_MS) return null;
+      return { nowMs: b.nowMs, computedAtMs: b.computedAtMs, rate: (b.nowMs - a.nowMs) / span };
+    };
+
+    /** Has this result (of the series on screen) caught up with the venue clock since the page came back? */
+    const caughtUp = (sus: PageSuspension, msg: ResultMessage): boolean => {
+      if (sus.resumedAtMs === null) return false;
+      // Computed before the return: it may come from the backlog of a frozen worker.
+      if (!(msg.computedAtMs >= sus.resumedAtMs)) return false;
+      const ref = sus.venueClock;
+      if (!ref) return msg.computedAtMs - sus.resumedAtMs >= CATCH_UP_SETTLE_MS;
+      const expected = ref.nowMs + ref.rate * (msg.computedAtMs - ref.computedAtMs);
+      return msg.gex.nowMs >= expected - ref.rate * CATCH_UP_TOLERANCE_MS;
+    };
+
     const addNotice = (level: NoticeLevel, message: string) => {
       const notices = get().notices;
       const same = notices.find((n) => n.message === message && n.level === level);
@@ -188,7 +268,11 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
         const seriesChanged = historyKey(view) !== historyKey(prev);
         if (seriesChanged) {
           persist(true);
+          clockSamples = [];
+          const sus = get().suspended;
           set({
+            // The venue clock seen before leaving was another series'.
+            suspended: sus ? { ...sus, venueClock: null } : null,
             view,
             // The figures on screen belong to the old currency/venue/source: clear rather than mislabel.
             result: null,
@@ -204,7 +288,17 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
           case 'result': {
             const v = get().view;
             if (msg.selection.currency !== v.currency || msg.selection.source !== v.source) return;
-            set({ result: msg, resultReceivedAtMs: now() });
+            let sus = get().suspended;
+            if (sus && sus.resumedAtMs !== null && !caughtUp(sus, msg) && now() - sus.resumedAtMs > CATCH_UP_MAX_MS) {
+              // The reference was wrong (speed changed, venue clock jumped) or the figures really lag: stop
+              // waiting, say so, and let feed health and result age judge from here.
+              addNotice('warn', `figures did not catch up with the venue clock within ${CATCH_UP_MAX_MS / 1000} s of the page's return`);
+              sus = null;
+              set({ suspended: null });
+            }
+            if (sus === null) sampleVenueClock(msg);
+            const back = sus !== null && caughtUp(sus, msg);
+            set(back ? { result: msg, resultReceivedAtMs: now(), suspended: null } : { result: msg, resultReceivedAtMs: now() });
             appendHistory(msg);
             return;
           }
@@ -234,6 +328,25 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       flushHistory() {
         persist(true);
       },
+      pageSuspended() {
+        const sus = get().suspended;
+        // Still away (hidden, then frozen): one absence.
+        if (sus && sus.resumedAtMs === null) return;
+        const t = now();
+        // Back but not caught up yet, and away again: the figures are as old as the first absence made them.
+        if (sus && t - sus.resumedAtMs! <= CATCH_UP_MAX_MS) {
+          set({ suspended: { ...sus, resumedAtMs: null } });
+          return;
+        }
+        set({ suspended: { sinceMs: t, resumedAtMs: null, venueClock: venueClock() } });
+      },
+      pageResumed() {
+        const sus = get().suspended;
+        if (!sus || sus.resumedAtMs !== null) return;
+        const t = now();
+        // A short absence: what is on screen is about as current as it would have been.
+        set({ suspended: t - sus.sinceMs <= SUSPEND_GRACE_MS ? null : { ...sus, resumedAtMs: t } });
+      },
     };
 
     return {
@@ -246,9 +359,22 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       notices: [],
       history: loadHistory(storage, historyKey(initialView), maxPoints),
       workerRestarts: 0,
+      suspended: null,
       actions,
     };
   });
+
+  if (lifecycle) {
+    // Hidden covers a background tab, a minimised window and (before it) a frozen page; freeze/resume
+    // come on their own only where a visible page can be frozen. The store lives as long as the page.
+    const { pageSuspended, pageResumed } = store.getState().actions;
+    lifecycle.addEventListener('visibilitychange', () => (lifecycle.visibilityState === 'visible' ? pageResumed() : pageSuspended()));
+    lifecycle.addEventListener('freeze', () => pageSuspended());
+    lifecycle.addEventListener('resume', () => {
+      if (lifecycle.visibilityState === 'visible') pageResumed();
+    });
+  }
+  return store;
 }
 
 export const GexStoreContext = createContext<GexStore | null>(null);
@@ -267,7 +393,19 @@ export function useGexStoreApi(): GexStore {
   return store;
 }
 
-/** Stale when no result for `staleAfterMs` on the main-thread clock, or a feed reports stale/down/reconnecting. */
+/** How long the page was away, if that still makes its figures suspect at `nowMs`; null if not. */
+export function suspensionInForce(sus: PageSuspension | null | undefined, nowMs: number): number | null {
+  if (!sus) return null;
+  const awayMs = (sus.resumedAtMs ?? nowMs) - sus.sinceMs;
+  if (awayMs <= SUSPEND_GRACE_MS) return null;
+  if (sus.resumedAtMs !== null && nowMs - sus.resumedAtMs > CATCH_UP_MAX_MS) return null;
+  return awayMs;
+}
+
+/**
+ * Stale when no result for `staleAfterMs` on the main-thread clock, a feed reports stale/down/reconnecting,
+ * or the page has been in the background for more than `SUSPEND_GRACE_MS` and no result has caught up since.
+ */
 export interface Staleness {
   stale: boolean;
   /** Milliseconds since the last data we know of (null before the first). */
@@ -282,7 +420,7 @@ export const STALE_AFTER_MS = 10_000;
  *   result at all for `staleAfterMs` after it, that is stale too.
  */
 export function staleness(
-  s: Pick<GexState, 'resultReceivedAtMs' | 'feeds' | 'healthReceivedAtMs'>,
+  s: Pick<GexState, 'resultReceivedAtMs' | 'feeds' | 'healthReceivedAtMs'> & { suspended?: PageSuspension | null },
   nowMs: number,
   sinceMs: number | null = null,
   staleAfterMs = STALE_AFTER_MS,
@@ -299,8 +437,12 @@ export function staleness(
     }
     if (f.state === 'stale' || f.state === 'down' || f.state === 'reconnecting') badFeed ??= f;
   }
-  const ageMs = sinceResult === null ? feedAge : feedAge === null ? sinceResult : Math.max(sinceResult, feedAge);
+  let ageMs = sinceResult === null ? feedAge : feedAge === null ? sinceResult : Math.max(sinceResult, feedAge);
+  const awayMs = suspensionInForce(s.suspended, nowMs);
+  // The figures on screen may be as old as the absence.
+  if (awayMs !== null) ageMs = Math.max(ageMs ?? 0, awayMs);
   if (badFeed) return { stale: true, ageMs, reason: `${badFeed.venue} feed ${badFeed.state}` };
+  if (awayMs !== null) return { stale: true, ageMs, reason: `page was in the background ${Math.round(awayMs / 1000)} s: catching up` };
   if (sinceResult !== null && sinceResult > staleAfterMs) return { stale: true, ageMs, reason: 'no update' };
   if (feedAge !== null && feedAge > staleAfterMs) return { stale: true, ageMs, reason: 'no data from the venue' };
   return { stale: false, ageMs, reason: null };

@@ -100,6 +100,24 @@ describe('worker client', () => {
     expect(seen.some((m) => m.type === 'notice' && m.message === 'zombie')).toBe(false);
   });
 
+  it('a ping timer that fires late (page frozen or asleep) does not blame the worker; a worker hung after that still is restarted', () => {
+    const { clock, workers, client } = setup();
+    clock.advance(3_000);
+    // Frozen for 20 s: no timer ran, the worker's answers are still queued behind the overdue ping timer.
+    workers[0].hung = true;
+    clock.t += 20_000;
+    clock.advance(0);
+    expect(workers.length).toBe(1);
+    workers[0].hung = false;
+    clock.advance(10_000);
+    expect(client.status()).toEqual({ state: 'running', restarts: 0 });
+    // The watchdog is judging again: a real hang is caught 5 s on.
+    workers[0].hung = true;
+    clock.advance(6_000);
+    expect(workers.length).toBe(2);
+    expect(client.status().restarts).toBe(1);
+  });
+
   it('restarts on an error event', () => {
     const { workers, client } = setup();
     workers[0].onerror?.({ message: 'boom' });

@@ -2,7 +2,8 @@
  * The main thread's side of the worker protocol: creates the engine worker, sends hello/select/ack/
  * request, fans FromWorker messages out to subscribers (the zustand store), and watches the worker
  * (reliability §3.4): a ping every second; no pong for 5 s, or an `error`/`messageerror` event, means
- * terminate, recreate, resend hello + the current selection, and say so. At most 5 restarts in 10 min,
+ * terminate, recreate, resend hello + the current selection, and say so. A ping timer that itself fires
+ * more than 5 s late (frozen or sleeping page) restarts the count instead of blaming the worker. At most 5 restarts in 10 min,
  * then the engine is reported down instead of burning the CPU in a crash loop.
  * Imports only the protocol from our code (layering).
  */
@@ -217,12 +218,22 @@ export function createWorkerClient(options: WorkerClientOptions = {}): WorkerCli
     emitStatus();
   }
 
+  let pingDueAtMs = clock.now() + pingIntervalMs;
   const pingLoop = (): void => {
     pingTimer = null;
     if (disposed || state === 'down') return;
-    if (clock.now() - lastPongAtMs > pongTimeoutMs) restart(`no answer for ${Math.round((clock.now() - lastPongAtMs) / 1000)} s`);
+    const now = clock.now();
+    if (now - pingDueAtMs > pongTimeoutMs) {
+      // Our own timer ran this late: the page was frozen, asleep or throttled to a wake-up a minute, and
+      // the worker with it. Its answers may still be queued behind this task, so silence so far proves
+      // nothing; judge it from now on.
+      lastPongAtMs = now;
+    } else if (now - lastPongAtMs > pongTimeoutMs) {
+      restart(`no answer for ${Math.round((now - lastPongAtMs) / 1000)} s`);
+    }
     if ((state as EngineState) === 'down') return; // restart() may have given up
     send({ type: 'ping', id: nextId++ });
+    pingDueAtMs = clock.now() + pingIntervalMs;
     pingTimer = clock.setTimeout(pingLoop, pingIntervalMs);
   };
 
