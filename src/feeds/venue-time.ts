@@ -120,3 +120,8 @@ export class VenueTime {
     }
   }
 }
+
+/** Expired by venue time (never by the wall clock). Unknown venue time expires nothing. */
+export function expiredAt(expiryMs: number, venueNowMs: number | null): boolean {
+  return venueNowMs !== null && expiryMs <= venueNowMs;
+}

@@ -26,6 +26,7 @@ import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { LevelBook, depthWithinBands } from '../level-book.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
+import { expiredAt } from '../venue-time.ts';
 import { binanceInstrument, binanceUnderlying, parseBinanceExchangeInfo, parseBinanceMessage, parseBinanceOptionName, type BinanceMessage } from './parse.ts';
 
 export const BINANCE_SILENCE_MS = 30_000;
@@ -122,12 +123,17 @@ class BinanceFeed implements VenueFeed {
     this.depthSocket.stop();
   }
 
+  /** Venue time, not the wall clock: a replay of 2025 lists and subscribes its 2025 expiries. */
+  private venueNow(): number | null {
+    return this.o.venueNow?.() ?? null;
+  }
+
   private optionStreams(): string[] {
-    const now = this.o.clock.now();
+    const venueNow = this.venueNow();
     const streams = [`${this.und}@optionMarkPrice`, '!optionSymbol'];
     for (const code of this.expiryCodes) {
       const expiry = parseBinanceOptionName(`${this.c}-${code}-1-C`)?.expiryMs ?? 0;
-      if (expiry > now) streams.push(`${this.und}@optionOpenInterest@${code}`);
+      if (!expiredAt(expiry, venueNow)) streams.push(`${this.und}@optionOpenInterest@${code}`);
     }
     return streams.slice(0, BINANCE_MAX_STREAMS_OPTIONS);
   }
@@ -165,8 +171,8 @@ class BinanceFeed implements VenueFeed {
   }
 
   private emitInstruments(): void {
-    const now = this.o.clock.now();
-    const list = [...this.instruments.values()].filter((i) => i.expiryMs > now);
+    const venueNow = this.venueNow();
+    const list = [...this.instruments.values()].filter((i) => !expiredAt(i.expiryMs, venueNow));
     this.o.sink.instruments('binance', this.c, list, true);
   }
 
@@ -201,8 +207,7 @@ class BinanceFeed implements VenueFeed {
         for (const reason of m.drops) sink.status('binance', { kind: 'dropped', reason });
         const known = m.updates.filter((u) => this.instruments.has(u.name));
         for (let i = known.length; i < m.updates.length; i++) sink.status('binance', { kind: 'dropped', reason: 'unknownInstrument' });
-        if (known.length > 0) sink.options('binance', known);
-        return known.length > 0 ? 'data' : 'other';
+        return known.length > 0 && sink.options('binance', known) !== false ? 'data' : 'other';
       }
       case 'newSymbol': {
         if (m.name.currency !== this.c) return 'other';
@@ -220,8 +225,7 @@ class BinanceFeed implements VenueFeed {
         this.perp.mark = m.markPrice;
         this.perp.index = m.indexPrice;
         this.perp.funding8h = m.funding8h;
-        this.emitPerp(m.timestampMs);
-        return 'data';
+        return this.emitPerp(m.timestampMs);
       case 'depth':
         if (m.symbol !== this.perpSymbol) return this.unknown();
         // Partial-depth pushes are whole top-N snapshots.
@@ -229,8 +233,7 @@ class BinanceFeed implements VenueFeed {
         for (const [p, s] of m.bids) this.book.apply('bid', p, s);
         for (const [p, s] of m.asks) this.book.apply('ask', p, s);
         this.perp.bookTs = m.timestampMs;
-        this.emitPerp(m.timestampMs);
-        return 'data';
+        return this.emitPerp(m.timestampMs);
     }
   }
 
@@ -272,15 +275,17 @@ class BinanceFeed implements VenueFeed {
       sink.status('binance', { kind: 'venueError', code: null, message: 'contract unit unknown for some symbols: assumed 1 underlying per contract', retryInMs: null });
     }
     if (added) this.emitInstruments();
-    if (updates.length > 0) sink.options('binance', updates);
-    if (m.index) sink.index('binance', this.c, m.index.price, m.index.timestampMs);
-    return updates.length > 0 || m.index ? 'data' : 'other';
+    // A refused stamp (venue-time guard) is not data.
+    const tookLines = updates.length > 0 && sink.options('binance', updates) !== false;
+    const tookIndex = m.index !== null && sink.index('binance', this.c, m.index.price, m.index.timestampMs) !== false;
+    return tookLines || tookIndex ? 'data' : 'other';
   }
 
-  private emitPerp(ts: number): void {
-    this.perp.ts = Math.max(this.perp.ts, ts);
+  /** Sends the perp quote; 'other' when the sink refused its stamp (which then does not stick). */
+  private emitPerp(ts: number): FrameClass {
     const p = this.perp;
-    if (p.mark === null || p.index === null) return;
+    if (p.mark === null || p.index === null) return 'data';
+    const stamp = Math.max(p.ts, ts);
     const bids = this.book.bids();
     const asks = this.book.asks();
     // Top 20 levels rarely reach 0.5 % on BTC: depthWithinBands reports only bands the book spans.
@@ -288,7 +293,7 @@ class BinanceFeed implements VenueFeed {
     const quote: PerpQuote = {
       venue: 'binance',
       instrument: this.perpSymbol,
-      timestampMs: p.ts,
+      timestampMs: stamp,
       markPrice: p.mark,
       indexPrice: p.index,
       funding8h: p.funding8h,
@@ -297,6 +302,8 @@ class BinanceFeed implements VenueFeed {
       bestAsk: asks.length > 0 ? asks[0].price : null,
       depth,
     };
-    this.o.sink.perp(quote, this.c);
+    if (this.o.sink.perp(quote, this.c) === false) return 'other';
+    p.ts = stamp;
+    return 'data';
   }
 }

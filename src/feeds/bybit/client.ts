@@ -22,6 +22,7 @@ import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { LevelBook, depthWithinBands } from '../level-book.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
+import { expiredAt } from '../venue-time.ts';
 import { bybitPerpSymbol, parseBybitInstruments, parseBybitMessage, type BybitLinearTickerFields, type BybitMessage } from './parse.ts';
 
 export const BYBIT_PING_MS = 20_000;
@@ -187,9 +188,10 @@ class BybitFeed implements VenueFeed {
 
   /** Drops expired/delisted topics from the desired sets and places new ones where there is room. */
   private repartition(): void {
-    const now = this.o.clock.now();
+    // Venue time, not the wall clock: a replay of 2023 subscribes its 2023 listings.
+    const venueNow = this.o.venueNow?.() ?? null;
     const wanted = new Set<string>();
-    for (const i of this.instruments.values()) if (i.expiryMs > now) wanted.add(`tickers.${i.name}`);
+    for (const i of this.instruments.values()) if (!expiredAt(i.expiryMs, venueNow)) wanted.add(`tickers.${i.name}`);
     const placed = new Set<string>();
     for (const conn of this.optionConns) {
       for (const t of conn.topics) {
@@ -261,11 +263,11 @@ class BybitFeed implements VenueFeed {
           sink.status('bybit', { kind: 'dropped', reason: 'unknownInstrument' });
           return 'other';
         }
-        sink.options('bybit', [m.update]);
+        // A refused stamp (venue-time guard) is not data and must not hold the index back.
+        if (sink.options('bybit', [m.update]) === false) return 'other';
         if (m.forward) sink.forwards('bybit', this.c, [m.forward]);
-        if (m.indexPrice !== null && m.timestampMs > this.lastIndexTs) {
+        if (m.indexPrice !== null && m.timestampMs > this.lastIndexTs && sink.index('bybit', this.c, m.indexPrice, m.timestampMs) !== false) {
           this.lastIndexTs = m.timestampMs;
-          sink.index('bybit', this.c, m.indexPrice, m.timestampMs);
         }
         return 'data';
       }
@@ -273,8 +275,7 @@ class BybitFeed implements VenueFeed {
         if (m.symbol !== this.perpSymbol) return this.unknown();
         if (m.snapshot) this.perp.fields = {};
         Object.assign(this.perp.fields, m.fields);
-        this.emitPerp(m.timestampMs);
-        return 'data';
+        return this.emitPerp(m.timestampMs);
       case 'book':
         if (m.symbol !== this.perpSymbol) return this.unknown();
         if (m.snapshot) {
@@ -286,8 +287,7 @@ class BybitFeed implements VenueFeed {
         }
         for (const [p, s] of m.bids) this.book.apply('bid', p, s);
         for (const [p, s] of m.asks) this.book.apply('ask', p, s);
-        this.emitPerp(m.timestampMs);
-        return 'data';
+        return this.emitPerp(m.timestampMs);
     }
   }
 
@@ -302,10 +302,11 @@ class BybitFeed implements VenueFeed {
     this.perp = { fields: {}, ts: 0 };
   }
 
-  private emitPerp(ts: number): void {
-    this.perp.ts = Math.max(this.perp.ts, ts);
+  /** Sends the perp quote; 'other' when the sink refused its stamp (which then does not stick). */
+  private emitPerp(ts: number): FrameClass {
     const f = this.perp.fields;
-    if (f.markPrice === undefined || f.indexPrice === undefined) return;
+    if (f.markPrice === undefined || f.indexPrice === undefined) return 'data';
+    const stamp = Math.max(this.perp.ts, ts);
     const bids = this.bookReady ? this.book.bids() : [];
     const asks = this.bookReady ? this.book.asks() : [];
     // USDT perpetual sizes are in coin.
@@ -313,7 +314,7 @@ class BybitFeed implements VenueFeed {
     const quote: PerpQuote = {
       venue: 'bybit',
       instrument: this.perpSymbol,
-      timestampMs: this.perp.ts,
+      timestampMs: stamp,
       markPrice: f.markPrice,
       indexPrice: f.indexPrice,
       funding8h: f.funding8h ?? null,
@@ -322,6 +323,8 @@ class BybitFeed implements VenueFeed {
       bestAsk: asks.length > 0 ? asks[0].price : (f.ask1 ?? null),
       depth,
     };
-    this.o.sink.perp(quote, this.c);
+    if (this.o.sink.perp(quote, this.c) === false) return 'other';
+    this.perp.ts = stamp;
+    return 'data';
   }
 }

@@ -51,6 +51,7 @@ import {
   SUBSCRIBE_MIN_SPACING_MS,
   livenessTimeoutMs,
 } from '../limits.ts';
+import { expiredAt } from '../venue-time.ts';
 import { PerpBook } from './book.ts';
 import { indexNameOf, parseDeribitFrame, type DeribitMessage, type DeribitOptionTicker, type DeribitPerpTicker } from './parse.ts';
 import { parseBookSummaryResult, parseInstrumentsResult, parseOptionName } from './rest.ts';
@@ -441,8 +442,7 @@ class DeribitFeed implements VenueFeed {
     if (!p || p.currency !== this.o.currency) return this.dropped('unknownInstrument');
     if (LIVE_STATES.has(state)) {
       if (this.instruments.has(name)) return this.data();
-      const venueNow = this.venueNow();
-      if (venueNow !== null && p.expiryMs <= venueNow) return this.data();
+      if (expiredAt(p.expiryMs, this.venueNow())) return this.data();
       const inst: OptionInstrument = { venue: VENUE, name, currency: this.o.currency, strike: p.strike, expiryMs: p.expiryMs, isCall: p.isCall, multiplier: 1 };
       this.instruments.set(name, inst);
       this.o.sink.instruments(VENUE, this.o.currency, [inst], false);
@@ -480,7 +480,7 @@ class DeribitFeed implements VenueFeed {
         this.instruments.clear();
         const venueNow = this.venueNow();
         for (const inst of r.instruments) {
-          if (venueNow !== null && inst.expiryMs <= venueNow) continue;
+          if (expiredAt(inst.expiryMs, venueNow)) continue;
           this.instruments.set(inst.name, inst);
         }
         this.publishInstruments();
@@ -567,7 +567,7 @@ class DeribitFeed implements VenueFeed {
     if (now === null) return;
     let removed = false;
     for (const [name, inst] of this.instruments) {
-      if (inst.expiryMs <= now) {
+      if (expiredAt(inst.expiryMs, now)) {
         this.instruments.delete(name);
         removed = true;
       }
@@ -586,7 +586,7 @@ class DeribitFeed implements VenueFeed {
     const venueNow = this.venueNow();
     for (const inst of this.instruments.values()) {
       if (!inst.isCall) continue;
-      if (venueNow !== null && inst.expiryMs <= venueNow) continue;
+      if (expiredAt(inst.expiryMs, venueNow)) continue;
       const cur = best.get(inst.expiryMs);
       if (!cur) {
         best.set(inst.expiryMs, inst);

@@ -30,6 +30,7 @@ import {
   type OkxMessage,
 } from './parse.ts';
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
+import { expiredAt } from '../venue-time.ts';
 
 export const OKX_PING_IDLE_MS = 20_000;
 export const OKX_PONG_TIMEOUT_MS = 10_000;
@@ -142,12 +143,13 @@ class OkxFeed implements VenueFeed {
   }
 
   private optionOiArgs(names: Iterable<string>): Arg[] {
-    const now = this.o.clock.now();
+    // Venue time, not the wall clock: a replay of 2023 subscribes its 2023 listings.
+    const venueNow = this.o.venueNow?.() ?? null;
     const out: Arg[] = [];
     for (const n of names) {
       const i = this.instruments.get(n);
       // Never (re)subscribe an expired instrument: the venue answers with an error.
-      if (i && i.expiryMs > now) out.push({ channel: 'open-interest', instId: n });
+      if (i && !expiredAt(i.expiryMs, venueNow)) out.push({ channel: 'open-interest', instId: n });
     }
     return out;
   }
@@ -257,22 +259,18 @@ class OkxFeed implements VenueFeed {
       case 'options':
         return this.applyOptions(m);
       case 'index':
-        if (m.instId === `${this.c}-USD`) sink.index('okx', this.c, m.price, m.timestampMs);
-        else if (m.instId === `${this.c}-USDT`) this.updatePerp({ index: m.price }, m.timestampMs);
-        else return this.drop('unknownInstrument');
-        return 'data';
+        if (m.instId === `${this.c}-USD`) return sink.index('okx', this.c, m.price, m.timestampMs) === false ? 'other' : 'data';
+        if (m.instId === `${this.c}-USDT`) return this.updatePerp({ index: m.price }, m.timestampMs);
+        return this.drop('unknownInstrument');
       case 'perpMark':
         if (m.instId !== this.perpId) return this.drop('unknownInstrument');
-        this.updatePerp({ mark: m.markPrice }, m.timestampMs);
-        return 'data';
+        return this.updatePerp({ mark: m.markPrice }, m.timestampMs);
       case 'perpFunding':
         if (m.instId !== this.perpId) return this.drop('unknownInstrument');
-        this.updatePerp({ funding8h: m.funding8h }, m.timestampMs);
-        return 'data';
+        return this.updatePerp({ funding8h: m.funding8h }, m.timestampMs);
       case 'perpOi':
         if (m.instId !== this.perpId) return this.drop('unknownInstrument');
-        this.updatePerp({ oiCoin: m.oiCoin }, m.timestampMs);
-        return 'data';
+        return this.updatePerp({ oiCoin: m.oiCoin }, m.timestampMs);
       case 'book':
         return this.applyBook(m);
     }
@@ -307,9 +305,10 @@ class OkxFeed implements VenueFeed {
         this.scheduleRefresh(this.runId, 0);
       }
     }
-    if (known.length > 0) sink.options('okx', known);
-    if (m.forwards.length > 0) sink.forwards('okx', this.c, m.forwards);
-    return known.length > 0 || m.forwards.length > 0 ? 'data' : 'other';
+    // A refused stamp (venue-time guard) is not data.
+    const tookLines = known.length > 0 && sink.options('okx', known) !== false;
+    const tookForwards = m.forwards.length > 0 && sink.forwards('okx', this.c, m.forwards) !== false;
+    return tookLines || tookForwards ? 'data' : 'other';
   }
 
   // ---- perpetual -----------------------------------------------------------------------------------
@@ -347,22 +346,22 @@ class OkxFeed implements VenueFeed {
       this.resubscribeBook();
       return 'other';
     }
-    this.updatePerp({}, m.timestampMs);
-    return 'data';
+    return this.updatePerp({}, m.timestampMs);
   }
 
-  private updatePerp(patch: Partial<Pick<OkxFeed['perp'], 'mark' | 'index' | 'funding8h' | 'oiCoin'>>, ts: number): void {
+  /** Merges one perp field and sends the quote; 'other' when the sink refused its stamp. */
+  private updatePerp(patch: Partial<Pick<OkxFeed['perp'], 'mark' | 'index' | 'funding8h' | 'oiCoin'>>, ts: number): FrameClass {
     Object.assign(this.perp, patch);
-    this.perp.ts = Math.max(this.perp.ts, ts);
     const p = this.perp;
-    if (p.mark === null || p.index === null) return;
+    if (p.mark === null || p.index === null) return 'data';
+    const stamp = Math.max(p.ts, ts);
     const bids = this.bookReady ? this.book.bids() : [];
     const asks = this.bookReady ? this.book.asks() : [];
     const { depth } = this.coinPerContract !== null ? depthWithinBands(bids, asks, this.coinPerContract) : { depth: [] };
     const quote: PerpQuote = {
       venue: 'okx',
       instrument: this.perpId,
-      timestampMs: p.ts,
+      timestampMs: stamp,
       markPrice: p.mark,
       indexPrice: p.index,
       funding8h: p.funding8h,
@@ -371,7 +370,11 @@ class OkxFeed implements VenueFeed {
       bestAsk: asks.length > 0 ? asks[0].price : null,
       depth,
     };
-    this.o.sink.perp(quote, this.c);
+    // Only a quote the sink took moves the stamp: a refused one (stamped far ahead) must not make
+    // every later quote carry its stamp.
+    if (this.o.sink.perp(quote, this.c) === false) return 'other';
+    p.ts = stamp;
+    return 'data';
   }
 }
 
