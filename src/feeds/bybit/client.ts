@@ -16,12 +16,12 @@
  */
 import type { FeedOptions, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, PerpQuote } from '../../chain/model.ts';
-import { Backoff } from '../backoff.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { LevelBook, depthWithinBands } from '../level-book.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
+import { InstrumentRefresher, type InstrumentLoad } from '../instrument-refresh.ts';
 import { expiredAt } from '../venue-time.ts';
 import { bybitPerpSymbol, parseBybitInstruments, parseBybitMessage, type BybitLinearTickerFields, type BybitMessage } from './parse.ts';
 
@@ -75,13 +75,11 @@ class BybitFeed implements VenueFeed {
   private readonly fetchJson: FetchJson;
   private readonly restBase: string;
   private readonly random: () => number;
-  private readonly restBackoff: Backoff;
+  private readonly refresher: InstrumentRefresher;
   private readonly linear: ManagedSocket;
   private readonly optionConns: OptionConn[] = [];
   private running = false;
-  private runId = 0;
   private instruments = new Map<string, OptionInstrument>();
-  private refreshTimer: unknown = null;
   private lastIndexTs = 0;
   private readonly book = new LevelBook();
   private bookReady = false;
@@ -94,7 +92,11 @@ class BybitFeed implements VenueFeed {
     this.fetchJson = options.fetchJson ?? defaultFetchJson;
     this.restBase = options.restBase ?? restBaseFor(options.url, 'bybit', 'bybit.com', 'https://api.bybit.com', options.restRelayOrigin);
     this.random = options.random ?? Math.random;
-    this.restBackoff = new Backoff({ random: this.random, baseMs: 2_000, capMs: 60_000 });
+    this.refresher = new InstrumentRefresher({
+      venue: 'bybit', clock: options.clock, sink: options.sink, random: this.random, refreshMs: BYBIT_INSTRUMENTS_REFRESH_MS,
+      load: (current) => this.loadInstruments(current),
+      onList: (list) => this.onInstruments(list),
+    });
     this.linear = this.makeSocket('linear', options.linearUrl ?? bybitLinearUrl(options.url), () =>
       subscribeMessages([`tickers.${this.perpSymbol}`, `orderbook.${BYBIT_BOOK_DEPTH}.${this.perpSymbol}`]),
     );
@@ -120,19 +122,16 @@ class BybitFeed implements VenueFeed {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.runId++;
     this.linear.start();
     for (const c of this.optionConns) c.socket.start();
-    void this.loadInstruments(this.runId);
+    this.refresher.start();
   }
 
   stop(): void {
     this.running = false;
-    this.runId++;
     this.linear.stop();
     for (const c of this.optionConns) c.socket.stop();
-    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
+    this.refresher.stop();
   }
 
   /** Number of option sockets (diagnostics and tests). */
@@ -142,48 +141,28 @@ class BybitFeed implements VenueFeed {
 
   // ---- instruments and the option-topic partition ----------------------------------------------------
 
-  private async loadInstruments(runId: number): Promise<void> {
+  /** One paged instruments load (InstrumentRefresher runs it at start and every 10 min). */
+  private async loadInstruments(current: () => boolean): Promise<InstrumentLoad> {
     const list: OptionInstrument[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < MAX_PAGES; page++) {
       const url = `${this.restBase}/v5/market/instruments-info?category=option&baseCoin=${this.c}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      let body: unknown;
-      try {
-        body = await this.fetchJson(url);
-      } catch (e) {
-        if (runId === this.runId) this.retryInstruments(runId, `instruments request failed: ${String(e).slice(0, 120)}`);
-        return;
-      }
-      if (runId !== this.runId) return;
+      const body = await this.fetchJson(url);
+      if (!current()) return null;
       const r = parseBybitInstruments(body, this.c);
-      if (r.error !== null) {
-        this.retryInstruments(runId, r.error);
-        return;
-      }
+      if (r.error !== null) return { error: r.error };
       for (const reason of r.drops) this.o.sink.status('bybit', { kind: 'dropped', reason });
       list.push(...r.list);
       cursor = r.nextCursor;
       if (cursor === null) break;
     }
-    this.restBackoff.reset();
+    return { list };
+  }
+
+  private onInstruments(list: OptionInstrument[]): void {
     this.instruments = new Map(list.map((i) => [i.name, i]));
     this.o.sink.instruments('bybit', this.c, list, true);
     this.repartition();
-    this.scheduleRefresh(runId, BYBIT_INSTRUMENTS_REFRESH_MS);
-  }
-
-  private retryInstruments(runId: number, message: string): void {
-    const delay = this.restBackoff.nextDelayMs() + 2_000;
-    this.o.sink.status('bybit', { kind: 'venueError', code: null, message, retryInMs: delay });
-    this.scheduleRefresh(runId, delay);
-  }
-
-  private scheduleRefresh(runId: number, ms: number): void {
-    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = this.o.clock.setTimeout(() => {
-      this.refreshTimer = null;
-      if (runId === this.runId) void this.loadInstruments(runId);
-    }, ms);
   }
 
   /** Drops expired/delisted topics from the desired sets and places new ones where there is room. */

@@ -15,7 +15,6 @@
  */
 import type { FeedOptions, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';
-import { Backoff } from '../backoff.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { LevelBook, depthWithinBands } from '../level-book.ts';
@@ -30,6 +29,7 @@ import {
   type OkxMessage,
 } from './parse.ts';
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
+import { InstrumentRefresher, type InstrumentLoad } from '../instrument-refresh.ts';
 import { expiredAt } from '../venue-time.ts';
 
 export const OKX_PING_IDLE_MS = 20_000;
@@ -63,14 +63,13 @@ class OkxFeed implements VenueFeed {
   private readonly fetchJson: FetchJson;
   private readonly restBase: string;
   private readonly socket: ManagedSocket;
-  private readonly restBackoff: Backoff;
+  private readonly refresher: InstrumentRefresher;
   private running = false;
   /** Bumped on stop so a REST answer arriving afterwards is ignored. */
   private runId = 0;
   private instruments = new Map<string, OptionInstrument>();
   private multipliers = new Map<string, number>();
   private instrumentsLoaded = false;
-  private refreshTimer: unknown = null;
   private lastUnknownRefresh = -Infinity;
   private mismatchReported = new Set<string>();
   private coinPerContract: number | null = null;
@@ -92,7 +91,11 @@ class OkxFeed implements VenueFeed {
     this.fetchJson = options.fetchJson ?? defaultFetchJson;
     this.restBase = options.restBase ?? restBaseFor(options.url, 'okx', 'okx.com', 'https://www.okx.com', options.restRelayOrigin);
     const random = options.random ?? Math.random;
-    this.restBackoff = new Backoff({ random, baseMs: 2_000, capMs: 60_000 });
+    this.refresher = new InstrumentRefresher({
+      venue: 'okx', clock: options.clock, sink: options.sink, random, refreshMs: OKX_INSTRUMENTS_REFRESH_MS,
+      load: (current) => this.loadInstruments(current),
+      onList: (list) => this.onInstruments(list),
+    });
     this.socket = new ManagedSocket({
       venue: 'okx',
       label: 'okx',
@@ -116,7 +119,7 @@ class OkxFeed implements VenueFeed {
     this.running = true;
     this.runId++;
     this.socket.start();
-    void this.loadInstruments(this.runId);
+    this.refresher.start();
     void this.loadSwapSpec(this.runId);
   }
 
@@ -124,8 +127,7 @@ class OkxFeed implements VenueFeed {
     this.running = false;
     this.runId++;
     this.socket.stop();
-    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
+    this.refresher.stop();
   }
 
   // ---- subscriptions ------------------------------------------------------------------------------
@@ -160,53 +162,31 @@ class OkxFeed implements VenueFeed {
 
   // ---- REST ----------------------------------------------------------------------------------------
 
-  private async loadInstruments(runId: number): Promise<void> {
-    const url = `${this.restBase}/api/v5/public/instruments?instType=OPTION&instFamily=${okxFamily(this.c)}`;
-    let body: unknown;
-    try {
-      body = await this.fetchJson(url);
-    } catch (e) {
-      if (runId !== this.runId) return;
-      this.retryInstruments(runId, `instruments request failed: ${String(e).slice(0, 120)}`);
-      return;
-    }
-    if (runId !== this.runId) return;
+  /** One instruments load (InstrumentRefresher runs it at start, every 10 min and on demand). */
+  private async loadInstruments(current: () => boolean): Promise<InstrumentLoad> {
+    const body = await this.fetchJson(`${this.restBase}/api/v5/public/instruments?instType=OPTION&instFamily=${okxFamily(this.c)}`);
+    if (!current()) return null;
     const r = parseOkxOptionInstruments(body, this.c);
-    if (r.error !== null) {
-      this.retryInstruments(runId, r.error);
-      return;
-    }
+    if (r.error !== null) return { error: r.error };
     for (const reason of r.drops) this.o.sink.status('okx', { kind: 'dropped', reason });
-    this.restBackoff.reset();
+    return { list: r.list };
+  }
+
+  private onInstruments(list: OptionInstrument[]): void {
     const added: string[] = [];
     const next = new Map<string, OptionInstrument>();
-    for (const i of r.list) {
+    for (const i of list) {
       next.set(i.name, i);
       if (!this.instruments.has(i.name)) added.push(i.name);
     }
     this.instruments = next;
-    this.multipliers = new Map(r.list.map((i) => [i.name, i.multiplier]));
+    this.multipliers = new Map(list.map((i) => [i.name, i.multiplier]));
     this.instrumentsLoaded = true;
-    this.o.sink.instruments('okx', this.c, r.list, true);
+    this.o.sink.instruments('okx', this.c, list, true);
     // New listings between reconnects: subscribe their OI on the live socket (a reconnect sends all).
     if (this.socket.isOpen && added.length > 0) {
       for (const m of chunkRequests('subscribe', this.optionOiArgs(added))) this.socket.send(m);
     }
-    this.scheduleRefresh(runId, OKX_INSTRUMENTS_REFRESH_MS);
-  }
-
-  private retryInstruments(runId: number, message: string): void {
-    const delay = this.restBackoff.nextDelayMs() + 2_000;
-    this.o.sink.status('okx', { kind: 'venueError', code: null, message, retryInMs: delay });
-    this.scheduleRefresh(runId, delay);
-  }
-
-  private scheduleRefresh(runId: number, ms: number): void {
-    if (this.refreshTimer !== null) this.o.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = this.o.clock.setTimeout(() => {
-      this.refreshTimer = null;
-      if (runId === this.runId) void this.loadInstruments(runId);
-    }, ms);
   }
 
   private async loadSwapSpec(runId: number): Promise<void> {
@@ -302,7 +282,7 @@ class OkxFeed implements VenueFeed {
       const now = this.o.clock.now();
       if (now - this.lastUnknownRefresh >= OKX_UNKNOWN_REFRESH_MIN_MS) {
         this.lastUnknownRefresh = now;
-        this.scheduleRefresh(this.runId, 0);
+        this.refresher.refreshNow();
       }
     }
     // A refused stamp (venue-time guard) is not data.
