@@ -120,3 +120,70 @@ export async function countMarks(page: Page, testId: string): Promise<{ bars: nu
   const lines = await root.locator('path.recharts-curve').count();
   return { bars, lines };
 }
+
+// Imports for the helpers below, kept with them (this file is appended to by several specs' authors).
+import { chromium, type Browser, type BrowserContext } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Debian Chromium driven by Playwright without Playwright's page defaults. `chromium.launch` turns on
+ * focus emulation for every page, and then a page stays `visible` and unthrottled whatever happens
+ * (measured here, Chromium 156: a second tab in front, a minimized window and a CDP freeze all left it
+ * visible). Attached over CDP with `noDefaults`, the default context's tabs behave as in a real browser:
+ * bringing another tab to the front makes the first `hidden` with its timers throttled, and CDP
+ * `Page.setWebLifecycleState` really freezes it (and its worker) and fires `freeze`/`resume`.
+ */
+export async function launchPlainChromium(): Promise<{ browser: Browser; context: BrowserContext; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gexdesk-chromium-'));
+  const child = spawn(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+    '--disable-quic', '--disable-sync', '--window-size=1920,1080', '--remote-debugging-port=0', `--user-data-dir=${dataDir}`, 'about:blank',
+  ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const close = async (browser?: Browser) => {
+    await browser?.close().catch(() => undefined);
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((r) => child.once('exit', r));
+      // Its own process group: Debian's /usr/bin/chromium is a shell script that does not exec the browser.
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      let err = '';
+      const t = setTimeout(() => reject(new Error(`chromium did not start: ${err.slice(-500)}`)), 20_000);
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`chromium exited ${code}: ${err.slice(-500)}`)));
+    });
+    const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
+    return { browser, context: browser.contexts()[0], close: () => close(browser) };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** The simulator's clock minus this machine's wall clock (constant while the sim runs at 1x, unpaused). */
+export async function simClockOffset(request: APIRequestContext): Promise<number> {
+  const t0 = Date.now();
+  const res = await request.get('/__gexdesk/info');
+  const t1 = Date.now();
+  expect(res.ok()).toBe(true);
+  const { simTimeMs } = (await res.json()) as { simTimeMs: number };
+  return simTimeMs - (t0 + t1) / 2;
+}
