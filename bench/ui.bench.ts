@@ -3,8 +3,9 @@
  * 60 s (GEXDESK_BENCH_UI_SECONDS to change). Prints main-thread long tasks (> 50 ms), frame-to-screen
  * latency (newest frame arrival / result computation -> the animation frame that paints the gamma-by-strike
  * chart, which renders deferred),
- * JS heap and DOM nodes at start and end (CDP Performance.getMetrics after a GC), and the gzipped
- * size of the JS bundle.
+ * JS heap and DOM nodes at start and end (CDP Performance.getMetrics after a GC), main-thread time
+ * per result (CDP TaskDuration/ScriptDuration/LayoutDuration+RecalcStyleDuration over the run: less
+ * sensitive to a loaded machine than the long-task count), and the gzipped size of the JS bundle.
  */
 import { chromium } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
@@ -98,7 +99,11 @@ export async function run(): Promise<Figure[]> {
       await cdp.send('HeapProfiler.collectGarbage');
       const { metrics: m } = await cdp.send('Performance.getMetrics');
       const get = (n: string) => m.find((x: { name: string; value: number }) => x.name === n)?.value ?? NaN;
-      return { heap: get('JSHeapUsedSize'), nodes: get('Nodes'), listeners: get('JSEventListeners') };
+      return {
+        heap: get('JSHeapUsedSize'), nodes: get('Nodes'), listeners: get('JSEventListeners'),
+        // Cumulative main-thread seconds.
+        task: get('TaskDuration'), script: get('ScriptDuration'), layout: get('LayoutDuration') + get('RecalcStyleDuration'),
+      };
     };
     await page.goto(`${server.url}/?source=sim&currency=BTC`);
     await page.getByTestId('spot').filter({ hasText: /\d/ }).waitFor({ timeout: 30_000 });
@@ -114,6 +119,8 @@ export async function run(): Promise<Figure[]> {
     await page.waitForTimeout(seconds * 1000);
     const b = await page.evaluate(() => (window as unknown as { __bench: { longTasks: number[]; lat: number[]; latFrame: number[]; results: number } }).__bench);
     const end = await metrics();
+    // Main-thread milliseconds per painted result (the gamma-by-strike chart's stamp changed).
+    const perResult = (from: number, to: number) => ((to - from) * 1000) / Math.max(1, b.results);
     return [
       { name: 'duration (10x sim)', value: seconds, unit: 's' },
       { name: 'results painted', value: b.results, unit: '' },
@@ -123,6 +130,10 @@ export async function run(): Promise<Figure[]> {
       { name: 'result computed -> paint p99', value: pct(b.lat, 99), unit: 'ms' },
       { name: 'newest frame -> paint p50', value: pct(b.latFrame, 50), unit: 'ms' },
       { name: 'newest frame -> paint p99', value: pct(b.latFrame, 99), unit: 'ms' },
+      { name: 'main thread busy', value: (100 * (end.task - start.task)) / seconds, unit: '% of wall' },
+      { name: 'main thread per result', value: perResult(start.task, end.task), unit: 'ms' },
+      { name: 'script per result', value: perResult(start.script, end.script), unit: 'ms' },
+      { name: 'style+layout per result', value: perResult(start.layout, end.layout), unit: 'ms' },
       { name: 'JS heap start', value: start.heap / 1e6, unit: 'MB' },
       { name: 'JS heap end', value: end.heap / 1e6, unit: 'MB' },
       { name: 'DOM nodes start', value: start.nodes, unit: '' },

@@ -1,12 +1,15 @@
 import { memo, useDeferredValue, useMemo } from 'react';
-import { Bar, CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ResultMessage } from '../../worker/protocol.ts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
 import { niceSymmetric, niceTicks, strikeRows, type StrikeRow } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
-import { Tip, axisTick, stackedLabel, tipRow } from './Tip.tsx';
+import { XMark, YMark, barShape } from './marks.tsx';
+import { selectResult, usePacedGex } from './pace.ts';
+import { BAR_CURSOR, MARGIN_PLOT, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
 
-function StrikeTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }) {
+function StrikeTip(props: TipProps) {
   const r = tipRow<StrikeRow>(props);
   if (!r) return null;
   return (
@@ -24,11 +27,16 @@ function StrikeTip(props: { active?: boolean; payload?: readonly { payload?: unk
 
 /** Call, put and net dealer dollar gamma per 1 % move by strike, window following spot. */
 export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
-  // Deferred: the chart redraw yields to input and paint instead of one long task per result.
-  const r = useDeferredValue(useGex((s) => s.result));
-  const g = r?.gex ?? null;
-  const range = useGex((s) => s.view.profileRange);
+  // Each result arrives in this chart's own turn (pace.ts); a changed range redraws deferred. The
+  // memoised view keeps the urgent render with the old values free.
+  const r = usePacedGex(selectResult);
+  const range = useDeferredValue(useGex((s) => s.view.profileRange));
   const kiosk = useGex((s) => s.view.kiosk);
+  return <StrikeView r={r} range={range} kiosk={kiosk} />;
+});
+
+const StrikeView = memo(function StrikeView({ r, range, kiosk }: { r: ResultMessage | null; range: number; kiosk: boolean }) {
+  const g = r?.gex ?? null;
   const rows = useMemo(() => (g ? strikeRows(g, range) : []), [g, range]);
   const y = useMemo(() => {
     const vals: number[] = [];
@@ -36,34 +44,38 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
     for (const r of rows) vals.push(Math.max(0, r.call) + Math.max(0, r.put), Math.min(0, r.call) + Math.min(0, r.put), r.net);
     return niceSymmetric(vals);
   }, [rows]);
+  const spot = g?.spot ?? NaN;
+  const x = useMemo(() => {
+    const lo = spot * (1 - range);
+    const hi = spot * (1 + range);
+    return { lo, hi, domain: [lo, hi], ticks: niceTicks(lo, hi, kiosk ? 6 : 10) };
+  }, [spot, range, kiosk]);
   if (!g || rows.length === 0) return <div className="empty">{g ? 'No strikes in range' : 'Waiting for data…'}</div>;
-  const lo = g.spot * (1 - range);
-  const hi = g.spot * (1 + range);
   const fs = kiosk ? 15 : 11;
-  const inRange = (x: number | null): x is number => x !== null && x >= lo && x <= hi;
+  const inRange = (v: number | null): v is number => v !== null && v >= x.lo && v <= x.hi;
   return (
     <>
     {/* Which result this chart shows (the bench measures result -> chart paint with it). */}
     <span hidden data-testid="chart-stamp" data-seq={r?.seq} data-computed-at={r?.computedAtMs} data-frame-at={r?.newestFrameAtMs ?? ''} />
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={{ top: 6, right: 16, bottom: 2, left: 4 }} stackOffset="sign" barCategoryGap={1}>
+      <ComposedChart data={rows} margin={MARGIN_PLOT} stackOffset="sign" barCategoryGap={1}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="strike" type="number" domain={[lo, hi]} tickFormatter={fmtStrike} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={niceTicks(lo, hi, kiosk ? 6 : 10)} allowDataOverflow />
+        <XAxis dataKey="strike" type="number" domain={x.domain} tickFormatter={fmtStrike} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={x.ticks} allowDataOverflow />
         <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
-        <Tooltip content={StrikeTip} cursor={{ fill: 'rgba(255,255,255,0.06)' }} isAnimationActive={false} />
-        <ReferenceLine y={0} stroke={C.axisLine} />
-        <Bar dataKey="call" stackId="g" fill={C.call} isAnimationActive={false} />
-        <Bar dataKey="put" stackId="g" fill={C.put} isAnimationActive={false} />
+        <Tooltip content={StrikeTip} cursor={BAR_CURSOR} isAnimationActive={false} />
+        <YMark y={0} stroke={C.axisLine} />
+        <Bar dataKey="call" stackId="g" fill={C.call} isAnimationActive={false} shape={barShape} />
+        <Bar dataKey="put" stackId="g" fill={C.put} isAnimationActive={false} shape={barShape} />
         <Line dataKey="net" stroke={C.net} strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
-        <ReferenceLine x={g.spot} stroke={C.spot} strokeWidth={2} label={stackedLabel(`spot ${fmtSpot(g.spot)}`, C.spot, 0, fs)} />
+        <XMark x={g.spot} stroke={C.spot} strokeWidth={2} label={{ text: `spot ${fmtSpot(g.spot)}`, row: 0, fontSize: fs }} />
         {inRange(g.zeroGammaLevel) && (
-          <ReferenceLine x={g.zeroGammaLevel} stroke={C.zero} strokeWidth={2} strokeDasharray="6 4" label={stackedLabel(`zero γ ${fmtLevel(g.zeroGammaLevel)}`, C.zero, 1, fs)} />
+          <XMark x={g.zeroGammaLevel} stroke={C.zero} strokeWidth={2} strokeDasharray="6 4" label={{ text: `zero γ ${fmtLevel(g.zeroGammaLevel)}`, row: 1, fontSize: fs }} />
         )}
         {inRange(g.callWall) && (
-          <ReferenceLine x={g.callWall} stroke={C.callWall} strokeDasharray="2 4" label={stackedLabel(`call wall ${fmtStrike(g.callWall)}`, C.callWall, 2, fs)} />
+          <XMark x={g.callWall} stroke={C.callWall} strokeDasharray="2 4" label={{ text: `call wall ${fmtStrike(g.callWall)}`, row: 2, fontSize: fs }} />
         )}
         {inRange(g.putWall) && (
-          <ReferenceLine x={g.putWall} stroke={C.putWall} strokeDasharray="2 4" label={stackedLabel(`put wall ${fmtStrike(g.putWall)}`, C.putWall, 3, fs)} />
+          <XMark x={g.putWall} stroke={C.putWall} strokeDasharray="2 4" label={{ text: `put wall ${fmtStrike(g.putWall)}`, row: 3, fontSize: fs }} />
         )}
       </ComposedChart>
     </ResponsiveContainer>

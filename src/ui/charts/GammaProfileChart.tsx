@@ -1,12 +1,15 @@
-import { memo, useDeferredValue, useMemo } from 'react';
-import { Area, CartesianGrid, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useCallback, useMemo } from 'react';
+import { Area, CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { GexResult } from '../../worker/protocol.ts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
 import { niceSymmetric, niceTicks, profileRows, type ProfileRow } from '../data.ts';
 import { fmtLevel, fmtSignedPct, fmtSpot, fmtUsd } from '../format.ts';
-import { Tip, axisTick, stackedLabel, tipRow } from './Tip.tsx';
+import { XMark, YMark } from './marks.tsx';
+import { selectGex, usePacedGex } from './pace.ts';
+import { MARGIN_PLOT, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
 
-function profileTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }, spot: number) {
+function profileTip(props: TipProps, spot: number) {
   const r = tipRow<ProfileRow>(props);
   if (!r) return null;
   return (
@@ -19,8 +22,13 @@ function profileTip(props: { active?: boolean; payload?: readonly { payload?: un
 
 /** Total dealer GEX across hypothetical spots, every zero crossing and today's spot. */
 export const GammaProfileChart = memo(function GammaProfileChart() {
-  const g = useDeferredValue(useGex((s) => s.result?.gex ?? null));
+  // In its own turn, into a memoised view: see GammaByStrikeChart.
+  const g = usePacedGex(selectGex);
   const kiosk = useGex((s) => s.view.kiosk);
+  return <ProfileView g={g} kiosk={kiosk} />;
+});
+
+const ProfileView = memo(function ProfileView({ g, kiosk }: { g: GexResult | null; kiosk: boolean }) {
   const rows = useMemo(() => (g ? profileRows(g) : []), [g]);
   // Colour above zero green and below red: the gradient stop sits where the curve crosses 0.
   const y = useMemo(() => niceSymmetric(rows.map((r) => r.gex)), [rows]);
@@ -35,14 +43,16 @@ export const GammaProfileChart = memo(function GammaProfileChart() {
     if (!(min < 0)) return 1;
     return max / (max - min);
   }, [rows]);
+  const spot = g?.spot ?? NaN;
+  const lo = rows.length > 0 ? rows[0].price : NaN;
+  const hi = rows.length > 0 ? rows[rows.length - 1].price : NaN;
+  const x = useMemo(() => ({ domain: [lo, hi], ticks: niceTicks(lo, hi, kiosk ? 4 : 6) }), [lo, hi, kiosk]);
+  const tip = useCallback((p: TipProps) => profileTip(p, spot), [spot]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
-  const spot = g.spot;
   const fs = kiosk ? 15 : 11;
-  const lo = rows[0].price;
-  const hi = rows[rows.length - 1].price;
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={{ top: 6, right: 16, bottom: 2, left: 4 }}>
+      <ComposedChart data={rows} margin={MARGIN_PLOT}>
         <defs>
           <linearGradient id="gexSplitFill" x1="0" y1="0" x2="0" y2="1">
             <stop offset={split} stopColor={C.call} stopOpacity={0.28} />
@@ -54,18 +64,18 @@ export const GammaProfileChart = memo(function GammaProfileChart() {
           </linearGradient>
         </defs>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="price" type="number" domain={[lo, hi]} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={niceTicks(lo, hi, kiosk ? 4 : 6)} />
+        <XAxis dataKey="price" type="number" domain={x.domain} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={x.ticks} />
         <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
-        <Tooltip content={(p) => profileTip(p, spot)} isAnimationActive={false} />
+        <Tooltip content={tip} isAnimationActive={false} />
         <Area dataKey="gex" type="linear" stroke="url(#gexSplitStroke)" strokeWidth={2} fill="url(#gexSplitFill)" baseValue={0} dot={false} isAnimationActive={false} />
-        <ReferenceLine y={0} stroke={C.axis} />
+        <YMark y={0} stroke={C.axis} />
         {g.zeroGammaCrossings
           .filter((x) => x >= lo && x <= hi)
           .map((x, i) => (
-            <ReferenceLine key={i} x={x} stroke={C.zero} strokeDasharray="6 4" strokeWidth={i === 0 ? 2 : 1}
-              label={stackedLabel(i === 0 ? `zero γ ${fmtLevel(x)}` : fmtLevel(x), C.zero, 1 + (i % 3), fs)} />
+            <XMark key={i} x={x} stroke={C.zero} strokeDasharray="6 4" strokeWidth={i === 0 ? 2 : 1}
+              label={{ text: i === 0 ? `zero γ ${fmtLevel(x)}` : fmtLevel(x), row: 1 + (i % 3), fontSize: fs }} />
           ))}
-        <ReferenceLine x={spot} stroke={C.spot} strokeWidth={2} label={stackedLabel(`spot ${fmtLevel(spot)}`, C.spot, 0, fs)} />
+        <XMark x={spot} stroke={C.spot} strokeWidth={2} label={{ text: `spot ${fmtLevel(spot)}`, row: 0, fontSize: fs }} />
       </ComposedChart>
     </ResponsiveContainer>
   );

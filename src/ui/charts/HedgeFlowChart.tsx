@@ -1,12 +1,15 @@
-import { memo, useDeferredValue, useMemo } from 'react';
-import { Bar, CartesianGrid, Cell, ComposedChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useCallback, useMemo } from 'react';
+import { Bar, CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type BarShapeProps } from 'recharts';
+import type { ResultMessage } from '../../worker/protocol.ts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
 import { flowRows, niceSymmetric, perpBasis, summedDepth, type FlowRow } from '../data.ts';
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
-import { Tip, axisTick, tipRow } from './Tip.tsx';
+import { YMark, barShape } from './marks.tsx';
+import { selectResult, usePacedGex } from './pace.ts';
+import { BAR_CURSOR, MARGIN_FLOW, MARGIN_FLOW_KIOSK, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
 
-function flowTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }, coin: string, spot: number) {
+function flowTip(props: TipProps, coin: string, spot: number) {
   const r = tipRow<FlowRow>(props);
   if (!r) return null;
   const side = r.units > 0 ? 'BUY' : r.units < 0 ? 'SELL' : '—';
@@ -24,19 +27,31 @@ function flowTip(props: { active?: boolean; payload?: readonly { payload?: unkno
   );
 }
 
+/** Flow bars coloured by side: dealers buy (up) or sell. */
+function flowShape(p: BarShapeProps) {
+  const usd = (p.payload as FlowRow | undefined)?.usd ?? 0;
+  return barShape({ ...p, fill: usd >= 0 ? C.buy : C.sell });
+}
+
 /** What dealers must buy/sell for -10 %..+10 % moves, against the perp's book depth and funding. */
 export const HedgeFlowChart = memo(function HedgeFlowChart() {
-  const r = useDeferredValue(useGex((s) => s.result));
-  const g = r?.gex ?? null;
-  const perps = r?.perps ?? null;
+  // In its own turn, into a memoised view: see GammaByStrikeChart.
+  const r = usePacedGex(selectResult);
   const coin = useGex((s) => s.view.currency);
   const kiosk = useGex((s) => s.view.kiosk);
+  return <FlowView r={r} coin={coin} kiosk={kiosk} />;
+});
+
+const FlowView = memo(function FlowView({ r, coin, kiosk }: { r: ResultMessage | null; coin: string; kiosk: boolean }) {
+  const g = r?.gex ?? null;
+  const perps = r?.perps ?? null;
   const perp = perps?.[0];
   const depth = useMemo(() => summedDepth(perps ?? []), [perps]);
   const rows = useMemo(() => (g ? flowRows(g, depth.bands) : []), [g, depth]);
   const y = useMemo(() => niceSymmetric(rows.flatMap((r) => [r.usd, r.depthUsd ?? 0])), [rows]);
+  const spot = g?.spot ?? NaN;
+  const tip = useCallback((p: TipProps) => flowTip(p, coin, spot), [coin, spot]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
-  const spot = g.spot;
   const basis = perpBasis(perp);
   const bands = depth.bands;
   const ratioAt = (pct: number, up: boolean) => rows.find((r) => Math.abs(r.move * 100 - (up ? pct : -pct)) < 1e-6)?.ratio ?? null;
@@ -44,18 +59,14 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
     <div className="flow-wrap">
       <div className="chart-body" data-testid="chart-hedge-flow">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={rows} margin={{ top: 8, right: kiosk ? 22 : 10, bottom: 2, left: 4 }} barGap={1}>
+          <ComposedChart data={rows} margin={kiosk ? MARGIN_FLOW_KIOSK : MARGIN_FLOW} barGap={1}>
             <CartesianGrid stroke={C.grid} vertical={false} />
             <XAxis dataKey="label" tick={axisTick(kiosk)} stroke={C.axisLine} interval={kiosk ? 3 : 1} />
             <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
-            <Tooltip content={(p) => flowTip(p, coin, spot)} cursor={{ fill: 'rgba(255,255,255,0.06)' }} isAnimationActive={false} />
-            <ReferenceLine y={0} stroke={C.axis} />
-            <Bar dataKey="usd" isAnimationActive={false}>
-              {rows.map((r) => (
-                <Cell key={r.label} fill={r.usd >= 0 ? C.buy : C.sell} />
-              ))}
-            </Bar>
-            <Bar dataKey="depthUsd" fill={C.depth} isAnimationActive={false} />
+            <Tooltip content={tip} cursor={BAR_CURSOR} isAnimationActive={false} />
+            <YMark y={0} stroke={C.axis} />
+            <Bar dataKey="usd" isAnimationActive={false} shape={flowShape} />
+            <Bar dataKey="depthUsd" fill={C.depth} isAnimationActive={false} shape={barShape} />
           </ComposedChart>
         </ResponsiveContainer>
       </div>

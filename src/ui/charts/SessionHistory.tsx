@@ -1,11 +1,12 @@
-import { memo, useDeferredValue } from 'react';
+import { memo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex, type HistoryPoint } from '../../state/store.ts';
 import { C } from '../colors.ts';
 import { fmtLevel, fmtSpot, fmtTimeUtc } from '../format.ts';
-import { Tip, axisTick, tipRow } from './Tip.tsx';
+import { selectHistory, usePacedGex } from './pace.ts';
+import { MARGIN_HISTORY, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
 
-function historyTip(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }) {
+function historyTip(props: TipProps) {
   const p = tipRow<HistoryPoint>(props);
   if (!p) return null;
   return (
@@ -16,17 +17,23 @@ function historyTip(props: { active?: boolean; payload?: readonly { payload?: un
   );
 }
 
-
 /** Spot and zero gamma over the session (venue time), bounded and kept across reloads. */
 export const SessionHistory = memo(function SessionHistory() {
-  const history = useDeferredValue(useGex((s) => s.history));
+  // In its own turn, into a memoised view: see GammaByStrikeChart.
+  const history = usePacedGex(selectHistory);
   const kiosk = useGex((s) => s.view.kiosk);
+  return <HistoryView history={history} kiosk={kiosk} />;
+});
+
+const shortTime = (t: number) => fmtTimeUtc(t).slice(0, 5);
+
+const HistoryView = memo(function HistoryView({ history, kiosk }: { history: HistoryPoint[]; kiosk: boolean }) {
   const span = history.length > 1 ? history[history.length - 1].t - history[0].t : 0;
-  const tickFmt = span < 15 * 60_000 ? fmtTimeUtc : (t: number) => fmtTimeUtc(t).slice(0, 5);
+  const tickFmt = span < 15 * 60_000 ? fmtTimeUtc : shortTime;
   if (history.length < 2) return <div className="empty">Collecting history (one point per 10 s)…</div>;
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <LineChart data={history} margin={{ top: 8, right: 12, bottom: 2, left: 4 }}>
+      <LineChart data={history} margin={MARGIN_HISTORY}>
         <CartesianGrid stroke={C.grid} vertical={false} />
         <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={5} />
         <YAxis domain={['auto', 'auto']} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />

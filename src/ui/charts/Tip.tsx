@@ -1,7 +1,13 @@
 import type { ReactNode } from 'react';
 
+/** The part of recharts' tooltip props the tips read. */
+export interface TipProps {
+  active?: boolean;
+  payload?: readonly { payload?: unknown }[];
+}
+
 /** The row under the cursor, from recharts' tooltip props. */
-export function tipRow<T>(props: { active?: boolean; payload?: readonly { payload?: unknown }[] }): T | null {
+export function tipRow<T>(props: TipProps): T | null {
   if (!props.active || !props.payload || props.payload.length === 0) return null;
   return (props.payload[0].payload as T) ?? null;
 }
@@ -20,21 +26,14 @@ export function Tip({ title, rows }: { title: ReactNode; rows: [string, ReactNod
   );
 }
 
-export const axisTick = (kiosk: boolean) => ({ fill: '#9aa7b4', fontSize: kiosk ? 16 : 11 });
+const TICK = { fill: '#9aa7b4', fontSize: 11 };
+const TICK_KIOSK = { fill: '#9aa7b4', fontSize: 16 };
+/** Axis tick style; the same object every render, so recharts does not re-register the axis. */
+export const axisTick = (kiosk: boolean) => (kiosk ? TICK_KIOSK : TICK);
 
-/**
- * Reference-line label stacked in its own row at the top of the plot, so nearby lines (spot, zero
- * gamma, walls) never print on top of each other.
- */
-export function stackedLabel(text: string, color: string, row: number, fontSize: number) {
-  const StackedLabel = (props: { viewBox?: { x?: number; y?: number } }) => {
-    const x = props.viewBox?.x ?? 0;
-    const y = (props.viewBox?.y ?? 0) + (row + 1) * (fontSize + 4);
-    return (
-      <text x={x + 4} y={y} fill={color} fontSize={fontSize} fontWeight={600} style={{ paintOrder: 'stroke' }} stroke="#121821" strokeWidth={3}>
-        {text}
-      </text>
-    );
-  };
-  return StackedLabel;
-}
+/** Chart margins, shared constants for the same reason. */
+export const MARGIN_PLOT = { top: 6, right: 16, bottom: 2, left: 4 };
+export const MARGIN_HISTORY = { top: 8, right: 12, bottom: 2, left: 4 };
+export const MARGIN_FLOW = { top: 8, right: 10, bottom: 2, left: 4 };
+export const MARGIN_FLOW_KIOSK = { top: 8, right: 22, bottom: 2, left: 4 };
+export const BAR_CURSOR = { fill: 'rgba(255,255,255,0.06)' };
