@@ -61,7 +61,8 @@ export function StatusBar() {
             lines <b className="num">{r.gex.includedLines}</b> in · <span className="num">{excludedEngine}</span> excluded
           </span>
           <span className="item hide-kiosk">{r.spotSource}</span>
-          <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-frame-at={r.newestFrameAtMs ?? ''} data-now-ms={r.gex.nowMs}>
+          <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-frame-at={r.newestFrameAtMs ?? ''} data-now-ms={r.gex.nowMs}
+            data-model={r.selection.model}>
             valued at <b className="num">{fmtTimeUtc(r.gex.nowMs)}</b> UTC
           </span>
         </>
