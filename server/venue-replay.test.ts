@@ -283,6 +283,33 @@ describe('Binance replay', () => {
   });
 });
 
+describe('faults on replayed venues', () => {
+  it('silent and drop scoped to one venue act on its replay and leave Deribit alone', async () => {
+    const srv = await replay(FILE, 2, true);
+    const fault = (body: unknown) => fetch(`${srv.url}/__sim/fault`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    const okx = await open(srv, '/okx/ws/v5/public');
+    okx.ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'opt-summary', instFamily: 'BTC-USD' }] }));
+    await okx.wait((t) => t.startsWith('{"arg"'), 8_000);
+    const d = await TestClient.connect(srv.url.replace(/^http/, 'ws') + '/deribit/ws/api/v2');
+    try {
+      await fault({ kind: 'silent', venue: 'okx' });
+      await new Promise((r) => setTimeout(r, 150));
+      const n = okx.frames.length;
+      const m = d.msgs.length;
+      await new Promise((r) => setTimeout(r, 1_200));
+      expect(okx.frames.length).toBe(n);
+      expect(d.msgs.length).toBeGreaterThan(m);
+      await fetch(`${srv.url}/__sim/clear`, { method: 'POST' });
+      await okx.wait(() => okx.frames.slice(n).some((t) => t.startsWith('{"arg"')), 8_000); // resumes
+      expect((await fault({ kind: 'drop', venue: 'okx' })).dropped).toBe(1);
+      expect(await okx.closed).toBe(1006);
+      expect(d.closeCode).toBeUndefined();
+    } finally {
+      d.close();
+    }
+  });
+});
+
 describe('Deribit in a multi-venue recording', () => {
   it('still replays its notifications and answers from the same file', async () => {
     const srv = await replay(FILE, 4);
