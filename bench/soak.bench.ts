@@ -218,9 +218,15 @@ export async function run(): Promise<Figure[]> {
     const linesSlope = slope(after.map((s) => s.simH), after.map((s) => s.storeLines));
     // Flat: under 0.25 MB per simulated hour of heap after warm-up (6 MB a day), and the chain no bigger than at warm-up + a new listing.
     const flat = heapSlope < 0.25 && end.storeLines <= warm.storeLines * 1.25;
-    // Figures that stop following the venue clock are a failure even if memory is flat.
-    const frozen = !(end.lagMin < 5);
-    console.log(`  heap MB: start ${first.heapMb.toFixed(2)}, after ${warmupH} h warm-up ${warm.heapMb.toFixed(2)}, end ${end.heapMb.toFixed(2)}; growth after warm-up ${heapSlope.toFixed(3)} MB/sim h (rss ${rssSlope.toFixed(2)} MB/sim h); chain lines ${linesSlope.toFixed(1)}/sim h -> ${flat ? 'FLAT' : 'NOT FLAT'}; figures lag the venue by ${end.lagMin.toFixed(1)} min at the end${frozen ? ' -> FROZEN' : ''}; forced drops ${dropEveryH > 0 ? `every ${dropEveryH} sim h` : 'off'}`);
+    // Figures that stop following the venue clock while the feed says connected are a failure even if
+    // memory is flat. A feed waiting out its reconnect backoff lags too, but says so (reconnecting).
+    // Judged on samples connected with no reconnect since the previous sample: one taken just after a
+    // reconnect's 'open', before its first data, still shows the gap.
+    const steady = samples.filter((x, i) => x.state === 'connected' && i > 0 && x.reconnects === samples[i - 1].reconnects);
+    const lastConnected = steady.at(-1);
+    const frozen = !lastConnected || !(lastConnected.lagMin < 5);
+    const maxConnectedLag = Math.max(0, ...steady.filter((x) => x.simH >= warmupH).map((x) => x.lagMin));
+    console.log(`  heap MB: start ${first.heapMb.toFixed(2)}, after ${warmupH} h warm-up ${warm.heapMb.toFixed(2)}, end ${end.heapMb.toFixed(2)}; growth after warm-up ${heapSlope.toFixed(3)} MB/sim h (rss ${rssSlope.toFixed(2)} MB/sim h); chain lines ${linesSlope.toFixed(1)}/sim h -> ${flat ? 'FLAT' : 'NOT FLAT'}; figures lag the venue by ${end.lagMin.toFixed(1)} min at the end (${end.state}), ${lastConnected ? lastConnected.lagMin.toFixed(1) : '-'} min at the last steady connected sample, at most ${maxConnectedLag.toFixed(1)} min while steadily connected after warm-up${frozen ? ' -> FROZEN' : ''}; forced drops ${dropEveryH > 0 ? `every ${dropEveryH} sim h` : 'off'}`);
     console.log(`  ${notices} notices, ${rolls.length} expiry roll(s) seen, host errors ${JSON.stringify(host.stats.errors)}, dropped ${JSON.stringify(host.health()[0]?.dropped ?? {})}`);
     return [
       { name: 'simulated hours', value: hours, unit: 'h' },
@@ -236,6 +242,8 @@ export async function run(): Promise<Figure[]> {
       { name: 'reconnects', value: end.reconnects, unit: 'reconnects' },
       { name: 'expiry rolls seen', value: rolls.length, unit: 'rolls' },
       { name: 'valuation lag end', value: end.lagMin, unit: 'sim min' },
+      { name: 'valuation lag max while connected', value: maxConnectedLag, unit: 'sim min' },
+      { name: 'frozen (1 = yes)', value: frozen ? 1 : 0, unit: '' },
       { name: 'flat (1 = yes)', value: flat ? 1 : 0, unit: '' },
     ];
   } finally {

@@ -63,5 +63,7 @@ export const VENUE_TIME_MAX_AHEAD_MS = 60_000;
  * with no ordinary frame between. Counted in frames, not local time, so it holds at any replay speed.
  */
 export const VENUE_JUMP_CONFIRM_FRAMES = 2;
-/** The venue's pace on a connection is trusted once measured over this much local time. */
+/** The venue's pace (venue time per local time) is trusted once measured over this much local time ... */
 export const VENUE_PACE_MIN_SPAN_MS = 1_000;
+/** ... and weighs roughly the last this-much local time of ordinary steps. */
+export const VENUE_PACE_WINDOW_MS = 30_000;

@@ -89,6 +89,26 @@ describe('VenueTime', () => {
     expect(slow.allowanceMs(b.local + 400)).toBe(VENUE_TIME_MAX_AHEAD_MS);
   });
 
+  it('the pace counts ordinary steps only: a seek does not inflate it, and it survives the seek', () => {
+    // A 1x replay that seeks 2 h ahead: after the seek an hour-ahead stamp is still refused.
+    const slow = new VenueTime();
+    slow.admit(V0, L0);
+    const a = stream(slow, { venue: V0, local: L0 }, 1, 30);
+    for (let k = 0; k < 3; k++) slow.admit(a.venue + 2 * HOUR + k * 100, a.local + 100 + k * 100);
+    expect(slow.nowMs).toBe(a.venue + 2 * HOUR + 200);
+    expect(slow.pace()).toBe(1);
+    expect(slow.admit(a.venue + 3 * HOUR + 300, a.local + 2_000)).toBe('futureTimestamp');
+    // A 480x replay keeps its pace across a seek: a 300 ms stall right after it is ordinary.
+    const fast = new VenueTime();
+    fast.admit(V0, L0);
+    const b = stream(fast, { venue: V0, local: L0 }, 480, 30);
+    for (let k = 0; k < 3; k++) fast.admit(b.venue + 5 * HOUR + k * 48_000, b.local + 100 + k * 100);
+    const t = b.venue + 5 * HOUR + 96_000;
+    expect(fast.nowMs).toBe(t);
+    expect(fast.pace()).toBeCloseTo(480, 6);
+    expect(fast.admit(t + 144_000, b.local + 300 + 300)).toBe('accepted');
+  });
+
   it('a new connection re-anchors: a gap of any length is followed from one later frame; a corrupt first frame is not', () => {
     const vt = new VenueTime();
     vt.admit(V0, L0);

@@ -15,9 +15,10 @@
  *   first frame is still caught: the next ordinary frame cancels it). Server time only guards: venue
  *   time itself stays the newest frame stamp (a server clock is not quantised like the stamps, and
  *   figures must not move without data).
- * - On a connection a frame may run ahead of the reference (venue time, or server time if later) by
- *   VENUE_TIME_MAX_AHEAD_MS, or by twice the pace the venue has kept on this connection times the local
- *   time since the reference last moved.
+ * - A frame may run ahead of the reference (venue time, or server time if later) by
+ *   VENUE_TIME_MAX_AHEAD_MS, or by twice the venue's recent pace (venue ms per local ms over ordinary
+ *   steps) times the local time since the reference last moved: a 480x replay stalled 300 ms is
+ *   ordinary, one frame an hour ahead is not. The pace carries across reconnects.
  * - Further ahead is a jump (replay seek, simulator expireAt): refused until
  *   VENUE_JUMP_CONFIRM_FRAMES later frames, each stamped later than the one before, confirm it with no
  *   ordinary frame between. An ordinary frame cancels it; copies of one corrupt stamp never confirm.
@@ -25,7 +26,7 @@
  * Pure: the caller passes local time; no timers. Frames older than venue time are accepted (their
  * per-channel order is the chain store's business) but never move it back.
  */
-import { VENUE_JUMP_CONFIRM_FRAMES, VENUE_PACE_MIN_SPAN_MS, VENUE_TIME_MAX_AHEAD_MS } from './limits.ts';
+import { VENUE_JUMP_CONFIRM_FRAMES, VENUE_PACE_MIN_SPAN_MS, VENUE_PACE_WINDOW_MS, VENUE_TIME_MAX_AHEAD_MS } from './limits.ts';
 
 /** What `admit` says about one stamped frame; the refusals are drop reasons the host counts. */
 export type VenueTimeVerdict = 'accepted' | 'badTimestamp' | 'futureTimestamp';
@@ -40,9 +41,12 @@ export class VenueTime {
   private anchorPending = true;
   /** Local time the reference last moved forward (or was anchored). */
   private movedAtLocalMs = 0;
-  /** Origin of the pace measurement: the connection's anchor or the last confirmed jump. */
-  private paceFromVenueMs = 0;
-  private paceFromLocalMs = 0;
+  /**
+   * The venue's pace: venue and local time summed over ordinary steps only (a confirmed jump, a seek,
+   * an anchor add nothing), halved when the local sum passes VENUE_PACE_WINDOW_MS so it stays recent.
+   */
+  private paceVenueMs = 0;
+  private paceLocalMs = 0;
   private jump: { firstMs: number; lastMs: number; laterFrames: number } | null = null;
 
   /** Newest accepted venue time, or null before the first stamped frame. */
@@ -59,7 +63,7 @@ export class VenueTime {
   /** The venue's clock read on the current connection (a server-time field of a reply). */
   anchor(serverMs: number, localMs: number): boolean {
     if (!valid(serverMs)) return false;
-    this.moveRef(serverMs, localMs, true);
+    this.moveRef(serverMs, localMs, false);
     return true;
   }
 
@@ -68,11 +72,11 @@ export class VenueTime {
     if (!valid(ts)) return 'badTimestamp';
     const ref = this.refMs;
     if (ref === null) {
-      this.accept(ts, localMs, true);
+      this.accept(ts, localMs, false);
       return 'accepted';
     }
     if (ts <= ref + this.allowanceMs(localMs)) {
-      this.accept(ts, localMs, false);
+      this.accept(ts, localMs, true);
       return 'accepted';
     }
     const j = this.jump;
@@ -83,7 +87,7 @@ export class VenueTime {
       j.lastMs = ts;
       j.laterFrames++;
       if (j.laterFrames >= (this.anchorPending ? 1 : VENUE_JUMP_CONFIRM_FRAMES)) {
-        this.accept(ts, localMs, true);
+        this.accept(ts, localMs, false);
         return 'accepted';
       }
     }
@@ -92,32 +96,38 @@ export class VenueTime {
 
   /** How far ahead of the reference a frame may be stamped now and still be ordinary. */
   allowanceMs(localMs: number): number {
-    const span = this.movedAtLocalMs - this.paceFromLocalMs;
-    const pace = span >= VENUE_PACE_MIN_SPAN_MS && this.refMs !== null
-      ? Math.max(1, (this.refMs - this.paceFromVenueMs) / span)
-      : 1;
-    return Math.max(VENUE_TIME_MAX_AHEAD_MS, 2 * pace * Math.max(0, localMs - this.movedAtLocalMs));
+    return Math.max(VENUE_TIME_MAX_AHEAD_MS, 2 * this.pace() * Math.max(0, localMs - this.movedAtLocalMs));
   }
 
-  private accept(ts: number, localMs: number, rebase: boolean): void {
+  /** Venue ms per local ms on ordinary steps; 1 until measured over VENUE_PACE_MIN_SPAN_MS. */
+  pace(): number {
+    return this.paceLocalMs >= VENUE_PACE_MIN_SPAN_MS ? Math.max(1, this.paceVenueMs / this.paceLocalMs) : 1;
+  }
+
+  private accept(ts: number, localMs: number, ordinary: boolean): void {
     if (this.venueMs === null || ts > this.venueMs) this.venueMs = ts;
-    this.moveRef(ts, localMs, rebase);
+    this.moveRef(ts, localMs, ordinary);
   }
 
-  /** Never back; `rebase` starts the pace measurement here (new connection, confirmed jump). */
-  private moveRef(ts: number, localMs: number, rebase: boolean): void {
+  /** Never back; an `ordinary` step forward is a pace sample. */
+  private moveRef(ts: number, localMs: number, ordinary: boolean): void {
     if (this.refMs === null || ts > this.refMs) {
+      if (ordinary && this.refMs !== null) {
+        this.paceVenueMs += ts - this.refMs;
+        this.paceLocalMs += Math.max(0, localMs - this.movedAtLocalMs);
+        if (this.paceLocalMs > VENUE_PACE_WINDOW_MS) {
+          this.paceVenueMs /= 2;
+          this.paceLocalMs /= 2;
+        }
+      }
       this.refMs = ts;
       this.movedAtLocalMs = localMs;
-    } else if (rebase) {
+    } else if (!ordinary) {
+      // An anchor at or behind the reference: the clock restarts from now for the allowance.
       this.movedAtLocalMs = localMs;
     }
     this.anchorPending = false;
     this.jump = null;
-    if (rebase) {
-      this.paceFromVenueMs = this.refMs;
-      this.paceFromLocalMs = localMs;
-    }
   }
 }
 
