@@ -59,6 +59,8 @@ export interface ReplayReport {
   delivered: number;
   /** Per venue: recorded inbound frames, REST answers, data frames delivered so far. */
   venues: Partial<Record<RecordedVenue, VenueReport>>;
+  /** Venue clock minus recorder clock (ms) the replay applies to recorded times; 0 = recorded times as they are (replay.ts venueClockOffset). */
+  clockOffsetMs?: number;
 }
 
 export function emptyReport(): ReplayReport {

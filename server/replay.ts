@@ -7,14 +7,21 @@
  * (default), shifting venue timestamps by one recording span + 1 s per loop so that a client ordering
  * by timestamp keeps accepting them; or it stops (loop=false).
  *
- * Deribit: every recorded notification goes to every connected client; `.raw` channel names are
- * delivered as `.100ms` (what an unauthenticated client subscribes); requests are answered from the
- * latest recorded response of the same method (else synthesised from the names and tickers seen).
+ * Deribit (ReplaySource): a recorded notification goes only to the sessions subscribed to its channel,
+ * in recorded order, under the name they subscribed (a recorded `.raw` stream serves `.100ms`: see
+ * ChannelMap in deribit/replay-book.ts). Books (`book.{instrument}.{interval}`) are folded as they play:
+ * a subscriber joining mid-recording first gets the folded book as a `snapshot` whose change_id the
+ * next recorded change's prev_change_id names, as Deribit sends a snapshot on subscribe. Other channels
+ * have no state to rebuild: a late `ticker.*` subscriber waits for the next recorded ticker (as on
+ * Deribit, where the next 100 ms notification is the whole ticker). Requests are answered from the
+ * latest recorded response of the same method (else synthesised from the names and tickers seen),
+ * without instruments expired at the replay's venue time.
  */
 import { readFileSync } from 'node:fs';
 import { SimClock } from './clock.ts';
 import { parseInstrumentName } from './sim/calendar.ts';
-import type { DeribitHub } from './deribit/hub.ts';
+import type { DeribitHub, Session } from './deribit/hub.ts';
+import { BookFold, ChannelMap, isChainedBook } from './deribit/replay-book.ts';
 import { ERR, type DeribitSource, type RpcReply } from './deribit/types.ts';
 import { parseRecording, shiftTimes, type RecordedFrame, type RecordedRest, type RecordedVenue, type ReplayReport } from './recording.ts';
 
@@ -62,6 +69,13 @@ export class ReplayPlayer {
     private readonly opts: ReplayOptions,
   ) {
     const { frames, rest, report } = parseRecording(text);
+    // play on the venue's clock: recorded times move to the venue time the Deribit frames carry
+    const offset = venueClockOffset(frames);
+    if (offset !== 0) {
+      for (const f of frames) f.ts += offset;
+      for (const r of rest) r.ts += offset;
+    }
+    report.clockOffsetMs = offset;
     this.frames = frames;
     this.rest = rest;
     this.report = report;
@@ -142,7 +156,8 @@ export class ReplayPlayer {
       if (this.cursor >= this.timeline.length) {
         if (!this.opts.loop || this.timeline.length === 0) return; // stop: no more timers
         this.cursor = 0;
-        this.loopIdx++;
+        // after a clock jump (expireAt) over whole cycles, go on in the cycle holding the clock rather than replay every one between
+        this.loopIdx = Math.max(this.loopIdx + 1, Math.floor((now - this.t0) / cycle));
         this.report.loops = this.loopIdx;
       }
       const e = this.timeline[this.cursor];
@@ -163,6 +178,31 @@ export class ReplayPlayer {
   }
 }
 
+/**
+ * How far the venue's clock was from the recorder's (ms, venue minus recorder), read from the Deribit
+ * frames: replies' `usOut` and notifications' `timestamp` against their recorded receive times (the
+ * median, so a few stale stamps do not matter). Under a second is transit time and the recorded times
+ * stay as they are; beyond that the recording is of a market on another clock (a simulator started at
+ * another date, a re-timed capture), and the replay clock must run on the venue's own time: it answers
+ * `get_time`, stamps `usOut`, and decides which instruments have expired. 0 without Deribit stamps.
+ */
+export function venueClockOffset(frames: readonly RecordedFrame[]): number {
+  const d: number[] = [];
+  for (const f of frames) {
+    if (f.venue !== 'deribit' || f.dir !== 'in') continue;
+    const fr = f.frame;
+    let venueMs: unknown;
+    if (typeof fr.usOut === 'number') venueMs = fr.usOut / 1000;
+    else if (fr.method === 'subscription') venueMs = ((fr.params as { data?: { timestamp?: unknown } } | undefined)?.data as { timestamp?: unknown } | undefined)?.timestamp;
+    if (typeof venueMs === 'number' && Number.isFinite(venueMs) && venueMs > 1e11) d.push(venueMs - f.ts);
+    if (d.length >= 2_000) break;
+  }
+  if (d.length === 0) return 0;
+  d.sort((a, b) => a - b);
+  const median = Math.round(d[Math.floor(d.length / 2)]);
+  return Math.abs(median) < 1_000 ? 0 : median;
+}
+
 /** The latest recorded answer at or before the playback position (the first one before that). */
 export function pickRecorded<T extends { ts: number }>(list: readonly T[] | undefined, position: number): T | undefined {
   if (!list || list.length === 0) return undefined;
@@ -179,10 +219,6 @@ interface Note {
 
 const TIME_FIELDS: ReadonlySet<string> = new Set(['timestamp', 'creation_timestamp']);
 
-export function liveChannelName(ch: string): string {
-  return ch.endsWith('.raw') ? ch.slice(0, -4) + '.100ms' : ch;
-}
-
 /** The Deribit side of a replay: its recorded notifications and responses behind the Deribit hub. */
 export class ReplaySource implements DeribitSource {
   readonly kind = 'replay' as const;
@@ -195,6 +231,10 @@ export class ReplaySource implements DeribitSource {
   private names = new Set<string>();
   private latestTicker = new Map<string, Record<string, unknown>>();
   private latestIndex = new Map<string, { price: number; timestamp: number }>();
+  /** Recorded channels and the subscriptions each serves. */
+  private readonly channels = new ChannelMap();
+  /** Recorded book channels folded up to the playback position. */
+  private readonly folds = new Map<string, BookFold>();
 
   /** A Deribit-only replay of one file (the player is sealed here). */
   static load(file: string, opts: ReplayOptions): ReplaySource {
@@ -222,6 +262,8 @@ export class ReplaySource implements DeribitSource {
           continue;
         }
         notes.push({ ts: f.ts, channel: p.channel, data: p.data });
+        this.channels.add(p.channel);
+        if (isChainedBook(p.channel) && !this.folds.has(p.channel)) this.folds.set(p.channel, new BookFold());
         this.collectNames(p.channel, p.data);
         report.notifications++;
       } else if (fr.id !== undefined && 'result' in fr) {
@@ -269,14 +311,63 @@ export class ReplaySource implements DeribitSource {
     this.player.start();
   }
 
+  /** A recorded notification is due: fold it (the venue's state moves on even with nobody listening), then send it to its subscribers. */
   private deliver(n: Note, shift: number): void {
-    if (!this.hub || this.hub.fault('silent') || this.hub.fault('heartbeatOnly')) return;
     this.absorb(n, shift, false);
-    const data = shiftTimes(n.data, TIME_FIELDS, shift);
-    const channel = liveChannelName(n.channel);
-    const text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
-    for (const s of this.hub.sessions) s.notify(channel, undefined, text);
-    (this.report.venues.deribit ??= { frames: 0, rest: 0, delivered: 0 }).delivered++;
+    const fold = this.folds.get(n.channel);
+    const kind = fold?.fold(n.data, shift);
+    const hub = this.hub;
+    if (!hub || hub.sessions.size === 0 || hub.fault('silent') || hub.fault('heartbeatOnly')) return;
+    const report = (this.report.venues.deribit ??= { frames: 0, rest: 0, delivered: 0 });
+    const out = new Outgoing(n.data, shift);
+    for (const s of hub.sessions) {
+      for (const name of this.channels.names(n.channel)) {
+        if (!s.subs.has(name)) continue;
+        if (fold && kind) this.sendBook(s, name, n.data, fold, kind, out);
+        else s.notify(name, undefined, out.text(name));
+        report.delivered++;
+      }
+    }
+  }
+
+  /**
+   * A recorded book notification to one subscriber, kept on a chain it can follow. The session's
+   * channelState holds the last change_id it was sent (the hub clears it on unsubscribe).
+   */
+  private sendBook(s: Session, name: string, recorded: unknown, fold: BookFold, kind: 'snapshot' | 'change' | 'gap', out: Outgoing): void {
+    const last = s.channelState.get(name) as number | undefined;
+    const d = (typeof recorded === 'object' && recorded !== null ? recorded : {}) as { change_id?: number; prev_change_id?: unknown };
+    let text: string | undefined;
+    if (kind === 'snapshot' || (last !== undefined && last === d.prev_change_id)) {
+      text = out.text(name);
+      if (kind === 'change' && s.gapPending) {
+        // the `gap` fault: this change names a change_id the client never had; it must resubscribe
+        s.gapPending = false;
+        text = notification(name, { ...(out.data() as object), prev_change_id: (d.change_id ?? 0) - 3 });
+      }
+    } else if (kind === 'change') {
+      // the chain broke on our side (subscribed before anything was folded, or a frame skipped under
+      // backpressure): the fold, which includes this change, as a fresh snapshot
+      const snap = fold.snapshot();
+      if (snap) text = notification(name, snap);
+    } else if (last !== undefined) text = out.text(name); // a gap in the recording itself: sent as recorded
+    if (text === undefined) return; // nothing it could chain on yet
+    const before = s.stats.sentFrames;
+    s.notify(name, undefined, text);
+    // not sent (backpressure, a fault): the session keeps its last change_id, so the next change goes out as a snapshot
+    if (s.stats.sentFrames > before && typeof d.change_id === 'number') s.channelState.set(name, d.change_id);
+  }
+
+  /** A new subscription to a book: the fold so far as its first notification (Deribit sends a snapshot on subscribe). */
+  onSubscribed(_hub: DeribitHub, s: Session, channels: string[]): void {
+    for (const ch of channels) {
+      if (!isChainedBook(ch)) continue;
+      const snap = this.folds.get(this.channels.source(ch))?.snapshot();
+      if (!snap) continue; // before the recording's first book frame: the recorded snapshot comes in its turn
+      const before = s.stats.sentFrames;
+      s.notify(ch, snap);
+      if (s.stats.sentFrames > before) s.channelState.set(ch, snap.change_id);
+    }
   }
 
   nowMs(): number {
@@ -288,6 +379,27 @@ export class ReplaySource implements DeribitSource {
   }
 
   request(method: string, params: Record<string, unknown>): RpcReply | undefined {
+    const r = this.answer(method, params);
+    const listing = method === 'public/get_book_summary_by_currency' || (method === 'public/get_instruments' && params.expired !== true && params.expired !== 'true');
+    return listing && r && 'result' in r && Array.isArray(r.result) ? { result: this.unexpired(r.result) } : r;
+  }
+
+  /**
+   * Rows of instruments not expired at the replay's venue time. A recorded listing was true when it was
+   * recorded; the replay clock moves past expiries (a recording spanning 08:00 UTC, loops, `expireAt`),
+   * and the venue no longer lists an instrument once it has expired.
+   */
+  private unexpired(rows: unknown[]): unknown[] {
+    const now = this.nowMs();
+    return rows.filter((row) => {
+      const r = row as Record<string, unknown> | null;
+      if (!r || typeof r !== 'object') return true;
+      const expiry = typeof r.expiration_timestamp === 'number' ? r.expiration_timestamp : typeof r.instrument_name === 'string' ? parseInstrumentName(r.instrument_name)?.expiryMs : undefined;
+      return expiry === undefined || expiry > now;
+    });
+  }
+
+  private answer(method: string, params: Record<string, unknown>): RpcReply | undefined {
     const exact = this.pick(this.recorded.get(keyOf(method, params)));
     if (exact !== undefined) return { result: exact };
     switch (method) {
@@ -408,6 +520,33 @@ export class ReplaySource implements DeribitSource {
 
   close(): void {
     this.player.close();
+  }
+}
+
+function notification(channel: string, data: unknown): string {
+  return JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } });
+}
+
+/** One recorded notification on its way out: its data shifted for the loop and its text per channel name, each built once. */
+class Outgoing {
+  private shifted: unknown;
+  private done = false;
+  private texts = new Map<string, string>();
+  constructor(
+    private readonly recorded: unknown,
+    private readonly shift: number,
+  ) {}
+  data(): unknown {
+    if (!this.done) {
+      this.shifted = shiftTimes(this.recorded, TIME_FIELDS, this.shift);
+      this.done = true;
+    }
+    return this.shifted;
+  }
+  text(channel: string): string {
+    let t = this.texts.get(channel);
+    if (t === undefined) this.texts.set(channel, (t = notification(channel, this.data())));
+    return t;
   }
 }
 

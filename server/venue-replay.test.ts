@@ -292,6 +292,7 @@ describe('faults on replayed venues', () => {
     await okx.wait((t) => t.startsWith('{"arg"'), 8_000);
     const d = await TestClient.connect(srv.url.replace(/^http/, 'ws') + '/deribit/ws/api/v2');
     try {
+      await d.call('public/subscribe', { channels: ['deribit_price_index.btc_usd'] });
       await fault({ kind: 'silent', venue: 'okx' });
       await new Promise((r) => setTimeout(r, 150));
       const n = okx.frames.length;
@@ -315,8 +316,10 @@ describe('Deribit in a multi-venue recording', () => {
     const srv = await replay(FILE, 4);
     const c = await TestClient.connect(srv.url.replace(/^http/, 'ws') + '/deribit/ws/api/v2');
     try {
+      await c.call('public/subscribe', { channels: ['deribit_price_index.btc_usd'] });
       const idx = await c.waitFor((m) => m.params?.channel === 'deribit_price_index.btc_usd', 5_000);
       expect(idx.params!.data).toMatchObject({ index_name: 'btc_usd' });
+      expect(c.msgs.filter((m) => m.method === 'subscription').every((m) => m.params!.channel === 'deribit_price_index.btc_usd')).toBe(true);
       const sum = (await c.call('public/get_book_summary_by_currency', { currency: 'BTC', kind: 'option' })).result as unknown[];
       expect(sum.length).toBeGreaterThan(50);
     } finally {
