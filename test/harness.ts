@@ -3,15 +3,21 @@
  * local simulator server: start a server + host pair ("run"), wait on conditions, flip fault switches,
  * freeze two runs at the same simulated instant and compare their figures (reliability §5.0 "Reference
  * figures": same seed with and without the fault, equal within 1e-9 relative).
+ *
+ * Timing on a loaded machine: tests judge from records (the server's request log, the host's posted
+ * results and health messages, the chain store's log of what the host applied with its venue stamps),
+ * and wait for observable conditions with generous bounds instead of sleeping a fixed time.
  */
 import { expect } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { EngineHost, type EngineHostOptions } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
+import { STEP_MS } from '../server/sim/market.ts';
+import type { ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../src/chain/model.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/limits.ts';
-import type { FeedState, FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import type { FeedHealth, FeedState, FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
 
 /** Summary (OI) refresh used by the test clock instead of 30 s. */
 export const TEST_SUMMARY_REFRESH_MS = 2_000;
@@ -44,6 +50,118 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
   }
 }
 
+/** One applyOptions / applyForwards call as the host made it, with the store's verdict. */
+export interface ApplyRecord {
+  /** Wall time of the call. */
+  atMs: number;
+  kind: 'options' | 'forwards';
+  updates: number;
+  /** Updates carrying a finite value of each field. */
+  iv: number;
+  fwd: number;
+  oi: number;
+  /** Venue stamps carried by the updates. */
+  oldestMs: number;
+  newestMs: number;
+  /** Lines changed; options updates refused as older than what the line holds. */
+  applied: number;
+  stale: number;
+}
+
+const isNum = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
+
+/**
+ * A ChainStore that keeps a record of what the host applied to it: every call with its venue stamps
+ * and verdict (`applies`), and per line the newest stamp passed for IV, forward and OI, so a test can
+ * wait until the chain holds a given venue instant instead of sleeping.
+ */
+export class RecordingStore extends ChainStore {
+  /** Bounded (the oldest half goes past 40 000 entries). */
+  readonly applies: ApplyRecord[] = [];
+  /** Newest stamp passed per listed line: [IV, forward, OI]. */
+  private readonly stamps = new Map<string, [number, number, number]>();
+  private readonly expiryForwardStamp = new Map<number, number>();
+
+  override upsertInstruments(list: readonly OptionInstrument[], complete: boolean): { added: number; removed: number } {
+    // A line listed (again) starts without data; forget what an earlier listing of the name held.
+    for (const ins of list) if (this.indexOf(ins.name) === undefined) this.stamps.delete(ins.name);
+    return super.upsertInstruments(list, complete);
+  }
+
+  override applyOptions(updates: readonly OptionLineUpdate[]): { applied: number; stale: number; unknown: number } {
+    let iv = 0;
+    let fwd = 0;
+    let oi = 0;
+    let oldestMs = Infinity;
+    let newestMs = -Infinity;
+    for (const u of updates) {
+      const ts = u.timestampMs;
+      if (!isNum(ts)) continue;
+      if (ts < oldestMs) oldestMs = ts;
+      if (ts > newestMs) newestMs = ts;
+      const hasIv = isNum(u.markIv);
+      const hasFwd = isNum(u.forward);
+      const hasOi = isNum(u.openInterest);
+      if (hasIv) iv++;
+      if (hasFwd) fwd++;
+      if (hasOi) oi++;
+      if (this.indexOf(u.name) === undefined) continue;
+      let s = this.stamps.get(u.name);
+      if (!s) this.stamps.set(u.name, (s = [-Infinity, -Infinity, -Infinity]));
+      if (hasIv && ts > s[0]) s[0] = ts;
+      if (hasFwd && ts > s[1]) s[1] = ts;
+      if (hasOi && ts > s[2]) s[2] = ts;
+    }
+    const r = super.applyOptions(updates);
+    this.log({ atMs: Date.now(), kind: 'options', updates: updates.length, iv, fwd, oi, oldestMs, newestMs, applied: r.applied, stale: r.stale });
+    return r;
+  }
+
+  override applyForwards(updates: readonly ForwardUpdate[]): number {
+    let oldestMs = Infinity;
+    let newestMs = -Infinity;
+    let fwd = 0;
+    for (const u of updates) {
+      if (!isNum(u.forward) || !isNum(u.timestampMs)) continue;
+      fwd++;
+      oldestMs = Math.min(oldestMs, u.timestampMs);
+      newestMs = Math.max(newestMs, u.timestampMs);
+      if (u.timestampMs > (this.expiryForwardStamp.get(u.expiryMs) ?? -Infinity)) this.expiryForwardStamp.set(u.expiryMs, u.timestampMs);
+    }
+    const n = super.applyForwards(updates);
+    this.log({ atMs: Date.now(), kind: 'forwards', updates: updates.length, iv: 0, fwd, oi: 0, oldestMs, newestMs, applied: n, stale: 0 });
+    return n;
+  }
+
+  /**
+   * Whether the chain holds venue instant `stampMs`: every line with an IV, forward or OI got that
+   * field from an update stamped at or after it (the store keeps the newest per field, so it holds data
+   * of that instant or later).
+   */
+  heldSince(stampMs: number): boolean {
+    const c = this.columns();
+    if (c.length === 0) return false;
+    const byLine: ([number, number, number] | undefined)[] = new Array(c.length);
+    for (const [name, s] of this.stamps) {
+      const i = this.indexOf(name);
+      if (i !== undefined) byLine[i] = s;
+    }
+    for (let i = 0; i < c.length; i++) {
+      const s = byLine[i];
+      if (Number.isFinite(c.markIv[i]) && !(s && s[0] >= stampMs)) return false;
+      if (Number.isFinite(c.openInterest[i]) && !(s && s[2] >= stampMs)) return false;
+      const fwdStamp = Math.max(s ? s[1] : -Infinity, this.expiryForwardStamp.get(c.expiryMs[i]) ?? -Infinity);
+      if (Number.isFinite(c.forward[i]) && !(fwdStamp >= stampMs)) return false;
+    }
+    return true;
+  }
+
+  private log(rec: ApplyRecord): void {
+    if (this.applies.length >= 40_000) this.applies.splice(0, 20_000);
+    this.applies.push(rec);
+  }
+}
+
 /** POST to the server's control endpoints (/__sim/fault, /__sim/clear, /__sim/pause, /__sim/resume). */
 export async function post(server: RunningServer, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${server.url}${path}`, {
@@ -70,8 +188,8 @@ export interface Run {
   host: EngineHost;
   /** Every message the host posted, in order (tests may truncate it). */
   posted: FromWorker[];
-  /** Every chain store the host created (the live one is the last), for size checks. */
-  stores: ChainStore[];
+  /** Every chain store the host created (the live one is the last), with its record of applied updates. */
+  stores: RecordingStore[];
   /** Distinct consecutive health states of the first feed, sampled every 20 ms. */
   states: FeedState[];
   results(): ResultMessage[];
@@ -88,7 +206,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
   const base = server.url.replace(/^http/, 'ws');
   const posted: FromWorker[] = [];
   const autoAck = o.autoAck ?? true;
-  const stores: ChainStore[] = [];
+  const stores: RecordingStore[] = [];
   const host: EngineHost = new EngineHost({
     clock: o.host?.clock ?? testClock,
     socketFactory: wsFactory,
@@ -98,7 +216,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
     minIntervalMs: o.host?.minIntervalMs,
     downAfterMs: o.host?.downAfterMs,
     createStore: (venue, currency) => {
-      const st = new ChainStore(venue, currency);
+      const st = new RecordingStore(venue, currency);
       stores.push(st);
       return st;
     },
@@ -138,15 +256,55 @@ export function chainBuilt(r: Run, timeoutMs = 15_000): Promise<ResultMessage> {
   return waitFor('chain built', () => r.results().find((m) => m.gex.includedLines > 100), timeoutMs);
 }
 
+/** The simulator step the market stands at when its clock reads `clockMs` (Deribit stamps are step times). */
+export function frozenStep(server: RunningServer, clockMs: number): number {
+  const start = server.sim!.startMs;
+  return start + Math.floor((clockMs - start) / STEP_MS) * STEP_MS;
+}
+
 /**
- * Freeze every run's simulator at one common instant (the latest of their clocks) and give the hosts
- * time to see it: markprice arrives about every second and the summary (OI) every 2 s under testClock.
+ * Pause every server's simulator and move all their clocks to one instant, one step past the latest of
+ * them, so no frame sent before the freeze carries the frozen instant (a host that holds it has data
+ * sent after the freeze). Returns the frozen clock instant.
  */
-export async function pauseAligned(runs: Run[], settleMs = 4_500): Promise<number> {
-  for (const r of runs) await post(r.server, '/__sim/pause');
-  const t = Math.max(...runs.map((r) => r.server.clock.now()));
-  for (const r of runs) r.server.clock.jumpTo(t);
-  await sleep(settleMs);
+export async function freeze(servers: RunningServer[]): Promise<number> {
+  for (const s of servers) await post(s, '/__sim/pause');
+  const t = Math.max(...servers.map((s) => s.clock.now())) + STEP_MS;
+  for (const s of servers) s.clock.jumpTo(t);
+  return t;
+}
+
+/**
+ * Wait until each run's host holds venue instant `stepMs` and has posted figures of it: every line of
+ * the live store got its IV, forward and OI from updates stamped at or after it (with Deribit the OI
+ * of every line comes only from the book summary, whose answer also carries the index), then a result
+ * computed after that, valued at or after it, with perp quotes at or after it. Returns those results.
+ */
+export async function waitSettled(runs: Run[], stepMs: number, timeoutMs = 30_000): Promise<ResultMessage[]> {
+  const out: ResultMessage[] = [];
+  for (const r of runs) {
+    await waitFor(`the chain to hold venue time ${stepMs}`, () => r.stores.at(-1)?.heldSince(stepMs), timeoutMs);
+    const heldAt = Date.now();
+    out.push(await waitFor(`a result of venue time ${stepMs} computed after it`, () => {
+      const rs = r.results();
+      for (let k = rs.length - 1; k >= 0 && rs[k].computedAtMs >= heldAt; k--) {
+        const m = rs[k];
+        if (m.gex.nowMs >= stepMs && m.perps.every((p) => p.timestampMs >= stepMs)) return m;
+      }
+      return null;
+    }, timeoutMs));
+  }
+  return out;
+}
+
+/**
+ * Freeze every run's simulator at one common instant (`freeze`) and, unless `settleTimeoutMs` is 0
+ * (the caller judges the settle itself), wait until every host holds that instant (`waitSettled`),
+ * failing after `settleTimeoutMs`. Returns the common clock instant.
+ */
+export async function pauseAligned(runs: Run[], settleTimeoutMs = 30_000): Promise<number> {
+  const t = await freeze(runs.map((r) => r.server));
+  if (settleTimeoutMs > 0) await waitSettled(runs, frozenStep(runs[0].server, t), settleTimeoutMs);
   return t;
 }
 
@@ -180,6 +338,28 @@ export function expectSameFigures(a: ResultMessage, ref: ResultMessage): void {
   expect(Math.abs(a.gex.totalNetGex - ref.gex.totalNetGex)).toBeLessThanOrEqual(1e-9 * Math.abs(ref.gex.totalNetGex));
   expect(ref.gex.zeroGammaLevel).not.toBeNull();
   expect(Math.abs(a.gex.zeroGammaLevel! - ref.gex.zeroGammaLevel!)).toBeLessThanOrEqual(1e-9 * ref.gex.zeroGammaLevel!);
+}
+
+/** Sessions that said hello to the run's Deribit endpoint, from the server's request log. */
+export const helloSessions = (r: Run): Set<number> =>
+  new Set(r.server.hub.requestLog.filter((x) => x.method === 'public/hello').map((x) => x.sessionId));
+
+/** The health messages the host posted after wall time `afterMs` (first feed), in order. */
+export function healthSince(r: Run, afterMs: number): { atMs: number; feed: FeedHealth }[] {
+  const out: { atMs: number; feed: FeedHealth }[] = [];
+  for (const m of r.posted) if (m.type === 'health' && m.atMs > afterMs && m.feeds[0]) out.push({ atMs: m.atMs, feed: m.feeds[0] });
+  return out;
+}
+
+/**
+ * Messages per second over a run of consecutive health messages: each reports the rate of the window
+ * since the one before, so the first only opens the span.
+ */
+export function rateOver(health: { atMs: number; feed: FeedHealth }[]): number {
+  let msgs = 0;
+  for (let k = 1; k < health.length; k++) msgs += health[k].feed.messagesPerSec * (health[k].atMs - health[k - 1].atMs);
+  const span = health.length > 1 ? health.at(-1)!.atMs - health[0].atMs : 0;
+  return span > 0 ? msgs / span : 0;
 }
 
 /** Sum of a counter record. */
