@@ -3,16 +3,20 @@
  * sum to the combined view exactly — per strike where strikes coincide, strikes of one venue only kept
  * as they are (never interpolated) — and a venue that goes down is left out of the totals with a
  * visible reason in `excludedVenues`.
+ *
+ * Timing on a loaded 2-core machine: after the freeze the test waits until both chain stores hold the
+ * frozen instant (every line's IV, forward and OI from updates stamped at it: harness RecordingStore)
+ * instead of sleeping, and the figures without the silent venue are checked against OKX alone at that
+ * result's own spot and valuation time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { EngineHost } from '../src/worker/host.ts';
-import { ChainStore } from '../src/chain/store.ts';
 import { computeGex } from '../src/engine/index.ts';
-import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
+import type { Clock } from '../src/feeds/adapter.ts';
 import type { VenueId } from '../src/chain/model.ts';
 import type { FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { RecordingStore, freeze, frozenStep, waitFor, wsFactory } from './harness.ts';
 
 /** Now: the clients drop expiries before their own (wall) clock, so the simulated market starts now. */
 const START_MS = Math.floor(Date.now() / 1000) * 1000;
@@ -21,23 +25,12 @@ const clock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
-const wsFactory = (url: string) => new WebSocket(url, { perMessageDeflate: false }) as unknown as SocketLike;
-
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('cross-venue aggregation through the EngineHost', () => {
   let server: RunningServer;
   let host: EngineHost;
   const posted: FromWorker[] = [];
-  const stores = new Map<VenueId, ChainStore>();
+  const stores = new Map<VenueId, RecordingStore>();
   beforeAll(async () => {
     server = await startServer({ source: 'sim', seed: 99, port: 0, startMs: START_MS, log: () => undefined });
   });
@@ -55,7 +48,7 @@ describe('cross-venue aggregation through the EngineHost', () => {
       post: (m) => posted.push(m),
       staleAfterMs: 2_000,
       createStore: (v, c) => {
-        const s = new ChainStore(v, c);
+        const s = new RecordingStore(v, c);
         stores.set(v, s);
         return s;
       },
@@ -80,20 +73,22 @@ describe('cross-venue aggregation through the EngineHost', () => {
       });
     }, 15_000);
 
-    await fetch(`${server.url}/__sim/pause`, { method: 'POST' });
+    // Freeze one step past the clock: only frames sent after the freeze carry the frozen instant.
+    const step = frozenStep(server, await freeze([server]));
     // one expiry both venues list
     const okxExp = new Set(stores.get('okx')!.expiries().map((x) => x.expiryMs));
     const common = stores.get('bybit')!.expiries().map((x) => x.expiryMs).filter((e) => okxExp.has(e) && e > Date.now() + 86_400_000);
     expect(common.length).toBeGreaterThan(0);
     const expiry = common[0];
+    await waitFor('both stores to hold the frozen instant', () => [...stores.values()].every((s) => s.heldSince(step)), 20_000);
     host.handle({ type: 'select', selection: { ...sel, expiries: [expiry] } });
-    await new Promise((r) => setTimeout(r, 3_500)); // the paused instant reaches both stores
 
     host.handle({ type: 'request', id: 1, request: { kind: 'snapshot' } });
     const resp = posted.find((m) => m.type === 'response' && m.id === 1) as Extract<FromWorker, { type: 'response'; ok: true }>;
     const snap = resp.data as ResultMessage;
     expect(snap.includedVenues).toEqual(['okx', 'bybit']);
     expect(snap.excludedVenues).toEqual([]);
+    expect(snap.gex.nowMs).toBeGreaterThanOrEqual(step);
     const params = { spot: snap.gex.spot, nowMs: snap.gex.nowMs, model: 'classic' as const, expiries: new Set([expiry]), profileRange: 0.2 };
     const okx = computeGex(stores.get('okx')!.columns(), params);
     const bybit = computeGex(stores.get('bybit')!.columns(), params);
@@ -138,8 +133,14 @@ describe('cross-venue aggregation through the EngineHost', () => {
     expect(excluded.includedVenues).toEqual(['okx']);
     expect(excluded.excludedVenues[0].venue).toBe('bybit');
     expect(excluded.excludedVenues[0].reason).toMatch(/stale|down|reconnecting/);
+    // The market is frozen and the OKX store holds that instant: the figures are OKX alone, at the
+    // valuation time of the snapshot (and the spot the result itself used).
+    expect(excluded.gex.nowMs).toBe(snap.gex.nowMs);
+    const okxAlone = computeGex(stores.get('okx')!.columns(), { ...params, spot: excluded.gex.spot, nowMs: excluded.gex.nowMs });
     expect([...excluded.gex.strikes]).toEqual([...okx.strikes]);
-    expect([...excluded.gex.netGex]).toEqual([...okx.netGex]);
+    expect([...okxAlone.strikes]).toEqual([...okx.strikes]);
+    expect([...excluded.gex.netGex]).toEqual([...okxAlone.netGex]);
+    expect(excluded.gex.includedLines).toBe(okxAlone.includedLines);
     await fetch(`${server.url}/__sim/clear`, { method: 'POST' });
   }, 40_000);
 });
