@@ -3,6 +3,11 @@
  * simulator; with the simulator paused, its zero gamma and by-strike exposure equal the CLI's on a
  * snapshot (public/get_instruments + public/get_book_summary_by_currency) taken from the same server at
  * the same instant.
+ *
+ * Timing on a loaded 2-core machine: after the freeze the test waits until the host's store holds the
+ * frozen instant (every line's IV, forward and OI from updates stamped at it, harness RecordingStore;
+ * the OI comes only from the book summary, whose answer carries the index too) and a result of it was
+ * posted, instead of sleeping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +18,7 @@ import { TestClient } from '../server/test-client.ts';
 import { runCli, type SnapshotOutput } from '../cli/gex.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import type { FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
-import { testClock, waitFor, wsFactory } from './harness.ts';
+import { RecordingStore, freeze, frozenStep, testClock, waitFor, wsFactory } from './harness.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
 const SEED = 20260114;
@@ -28,6 +33,7 @@ describe('EngineHost against the simulator (real Deribit feed)', () => {
   let server: RunningServer;
   let host: EngineHost;
   const posted: FromWorker[] = [];
+  let store: RecordingStore | undefined;
   let dir: string;
 
   beforeAll(async () => {
@@ -47,6 +53,7 @@ describe('EngineHost against the simulator (real Deribit feed)', () => {
       socketFactory: wsFactory,
       localBase: base,
       post: (msg) => posted.push(msg),
+      createStore: (v, c) => (store = new RecordingStore(v, c)),
     });
     host.handle({ type: 'hello', protocolVersion: 1, localBase: base });
     host.handle({ type: 'select', selection });
@@ -76,9 +83,15 @@ describe('EngineHost against the simulator (real Deribit feed)', () => {
     const span = (rs.at(-1)!.computedAtMs - rs[0].computedAtMs) / 1000;
     expect(rs.length).toBeLessThanOrEqual(Math.ceil(span * 4) + 2);
 
-    // Freeze the market; let the host see the frozen instant (markprice ~1 s, summary every 2 s here).
-    const pause = await (await fetch(`${server.url}/__sim/pause`, { method: 'POST' })).json() as { simTimeMs: number };
-    await new Promise((r) => setTimeout(r, 4_500));
+    // Freeze the market one step past its clock; wait until the host holds that instant (summary every
+    // 2 s here) and posted a result of it.
+    const step = frozenStep(server, await freeze([server]));
+    await waitFor('the chain to hold the frozen instant', () => store?.heldSince(step), 20_000);
+    const heldAt = Date.now();
+    await waitFor('a result of the frozen instant', () => {
+      ackAll();
+      return results().some((r) => r.computedAtMs >= heldAt && r.gex.nowMs >= step);
+    }, 10_000);
 
     // Snapshot from the same server at the same instant, saved as files for the CLI.
     const rpc = await TestClient.connect(`${base}/deribit/ws/api/v2`);
@@ -94,8 +107,8 @@ describe('EngineHost against the simulator (real Deribit feed)', () => {
     const resp = posted.find((m) => m.type === 'response' && m.id === 1) as Extract<FromWorker, { type: 'response'; ok: true }>;
     expect(resp.ok).toBe(true);
     const snap = resp.data as ResultMessage;
-    // Venue time is the paused simulator time (step-aligned to 100 ms).
-    expect(Math.abs(snap.gex.nowMs - pause.simTimeMs)).toBeLessThan(200);
+    // Venue time is the frozen simulator step.
+    expect(snap.gex.nowMs).toBe(step);
 
     let out = '';
     let err = '';
