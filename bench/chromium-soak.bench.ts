@@ -5,7 +5,8 @@
  * has: the page's JS heap, DOM nodes and listeners, the web worker's own heap, the session history
  * ring and what the screen says (result stamp vs the simulator's clock, stale banner).
  *
- * Samples every simulated hour (SAMPLE_MINUTES), each after a forced GC (CDP HeapProfiler.collectGarbage):
+ * Samples every simulated hour (SAMPLE_MINUTES), each after a forced GC (CDP HeapProfiler.collectGarbage),
+ * the page's the smallest of three readings (one may catch a render in flight):
  *  - page heap: Runtime.getHeapUsage of the page's isolate; Performance.getMetrics Nodes, JSEventListeners;
  *  - worker heap: the same two calls sent to the dedicated worker's target. Playwright cannot open a
  *    CDP session on a worker, so the page session auto-attaches to it (non-flat mode) and relays
@@ -239,9 +240,20 @@ export async function run(): Promise<Figure[]> {
         nextDropH += dropEveryH;
       }
       if (simH >= nextSampleH) {
-        await cdp.send('HeapProfiler.collectGarbage');
-        const pageHeap = await cdp.send('Runtime.getHeapUsage');
-        const { metrics } = await cdp.send('Performance.getMetrics');
+        // A sample can land in the middle of a render (React keeps the outgoing tree until commit: +600
+        // nodes, +2 MB): of three readings 300 ms apart, keep the smallest heap.
+        let pageHeap = { usedSize: Infinity };
+        let metrics: { name: string; value: number }[] = [];
+        for (let i = 0; i < 3; i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 300));
+          await cdp.send('HeapProfiler.collectGarbage');
+          const h = await cdp.send('Runtime.getHeapUsage');
+          const m = await cdp.send('Performance.getMetrics');
+          if (h.usedSize < pageHeap.usedSize) {
+            pageHeap = h;
+            metrics = m.metrics;
+          }
+        }
         const metric = (n: string) => metrics.find((m) => m.name === n)?.value ?? NaN;
         let workerHeapMb = NaN;
         if (worker.attached()) {
