@@ -26,16 +26,15 @@
  *
  * Environment (GEXDESK_CHROMIUM_SOAK_* first, then the Node soak's GEXDESK_SOAK_*): HOURS (default 24),
  * SPEED (default 480: a day in 3 min), WARMUP_HOURS (default 7: past the 08:00 roll and the 6 h history
- * ring filling up), DROP_EVERY_HOURS (default 0: above ~60x a reconnect gap freezes valuation time, a
- * known bug being fixed elsewhere; set it to see), SAMPLE_MINUTES (default 60 simulated minutes).
+ * ring filling up), DROP_EVERY_HOURS (default 0: the Node soak already forces drops; set it to add
+ * reconnects here), SAMPLE_MINUTES (default 60 simulated minutes).
  * Results are capped at 4 Hz of wall time, so a fast run shows fewer results per simulated hour than a
  * live page (30 at 480x against 14,400): hence the per-live-hour figure.
  */
 import { chromium, type CDPSession } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startServer } from '../server/server.ts';
+import { buildApp, root, slope } from './lib.ts';
 
 interface Figure {
   name: string;
@@ -43,7 +42,6 @@ interface Figure {
   unit: string;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'bench', 'out', 'chromium-soak-dist');
 const HOUR = 3_600_000;
 const MB = 2 ** 20;
@@ -66,28 +64,6 @@ function envNum(names: string[], def: number): number {
   return def;
 }
 const env = (suffix: string, def: number) => envNum([`GEXDESK_CHROMIUM_SOAK_${suffix}`, `GEXDESK_SOAK_${suffix}`], def);
-
-function build(): void {
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`vite build failed: ${r.stderr || r.stdout}`);
-}
-
-/** Least-squares slope of y over x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
 
 /**
  * CDP to the page's dedicated worker, relayed through the page session (Playwright attaches its own flat
@@ -196,7 +172,7 @@ export async function run(): Promise<Figure[]> {
   const sampleH = env('SAMPLE_MINUTES', 60) / 60;
   // A Friday 06:00 UTC: the daily and the weekly expire at 08:00, two simulated hours in.
   const startMs = Date.UTC(2026, 2, 6, 6, 0, 0);
-  build();
+  buildApp(outDir);
   const server = await startServer({ source: 'sim', seed: 42, speed, port: 0, serveDir: outDir, startMs });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -18,8 +18,7 @@
  * at 480x is simulated hours: those samples say "reconnecting" and lag, as they should.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import WebSocket from 'ws';
@@ -27,6 +26,7 @@ import { EngineHost } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import type { ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { root, slope } from './lib.ts';
 
 interface Figure {
   name: string;
@@ -34,7 +34,6 @@ interface Figure {
   unit: string;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOUR = 3_600_000;
 const MB = 2 ** 20;
 
@@ -100,21 +99,6 @@ function resultBytes(m: ResultMessage): number {
     else plain[k] = v;
   }
   return n + JSON.stringify({ ...m, gex: plain }).length;
-}
-
-/** Least-squares slope of y over x. */
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
 }
 
 export async function run(): Promise<Figure[]> {

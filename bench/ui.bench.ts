@@ -8,12 +8,11 @@
  * sensitive to a loaded machine than the long-task count), and the gzipped size of the JS bundle.
  */
 import { chromium } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startServer } from '../server/server.ts';
+import { buildApp, root } from './lib.ts';
 
 interface Figure {
   name: string;
@@ -21,15 +20,7 @@ interface Figure {
   unit: string;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'bench', 'out', 'ui-dist');
-
-function build(): void {
-  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--outDir', outDir, '--emptyOutDir'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`vite build failed: ${r.stderr || r.stdout}`);
-}
 
 function bundleSizes(): { main: number; worker: number; css: number } {
   const dir = join(outDir, 'assets');
@@ -82,7 +73,7 @@ const probe = `
 
 export async function run(): Promise<Figure[]> {
   const seconds = Number(process.env.GEXDESK_BENCH_UI_SECONDS ?? 60);
-  build();
+  buildApp(outDir);
   const sizes = bundleSizes();
   const server = await startServer({ source: 'sim', seed: 42, speed: 10, port: 0, serveDir: outDir });
   const browser = await chromium.launch({
