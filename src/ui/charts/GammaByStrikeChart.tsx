@@ -1,11 +1,11 @@
 import { memo, useDeferredValue, useMemo } from 'react';
-import { Bar, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ResultMessage } from '../../worker/protocol.ts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
 import { niceSymmetric, niceTicks, strikeRows, type StrikeRow } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
-import { XMark, YMark, barShape } from './marks.tsx';
+import { SignStackedBars, XMark, YMark, type BarPart } from './marks.tsx';
 import { selectResult, usePacedGex } from './pace.ts';
 import { BAR_CURSOR, MARGIN_PLOT, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
 
@@ -24,6 +24,13 @@ function StrikeTip(props: TipProps) {
     />
   );
 }
+
+/** Call and put bars, stacked by sign; drawn by SignStackedBars, not recharts' Bar (see there why). */
+const STRIKE_PARTS: readonly BarPart<StrikeRow>[] = [
+  { value: (r) => r.call, fill: C.call },
+  { value: (r) => r.put, fill: C.put },
+];
+const rowStrike = (r: StrikeRow) => r.strike;
 
 /** Call, put and net dealer dollar gamma per 1 % move by strike, window following spot. */
 export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
@@ -58,14 +65,13 @@ const StrikeView = memo(function StrikeView({ r, range, kiosk }: { r: ResultMess
     {/* Which result this chart shows (the bench measures result -> chart paint with it). */}
     <span hidden data-testid="chart-stamp" data-seq={r?.seq} data-computed-at={r?.computedAtMs} data-frame-at={r?.newestFrameAtMs ?? ''} />
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={MARGIN_PLOT} stackOffset="sign" barCategoryGap={1}>
+      <ComposedChart data={rows} margin={MARGIN_PLOT}>
         <CartesianGrid stroke={C.grid} vertical={false} />
         <XAxis dataKey="strike" type="number" domain={x.domain} tickFormatter={fmtStrike} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={x.ticks} allowDataOverflow />
         <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
         <Tooltip content={StrikeTip} cursor={BAR_CURSOR} isAnimationActive={false} />
         <YMark y={0} stroke={C.axisLine} />
-        <Bar dataKey="call" stackId="g" fill={C.call} isAnimationActive={false} shape={barShape} />
-        <Bar dataKey="put" stackId="g" fill={C.put} isAnimationActive={false} shape={barShape} />
+        <SignStackedBars rows={rows} x={rowStrike} parts={STRIKE_PARTS} />
         <Line dataKey="net" stroke={C.net} strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
         <XMark x={g.spot} stroke={C.spot} strokeWidth={2} label={{ text: `spot ${fmtSpot(g.spot)}`, row: 0, fontSize: fs }} />
         {inRange(g.zeroGammaLevel) && (
