@@ -4,6 +4,7 @@
  * binance client tests; imported by tests only.
  */
 import type { Clock, FeedEvent, FeedSink, SocketLike } from './adapter.ts';
+import type { FetchJson } from './rest-fetch.ts';
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
 
 export class FakeClock implements Clock {
@@ -125,4 +126,22 @@ export class RecordingSink implements FeedSink {
 /** Lets pending promise callbacks (a fake fetch) run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+/**
+ * What a venue client test wires a BTC feed with: a fake clock at `startMs`, fake sockets, a recording
+ * sink, random fixed at 0.5 (backoff waits are exact) and a REST stub that logs every URL it is asked
+ * for and answers with `answer(url)` (a throw is a failed request).
+ */
+export function feedRig(startMs: number, answer: (url: string) => unknown) {
+  const clock = new FakeClock(startMs);
+  const { factory, sockets } = fakeSockets();
+  const sink = new RecordingSink();
+  const urls: string[] = [];
+  const fetchJson: FetchJson = async (url) => {
+    urls.push(url);
+    return answer(url);
+  };
+  const options = { currency: 'BTC' as const, clock, socketFactory: factory, sink, random: () => 0.5, fetchJson };
+  return { clock, sockets, sink, urls, options };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BINANCE_MAX_LIFETIME_MS, createBinanceFeed } from './client.ts';
-import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../testing.ts';
+import { feedRig, flush, type FakeSocket } from '../testing.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const DIR = sampleDir('binance');
@@ -11,24 +11,11 @@ const marksFrame = JSON.stringify({ stream: 'btcusdt@optionMarkPrice', data: mar
 const perpMark = (ts: number, p = '104300.5') => JSON.stringify({ stream: 'btcusdt@markPrice@1s', data: { e: 'markPriceUpdate', E: ts, s: 'BTCUSDT', p, i: '104310.1', P: '0', r: '0.0001', T: ts + 3_600_000 } });
 
 function setup(restOk = true) {
-  const clock = new FakeClock(Date.UTC(2025, 10, 11, 13, 0, 0));
-  const { factory, sockets } = fakeSockets();
-  const sink = new RecordingSink();
-  const urls: string[] = [];
-  const feed = createBinanceFeed({
-    url: 'ws://127.0.0.1:8787/binance/market/stream',
-    currency: 'BTC',
-    clock,
-    socketFactory: factory,
-    sink,
-    random: () => 0.5,
-    fetchJson: async (url) => {
-      urls.push(url);
-      if (!restOk) throw new Error('HTTP 503');
-      return { optionSymbols: [{ symbol: 'BTC-251120-126000-C', strikePrice: '126000', unit: 1 }] };
-    },
+  const rig = feedRig(Date.UTC(2025, 10, 11, 13, 0, 0), () => {
+    if (!restOk) throw new Error('HTTP 503');
+    return { optionSymbols: [{ symbol: 'BTC-251120-126000-C', strikePrice: '126000', unit: 1 }] };
   });
-  return { clock, sockets, sink, feed, urls };
+  return { ...rig, feed: createBinanceFeed({ url: 'ws://127.0.0.1:8787/binance/market/stream', ...rig.options }) };
 }
 
 const streamsOf = (s: FakeSocket) => s.sent.flatMap((m) => (JSON.parse(m) as { params: string[] }).params);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BYBIT_ARGS_CHARS_PER_CONN, createBybitFeed } from './client.ts';
-import { FakeClock, RecordingSink, fakeSockets, flush, type FakeSocket } from '../testing.ts';
+import { feedRig, flush, type FakeSocket } from '../testing.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const DIR = sampleDir('bybit');
@@ -23,24 +23,9 @@ function instrumentPages(): unknown[] {
 }
 
 function setup() {
-  const clock = new FakeClock(Date.UTC(2023, 0, 5, 0, 0, 0));
-  const { factory, sockets } = fakeSockets();
-  const sink = new RecordingSink();
-  const urls: string[] = [];
   const pages = instrumentPages();
-  const feed = createBybitFeed({
-    url: 'ws://127.0.0.1:8787/bybit/v5/public/option',
-    currency: 'BTC',
-    clock,
-    socketFactory: factory,
-    sink,
-    random: () => 0.5,
-    fetchJson: async (url) => {
-      urls.push(url);
-      return url.includes('cursor=') ? pages[1] : pages[0];
-    },
-  });
-  return { clock, sockets, sink, feed, urls };
+  const rig = feedRig(Date.UTC(2023, 0, 5, 0, 0, 0), (url) => (url.includes('cursor=') ? pages[1] : pages[0]));
+  return { ...rig, feed: createBybitFeed({ url: 'ws://127.0.0.1:8787/bybit/v5/public/option', ...rig.options }) };
 }
 
 const topicsOf = (s: FakeSocket) => s.sent.filter((m) => m.includes('"subscribe"')).flatMap((m) => (JSON.parse(m) as { args: string[] }).args);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createOkxFeed, OKX_MAX_REQUEST_CHARS } from './client.ts';
 import { parseOkxOptionName } from './parse.ts';
-import { FakeClock, RecordingSink, fakeSockets, flush } from '../testing.ts';
+import { feedRig, flush } from '../testing.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const DIR = sampleDir('okx');
@@ -21,23 +21,8 @@ const optionBody = {
 };
 
 function setup() {
-  const clock = new FakeClock(Date.UTC(2023, 11, 1, 0, 0, 0));
-  const { factory, sockets } = fakeSockets();
-  const sink = new RecordingSink();
-  const urls: string[] = [];
-  const feed = createOkxFeed({
-    url: 'ws://127.0.0.1:8787/okx/ws/v5/public',
-    currency: 'BTC',
-    clock,
-    socketFactory: factory,
-    sink,
-    random: () => 0.5,
-    fetchJson: async (url) => {
-      urls.push(url);
-      return url.includes('instType=SWAP') ? swapBody : optionBody;
-    },
-  });
-  return { clock, sockets, sink, feed, urls };
+  const rig = feedRig(Date.UTC(2023, 11, 1, 0, 0, 0), (url) => (url.includes('instType=SWAP') ? swapBody : optionBody));
+  return { ...rig, feed: createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options }) };
 }
 
 const indexFrame = (px: string, ts: number) => JSON.stringify({ arg: { channel: 'index-tickers', instId: 'BTC-USD' }, data: [{ instId: 'BTC-USD', idxPx: px, ts: String(ts) }] });
