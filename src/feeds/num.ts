@@ -1,10 +1,9 @@
 /**
  * Number readers for venues that send numbers as strings (OKX, Bybit, Binance); the shared
- * frame-guard readers accept JSON numbers only (Deribit). Venue-neutral; kept in the okx folder only
- * because the shared feed utilities belong to another change. A reader returns
- * null for anything that is not a finite number, so callers drop the row with a reason instead of
- * letting NaN reach the chain.
+ * frame-guard readers accept JSON numbers only (Deribit). A reader returns null for anything that is
+ * not a finite number, so callers drop the row with a reason instead of letting NaN reach the chain.
  */
+import { MAX_BOOK_LEVELS_PER_SIDE } from './limits.ts';
 
 /** A finite number from a JSON string or number; '' / null / garbage -> null. */
 export function readNum(v: unknown): number | null {
@@ -59,4 +58,20 @@ function validDay(y: number, m: number, d: number): number | null {
   const t = Date.UTC(y, m, d, 8);
   // Reject 31FEB and the like: Date.UTC silently rolls over.
   return new Date(t).getUTCDate() === d ? t : null;
+}
+
+/**
+ * One side of a book as the string venues send it, `[[price, size, ...], ...]`: kept as strings (the
+ * level book keys on them), each checked to be a positive price and a non-negative size; the whole side
+ * is refused (null) on one bad level or more than MAX_BOOK_LEVELS_PER_SIDE levels.
+ */
+export function readPriceLevels(v: unknown): [string, string][] | null {
+  if (!Array.isArray(v) || v.length > MAX_BOOK_LEVELS_PER_SIDE) return null;
+  const out: [string, string][] = [];
+  for (const l of v) {
+    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') return null;
+    if (readPositive(l[0]) === null || readNonNegative(l[1]) === null) return null;
+    out.push([l[0], l[1]]);
+  }
+  return out;
 }

@@ -18,8 +18,8 @@
 import type { Currency, OptionInstrument, OptionLineUpdate } from '../../chain/model.ts';
 import type { DropReason } from '../frame-guard.ts';
 import { isRecord } from '../frame-guard.ts';
-import { MAX_BOOK_LEVELS_PER_SIDE, MAX_IV_DECIMAL } from '../limits.ts';
-import { readNonNegative, readNum, readPositive, readTsMs, yymmddAt0800 } from '../num.ts';
+import { MAX_IV_DECIMAL } from '../limits.ts';
+import { readNonNegative, readNum, readPriceLevels, readPositive, readTsMs, yymmddAt0800 } from '../num.ts';
 
 export interface BinanceOptionName {
   currency: Currency;
@@ -188,21 +188,11 @@ function parsePerpMark(data: unknown): BinanceMessage {
   return { kind: 'perpMark', symbol: data.s, markPrice: mark, indexPrice: index, funding8h: funding, timestampMs: ts };
 }
 
-function readLevels(v: unknown): [string, string][] | null {
-  if (!Array.isArray(v) || v.length > MAX_BOOK_LEVELS_PER_SIDE) return null;
-  const out: [string, string][] = [];
-  for (const l of v) {
-    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') return null;
-    if (readPositive(l[0]) === null || readNonNegative(l[1]) === null) return null;
-    out.push([l[0], l[1]]);
-  }
-  return out;
-}
 
 function parseDepth(data: unknown): BinanceMessage {
   if (!isRecord(data) || typeof data.s !== 'string') return dropped('malformed');
-  const bids = readLevels(data.b);
-  const asks = readLevels(data.a);
+  const bids = readPriceLevels(data.b);
+  const asks = readPriceLevels(data.a);
   const ts = readTsMs(data.E);
   if (bids === null || asks === null || ts === null) return dropped('badNumber');
   return { kind: 'depth', symbol: data.s, bids, asks, timestampMs: ts };

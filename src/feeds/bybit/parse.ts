@@ -14,8 +14,8 @@
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../../chain/model.ts';
 import type { DropReason } from '../frame-guard.ts';
 import { isRecord } from '../frame-guard.ts';
-import { MAX_BOOK_LEVELS_PER_SIDE, MAX_IV_DECIMAL } from '../limits.ts';
-import { dMMMyyAt0800, readNonNegative, readNum, readPositive, readTsMs } from '../num.ts';
+import { MAX_IV_DECIMAL } from '../limits.ts';
+import { dMMMyyAt0800, readNonNegative, readNum, readPriceLevels, readPositive, readTsMs } from '../num.ts';
 
 export interface BybitOptionName {
   currency: Currency;
@@ -185,21 +185,11 @@ function parseLinearTicker(symbol: string, type: unknown, data: unknown, ts: num
   return { kind: 'linearTicker', symbol, snapshot: type === 'snapshot', fields, timestampMs: ts };
 }
 
-function readLevels(v: unknown): [string, string][] | null {
-  if (!Array.isArray(v) || v.length > MAX_BOOK_LEVELS_PER_SIDE) return null;
-  const out: [string, string][] = [];
-  for (const l of v) {
-    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') return null;
-    if (readPositive(l[0]) === null || readNonNegative(l[1]) === null) return null;
-    out.push([l[0], l[1]]);
-  }
-  return out;
-}
 
 function parseBook(type: unknown, data: unknown, ts: number): BybitMessage {
   if (!isRecord(data) || typeof data.s !== 'string' || (type !== 'snapshot' && type !== 'delta')) return dropped('malformed');
-  const bids = readLevels(data.b);
-  const asks = readLevels(data.a);
+  const bids = readPriceLevels(data.b);
+  const asks = readPriceLevels(data.a);
   const u = readNum(data.u);
   if (bids === null || asks === null || u === null) return dropped('badNumber');
   // u = 1 is a fresh snapshot after a service restart, even when typed as delta.

@@ -15,8 +15,8 @@
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../../chain/model.ts';
 import type { DropReason } from '../frame-guard.ts';
 import { isRecord } from '../frame-guard.ts';
-import { MAX_BOOK_LEVELS_PER_SIDE, MAX_IV_DECIMAL } from '../limits.ts';
-import { readNonNegative, readNum, readPositive, readTsMs, yymmddAt0800 } from '../num.ts';
+import { MAX_IV_DECIMAL } from '../limits.ts';
+import { readNonNegative, readNum, readPriceLevels, readPositive, readTsMs, yymmddAt0800 } from '../num.ts';
 import type { Level } from '../level-book.ts';
 
 const EIGHT_HOURS_MS = 8 * 3_600_000;
@@ -309,25 +309,13 @@ function parseFunding(data: unknown[]): OkxMessage {
   return { kind: 'perpFunding', instId: row.instId, funding8h: (rate * EIGHT_HOURS_MS) / intervalMs, timestampMs: ts };
 }
 
-function readLevels(v: unknown): [string, string][] | null {
-  if (!Array.isArray(v) || v.length > MAX_BOOK_LEVELS_PER_SIDE) return null;
-  const out: [string, string][] = [];
-  for (const l of v) {
-    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') return null;
-    const px = readPositive(l[0]);
-    const sz = readNonNegative(l[1]);
-    if (px === null || sz === null) return null;
-    out.push([l[0], l[1]]);
-  }
-  return out;
-}
 
 function parseBook(arg: Record<string, unknown>, action: unknown, data: unknown[]): OkxMessage {
   const row = data[0];
   if (typeof arg.instId !== 'string' || data.length !== 1 || !isRecord(row)) return dropped('malformed');
   if (action !== 'snapshot' && action !== 'update') return dropped('malformed');
-  const bids = readLevels(row.bids);
-  const asks = readLevels(row.asks);
+  const bids = readPriceLevels(row.bids);
+  const asks = readPriceLevels(row.asks);
   const ts = readTsMs(row.ts);
   if (bids === null || asks === null || ts === null) return dropped('badNumber');
   const checksum = typeof row.checksum === 'number' && Number.isInteger(row.checksum) ? row.checksum : null;
