@@ -352,10 +352,10 @@ export class ReplaySource implements DeribitSource {
       if (snap) text = notification(name, snap);
     } else if (last !== undefined) text = out.text(name); // a gap in the recording itself: sent as recorded
     if (text === undefined) return; // nothing it could chain on yet
-    const before = s.stats.sentFrames;
+    const before = s.sentFrames;
     s.notify(name, undefined, text);
     // not sent (backpressure, a fault): the session keeps its last change_id, so the next change goes out as a snapshot
-    if (s.stats.sentFrames > before && typeof d.change_id === 'number') s.channelState.set(name, d.change_id);
+    if (s.sentFrames > before && typeof d.change_id === 'number') s.channelState.set(name, d.change_id);
   }
 
   /** A new subscription to a book: the fold so far as its first notification (Deribit sends a snapshot on subscribe). */
@@ -364,9 +364,9 @@ export class ReplaySource implements DeribitSource {
       if (!isChainedBook(ch)) continue;
       const snap = this.folds.get(this.channels.source(ch))?.snapshot();
       if (!snap) continue; // before the recording's first book frame: the recorded snapshot comes in its turn
-      const before = s.stats.sentFrames;
+      const before = s.sentFrames;
       s.notify(ch, snap);
-      if (s.stats.sentFrames > before) s.channelState.set(ch, snap.change_id);
+      if (s.sentFrames > before) s.channelState.set(ch, snap.change_id);
     }
   }
 

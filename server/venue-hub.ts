@@ -11,21 +11,18 @@
  * instrument.state channel; these read the market at `sim.timeMs`.
  */
 import type { WebSocket } from 'ws';
+import { ClientSocket, DEFAULT_SEND_LIMITS, type SendLimits } from './client-socket.ts';
 import type { FaultKind, FaultState } from './faults.ts';
 import { CURRENCIES, type MarketSim, type Currency, type OptionDef } from './sim/market.ts';
 import type { SimClock } from './clock.ts';
 
 export type VenueName = 'okx' | 'bybit' | 'binance';
 
-export interface VenueLimits {
-  softBufferBytes: number;
-  hardBufferBytes: number;
-  hardGraceMs: number;
-}
+export type VenueLimits = SendLimits;
 
-export const DEFAULT_VENUE_LIMITS: VenueLimits = { softBufferBytes: 256 * 1024, hardBufferBytes: 4 * 1024 * 1024, hardGraceMs: 2_000 };
+export const DEFAULT_VENUE_LIMITS: VenueLimits = DEFAULT_SEND_LIMITS;
 
-export class VenueSession {
+export class VenueSession extends ClientSocket {
   /** Subscribed topic keys (protocol-specific canonical strings). */
   readonly subs = new Set<string>();
   /** Per-topic state owned by the protocol (e.g. the book last sent, for diffs). */
@@ -33,47 +30,23 @@ export class VenueSession {
   readonly openedAt = Date.now();
   lastInboundAt = Date.now();
   gapPending = false;
-  closed = false;
-  sentFrames = 0;
-  skippedFrames = 0;
   /** Protocol scratch (e.g. per-second inbound message count). */
   counters: Record<string, number> = {};
-  private overSince: number | undefined;
   private dataCount = 0;
   private held = new Map<string, string>();
 
   constructor(
-    readonly ws: WebSocket,
+    ws: WebSocket,
     readonly hub: VenueHub,
     readonly id: number,
     readonly path: string,
     readonly ip: string,
-  ) {}
+  ) {
+    super(ws, hub.limits);
+  }
 
   get connId(): string {
     return `${this.hub.venue}-${this.id.toString(16).padStart(8, '0')}`;
-  }
-
-  /** Send with backpressure; essential frames (acks, pongs, listings) are never skipped. */
-  sendRaw(text: string | Buffer, essential: boolean, binary = false): boolean {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
-    const buffered = this.ws.bufferedAmount;
-    const lim = this.hub.limits;
-    if (buffered > lim.hardBufferBytes) {
-      const now = Date.now();
-      this.overSince ??= now;
-      if (now - this.overSince > lim.hardGraceMs) {
-        this.close(1008, 'slow consumer: send buffer over limit');
-        return false;
-      }
-    } else this.overSince = undefined;
-    if (!essential && buffered > lim.softBufferBytes) {
-      this.skippedFrames++;
-      return false;
-    }
-    this.ws.send(text, { binary });
-    this.sentFrames++;
-    return true;
   }
 
   /** A reply to a request (ack, error, pong): dropped only by `silent`. */
@@ -106,15 +79,6 @@ export class VenueSession {
     return sent;
   }
 
-  close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.ws.close(code, reason.slice(0, 123));
-    } catch {
-      this.ws.terminate();
-    }
-  }
 }
 
 /**

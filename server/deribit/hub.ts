@@ -6,15 +6,11 @@
 import type { WebSocket } from 'ws';
 import type { FaultKind, FaultState } from '../faults.ts';
 import { ERR, type DeribitSource, type RpcError, type RpcReply } from './types.ts';
+import { ClientSocket, DEFAULT_SEND_LIMITS, type SendLimits } from '../client-socket.ts';
 
 export const API_VERSION = '1.2.26';
 
-export interface HubLimits {
-  /** Above this many queued bytes, data frames are skipped (the next tick sends the latest state). */
-  softBufferBytes: number;
-  /** Above this many queued bytes for longer than hardGraceMs, the client is closed with 1008. */
-  hardBufferBytes: number;
-  hardGraceMs: number;
+export interface HubLimits extends SendLimits {
   /** Deribit-like credit buckets; false disables them. */
   rateLimits: boolean;
   /** Minimum heartbeat interval accepted by public/set_heartbeat, seconds. */
@@ -22,9 +18,7 @@ export interface HubLimits {
 }
 
 export const DEFAULT_LIMITS: HubLimits = {
-  softBufferBytes: 256 * 1024,
-  hardBufferBytes: 4 * 1024 * 1024,
-  hardGraceMs: 2_000,
+  ...DEFAULT_SEND_LIMITS,
   rateLimits: true,
   minHeartbeatS: 1,
 };
@@ -58,54 +52,31 @@ export interface SessionStats {
   closedSlow: boolean;
 }
 
-export class Session {
+export class Session extends ClientSocket {
   readonly subs = new Set<string>();
-  readonly stats: SessionStats;
   /** Per-channel state owned by the source (e.g. last book sent, for diffs). */
   readonly channelState = new Map<string, unknown>();
   heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   awaitingTest = false;
   gapPending = false;
-  private overSince: number | undefined;
   private held = new Map<string, string>(); // reorder fault: a frame held back per channel
   private old = new Map<string, { at: number; text: string }>(); // reorder fault: a ~5 s old frame per channel
   private dataCount = 0;
   private credits = new Bucket(50_000, 10_000);
   private subCredits = new Bucket(30_000, 10_000);
-  closed = false;
 
   constructor(
-    readonly ws: WebSocket,
+    ws: WebSocket,
     readonly hub: DeribitHub,
-    id: number,
+    readonly id: number,
     readonly ip: string,
   ) {
-    this.stats = { id, ip, sentFrames: 0, skippedFrames: 0, maxBuffered: 0, closedSlow: false };
+    super(ws, hub.limits);
   }
 
-  /** Low-level send with backpressure. Essential frames (replies, heartbeats, listings) are never skipped. */
-  sendRaw(text: string | Buffer, essential: boolean, binary = false): boolean {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
-    const buffered = this.ws.bufferedAmount;
-    const lim = this.hub.limits;
-    if (buffered > lim.hardBufferBytes) {
-      const now = Date.now();
-      this.overSince ??= now;
-      if (now - this.overSince > lim.hardGraceMs) {
-        this.stats.closedSlow = true;
-        this.close(1008, 'slow consumer: send buffer over limit');
-        return false;
-      }
-    } else this.overSince = undefined;
-    if (!essential && buffered > lim.softBufferBytes) {
-      this.stats.skippedFrames++;
-      return false;
-    }
-    this.ws.send(text, { binary });
-    this.stats.sentFrames++;
-    const after = this.ws.bufferedAmount;
-    if (after > this.stats.maxBuffered) this.stats.maxBuffered = after;
-    return true;
+  /** A snapshot of this client's counters (the server's /__gexdesk stats and the security tests). */
+  get stats(): SessionStats {
+    return { id: this.id, ip: this.ip, sentFrames: this.sentFrames, skippedFrames: this.skippedFrames, maxBuffered: this.maxBuffered, closedSlow: this.closedSlow };
   }
 
   /** Send a subscription notification, applying the data-path faults (silent, dup, reorder, flood). */
@@ -154,15 +125,8 @@ export class Session {
     this.sendRaw(`{"jsonrpc":"2.0",${idPart}${mid},${tail}`, true);
   }
 
-  close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected override onClose(): void {
     this.stopHeartbeat();
-    try {
-      this.ws.close(code, reason.slice(0, 123));
-    } catch {
-      this.ws.terminate();
-    }
   }
 
   stopHeartbeat(): void {
@@ -271,7 +235,7 @@ export class DeribitHub {
     const method = m.method.replace(/^\/?(api\/v2\/)?/, '');
     const params = typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Record<string, unknown>) : {};
     if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
-    this.requestLog.push({ method, at: Date.now(), sessionId: s.stats.id });
+    this.requestLog.push({ method, at: Date.now(), sessionId: s.id });
     if (!s.takeCredits(method)) {
       // Deribit ends the session on 10028
       s.reply(id, usIn, { error: ERR.tooManyRequests });

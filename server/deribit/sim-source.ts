@@ -349,9 +349,9 @@ export class SimSource implements DeribitSource {
     }
     const data = { type: 'change', timestamp: t, prev_change_id: prevId, instrument_name, change_id: changeId, bids: diff(prev.bids, bids, true), asks: diff(prev.asks, asks, false) };
     // diffs are against what this client last received, so a skipped frame only makes the next diff bigger
-    const before = s.stats.sentFrames;
+    const before = s.sentFrames;
     s.notify(ch, data);
-    if (s.stats.sentFrames > before) s.channelState.set(ch, { bids, asks, changeId });
+    if (s.sentFrames > before) s.channelState.set(ch, { bids, asks, changeId });
   }
 
   private announce(hub: DeribitHub, events: SimEvent[]): void {
