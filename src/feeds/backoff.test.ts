@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff, backoffCeilingMs } from './backoff.ts';
-
-/** Deterministic uniform source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../server/sim/prng.ts';
 
 describe('backoff', () => {
   it('ceiling doubles from 1 s and caps at 30 s', () => {
@@ -21,7 +10,7 @@ describe('backoff', () => {
   });
 
   it('each delay lies in [0, min(cap, base*2^n)] and the delays are not all equal', () => {
-    const b = new Backoff({ random: seeded(7) });
+    const b = new Backoff({ random: mulberry32(7) });
     const delays: number[] = [];
     for (let n = 0; n < 12; n++) {
       const d = b.nextDelayMs();

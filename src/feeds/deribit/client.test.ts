@@ -5,6 +5,7 @@ import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
 import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_DATA_SILENCE, CLOSE_HEARTBEAT } from './client.ts';
 import { VenueTime } from '../venue-time.ts';
 import { sampleDir } from '../../../test/samples.ts';
+import { mulberry32 } from '../../../server/sim/prng.ts';
 
 // ------------------------------------------------------------------ fakes
 
@@ -188,23 +189,12 @@ function setup(opts: { random?: () => number; channelsPerCall?: number; heartbea
       return s;
     },
     heartbeatSec: opts.heartbeatSec ?? 10,
-    random: opts.random ?? seeded(42),
+    random: opts.random ?? mulberry32(42),
     channelsPerCall: opts.channelsPerCall,
     venueNow: sink instanceof GuardedSink ? () => sink.venueTime.nowMs : undefined,
   });
   const last = () => sockets[sockets.length - 1];
   return { clock, sockets, sink, feed, last };
-}
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ------------------------------------------------------------------ real-shaped data
@@ -379,7 +369,7 @@ describe('Deribit client: data freshness is separate from liveness', () => {
 
 describe('Deribit client: reconnect and backoff', () => {
   it('retry delays lie in [0, min(30 s, 1 s * 2^n)] and are not all equal', () => {
-    const env = setup({ random: seeded(3) });
+    const env = setup({ random: mulberry32(3) });
     env.feed.start();
     const delays: number[] = [];
     for (let n = 0; n < 10; n++) {
