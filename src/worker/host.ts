@@ -80,8 +80,8 @@ export function expiryLabel(expiryMs: number): string {
   return `${d.getUTCDate()}${MONTHS[d.getUTCMonth()]}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
 }
 
-interface FeedEntry {
-  venue: VenueId;
+/** One venue feed of the view: the health fields it reports as they are (FeedHealth), and its own state. */
+interface FeedEntry extends Pick<FeedHealth, 'venue' | 'messagesPerSec' | 'reconnects' | 'dropped' | 'excludedLines' | 'lastError' | 'retryAtMs'> {
   currency: Currency;
   adapter: VenueAdapter;
   store: ChainStoreLike;
@@ -98,12 +98,6 @@ interface FeedEntry {
   lastDataAtMs: number | null;
   msgCount: number;
   msgWindowStartMs: number;
-  messagesPerSec: number;
-  reconnects: number;
-  dropped: Record<string, number>;
-  excludedLines: Record<string, number>;
-  lastError: string | null;
-  retryAtMs: number | null;
   /** Included in the last computed figures (to notice when staleness changes the totals). */
   included: boolean;
 }
