@@ -34,7 +34,7 @@
 import { chromium, type CDPSession } from '@playwright/test';
 import { join } from 'node:path';
 import { startServer } from '../server/server.ts';
-import { buildApp, root, slope } from './lib.ts';
+import { buildApp, LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
 
 interface Figure {
   name: string;
@@ -51,8 +51,6 @@ const WORKER_HEAP_MB_PER_H = 1;
 /** Nodes and listeners follow the number of bars (strikes in range), which moves with spot: allow that noise, not a trend. */
 const NODES_PER_H = 10;
 const LISTENERS_PER_H = 10;
-/** Results shown per hour by a live page (the worker posts at most 4 a second, whatever the sim speed). */
-const LIVE_RESULTS_PER_H = 4 * 3600;
 /** The stamp may trail the simulator by a few recompute intervals; this much wall time behind is not live. */
 const FROZEN_LAG_WALL_S = 5;
 
@@ -195,6 +193,7 @@ export async function run(): Promise<Figure[]> {
     await page.goto(`${server.url}/?source=sim&currency=BTC`);
     await page.getByTestId('spot').filter({ hasText: /\d/ }).waitFor({ timeout: 60_000 });
     const wallStart = Date.now();
+    console.log('  sim h | wall s | page heap MB | metric MB | nodes | listeners | worker MB | expiries (front) | history (saved) | results | lag min | feed');
     let nextSampleH = Math.floor((await simNow() - startMs) / HOUR / sampleH) * sampleH;
     let nextDropH = dropEveryH > 0 ? dropEveryH : Infinity;
     let prevFront: string | null = null;
@@ -238,7 +237,7 @@ export async function run(): Promise<Figure[]> {
         }
         const frozen = prevStamp !== null && screen.nowMs === prevStamp && (lagMin * 60) / speed > FROZEN_LAG_WALL_S;
         prevStamp = screen.nowMs;
-        samples.push({
+        const sample: Sample = {
           simH: Math.round(simH * 100) / 100,
           pageHeapMb: pageHeap.usedSize / MB,
           metricHeapMb: metric('JSHeapUsedSize') / MB,
@@ -254,7 +253,10 @@ export async function run(): Promise<Figure[]> {
           frozen,
           feed: screen.feed ?? '-',
           stale: screen.stale,
-        });
+        };
+        samples.push(sample);
+        // Each row as it is taken: a run of an hour or more of wall time can be watched (and cut short).
+        console.log(`  ${sample.simH.toFixed(2).padStart(5)} | ${String(Math.round((Date.now() - wallStart) / 1000)).padStart(6)} | ${sample.pageHeapMb.toFixed(2).padStart(12)} | ${sample.metricHeapMb.toFixed(2).padStart(9)} | ${String(sample.nodes).padStart(5)} | ${String(sample.listeners).padStart(9)} | ${sample.workerHeapMb.toFixed(2).padStart(9)} | ${`${sample.expiries} (${sample.front})`.padStart(16)} | ${`${sample.historyShown} (${sample.history})`.padStart(15)} | ${String(sample.seq).padStart(7)} | ${sample.lagMin.toFixed(1).padStart(7)}${frozen ? ' FROZEN' : ''} | ${sample.feed}${sample.stale ? ' STALE BANNER' : ''}`);
         nextSampleH = (Math.floor(simH / sampleH) + 1) * sampleH;
       }
       if (simH >= hours) break;
@@ -263,10 +265,6 @@ export async function run(): Promise<Figure[]> {
     const restarts = ((await page.evaluate(SCREEN)) as Screen).restarts;
 
     console.log(`  chromium soak: ${hours} simulated h at ${speed}x in ${wallS.toFixed(0)} s wall; GC forced (CDP) before each sample; forced drops ${dropEveryH > 0 ? `every ${dropEveryH} sim h` : 'off'}`);
-    console.log('  sim h | page heap MB | metric MB | nodes | listeners | worker MB | expiries (front) | history (saved) | results | lag min | feed');
-    for (const s of samples) {
-      console.log(`  ${s.simH.toFixed(2).padStart(5)} | ${s.pageHeapMb.toFixed(2).padStart(12)} | ${s.metricHeapMb.toFixed(2).padStart(9)} | ${String(s.nodes).padStart(5)} | ${String(s.listeners).padStart(9)} | ${s.workerHeapMb.toFixed(2).padStart(9)} | ${`${s.expiries} (${s.front})`.padStart(16)} | ${`${s.historyShown} (${s.history})`.padStart(15)} | ${String(s.seq).padStart(7)} | ${s.lagMin.toFixed(1).padStart(7)}${s.frozen ? ' FROZEN' : ''} | ${s.feed}${s.stale ? ' STALE BANNER' : ''}`);
-    }
     for (const r of rolls) console.log(`  expiry ${r}`);
     const after = samples.filter((s) => s.simH >= warmupH);
     const first = samples[0];
@@ -286,10 +284,11 @@ export async function run(): Promise<Figure[]> {
     const workerLiveMbPerH = (workerKbPerResult * LIVE_RESULTS_PER_H) / 1024;
     const flatSim = pageSlope < PAGE_HEAP_MB_PER_H && workerSlope < WORKER_HEAP_MB_PER_H && nodesSlope < NODES_PER_H && listenersSlope < LISTENERS_PER_H;
     const flatLive = pageLiveMbPerH < PAGE_HEAP_MB_PER_H && workerLiveMbPerH < WORKER_HEAP_MB_PER_H;
-    const flat = flatSim && flatLive;
+    const enough = after.length >= MIN_TREND_SAMPLES;
+    const flat = enough && flatSim && flatLive;
     const frozen = samples.some((s) => s.frozen) || !((end.lagMin * 60) / speed < FROZEN_LAG_WALL_S);
     console.log(`  after ${warmupH} h warm-up, per simulated hour: page heap ${pageSlope.toFixed(3)} MB (bound ${PAGE_HEAP_MB_PER_H}), worker heap ${Number.isFinite(workerSlope) ? workerSlope.toFixed(3) : 'n/a'} MB (bound ${WORKER_HEAP_MB_PER_H}), DOM nodes ${nodesSlope.toFixed(1)} (bound ${NODES_PER_H}), listeners ${listenersSlope.toFixed(1)} (bound ${LISTENERS_PER_H}), history points ${historySlope.toFixed(1)} -> ${flatSim ? 'flat' : 'NOT FLAT'}`);
-    console.log(`  per result shown: page ${pageKbPerResult.toFixed(3)} KB, worker ${workerKbPerResult.toFixed(3)} KB -> per live hour (${LIVE_RESULTS_PER_H} results): page ${pageLiveMbPerH.toFixed(2)} MB, worker ${workerLiveMbPerH.toFixed(2)} MB (bound ${PAGE_HEAP_MB_PER_H} each) -> ${flatLive ? 'flat' : 'NOT FLAT'}; verdict ${flat ? 'FLAT' : 'NOT FLAT'}`);
+    console.log(`  per result shown: page ${pageKbPerResult.toFixed(3)} KB, worker ${workerKbPerResult.toFixed(3)} KB -> per live hour (${LIVE_RESULTS_PER_H} results): page ${pageLiveMbPerH.toFixed(2)} MB, worker ${workerLiveMbPerH.toFixed(2)} MB (bound ${PAGE_HEAP_MB_PER_H} each) -> ${flatLive ? 'flat' : 'NOT FLAT'}; verdict ${!enough ? `TOO SHORT (${after.length} samples after warm-up)` : flat ? 'FLAT' : 'NOT FLAT'}`);
     console.log(`  page heap ${first.pageHeapMb.toFixed(2)} -> ${warm.pageHeapMb.toFixed(2)} (warm) -> ${end.pageHeapMb.toFixed(2)} MB; worker ${first.workerHeapMb.toFixed(2)} -> ${warm.workerHeapMb.toFixed(2)} -> ${end.workerHeapMb.toFixed(2)} MB; nodes ${first.nodes} -> ${warm.nodes} -> ${end.nodes}`);
     console.log(`  display: lag at end ${end.lagMin.toFixed(1)} sim min, worst ${worstLagMin.toFixed(1)} sim min${frozen ? ' -> FROZEN (no drops injected)' : ' -> live'}; stale banner in ${staleSeen}/${polls} polls; ${rolls.length} roll(s) seen; engine restarts ${restarts ?? '?'}; page errors ${errors.length}${errors.length ? `: ${errors.slice(0, 3).join(' | ')}` : ''}`);
     return [

@@ -1,4 +1,4 @@
-/** What the bench modules share: the repo root, a production build of the app, a trend slope. */
+/** What the bench modules share: the repo root, a production build of the app, a trend slope, the live result rate. */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,3 +27,13 @@ export function slope(xs: number[], ys: number[]): number {
   }
   return den === 0 ? 0 : num / den;
 }
+
+/**
+ * Results a live page is sent per hour: the worker posts at most 4 a second whatever the venue's pace.
+ * A fast soak shows far fewer per simulated hour (30 at 480x), so the soaks also scale their growth per
+ * result to a live hour: what a wall display would grow by.
+ */
+export const LIVE_RESULTS_PER_H = 4 * 3600;
+
+/** Fewer samples after warm-up than this and a slope says nothing: the soaks then judge "too short", never flat. */
+export const MIN_TREND_SAMPLES = 4;

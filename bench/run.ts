@@ -3,7 +3,8 @@
  * and prints its figures. A module's run() may be async and returns [{name, value, unit}].
  * Figures are saved to bench/out/<module>.json (git-ignored); the next run on the same machine
  * prints each figure against that previous run, so a regression shows as a ratio, not a guess.
- * `npm run bench -- engine` runs only the modules whose file name contains "engine".
+ * `npm run bench -- engine` runs only the modules whose file name starts with "engine" (so `soak` is the
+ * Node soak alone and `chromium-soak` the page's).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,7 +31,7 @@ function fmt(v: number): string {
 async function main(): Promise<void> {
   const files = readdirSync(here)
     .filter((f) => f.endsWith('.bench.ts'))
-    .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+    .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
     .sort();
   let failed = 0;
   for (const f of files) {

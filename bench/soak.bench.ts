@@ -4,15 +4,18 @@
  * roll and a forced drop every few simulated hours. The server runs in a child process, so the heap
  * sampled here is the host's (feeds, chain store, engine, results) and not the simulator's.
  *
- * Samples every simulated hour: V8 heap used after a full GC (the GC is exposed at run time through
- * the V8 flag; without it the figures are noisier and the report says so), RSS, chain store size,
+ * Samples every simulated hour (or SAMPLE_MINUTES): V8 heap used after a full GC (the GC is exposed at
+ * run time through the V8 flag; without it the figures are noisier and the report says so), RSS, chain store size,
  * listed expiries, result size, counters. Prints start / after warm-up / end and the least-squares
- * growth per simulated hour after the warm-up, and says whether that is flat.
+ * growth after the warm-up per simulated hour and per result posted (scaled to a live hour's 14,400
+ * results: at 480x a simulated hour posts ~30, so growth per simulated hour alone would hide what each
+ * result leaves behind), and says whether both are flat.
  *
  * Environment: GEXDESK_SOAK_HOURS (default 24), GEXDESK_SOAK_SPEED (default 480: 24 h in 3 min),
  * GEXDESK_SOAK_WARMUP_HOURS (default 3, past the first roll), GEXDESK_SOAK_DROP_EVERY_HOURS (default 6
- * at every speed; 0 = never). Venue time re-anchors on each connection and admits the venue's own pace
- * (src/feeds/venue-time.ts), so a reconnect gap is followed at any speed (issue 6).
+ * at every speed; 0 = never), GEXDESK_SOAK_SAMPLE_MINUTES (default 60 simulated minutes). Venue time
+ * re-anchors on each connection and admits the venue's own pace (src/feeds/venue-time.ts), so a
+ * reconnect gap is followed at any speed (issue 6).
  * The "lag min" column is sim time minus the latest result's valuation time: it must stay near 0 while
  * connected. Drops closer together than the 30 s (wall) backoff reset grow the reconnect delay, which
  * at 480x is simulated hours: those samples say "reconnecting" and lag, as they should.
@@ -26,7 +29,7 @@ import { EngineHost } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import type { ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
-import { root, slope } from './lib.ts';
+import { LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
 
 interface Figure {
   name: string;
@@ -106,6 +109,8 @@ export async function run(): Promise<Figure[]> {
   const speed = envNum('GEXDESK_SOAK_SPEED', 480);
   const warmupH = Math.min(envNum('GEXDESK_SOAK_WARMUP_HOURS', 3), hours / 2);
   const dropEveryH = Number(process.env.GEXDESK_SOAK_DROP_EVERY_HOURS ?? 6);
+  // Sample period in simulated hours: shorter for slow runs (e.g. 10x, where an hour of wall time is 10 sim h).
+  const sampleH = envNum('GEXDESK_SOAK_SAMPLE_MINUTES', 60) / 60;
   // A Friday 06:00 UTC: the daily and the weekly expire at 08:00, two simulated hours in.
   const startMs = Date.UTC(2026, 2, 6, 6, 0, 0);
   const gc = exposeGc();
@@ -144,6 +149,7 @@ export async function run(): Promise<Figure[]> {
     host.handle({ type: 'hello', protocolVersion: 1, localBase: base });
     host.handle({ type: 'select', selection });
     const wallStart = Date.now();
+    console.log('  sim h | wall s | heap MB |  rss MB | lines | expiries | result KB | results | reconnects | dropped (kinds) | lag min | state');
     let nextSampleH = 0;
     let nextDropH = dropEveryH > 0 ? dropEveryH : Infinity;
     let prevFront: number | null = null;
@@ -166,7 +172,7 @@ export async function run(): Promise<Figure[]> {
         }
         const mem = process.memoryUsage();
         const h = host.health()[0];
-        samples.push({
+        const sample: Sample = {
           simH: Math.round(simH * 100) / 100,
           heapMb: mem.heapUsed / MB,
           rssMb: mem.rss / MB,
@@ -180,18 +186,17 @@ export async function run(): Promise<Figure[]> {
           droppedTotal: h ? Object.values(h.dropped).reduce((a, b) => a + b, 0) : 0,
           lagMin: cur ? (t - cur.gex.nowMs) / 60_000 : NaN,
           state: h?.state ?? '-',
-        });
-        nextSampleH = Math.floor(simH) + 1;
+        };
+        samples.push(sample);
+        // Each row as it is taken: a slow run (e.g. 10x for an hour of wall time) can be watched.
+        console.log(`  ${sample.simH.toFixed(1).padStart(5)} | ${String(Math.round((Date.now() - wallStart) / 1000)).padStart(6)} | ${sample.heapMb.toFixed(2).padStart(7)} | ${sample.rssMb.toFixed(1).padStart(7)} | ${String(sample.storeLines).padStart(5)} | ${String(sample.expiries).padStart(8)} | ${sample.resultKb.toFixed(1).padStart(9)} | ${String(sample.resultsPosted).padStart(7)} | ${String(sample.reconnects).padStart(10)} | ${String(sample.droppedTotal).padStart(7)} (${sample.droppedKeys}) | ${sample.lagMin.toFixed(1).padStart(7)} | ${sample.state}`);
+        nextSampleH = (Math.floor(simH / sampleH) + 1) * sampleH;
       }
       if (simH >= hours) break;
     }
     const wallS = (Date.now() - wallStart) / 1000;
 
     console.log(`  soak: ${hours} simulated h at ${speed}x in ${wallS.toFixed(0)} s wall; GC ${gc ? 'forced before each sample (V8 flag at run time)' : 'NOT available: heap figures include garbage'}; server in a child process`);
-    console.log('  sim h | heap MB |  rss MB | lines | expiries | result KB | results | reconnects | dropped (kinds) | lag min | state');
-    for (const s of samples) {
-      console.log(`  ${s.simH.toFixed(1).padStart(5)} | ${s.heapMb.toFixed(2).padStart(7)} | ${s.rssMb.toFixed(1).padStart(7)} | ${String(s.storeLines).padStart(5)} | ${String(s.expiries).padStart(8)} | ${s.resultKb.toFixed(1).padStart(9)} | ${String(s.resultsPosted).padStart(7)} | ${String(s.reconnects).padStart(10)} | ${String(s.droppedTotal).padStart(7)} (${s.droppedKeys}) | ${s.lagMin.toFixed(1).padStart(7)} | ${s.state}`);
-    }
     for (const r of rolls) console.log(`  expiry ${r}`);
     const after = samples.filter((s) => s.simH >= warmupH);
     const first = samples[0];
@@ -200,8 +205,12 @@ export async function run(): Promise<Figure[]> {
     const heapSlope = slope(after.map((s) => s.simH), after.map((s) => s.heapMb));
     const rssSlope = slope(after.map((s) => s.simH), after.map((s) => s.rssMb));
     const linesSlope = slope(after.map((s) => s.simH), after.map((s) => s.storeLines));
-    // Flat: under 0.25 MB per simulated hour of heap after warm-up (6 MB a day), and the chain no bigger than at warm-up + a new listing.
-    const flat = heapSlope < 0.25 && end.storeLines <= warm.storeLines * 1.25;
+    const heapKbPerResult = slope(after.map((s) => s.resultsPosted), after.map((s) => s.heapMb)) * 1024;
+    const heapLiveMbPerH = (heapKbPerResult * LIVE_RESULTS_PER_H) / 1024;
+    // Flat: under 0.25 MB of heap per simulated hour after warm-up (6 MB a day) and under 1 MB per live
+    // hour of results, and the chain no bigger than at warm-up + a new listing.
+    const enough = after.length >= MIN_TREND_SAMPLES;
+    const flat = enough && heapSlope < 0.25 && heapLiveMbPerH < 1 && end.storeLines <= warm.storeLines * 1.25;
     // Figures that stop following the venue clock while the feed says connected are a failure even if
     // memory is flat. A feed waiting out its reconnect backoff lags too, but says so (reconnecting).
     // Judged on samples connected with no reconnect since the previous sample: one taken just after a
@@ -210,7 +219,7 @@ export async function run(): Promise<Figure[]> {
     const lastConnected = steady.at(-1);
     const frozen = !lastConnected || !(lastConnected.lagMin < 5);
     const maxConnectedLag = Math.max(0, ...steady.filter((x) => x.simH >= warmupH).map((x) => x.lagMin));
-    console.log(`  heap MB: start ${first.heapMb.toFixed(2)}, after ${warmupH} h warm-up ${warm.heapMb.toFixed(2)}, end ${end.heapMb.toFixed(2)}; growth after warm-up ${heapSlope.toFixed(3)} MB/sim h (rss ${rssSlope.toFixed(2)} MB/sim h); chain lines ${linesSlope.toFixed(1)}/sim h -> ${flat ? 'FLAT' : 'NOT FLAT'}; figures lag the venue by ${end.lagMin.toFixed(1)} min at the end (${end.state}), ${lastConnected ? lastConnected.lagMin.toFixed(1) : '-'} min at the last steady connected sample, at most ${maxConnectedLag.toFixed(1)} min while steadily connected after warm-up${frozen ? ' -> FROZEN' : ''}; forced drops ${dropEveryH > 0 ? `every ${dropEveryH} sim h` : 'off'}`);
+    console.log(`  heap MB: start ${first.heapMb.toFixed(2)}, after ${warmupH} h warm-up ${warm.heapMb.toFixed(2)}, end ${end.heapMb.toFixed(2)}; growth after warm-up ${heapSlope.toFixed(3)} MB/sim h, ${heapKbPerResult.toFixed(3)} KB/result = ${heapLiveMbPerH.toFixed(2)} MB per live hour (rss ${rssSlope.toFixed(2)} MB/sim h); chain lines ${linesSlope.toFixed(1)}/sim h -> ${!enough ? `TOO SHORT (${after.length} samples after warm-up)` : flat ? 'FLAT' : 'NOT FLAT'}; figures lag the venue by ${end.lagMin.toFixed(1)} min at the end (${end.state}), ${lastConnected ? lastConnected.lagMin.toFixed(1) : '-'} min at the last steady connected sample, at most ${maxConnectedLag.toFixed(1)} min while steadily connected after warm-up${frozen ? ' -> FROZEN' : ''}; forced drops ${dropEveryH > 0 ? `every ${dropEveryH} sim h` : 'off'}`);
     console.log(`  ${notices} notices, ${rolls.length} expiry roll(s) seen, host errors ${JSON.stringify(host.stats.errors)}, dropped ${JSON.stringify(host.health()[0]?.dropped ?? {})}`);
     return [
       { name: 'simulated hours', value: hours, unit: 'h' },
@@ -219,6 +228,8 @@ export async function run(): Promise<Figure[]> {
       { name: 'heap after warm-up', value: warm.heapMb, unit: 'MB' },
       { name: 'heap end', value: end.heapMb, unit: 'MB' },
       { name: 'heap growth after warm-up', value: heapSlope, unit: 'MB/sim h' },
+      { name: 'heap per result after warm-up', value: heapKbPerResult, unit: 'KB/result' },
+      { name: 'heap per live hour (4 results/s)', value: heapLiveMbPerH, unit: 'MB/h' },
       { name: 'rss growth after warm-up', value: rssSlope, unit: 'MB/sim h' },
       { name: 'chain lines end', value: end.storeLines, unit: 'lines' },
       { name: 'result size end', value: end.resultKb, unit: 'KB' },
