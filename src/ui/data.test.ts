@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
-import { distanceFromSpot, flowRows, perpBasis, profileRows, strikeRows, summedDepth, symmetricDomain } from './data.ts';
+import type { HistoryPoint } from '../state/store.ts';
+import { distanceFromSpot, flowRows, historyRows, perpBasis, profileRows, strikeRows, summedDepth, symmetricDomain } from './data.ts';
 
 const F = (a: number[]) => Float64Array.from(a);
 function g(): GexResult {
@@ -69,5 +70,43 @@ describe('nice axes', () => {
     expect(niceTicks(78_021, 117_031, 8)).toEqual([80_000, 85_000, 90_000, 95_000, 100_000, 105_000, 110_000, 115_000]);
     expect(niceSymmetric([11.2e6, -3e6])).toEqual({ domain: [-15e6, 15e6], ticks: [-15e6, -7.5e6, 0, 7.5e6, 15e6] });
     expect(niceSymmetric([0.39e6])).toEqual({ domain: [-0.4e6, 0.4e6], ticks: [-0.4e6, -0.2e6, 0, 0.2e6, 0.4e6] });
+  });
+});
+
+describe('historyRows', () => {
+  // A full 6 h ring at one point per 10 s, starting off a minute boundary.
+  const t0 = Date.UTC(2026, 2, 6, 6, 0, 30);
+  const ring = (n: number): HistoryPoint[] => Array.from({ length: n }, (_, i) => ({ t: t0 + i * 10_000, spot: 100_000 + i, zeroGamma: i % 50 === 0 ? null : 99_000 }));
+
+  it('draws a short series as it is', () => {
+    const h = ring(400);
+    expect(historyRows(h)).toBe(h);
+  });
+
+  it('thins the 6 h ring to one point per minute: first and last kept, each row an original point, no minute skipped', () => {
+    const h = ring(2161);
+    const rows = historyRows(h);
+    expect(rows.length).toBeLessThanOrEqual(400);
+    expect(rows.length).toBeGreaterThan(355);
+    expect(rows[0]).toBe(h[0]);
+    expect(rows.at(-1)).toBe(h.at(-1));
+    for (let i = 1; i < rows.length; i++) {
+      expect(h).toContain(rows[i]);
+      expect(rows[i].t - rows[i - 1].t).toBeGreaterThan(0);
+      expect(rows[i].t - rows[i - 1].t).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('keeps the drawn points in place as the ring slides (oldest out, newest in): only the ends move', () => {
+    const h = ring(2200);
+    for (let k = 1; k <= 12; k++) {
+      const before = historyRows(h.slice(k - 1, k + 2160));
+      const after = historyRows(h.slice(k, k + 2161));
+      const lo = h[k].t + 60_000;
+      const hi = h[k + 2159].t - 60_000;
+      const inner = (rows: readonly HistoryPoint[]) => rows.filter((p) => p.t >= lo && p.t < hi);
+      expect(inner(after).length).toBeGreaterThan(350);
+      expect(inner(after)).toEqual(inner(before));
+    }
   });
 });

@@ -2,6 +2,7 @@
  * Pure transformations from a worker result to chart rows. Kept out of the components so they are
  * unit-tested and memoised once per result (at most a few per second).
  */
+import type { HistoryPoint } from '../state/store.ts';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
 
 export interface StrikeRow {
@@ -40,6 +41,27 @@ export function profileRows(g: GexResult, maxPoints = 201): ProfileRow[] {
   const rows: ProfileRow[] = [];
   for (let i = 0; i < n; i += step) rows.push({ price: g.profileSpots[i], gex: g.profileNetGex[i] });
   if (n > 0 && (n - 1) % step !== 0) rows.push({ price: g.profileSpots[n - 1], gex: g.profileNetGex[n - 1] });
+  return rows;
+}
+
+/** Bucket widths the session chart steps through: few and fixed, so a drawn point stays put as the series grows. */
+const HISTORY_BUCKETS_MS = [10_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
+
+/**
+ * The session history for drawing, at most about `maxPoints`: the first point, then the last point of
+ * each time-aligned bucket. The full 6 h ring is 2,161 points (one per 10 s), several per pixel of the
+ * panel, and each drawn point holds ~2 KB of chart state and costs render time; a 60 s bucket draws 361.
+ * Buckets are aligned to the clock, so as points arrive only the newest bucket's point moves.
+ */
+export function historyRows(history: readonly HistoryPoint[], maxPoints = 400): readonly HistoryPoint[] {
+  const n = history.length;
+  if (n <= maxPoints) return history;
+  const span = history[n - 1].t - history[0].t;
+  const width = HISTORY_BUCKETS_MS.find((w) => span / w <= maxPoints - 2) ?? Math.ceil(span / (maxPoints - 2));
+  const rows = [history[0]];
+  for (let i = 1; i < n; i++) {
+    if (i === n - 1 || Math.floor(history[i + 1].t / width) !== Math.floor(history[i].t / width)) rows.push(history[i]);
+  }
   return rows;
 }
 

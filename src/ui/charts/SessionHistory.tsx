@@ -1,7 +1,8 @@
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useGex, type HistoryPoint } from '../../state/store.ts';
 import { C } from '../colors.ts';
+import { historyRows } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtTimeUtc } from '../format.ts';
 import { selectHistory, usePacedGex } from './pace.ts';
 import { MARGIN_HISTORY, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
@@ -30,10 +31,11 @@ const shortTime = (t: number) => fmtTimeUtc(t).slice(0, 5);
 const HistoryView = memo(function HistoryView({ history, kiosk }: { history: HistoryPoint[]; kiosk: boolean }) {
   const span = history.length > 1 ? history[history.length - 1].t - history[0].t : 0;
   const tickFmt = span < 15 * 60_000 ? fmtTimeUtc : shortTime;
+  const rows = useMemo(() => historyRows(history), [history]);
   if (history.length < 2) return <div className="empty">Collecting history (one point per 10 s)…</div>;
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <LineChart data={history} margin={MARGIN_HISTORY}>
+      <LineChart data={rows} margin={MARGIN_HISTORY}>
         <CartesianGrid stroke={C.grid} vertical={false} />
         <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={5} />
         <YAxis domain={['auto', 'auto']} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />
