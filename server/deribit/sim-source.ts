@@ -47,6 +47,7 @@ export class SimSource implements DeribitSource {
   private frameCache = new Map<string, string>();
   private frameCacheAt = -1;
   private badCount = 0;
+  private unannounced: SimEvent[] = [];
   private malformedIdx = 0;
   /** How many malformed / bad-number items were injected (tests compare with client counters). */
   readonly injected = { malformed: 0, badNumbers: 0, oversize: 0, gap: 0 };
@@ -61,9 +62,14 @@ export class SimSource implements DeribitSource {
     return this.clock.now();
   }
 
-  /** Advance the market to the clock; returns listing events. */
-  sync(): SimEvent[] {
-    return this.sim.advanceTo(this.clock.now());
+  /**
+   * Advance the market to the clock. Listing events wait for the next tick to announce them: a request
+   * (an instrument or summary refresh) that advances the market past 08:00 first must not swallow them,
+   * or clients never hear of the new expiries until their next full refresh.
+   */
+  private sync(): void {
+    const events = this.sim.advanceTo(this.clock.now());
+    if (events.length > 0) this.unannounced.push(...events);
   }
 
   private parse(ch: string): Parsed | null {
@@ -173,9 +179,11 @@ export class SimSource implements DeribitSource {
   }
 
   tick(hub: DeribitHub, tickNo: number): void {
-    const events = this.sync();
+    this.sync();
+    const events = this.unannounced;
+    this.unannounced = [];
     const f = this.faults;
-    if (f.on('silent', 'deribit')) return;
+    if (f.on('silent', 'deribit')) return; // a silent venue's listing events are lost, as on the wire
     if (events.length > 0) this.announce(hub, events);
     if (f.on('heartbeatOnly', 'deribit')) return;
     const stepTime = this.sim.timeMs;
