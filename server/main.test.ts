@@ -6,6 +6,7 @@ describe('CLI arguments', () => {
   it('parses the documented options', () => {
     const a = parseArgs(['--source', 'sim', '--seed', '7', '--speed', '60', '--port', '0', '--start', '2025-03-03T07:58:30Z']);
     expect(a).toMatchObject({ source: 'sim', seed: 7, speed: 60, port: 0, host: '127.0.0.1', startMs: Date.parse('2025-03-03T07:58:30Z') });
+    expect(parseArgs(['--max-connections-per-ip', '64'])).toMatchObject({ maxConnectionsPerIp: 64 });
     expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl'])).toMatchObject({ upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] });
     expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl', '--venues', 'okx,Bybit,deribit', '--upstream-base', 'ws://127.0.0.1:8787'])).toMatchObject({
       venues: ['okx', 'bybit', 'deribit'],
@@ -18,6 +19,8 @@ describe('CLI arguments', () => {
     expect(parseArgs(['--speed', '0'])).toMatch(/--speed/);
     expect(parseArgs(['--source', 'replay'])).toMatch(/needs --file/);
     expect(parseArgs(['--bogus'])).toMatch(/unknown option/);
+    expect(parseArgs(['--max-connections-per-ip', '0'])).toMatch(/--max-connections-per-ip/);
+    expect(parseArgs(['--max-connections-per-ip', '2.5'])).toMatch(/--max-connections-per-ip/);
     expect(parseArgs(['--venues', 'okx,kraken'])).toMatch(/--venues must be/);
     expect(parseArgs(['--upstream-base', 'http://x'])).toMatch(/--upstream-base/);
   });

@@ -1,7 +1,7 @@
 /**
  * CLI of the local venue server:
  *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
- *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL]
+ *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N]
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
  *     [--currencies BTC,ETH] [--duration S]
  * Bad arguments: one line on stderr, exit code 2.
@@ -22,6 +22,7 @@ export interface CliArgs {
   startMs?: number;
   loop: boolean;
   allowOrigins: string[];
+  maxConnectionsPerIp?: number;
   upstream: string;
   /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
   upstreamBase?: string;
@@ -31,7 +32,7 @@ export interface CliArgs {
   durationS?: number;
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--upstream-base', '--venues']);
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--upstream-base', '--venues', '--max-connections-per-ip']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
@@ -44,7 +45,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S]';
+    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S]';
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -117,6 +118,12 @@ export function parseArgs(argv: string[]): CliArgs | string {
       case '--allow-origin':
         a.allowOrigins.push(v);
         break;
+      case '--max-connections-per-ip': {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 250) return `--max-connections-per-ip must be a whole number from 1 to 250 (got ${v})`;
+        a.maxConnectionsPerIp = n;
+        break;
+      }
     }
   }
   if (!sourceSet) a.source = 'sim';
@@ -159,6 +166,7 @@ async function main(): Promise<void> {
       startMs: args.startMs,
       loop: args.loop,
       allowedOrigins: args.allowOrigins,
+      maxConnectionsPerIp: args.maxConnectionsPerIp,
       log,
     });
   } catch (e) {

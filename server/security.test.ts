@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from './server.ts';
+import { DEFAULT_MAX_CONNECTIONS_PER_IP, startServer, type RunningServer } from './server.ts';
 import { TestClient, sleep } from './test-client.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
@@ -34,6 +34,13 @@ describe('server security', () => {
     expect(await c.closed).toBe(1009);
     await sleep(50);
     for (let i = 0; i < 3; i++) clients.push(await TestClient.connect(wsUrl()));
+    await expect(TestClient.connect(wsUrl())).rejects.toThrow('HTTP 429');
+  });
+
+  it('by default admits a desk of all-venue tabs from one address (6 sockets a tab), and refuses past the cap', async () => {
+    srv = await startServer({ source: 'sim', port: 0, startMs: START });
+    for (let i = 0; i < DEFAULT_MAX_CONNECTIONS_PER_IP; i++) clients.push(await TestClient.connect(wsUrl()));
+    expect(DEFAULT_MAX_CONNECTIONS_PER_IP).toBeGreaterThanOrEqual(3 * 6);
     await expect(TestClient.connect(wsUrl())).rejects.toThrow('HTTP 429');
   });
 

@@ -18,6 +18,7 @@ import { serveStatic } from './static.ts';
 import { createVenues, type Venues } from './venues.ts';
 
 export const DERIBIT_PATH = '/deribit/ws/api/v2';
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
 export interface ServerOptions {
   source: 'sim' | 'replay';
@@ -87,7 +88,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const seed = opts.seed ?? 42;
   const log = opts.log ?? (() => undefined);
   const maxConn = opts.maxConnections ?? 250;
-  const maxPerIp = opts.maxConnectionsPerIp ?? 8;
+  // A page on all four venues opens 6 sockets (Deribit 1, OKX 1, Bybit 2, Binance 2) and on loopback
+  // every tab of a desk shares one address: 8 (reliability.md, for a server shared by screens) refused a
+  // second such tab. 32 is five.
+  const maxPerIp = opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
   const faults = new FaultState();
   const limits: HubLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const rejected: Record<string, number> = {};

@@ -44,8 +44,8 @@ describe('added venues through the EngineHost, replaying a recording of the simu
   let server: RunningServer;
   beforeAll(async () => {
     const file = path.join(dir, 'sim-2025.jsonl');
-    // the recorder's clients open 12 sockets from one address (the server allows 8 per IP by default)
-    const sim = await startServer({ source: 'sim', seed: 20250303, port: 0, startMs: SIM_START, maxConnectionsPerIp: 16, log: () => undefined });
+    // the recorder's clients open 12 sockets from one address (within the default per-IP cap)
+    const sim = await startServer({ source: 'sim', seed: 20250303, port: 0, startMs: SIM_START, log: () => undefined });
     try {
       await record({ upstreamBase: sim.url.replace(/^http/, 'ws'), venues: ['okx', 'bybit', 'binance'], file, currencies: ['BTC', 'ETH'], durationMs: 5_000 }).done;
     } finally {
