@@ -13,7 +13,7 @@
  *    messages with Target.sendMessageToTarget. (`performance.memory` is null in the worker here and is
  *    blind to workers from the page; measureUserAgentSpecificMemory needs a cross-origin-isolated page.)
  *  - expiries listed by the page (its expiry picker; refetched every 30 s wall, so a roll shows up to
- *    30 s x speed late), history points (drawn in the session chart, and in the persisted ring, which
+ *    30 s x speed late), history points (drawn in the session chart, at most ~400, and in the persisted ring, which
  *    is written every 10 s wall), result stamp lag = simulator time - the valuation time on screen,
  *    feed state, stale banner.
  * A stamp that stops moving while the simulator runs (more than 5 s of wall time behind) is FROZEN.
@@ -121,7 +121,7 @@ const SCREEN = `(() => {
   const panel = [...document.querySelectorAll('section.panel')].find((s) => (s.querySelector('h2')?.textContent ?? '').startsWith('Session history'));
   const d = panel?.querySelector('path.recharts-curve')?.getAttribute('d') ?? '';
   return {
-    historyShown: d ? (d.match(/[ML]/g) ?? []).length : 0,
+    historyDrawn: d ? (d.match(/[ML]/g) ?? []).length : 0,
     nowMs: stamp ? Number(stamp.getAttribute('data-now-ms')) : null,
     seq: stamp ? Number(stamp.getAttribute('data-seq')) : null,
     stale: document.querySelector('[data-testid="stale-banner"]') !== null,
@@ -133,7 +133,7 @@ const SCREEN = `(() => {
 })()`;
 
 interface Screen {
-  historyShown: number;
+  historyDrawn: number;
   nowMs: number | null;
   seq: number | null;
   stale: boolean;
@@ -153,7 +153,7 @@ interface Sample {
   expiries: number;
   front: string;
   history: number;
-  historyShown: number;
+  historyDrawn: number;
   seq: number;
   lagMin: number;
   frozen: boolean;
@@ -193,7 +193,7 @@ export async function run(): Promise<Figure[]> {
     await page.goto(`${server.url}/?source=sim&currency=BTC`);
     await page.getByTestId('spot').filter({ hasText: /\d/ }).waitFor({ timeout: 60_000 });
     const wallStart = Date.now();
-    console.log('  sim h | wall s | page heap MB | metric MB | nodes | listeners | worker MB | expiries (front) | history (saved) | results | lag min | feed');
+    console.log('  sim h | wall s | page heap MB | metric MB | nodes | listeners | worker MB | expiries (front) | history drawn (saved) | results | lag min | feed');
     let nextSampleH = Math.floor((await simNow() - startMs) / HOUR / sampleH) * sampleH;
     let nextDropH = dropEveryH > 0 ? dropEveryH : Infinity;
     let prevFront: string | null = null;
@@ -247,7 +247,7 @@ export async function run(): Promise<Figure[]> {
           expiries: screen.expiries.length,
           front: front ?? '-',
           history: screen.history,
-          historyShown: screen.historyShown,
+          historyDrawn: screen.historyDrawn,
           seq: screen.seq ?? 0,
           lagMin,
           frozen,
@@ -256,7 +256,7 @@ export async function run(): Promise<Figure[]> {
         };
         samples.push(sample);
         // Each row as it is taken: a run of an hour or more of wall time can be watched (and cut short).
-        console.log(`  ${sample.simH.toFixed(2).padStart(5)} | ${String(Math.round((Date.now() - wallStart) / 1000)).padStart(6)} | ${sample.pageHeapMb.toFixed(2).padStart(12)} | ${sample.metricHeapMb.toFixed(2).padStart(9)} | ${String(sample.nodes).padStart(5)} | ${String(sample.listeners).padStart(9)} | ${sample.workerHeapMb.toFixed(2).padStart(9)} | ${`${sample.expiries} (${sample.front})`.padStart(16)} | ${`${sample.historyShown} (${sample.history})`.padStart(15)} | ${String(sample.seq).padStart(7)} | ${sample.lagMin.toFixed(1).padStart(7)}${frozen ? ' FROZEN' : ''} | ${sample.feed}${sample.stale ? ' STALE BANNER' : ''}`);
+        console.log(`  ${sample.simH.toFixed(2).padStart(5)} | ${String(Math.round((Date.now() - wallStart) / 1000)).padStart(6)} | ${sample.pageHeapMb.toFixed(2).padStart(12)} | ${sample.metricHeapMb.toFixed(2).padStart(9)} | ${String(sample.nodes).padStart(5)} | ${String(sample.listeners).padStart(9)} | ${sample.workerHeapMb.toFixed(2).padStart(9)} | ${`${sample.expiries} (${sample.front})`.padStart(16)} | ${`${sample.historyDrawn} (${sample.history})`.padStart(21)} | ${String(sample.seq).padStart(7)} | ${sample.lagMin.toFixed(1).padStart(7)}${frozen ? ' FROZEN' : ''} | ${sample.feed}${sample.stale ? ' STALE BANNER' : ''}`);
         nextSampleH = (Math.floor(simH / sampleH) + 1) * sampleH;
       }
       if (simH >= hours) break;
@@ -275,7 +275,7 @@ export async function run(): Promise<Figure[]> {
     const workerSlope = slope(xs, after.map((s) => s.workerHeapMb));
     const nodesSlope = slope(xs, after.map((s) => s.nodes));
     const listenersSlope = slope(xs, after.map((s) => s.listeners));
-    const historySlope = slope(xs, after.map((s) => s.historyShown));
+    const historySlope = slope(xs, after.map((s) => s.history));
     // Per result shown: a fast sim shows as many results per wall second as a live page, so per simulated
     // hour it under-counts what rendering leaves behind; scaled to a live hour it does not.
     const pageKbPerResult = slope(after.map((s) => s.seq), after.map((s) => s.pageHeapMb)) * 1024;
@@ -287,7 +287,7 @@ export async function run(): Promise<Figure[]> {
     const enough = after.length >= MIN_TREND_SAMPLES;
     const flat = enough && flatSim && flatLive;
     const frozen = samples.some((s) => s.frozen) || !((end.lagMin * 60) / speed < FROZEN_LAG_WALL_S);
-    console.log(`  after ${warmupH} h warm-up, per simulated hour: page heap ${pageSlope.toFixed(3)} MB (bound ${PAGE_HEAP_MB_PER_H}), worker heap ${Number.isFinite(workerSlope) ? workerSlope.toFixed(3) : 'n/a'} MB (bound ${WORKER_HEAP_MB_PER_H}), DOM nodes ${nodesSlope.toFixed(1)} (bound ${NODES_PER_H}), listeners ${listenersSlope.toFixed(1)} (bound ${LISTENERS_PER_H}), history points ${historySlope.toFixed(1)} -> ${flatSim ? 'flat' : 'NOT FLAT'}`);
+    console.log(`  after ${warmupH} h warm-up, per simulated hour: page heap ${pageSlope.toFixed(3)} MB (bound ${PAGE_HEAP_MB_PER_H}), worker heap ${Number.isFinite(workerSlope) ? workerSlope.toFixed(3) : 'n/a'} MB (bound ${WORKER_HEAP_MB_PER_H}), DOM nodes ${nodesSlope.toFixed(1)} (bound ${NODES_PER_H}), listeners ${listenersSlope.toFixed(1)} (bound ${LISTENERS_PER_H}), history points saved ${historySlope.toFixed(1)} -> ${flatSim ? 'flat' : 'NOT FLAT'}`);
     console.log(`  per result shown: page ${pageKbPerResult.toFixed(3)} KB, worker ${workerKbPerResult.toFixed(3)} KB -> per live hour (${LIVE_RESULTS_PER_H} results): page ${pageLiveMbPerH.toFixed(2)} MB, worker ${workerLiveMbPerH.toFixed(2)} MB (bound ${PAGE_HEAP_MB_PER_H} each) -> ${flatLive ? 'flat' : 'NOT FLAT'}; verdict ${!enough ? `TOO SHORT (${after.length} samples after warm-up)` : flat ? 'FLAT' : 'NOT FLAT'}`);
     console.log(`  page heap ${first.pageHeapMb.toFixed(2)} -> ${warm.pageHeapMb.toFixed(2)} (warm) -> ${end.pageHeapMb.toFixed(2)} MB; worker ${first.workerHeapMb.toFixed(2)} -> ${warm.workerHeapMb.toFixed(2)} -> ${end.workerHeapMb.toFixed(2)} MB; nodes ${first.nodes} -> ${warm.nodes} -> ${end.nodes}`);
     console.log(`  display: lag at end ${end.lagMin.toFixed(1)} sim min, worst ${worstLagMin.toFixed(1)} sim min${frozen ? ' -> FROZEN (no drops injected)' : ' -> live'}; stale banner in ${staleSeen}/${polls} polls; ${rolls.length} roll(s) seen; engine restarts ${restarts ?? '?'}; page errors ${errors.length}${errors.length ? `: ${errors.slice(0, 3).join(' | ')}` : ''}`);
@@ -309,7 +309,8 @@ export async function run(): Promise<Figure[]> {
       { name: 'DOM nodes end', value: end.nodes, unit: 'nodes' },
       { name: 'DOM nodes growth after warm-up', value: nodesSlope, unit: 'nodes/sim h' },
       { name: 'listeners growth after warm-up', value: listenersSlope, unit: 'listeners/sim h' },
-      { name: 'history points shown end', value: end.historyShown, unit: 'points' },
+      { name: 'history points saved end', value: end.history, unit: 'points' },
+      { name: 'history points drawn end', value: end.historyDrawn, unit: 'points' },
       { name: 'results shown', value: end.seq, unit: 'results' },
       { name: 'expiry rolls seen', value: rolls.length, unit: 'rolls' },
       { name: 'stamp lag end', value: end.lagMin, unit: 'sim min' },
