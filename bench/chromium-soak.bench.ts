@@ -34,13 +34,7 @@
 import { chromium, type CDPSession } from '@playwright/test';
 import { join } from 'node:path';
 import { startServer } from '../server/server.ts';
-import { buildApp, LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { buildApp, type Figure, LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
 
 const outDir = join(root, 'bench', 'out', 'chromium-soak-dist');
 const HOUR = 3_600_000;

@@ -5,12 +5,7 @@
  */
 import { computeGex, gexAcrossSpotMoves, prepareLines, PreparedLines, symmetricGrid, classic } from '../src/engine/index.ts';
 import { syntheticChain } from '../src/engine/fixtures.ts';
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import type { Figure } from './lib.ts';
 
 const LINES = 1000;
 const SPOTS = 401;
@@ -42,7 +37,7 @@ function timeIt(fn: () => void, minMs: number): { perCallMs: number; calls: numb
   return { perCallMs: (t - t0) / calls, calls };
 }
 
-export function run(): BenchFigure[] {
+export function run(): Figure[] {
   const chain = syntheticChain(LINES, SPOT, NOW, 7);
   const lines = new PreparedLines();
   prepareLines(chain, NOW, classic, null, lines);
@@ -88,7 +83,7 @@ export function run(): BenchFigure[] {
   const p99 = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))];
   if (sink === 42) console.log(''); // keep the work observable
 
-  const figures: BenchFigure[] = [
+  const figures: Figure[] = [
     { name: `sweep: ${lines.count} lines x ${SPOTS} spots`, value: sweepRate, unit: 'evaluations/s' },
     { name: `bare Math.exp loop, same count (${evals})`, value: expRate, unit: 'exp/s' },
     { name: 'sweep / bare exp ratio (target >= 0.33)', value: sweepRate / expRate, unit: 'x' },

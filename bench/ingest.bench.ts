@@ -17,12 +17,7 @@ import { EngineHost } from '../src/worker/host.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import type { FromWorker, ViewSelection } from '../src/worker/protocol.ts';
 import { FakeClock } from '../src/feeds/testing.ts';
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import type { Figure } from './lib.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
 const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
@@ -154,9 +149,9 @@ function throughputHost(rec: Recorded): { host: EngineHost; socket: ScriptedSock
   return { host, socket: socket!, clock };
 }
 
-export async function run(): Promise<BenchFigure[]> {
+export async function run(): Promise<Figure[]> {
   const rec = await record();
-  const figures: BenchFigure[] = [];
+  const figures: Figure[] = [];
   const mp = rec.templates.get('markprice.options.btc_usd');
   const idx = rec.templates.get('deribit_price_index.btc_usd');
   const perp = rec.templates.get('ticker.BTC-PERPETUAL.100ms');

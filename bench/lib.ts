@@ -3,6 +3,13 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** One printed figure of a bench module's run(). */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Builds the app into `outDir` (under bench/out, so a bench never serves a stale dist/). */

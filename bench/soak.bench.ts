@@ -29,13 +29,7 @@ import { EngineHost } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import type { ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
-import { LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { type Figure, LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
 
 const HOUR = 3_600_000;
 const MB = 2 ** 20;

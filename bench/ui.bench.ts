@@ -12,13 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startServer } from '../server/server.ts';
-import { buildApp, root } from './lib.ts';
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { buildApp, type Figure, root } from './lib.ts';
 
 const outDir = join(root, 'bench', 'out', 'ui-dist');
 
