@@ -18,10 +18,6 @@ import type { SimClock } from './clock.ts';
 
 export type VenueName = 'okx' | 'bybit' | 'binance';
 
-export type VenueLimits = SendLimits;
-
-export const DEFAULT_VENUE_LIMITS: VenueLimits = DEFAULT_SEND_LIMITS;
-
 export class VenueSession extends ClientSocket {
   /** Subscribed topic keys (protocol-specific canonical strings). */
   readonly subs = new Set<string>();
@@ -78,7 +74,6 @@ export class VenueSession extends ClientSocket {
     }
     return sent;
   }
-
 }
 
 /**
@@ -120,7 +115,7 @@ export interface VenueHubOptions {
   /** Venue time (ms): the simulator's current step, or the replay clock. */
   now: () => number;
   faults: FaultState;
-  limits?: Partial<VenueLimits>;
+  limits?: Partial<SendLimits>;
   /** Close a session that sent nothing for this long (venue keepalive rule); 0 = never. */
   idleCloseMs?: number;
   /** Send a websocket ping frame this often (Binance); 0 = never. */
@@ -131,7 +126,7 @@ export class VenueHub {
   readonly venue: VenueName;
   readonly clock: SimClock;
   readonly faults: FaultState;
-  readonly limits: VenueLimits;
+  readonly limits: SendLimits;
   readonly sessions = new Set<VenueSession>();
   protocol!: VenueProtocol;
   /** Frames the hub injected for the `malformed` and `oversize` faults (tests compare client counters). */
@@ -152,7 +147,7 @@ export class VenueHub {
     this.clock = o.clock;
     this.now = o.now;
     this.faults = o.faults;
-    this.limits = { ...DEFAULT_VENUE_LIMITS, ...o.limits };
+    this.limits = { ...DEFAULT_SEND_LIMITS, ...o.limits };
     this.idleCloseMs = o.idleCloseMs ?? 0;
     this.pingEveryMs = o.pingEveryMs ?? 0;
   }

@@ -8,7 +8,8 @@
 import type { SimClock } from './clock.ts';
 import type { FaultState } from './faults.ts';
 import type { MarketSim } from './sim/market.ts';
-import { TokenBucket, VenueHub, relayGet, type RestAnswer, type VenueLimits, type VenueName, type VenueProtocol, type VenueSource } from './venue-hub.ts';
+import type { SendLimits } from './client-socket.ts';
+import { TokenBucket, VenueHub, relayGet, type RestAnswer, type VenueName, type VenueProtocol, type VenueSource } from './venue-hub.ts';
 import { OKX_LIVE_BASE, OKX_RELAY_PATHS, OKX_REST_PREFIX, OkxProtocol } from './okx/protocol.ts';
 import { OkxSim } from './okx/sim.ts';
 import { BINANCE_LIVE_BASE, BINANCE_PING_MS, BINANCE_RELAY_PATHS, BINANCE_REST_PREFIX, BinanceProtocol } from './binance/protocol.ts';
@@ -70,7 +71,7 @@ export interface VenuesOptions {
   /** Replay mode: the venues the recording holds speak their protocols over it. */
   replay?: ReplayPlayer;
   faults: FaultState;
-  limits?: Partial<VenueLimits>;
+  limits?: Partial<SendLimits>;
   /** Injected fetch for the live relay (tests). */
   fetchImpl?: typeof fetch;
 }
