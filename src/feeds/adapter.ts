@@ -76,6 +76,8 @@ export interface FeedOptions {
 export interface VenueFeed {
   start(): void;
   stop(): void;
+  /** Venues with a per-connection request budget: requests the current connection spent in the last hour. */
+  requestStats?(): { subscribesLastHour: number; subscribeBudgetPerHour: number };
 }
 
 export interface VenueAdapter {

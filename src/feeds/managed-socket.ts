@@ -87,6 +87,15 @@ export class ManagedSocket {
     return this.opened;
   }
 
+  /**
+   * Messages sent on the current connection within the last hour: what a per-connection hourly budget
+   * (OKX: 480 subscribe requests) is charged with.
+   */
+  get sentLastHour(): number {
+    this.pruneSent(this.o.clock.now());
+    return this.sentAt.length;
+  }
+
   /** The current connection generation (tests and diagnostics). */
   get generation(): number {
     return this.gen;
@@ -277,7 +286,7 @@ export class ManagedSocket {
     let waitMs = Math.max(0, this.lastSendAt + this.o.sendSpacingMs - now);
     const budget = this.o.hourlyBudget;
     if (budget !== undefined) {
-      while (this.sentAt.length > 0 && this.sentAt[0] <= now - HOUR_MS) this.sentAt.shift();
+      this.pruneSent(now);
       if (this.sentAt.length >= budget) waitMs = Math.max(waitMs, this.sentAt[0] + HOUR_MS - now);
     }
     if (waitMs > 0) {
@@ -297,6 +306,10 @@ export class ManagedSocket {
     this.lastSendAt = now;
     this.sentAt.push(now);
     this.pump(gen);
+  }
+
+  private pruneSent(now: number): void {
+    while (this.sentAt.length > 0 && this.sentAt[0] <= now - HOUR_MS) this.sentAt.shift();
   }
 
   /** A timer that does nothing once its connection generation is gone. */

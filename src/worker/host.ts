@@ -211,18 +211,23 @@ export class EngineHost {
   /** Feed health now, one entry per running feed. */
   health(): FeedHealth[] {
     const now = this.clock.now();
-    return this.entries.map((e) => ({
-      venue: e.venue,
-      stream: 'all',
-      state: this.stateOf(e, now),
-      dataAgeMs: e.lastDataAtMs === null ? null : Math.max(0, now - e.lastDataAtMs),
-      messagesPerSec: e.messagesPerSec,
-      reconnects: e.reconnects,
-      dropped: { ...e.dropped },
-      excludedLines: { ...e.excludedLines },
-      lastError: e.lastError,
-      retryAtMs: e.retryAtMs,
-    }));
+    return this.entries.map((e) => {
+      const h: FeedHealth = {
+        venue: e.venue,
+        stream: 'all',
+        state: this.stateOf(e, now),
+        dataAgeMs: e.lastDataAtMs === null ? null : Math.max(0, now - e.lastDataAtMs),
+        messagesPerSec: e.messagesPerSec,
+        reconnects: e.reconnects,
+        dropped: { ...e.dropped },
+        excludedLines: { ...e.excludedLines },
+        lastError: e.lastError,
+        retryAtMs: e.retryAtMs,
+      };
+      const r = e.feed?.requestStats?.();
+      if (r) h.subscribes = { lastHour: r.subscribesLastHour, budgetPerHour: r.subscribeBudgetPerHour };
+      return h;
+    });
   }
 
   /** A fresh result computed now (not gated, not transferred), or null if there is nothing to show yet. */

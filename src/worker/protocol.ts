@@ -51,6 +51,8 @@ export interface FeedHealth {
   lastError: string | null;
   /** When the next reconnect attempt is due (epoch ms), if reconnecting. */
   retryAtMs: number | null;
+  /** Venues with a per-connection request budget (OKX: 480 subscribe requests an hour): what was spent. */
+  subscribes?: { lastHour: number; budgetPerHour: number };
 }
 
 /** Requests answered once (used through @tanstack/react-query on the main thread). */

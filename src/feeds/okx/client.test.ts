@@ -116,15 +116,15 @@ describe('OKX client', () => {
       'null',
     ];
     expect(() => bad.forEach((b) => sockets[0].receive(b))).not.toThrow();
-    expect(sink.drops()).toEqual(['malformed', 'malformed', 'oversize', 'malformed', 'badNumber', 'badNumber', 'bookNoSnapshot', 'unknownChannel', 'malformed']);
+    expect(sink.drops()).toEqual(['malformed', 'malformed', 'oversize', 'malformed', 'badNumber', 'badNumber', 'unknownChannel', 'malformed']);
     expect(sink.optionUpdates).toEqual([]);
     expect(sink.indexes).toEqual([]);
     expect(sockets[0].closed).toBeNull();
     feed.stop();
   });
 
-  it('perp: book snapshot + mark + index -> PerpQuote in coin; a seqId gap resubscribes the book', async () => {
-    const { clock, sockets, sink, feed } = setup();
+  it('perp: pushed book snapshot + mark + index -> PerpQuote in coin; a seqId gap clears the depth and is repaired by a REST snapshot, never a resubscribe', async () => {
+    const { clock, sockets, sink, feed, urls } = setup();
     feed.start();
     await flush();
     sockets[0].open();
@@ -143,10 +143,98 @@ describe('OKX client', () => {
     expect(q.depth.find((d) => d.bandPct === 1)).toEqual({ bandPct: 1, bidCoin: 1.5, askCoin: 1 });
     const sentBefore = sockets[0].sent.length;
     sockets[0].receive(JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ bids: [], asks: [], ts: '1701388800100', seqId: 12, prevSeqId: 11 }] }));
-    expect(sink.drops()).toContain('bookGap');
-    clock.advance(300); // sends are paced 100 ms apart
-    const resent = sockets[0].sent.slice(sentBefore).map((m) => JSON.parse(m) as { op: string });
-    expect(resent.map((m) => m.op)).toEqual(['unsubscribe', 'subscribe']);
+    expect(sink.drops()).toEqual(['bookGap']);
+    expect(sink.perps.at(-1)!.bestBid).toBeNull();
+    clock.advance(2_000);
+    await flush();
+    expect(sockets[0].sent.slice(sentBefore)).toEqual([]);
+    expect(urls.filter((u) => u.includes('/market/books'))).toEqual(['http://127.0.0.1:8787/okx/rest/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400']);
+    feed.stop();
+  });
+
+  it('books with checksum 0 and no pushed snapshot: the REST snapshot and the pushed updates join by seqId, whichever comes first; the chain is never resubscribed', async () => {
+    let restSeq = 0;
+    let restLevels = { bids: [['100', '5', '0', '1']], asks: [['101', '5', '0', '1']] };
+    const rig = feedRig(Date.UTC(2023, 11, 1), (url) => {
+      if (url.includes('/market/books')) return { code: '0', msg: '', data: [{ ...restLevels, ts: '1701388800000', seqId: restSeq }] };
+      return url.includes('instType=SWAP') ? swapBody : optionBody;
+    });
+    const feed = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options });
+    const { clock, sockets, sink, urls } = rig;
+    const booksUrls = () => urls.filter((u) => u.includes('/market/books'));
+    feed.start();
+    await flush();
+    sockets[0].open();
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'mark-price', instId: 'BTC-USDT-SWAP' }, data: [{ instId: 'BTC-USDT-SWAP', instType: 'SWAP', markPx: '100.5', ts: '1701388800000' }] }));
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'index-tickers', instId: 'BTC-USDT' }, data: [{ instId: 'BTC-USDT', idxPx: '100.5', ts: '1701388800000' }] }));
+    const upd = (prev: number, seq: number, bids: string[][], asks: string[][] = []) =>
+      JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ bids, asks, ts: String(1701388800000 + seq), checksum: 0, prevSeqId: prev, seqId: seq }] });
+    // Two updates before the snapshot: held, and a snapshot is asked for at once.
+    sockets[0].receive(upd(7, 8, [['99', '1', '0', '1']]));
+    sockets[0].receive(upd(8, 9, [['98', '2', '0', '1']]));
+    expect(sink.drops()).toEqual([]);
+    restSeq = 8; // the snapshot contains update 8 but not 9
+    restLevels = { bids: [['100', '5', '0', '1'], ['99', '1', '0', '1']], asks: [['101', '5', '0', '1']] };
+    clock.advance(0);
+    await flush();
+    expect(booksUrls()).toHaveLength(1);
+    let q = sink.perps.at(-1)!;
+    expect(q.bestBid).toBe(100);
+    expect(q.bestAsk).toBe(101);
+    // updates chain on: 9 (held) was applied, 10 follows 9
+    sockets[0].receive(upd(9, 10, [['100', '0', '0', '0']], [['100.8', '3', '0', '1']]));
+    q = sink.perps.at(-1)!;
+    expect(q.bestBid).toBe(99);
+    expect(q.bestAsk).toBe(100.8);
+    // a long intact chain with checksum 0: no drop, no request of any kind
+    const sentBefore = sockets[0].sent.length;
+    for (let k = 11; k < 600; k++) sockets[0].receive(upd(k - 1, k, [[String(90 + (k % 5)), String(k % 3), '0', '1']]));
+    clock.advance(10_000);
+    await flush();
+    expect(sink.drops()).toEqual([]);
+    expect(sockets[0].sent.slice(sentBefore).filter((m) => m !== 'ping')).toEqual([]);
+    expect(booksUrls()).toHaveLength(1);
+    expect(feed.requestStats?.().subscribesLastHour).toBe(sockets[0].sent.filter((m) => m.startsWith('{"op":"subscribe"')).length);
+    // A break: counted once, the depth is withdrawn, a new snapshot (not a resubscribe) repairs it.
+    sockets[0].receive(upd(700, 701, []));
+    expect(sink.drops()).toEqual(['bookGap']);
+    expect(sink.perps.at(-1)!.bestBid).toBeNull();
+    restSeq = 702;
+    sockets[0].receive(upd(701, 702, [['50', '1', '0', '1']])); // held until the snapshot
+    clock.advance(2_000);
+    await flush();
+    expect(booksUrls()).toHaveLength(2);
+    sockets[0].receive(upd(702, 703, [['99.5', '1', '0', '1']]));
+    expect(sink.perps.at(-1)!.bestBid).toBe(100);
+    expect(sink.drops()).toEqual(['bookGap']);
+    expect(sockets[0].sent.slice(sentBefore).filter((m) => m !== 'ping')).toEqual([]);
+    feed.stop();
+  });
+
+  it('snapshot requests are rate-bounded: a chain that keeps breaking is asked for again at a growing spacing', async () => {
+    const rig = feedRig(Date.UTC(2023, 11, 1), (url) => {
+      if (url.includes('/market/books')) return { code: '0', msg: '', data: [{ bids: [['100', '5', '0', '1']], asks: [['101', '5', '0', '1']], ts: '1701388800000', seqId: 1 }] };
+      return url.includes('instType=SWAP') ? swapBody : optionBody;
+    });
+    const feed = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options });
+    const { clock, sockets, urls } = rig;
+    feed.start();
+    await flush();
+    sockets[0].open();
+    const at: number[] = [];
+    const t0 = clock.now();
+    // every update names a predecessor the snapshot never had: each snapshot fails to join
+    for (let k = 0; k < 400; k++) {
+      sockets[0].receive(JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ bids: [], asks: [], ts: String(1701388800000 + k), checksum: 0, prevSeqId: 1000 + k, seqId: 1001 + k }] }));
+      const before = urls.length;
+      clock.advance(100);
+      await flush();
+      if (urls.length > before && urls.at(-1)!.includes('/market/books')) at.push(clock.now() - t0);
+    }
+    // 40 s: requests at 0.1, ~1, ~3, ~7, ~15, ~31 s (doubling), not one per update
+    expect(at.length).toBeLessThanOrEqual(7);
+    expect(at.length).toBeGreaterThanOrEqual(5);
+    for (let i = 2; i < at.length; i++) expect(at[i] - at[i - 1]).toBeGreaterThanOrEqual(1.9 * (at[i - 1] - at[i - 2]) - 200);
     feed.stop();
   });
 

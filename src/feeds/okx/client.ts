@@ -8,21 +8,25 @@
  * - `open-interest` {instId} per listed option: OI (oiCcy coin) -> options
  * - `mark-price`, `funding-rate`, `open-interest`, `books` {instId:"C-USDT-SWAP"} -> sink.perp
  * Keepalive: text `ping` after 20 s without any inbound frame, `pong` expected within 10 s
- * (OKX: "N < 30 s"). Limits: 480 subscribe requests per connection per hour (budgeted), a request's
- * args under 64 KB (chunked at 60,000 characters), 3 connection requests/s per IP (reconnect floor
- * 400 ms). `event:notice` 64008 (service upgrade) reconnects at once. Book checksum or seqId
- * mismatch: the book is cleared and `books` resubscribed.
+ * (OKX: "N < 30 s"). Limits: 480 subscribe requests per connection per hour (budgeted and counted: the
+ * status line shows how many the connection spent in the last hour), a request's args under 64 KB
+ * (chunked at 60,000 characters), 3 connection requests/s per IP (reconnect floor 400 ms).
+ * `event:notice` 64008 (service upgrade) reconnects at once.
+ * Book (./book.ts): since 2026 OKX pushes no snapshot and `checksum: 0`; the snapshot comes from REST
+ * `GET /api/v5/market/books` and the pushed updates chain onto it by seqId. A broken chain clears the
+ * book and is repaired the same way, at a bounded rate: `books` is never resubscribed (each
+ * resubscribe costs two requests of the hourly budget, and a loop of them starves later subscribes).
  */
 import type { FeedOptions, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
-import { LevelBook, depthWithinBands } from '../level-book.ts';
+import { depthWithinBands } from '../level-book.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
 import {
-  okxBookChecksum,
   okxFamily,
   okxPerpId,
+  parseOkxBookSnapshot,
   parseOkxMessage,
   parseOkxOptionInstruments,
   parseOkxSwapSpec,
@@ -31,6 +35,7 @@ import {
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
 import { InstrumentRefresher, type InstrumentLoad } from '../instrument-refresh.ts';
 import { expiredAt } from '../venue-time.ts';
+import { OkxBookSync, type BookVerdict } from './book.ts';
 
 export const OKX_PING_IDLE_MS = 20_000;
 export const OKX_PONG_TIMEOUT_MS = 10_000;
@@ -40,6 +45,16 @@ export const OKX_RECONNECT_FLOOR_MS = 400;
 export const OKX_INSTRUMENTS_REFRESH_MS = 10 * 60_000;
 /** A listing we have not fetched yet triggers a refresh, at most this often. */
 export const OKX_UNKNOWN_REFRESH_MIN_MS = 60_000;
+/** Levels asked of the REST book snapshot (OKX's maximum for `books`). */
+export const OKX_BOOK_SNAPSHOT_LEVELS = 400;
+/**
+ * Book snapshot requests: at least this far apart, doubling with each request in a row that did not
+ * give a book which then held for OKX_BOOK_STABLE_MS, up to the cap (OKX allows 40 per 2 s per IP; the
+ * local relay 5 per second for all OKX calls).
+ */
+export const OKX_BOOK_SNAPSHOT_MIN_SPACING_MS = 1_000;
+export const OKX_BOOK_SNAPSHOT_MAX_SPACING_MS = 60_000;
+export const OKX_BOOK_STABLE_MS = 30_000;
 
 export interface OkxFeedOptions extends FeedOptions {
   /** Injected REST client (tests, or a relay). Defaults to fetch. */
@@ -73,9 +88,10 @@ class OkxFeed implements VenueFeed {
   private lastUnknownRefresh = -Infinity;
   private mismatchReported = new Set<string>();
   private coinPerContract: number | null = null;
-  private readonly book = new LevelBook();
-  private bookReady = false;
-  private lastSeqId: number | null = null;
+  private readonly books = new OkxBookSync();
+  /** Bumped on every connection and on stop: a snapshot answer for an older book is ignored. */
+  private bookGen = 0;
+  private snapshot = { inFlight: false, timer: null as unknown, lastAt: -Infinity, streak: 0, readySince: null as number | null };
   private perp: { mark: number | null; index: number | null; funding8h: number | null; oiCoin: number | null; ts: number } = {
     mark: null,
     index: null,
@@ -111,6 +127,7 @@ class OkxFeed implements VenueFeed {
       hourlyBudget: OKX_SUBSCRIBE_PER_HOUR,
       onText: (t) => this.onText(t),
       onOpen: () => this.resetBook(),
+      onDisconnect: () => this.resetBook(),
     });
   }
 
@@ -128,6 +145,12 @@ class OkxFeed implements VenueFeed {
     this.runId++;
     this.socket.stop();
     this.refresher.stop();
+    this.resetBook();
+  }
+
+  /** Subscribe requests the current connection spent in the last hour, against OKX's budget. */
+  requestStats(): { subscribesLastHour: number; subscribeBudgetPerHour: number } {
+    return { subscribesLastHour: this.socket.sentLastHour, subscribeBudgetPerHour: OKX_SUBSCRIBE_PER_HOUR };
   }
 
   // ---- subscriptions ------------------------------------------------------------------------------
@@ -294,39 +317,81 @@ class OkxFeed implements VenueFeed {
   // ---- perpetual -----------------------------------------------------------------------------------
 
   private resetBook(): void {
-    this.book.clear();
-    this.bookReady = false;
-    this.lastSeqId = null;
-  }
-
-  private resubscribeBook(): void {
-    this.resetBook();
-    const arg = { channel: 'books', instId: this.perpId };
-    this.socket.send(JSON.stringify({ op: 'unsubscribe', args: [arg] }));
-    this.socket.send(JSON.stringify({ op: 'subscribe', args: [arg] }));
+    this.books.reset();
+    this.bookGen++;
+    const t = this.snapshot.timer;
+    if (t !== null) this.o.clock.clearTimeout(t);
+    this.snapshot.timer = null;
+    this.snapshot.inFlight = false;
+    this.snapshot.readySince = null;
   }
 
   private applyBook(m: Extract<OkxMessage, { kind: 'book' }>): FrameClass {
     if (m.instId !== this.perpId) return this.drop('unknownInstrument');
-    if (m.action === 'snapshot') {
-      this.book.clear();
-      this.bookReady = true;
-    } else if (!this.bookReady) {
-      return this.drop('bookNoSnapshot');
-    } else if (m.seqId !== null && m.prevSeqId !== null && this.lastSeqId !== null && m.prevSeqId !== this.lastSeqId) {
-      this.drop('bookGap');
-      this.resubscribeBook();
-      return 'other';
+    const verdict = this.books.onPush(m);
+    if (verdict === 'waiting' && !this.books.isReady) this.requestSnapshot();
+    return this.afterBook(verdict, m.timestampMs);
+  }
+
+  private afterBook(verdict: BookVerdict, ts: number): FrameClass {
+    switch (verdict) {
+      case 'applied':
+        if (this.snapshot.readySince === null) this.snapshot.readySince = this.o.clock.now();
+        return this.updatePerp({}, ts);
+      case 'waiting':
+        return 'other';
+      case 'broken':
+      case 'unjoined': {
+        // A book that held for a while resets the snapshot spacing; one that keeps breaking keeps it growing.
+        const sn = this.snapshot;
+        if (sn.readySince !== null && this.o.clock.now() - sn.readySince >= OKX_BOOK_STABLE_MS) sn.streak = 0;
+        sn.readySince = null;
+        // The depth shown so far goes with the book: the quote carries none until a snapshot joins.
+        this.drop('bookGap');
+        this.updatePerp({}, ts);
+        this.requestSnapshot();
+        return 'other';
+      }
     }
-    for (const [p, s] of m.bids) this.book.apply('bid', p, s);
-    for (const [p, s] of m.asks) this.book.apply('ask', p, s);
-    this.lastSeqId = m.seqId;
-    if (m.checksum !== null && okxBookChecksum(this.book.bids(), this.book.asks()) !== m.checksum) {
-      this.drop('bookGap');
-      this.resubscribeBook();
-      return 'other';
+  }
+
+  /** Fetches a book snapshot soon, at most at the bounded rate (see OKX_BOOK_SNAPSHOT_MIN_SPACING_MS). */
+  private requestSnapshot(): void {
+    const sn = this.snapshot;
+    if (!this.running || sn.inFlight || sn.timer !== null || this.books.isReady) return;
+    const now = this.o.clock.now();
+    const spacing = Math.min(OKX_BOOK_SNAPSHOT_MAX_SPACING_MS, OKX_BOOK_SNAPSHOT_MIN_SPACING_MS * 2 ** Math.min(sn.streak, 16));
+    const gen = this.bookGen;
+    sn.timer = this.o.clock.setTimeout(() => {
+      sn.timer = null;
+      if (gen === this.bookGen) void this.fetchSnapshot(gen);
+    }, Math.max(0, sn.lastAt + spacing - now));
+  }
+
+  private async fetchSnapshot(gen: number): Promise<void> {
+    const sn = this.snapshot;
+    sn.lastAt = this.o.clock.now();
+    sn.streak++;
+    sn.inFlight = true;
+    let body: unknown;
+    try {
+      body = await this.fetchJson(`${this.restBase}/api/v5/market/books?instId=${this.perpId}&sz=${OKX_BOOK_SNAPSHOT_LEVELS}`);
+    } catch (e) {
+      if (gen !== this.bookGen) return;
+      sn.inFlight = false;
+      this.o.sink.status('okx', { kind: 'venueError', code: null, message: `${this.perpId} book snapshot request failed: ${String(e).slice(0, 120)}`, retryInMs: null });
+      this.requestSnapshot();
+      return;
     }
-    return this.updatePerp({}, m.timestampMs);
+    if (gen !== this.bookGen) return;
+    sn.inFlight = false;
+    const r = parseOkxBookSnapshot(body);
+    if ('error' in r) {
+      this.o.sink.status('okx', { kind: 'venueError', code: null, message: `${this.perpId} book snapshot: ${r.error}`, retryInMs: null });
+      this.requestSnapshot();
+      return;
+    }
+    this.afterBook(this.books.onSnapshot(r.snapshot), r.snapshot.timestampMs);
   }
 
   /** Merges one perp field and sends the quote; 'other' when the sink refused its stamp. */
@@ -335,8 +400,8 @@ class OkxFeed implements VenueFeed {
     const p = this.perp;
     if (p.mark === null || p.index === null) return 'data';
     const stamp = Math.max(p.ts, ts);
-    const bids = this.bookReady ? this.book.bids() : [];
-    const asks = this.bookReady ? this.book.asks() : [];
+    const bids = this.books.isReady ? this.books.book.bids() : [];
+    const asks = this.books.isReady ? this.books.book.asks() : [];
     const { depth } = this.coinPerContract !== null ? depthWithinBands(bids, asks, this.coinPerContract) : { depth: [] };
     const quote: PerpQuote = {
       venue: 'okx',

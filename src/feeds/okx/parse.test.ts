@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LevelBook, depthWithinBands } from '../level-book.ts';
 import {
   okxBookChecksum,
+  parseOkxBookSnapshot,
   parseOkxMessage,
   parseOkxOptionInstruments,
   parseOkxOptionName,
@@ -207,5 +208,22 @@ describe('OKX books: checksum reproduced on the real 2022 capture', () => {
     expect(depth[2].askCoin).toBeCloseTo(0.05, 12);
     book.apply('bid', '98', '0'); // the bid side now ends at 99.6: bands beyond 0.449 % are unknown
     expect(depthWithinBands(book.bids(), book.asks(), 0.01).depth).toEqual([]);
+  });
+});
+
+describe('OKX books since 2026: checksum 0 and the REST snapshot', () => {
+  const frame = (checksum: number) => ({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ bids: [['100', '1', '0', '1']], asks: [], ts: '1782000000000', checksum, prevSeqId: 4, seqId: 5 }] });
+  it('checksum 0 means no checksum; any other value is kept to be verified', () => {
+    expect(parseOkxMessage(frame(0), noCtx)).toMatchObject({ kind: 'book', checksum: null, seqId: 5, prevSeqId: 4 });
+    expect(parseOkxMessage(frame(-855196043), noCtx)).toMatchObject({ kind: 'book', checksum: -855196043 });
+  });
+  it('GET /api/v5/market/books: levels, ts and seqId (number or text); errors are named', () => {
+    const body = { code: '0', msg: '', data: [{ asks: [['101', '2', '0', '1']], bids: [['100', '3', '0', '2']], ts: '1782000000000', seqId: 123 }] };
+    expect(parseOkxBookSnapshot(body)).toEqual({ snapshot: { bids: [['100', '3']], asks: [['101', '2']], timestampMs: 1782000000000, seqId: 123 } });
+    expect(parseOkxBookSnapshot({ ...body, data: [{ ...body.data[0], seqId: '124' }] })).toMatchObject({ snapshot: { seqId: 124 } });
+    expect(parseOkxBookSnapshot({ ...body, data: [{ ...body.data[0], seqId: undefined }] })).toMatchObject({ snapshot: { seqId: null } });
+    expect(parseOkxBookSnapshot({ code: '51001', msg: "Instrument ID doesn't exist", data: [] })).toEqual({ error: "okx error 51001: Instrument ID doesn't exist" });
+    expect(parseOkxBookSnapshot({ ...body, data: [{ ...body.data[0], bids: [['x', '1']] }] })).toEqual({ error: 'books snapshot with bad numbers' });
+    for (const junk of [null, 'x', {}, { code: '0', data: [] }]) expect('error' in parseOkxBookSnapshot(junk)).toBe(true);
   });
 });

@@ -318,10 +318,42 @@ function parseBook(arg: Record<string, unknown>, action: unknown, data: unknown[
   const asks = readPriceLevels(row.asks);
   const ts = readTsMs(row.ts);
   if (bids === null || asks === null || ts === null) return dropped('badNumber');
-  const checksum = typeof row.checksum === 'number' && Number.isInteger(row.checksum) ? row.checksum : null;
+  // 0 is "no checksum": OKX sends it on every frame since 23 June 2026 (the seqId chain is the check).
+  const checksum = typeof row.checksum === 'number' && Number.isInteger(row.checksum) && row.checksum !== 0 ? row.checksum : null;
   const seqId = typeof row.seqId === 'number' && Number.isInteger(row.seqId) ? row.seqId : null;
   const prevSeqId = typeof row.prevSeqId === 'number' && Number.isInteger(row.prevSeqId) ? row.prevSeqId : null;
   return { kind: 'book', instId: arg.instId, action, bids, asks, timestampMs: ts, checksum, seqId, prevSeqId };
+}
+
+export interface OkxBookSnapshot {
+  bids: [string, string][];
+  asks: [string, string][];
+  timestampMs: number;
+  /** The book's seqId, which the next pushed update continues; null when the answer carries none. */
+  seqId: number | null;
+}
+
+/**
+ * `GET /api/v5/market/books?instId=...&sz=N` body -> the snapshot the pushed `books` updates chain onto,
+ * or the reason it cannot be used (shown to the user, counted as a failed snapshot request).
+ */
+export function parseOkxBookSnapshot(body: unknown): { snapshot: OkxBookSnapshot } | { error: string } {
+  if (!isRecord(body) || !Array.isArray(body.data)) return { error: 'malformed books body' };
+  if (body.code !== '0' && body.code !== 0) return { error: `okx error ${String(body.code)}: ${String(body.msg ?? '').slice(0, 120)}` };
+  const row = body.data[0];
+  if (body.data.length !== 1 || !isRecord(row)) return { error: 'malformed books body' };
+  const bids = readPriceLevels(row.bids);
+  const asks = readPriceLevels(row.asks);
+  const ts = readTsMs(row.ts);
+  if (bids === null || asks === null || ts === null) return { error: 'books snapshot with bad numbers' };
+  const seqId = typeof row.seqId === 'number' && Number.isInteger(row.seqId) ? row.seqId : readSeqText(row.seqId);
+  return { snapshot: { bids, asks, timestampMs: ts, seqId } };
+}
+
+function readSeqText(v: unknown): number | null {
+  if (typeof v !== 'string' || !/^\d{1,18}$/.test(v)) return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 let crcTable: Int32Array | null = null;
