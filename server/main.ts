@@ -3,7 +3,7 @@
  *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
  *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N]
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
- *     [--currencies BTC,ETH] [--duration S]
+ *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -30,9 +30,11 @@ export interface CliArgs {
   venues: RecordedVenue[];
   currencies: ('BTC' | 'ETH')[];
   durationS?: number;
+  /** OKX `books` as the venue serves them since 2026 (sim default) or before; replay: by the recording unless set. */
+  okxBooks?: 'current' | 'legacy';
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--upstream-base', '--venues', '--max-connections-per-ip']);
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
@@ -45,7 +47,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S]';
+    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]';
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -124,6 +126,10 @@ export function parseArgs(argv: string[]): CliArgs | string {
         a.maxConnectionsPerIp = n;
         break;
       }
+      case '--okx-books':
+        if (v !== 'current' && v !== 'legacy') return `--okx-books must be current or legacy (got ${v})`;
+        a.okxBooks = v;
+        break;
     }
   }
   if (!sourceSet) a.source = 'sim';
@@ -167,6 +173,7 @@ async function main(): Promise<void> {
       loop: args.loop,
       allowedOrigins: args.allowOrigins,
       maxConnectionsPerIp: args.maxConnectionsPerIp,
+      okxBooks: args.okxBooks,
       log,
     });
   } catch (e) {

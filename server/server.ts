@@ -38,6 +38,12 @@ export interface ServerOptions {
   /** Extra allowed Origin values for websocket upgrades and control POSTs (e.g. the vite dev server). */
   allowedOrigins?: string[];
   limits?: Partial<HubLimits>;
+  /**
+   * OKX `books`: `current` (the venue since 23 June 2026: checksum 0, snapshot only over REST; the sim's
+   * default) or `legacy` (a snapshot pushed on subscribe, CRC32 checksums). Replay: as the recording was
+   * made (pushed snapshots in it mean legacy) unless set.
+   */
+  okxBooks?: 'current' | 'legacy';
   /** Injected wall clock (tests). */
   wallNow?: () => number;
   log?: (line: string) => void;
@@ -118,7 +124,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     replay.attach(hub);
   }
   hub.start();
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, okxBooks: opts.okxBooks });
   venues.start();
   if (player) {
     player.seal(); // every venue's frames are on the timeline now

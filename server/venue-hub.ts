@@ -322,6 +322,11 @@ export function pushBook<L extends Level>(
     frame: (kind: 'snapshot' | 'delta', bids: L[], asks: L[], prevSeq: number, full: { bids: L[]; asks: L[] }) => string;
     gaps?: boolean;
     onGap?: () => void;
+    /**
+     * False: the venue pushes no snapshot (OKX since 2026: the client takes it over REST); the first
+     * call only records the book the session's deltas start from.
+     */
+    snapshot?: boolean;
   },
 ): void {
   const prev = s.state.get(key) as SentBook | undefined;
@@ -329,6 +334,10 @@ export function pushBook<L extends Level>(
   const lv = levels();
   const bids = new Map(lv.bids.map((l) => [l[0], l[1]]));
   const asks = new Map(lv.asks.map((l) => [l[0], l[1]]));
+  if (!prev && o.snapshot === false) {
+    s.state.set(key, { bids, asks, seq });
+    return;
+  }
   let text: string;
   if (!prev) text = o.frame('snapshot', lv.bids, lv.asks, -1, lv);
   else {

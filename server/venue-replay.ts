@@ -10,7 +10,9 @@
  *   get the venue's refusal.
  * - Snapshot-then-delta topics (OKX books, Bybit order books and linear tickers) are folded as they
  *   play, so a client subscribing mid-recording first gets a snapshot of the state at that point whose
- *   sequence the next recorded delta continues (as the venue sends one on subscribe).
+ *   sequence the next recorded delta continues (as the venue sends one on subscribe). A venue that
+ *   pushes no snapshot (OKX since 2026, the spec says when) is asked for one over REST: that call is
+ *   answered from the fold, and recorded answers of it are folded at their recorded time.
  * - REST: the recorded answer to the same path and query (the latest at or before the playback
  *   position); with none recorded, an answer derived from what the recording names (the spec's
  *   `deriveRest`), so captures of websocket frames alone stay replayable.
@@ -39,6 +41,19 @@ export interface ReplaySpec {
     fold(state: unknown, frame: Record<string, unknown>): unknown;
     /** A snapshot frame of the state, or null when there is none yet. */
     snapshot(state: unknown): Record<string, unknown> | null;
+    /**
+     * Whether a late subscriber to `key` is pushed the fold as a snapshot first (default: yes).
+     * `recorded`: the recording holds pushed snapshots on that topic (the venue pushed them then).
+     */
+    pushOnSubscribe?(key: string, recorded: boolean): boolean;
+    /** A recorded pushed frame that is a whole snapshot. */
+    isSnapshot?(frame: Record<string, unknown>): boolean;
+    /** A REST call that reads a book (OKX `GET /api/v5/market/books`): the topic and path it reads, else null. */
+    restTopic?(path: string, q: URLSearchParams): { path: string; key: string } | null;
+    /** A recorded answer of such a call as a snapshot frame to fold at its recorded time (null: unusable). */
+    restFrame?(key: string, body: unknown): Record<string, unknown> | null;
+    /** The fold (undefined: nothing played yet) as that call's answer. */
+    restAnswer?(state: unknown, q: URLSearchParams): RestAnswer;
   };
   /** A REST answer from what the recording names, for a call it holds no answer to. */
   deriveRest(path: string, q: URLSearchParams, known: ReadonlySet<string>, nowMs: number): RestAnswer;
@@ -66,6 +81,8 @@ export class ReplayVenueSource implements VenueSource {
   private readonly rests = new Map<string, RecordedRest[]>();
   /** Folded state of snapshot-then-delta topics, by `path topic`. */
   private readonly books = new Map<string, unknown>();
+  /** `path topic` of book topics the recording holds pushed snapshots of. */
+  private readonly pushedSnapshots = new Set<string>();
   /** Recorded acks, pongs and errors (answered by the protocol instead). */
   skipped = 0;
 
@@ -85,6 +102,7 @@ export class ReplayVenueSource implements VenueSource {
       this.topics.add(key);
       const path = f.path;
       const frame = f.frame;
+      if (spec.book?.handles(key) && spec.book.isSnapshot?.(frame)) this.pushedSnapshots.add(`${path} ${key}`);
       let text: string | undefined;
       player.add(f.ts, (shift) => {
         const shifted = shift === 0 ? frame : shiftTimes(frame, spec.timeFields, shift);
@@ -94,7 +112,16 @@ export class ReplayVenueSource implements VenueSource {
     }
     for (const r of player.restOf(spec.venue)) {
       collectIds(r.body, spec.idFields, this.known);
-      const k = restKey(r.path.slice(spec.restPrefix.length), r.query);
+      const restPath = r.path.slice(spec.restPrefix.length);
+      const book = spec.book;
+      const read = book?.restTopic?.(restPath, new URLSearchParams(r.query));
+      const snap = read ? book!.restFrame?.(read.key, r.body) : null;
+      if (read && snap) {
+        // The book the client got over REST is the venue's state at that time: folded when it is due.
+        const at = `${read.path} ${read.key}`;
+        player.add(r.ts, (shift) => this.books.set(at, book!.fold(this.books.get(at), shift === 0 ? snap : shiftTimes(snap, spec.timeFields, shift))));
+      }
+      const k = restKey(restPath, r.query);
       const list = this.rests.get(k) ?? [];
       list.push(r);
       this.rests.set(k, list);
@@ -115,7 +142,7 @@ export class ReplayVenueSource implements VenueSource {
     const book = this.spec.book;
     if (!book) return;
     for (const key of keys) {
-      if (!book.handles(key)) continue;
+      if (!book.handles(key) || book.pushOnSubscribe?.(key, this.pushedSnapshots.has(`${s.path} ${key}`)) === false) continue;
       const state = this.books.get(`${s.path} ${key}`);
       const snap = state === undefined ? null : book.snapshot(state);
       if (snap) s.push(key, JSON.stringify(snap), true);
@@ -140,6 +167,9 @@ export class ReplayVenueSource implements VenueSource {
   }
 
   rest(path: string, q: URLSearchParams): RestAnswer {
+    const book = this.spec.book;
+    const read = book?.restTopic?.(path, q);
+    if (read && book?.restAnswer) return book.restAnswer(this.books.get(`${read.path} ${read.key}`), q);
     const hit = pickRecorded(this.rests.get(restKey(path, q)), this.player.position());
     if (hit) return { status: hit.status, body: hit.body };
     return this.spec.deriveRest(path, q, this.known, this.hub.nowMs());

@@ -10,13 +10,13 @@ import type { FaultState } from './faults.ts';
 import type { MarketSim } from './sim/market.ts';
 import type { SendLimits } from './client-socket.ts';
 import { TokenBucket, VenueHub, relayGet, type RestAnswer, type VenueName, type VenueProtocol, type VenueSource } from './venue-hub.ts';
-import { OKX_LIVE_BASE, OKX_RELAY_PATHS, OKX_REST_PREFIX, OkxProtocol } from './okx/protocol.ts';
+import { OKX_LIVE_BASE, OKX_RELAY_PATHS, OKX_REST_PREFIX, OkxProtocol, type OkxBooksMode } from './okx/protocol.ts';
 import { OkxSim } from './okx/sim.ts';
 import { BINANCE_LIVE_BASE, BINANCE_PING_MS, BINANCE_RELAY_PATHS, BINANCE_REST_PREFIX, BinanceProtocol } from './binance/protocol.ts';
 import { BinanceSim } from './binance/sim.ts';
 import { BYBIT_IDLE_CLOSE_MS, BYBIT_LIVE_BASE, BYBIT_RELAY_PATHS, BYBIT_REST_PREFIX, BybitProtocol } from './bybit/protocol.ts';
 import { BybitSim } from './bybit/sim.ts';
-import { OKX_REPLAY } from './okx/replay.ts';
+import { okxReplay } from './okx/replay.ts';
 import { BYBIT_REPLAY } from './bybit/replay.ts';
 import { BINANCE_REPLAY } from './binance/replay.ts';
 import { ReplayVenueSource, type ReplaySpec } from './venue-replay.ts';
@@ -36,8 +36,8 @@ interface RestSide {
 interface VenueDef {
   venue: VenueName;
   protocol: (hub: VenueHub, source: VenueSource) => VenueProtocol;
-  sim: (hub: VenueHub, sim: MarketSim) => VenueSource;
-  replay: ReplaySpec;
+  sim: (hub: VenueHub, sim: MarketSim, o: VenuesOptions) => VenueSource;
+  replay: (o: VenuesOptions) => ReplaySpec;
   hub?: { idleCloseMs?: number; pingEveryMs?: number };
   rest: Omit<RestSide, 'local' | 'bucket'>;
   /** Relay budget per server (requests/s, burst). */
@@ -46,11 +46,11 @@ interface VenueDef {
 
 const VENUE_DEFS: VenueDef[] = [
   // OKX public REST: 20 requests / 2 s per IP for instruments; we relay at most 5/s.
-  { venue: 'okx', protocol: (h, src) => new OkxProtocol(h, src), sim: (h, sim) => new OkxSim(h, sim), replay: OKX_REPLAY, rest: { prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
+  { venue: 'okx', protocol: (h, src) => new OkxProtocol(h, src), sim: (h, sim, o) => new OkxSim(h, sim, o.okxBooks), replay: (o) => okxReplay(o.okxBooks), rest: { prefix: OKX_REST_PREFIX, liveBase: OKX_LIVE_BASE, relayPaths: OKX_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
   // Bybit market endpoints: 600 requests / 5 s per IP; we relay at most 5/s.
-  { venue: 'bybit', protocol: (h, src) => new BybitProtocol(h, src), sim: (h, sim) => new BybitSim(h, sim), replay: BYBIT_REPLAY, hub: { idleCloseMs: BYBIT_IDLE_CLOSE_MS }, rest: { prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
+  { venue: 'bybit', protocol: (h, src) => new BybitProtocol(h, src), sim: (h, sim) => new BybitSim(h, sim), replay: () => BYBIT_REPLAY, hub: { idleCloseMs: BYBIT_IDLE_CLOSE_MS }, rest: { prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS }, bucket: () => new TokenBucket(5, 5) },
   // Binance eapi: weight 1 for exchangeInfo, 400 weight/min per IP; we relay at most 1/s.
-  { venue: 'binance', protocol: (h, src) => new BinanceProtocol(h, src), sim: (h, sim) => new BinanceSim(h, sim), replay: BINANCE_REPLAY, hub: { pingEveryMs: BINANCE_PING_MS }, rest: { prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS }, bucket: () => new TokenBucket(2, 1) },
+  { venue: 'binance', protocol: (h, src) => new BinanceProtocol(h, src), sim: (h, sim) => new BinanceSim(h, sim), replay: () => BINANCE_REPLAY, hub: { pingEveryMs: BINANCE_PING_MS }, rest: { prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS }, bucket: () => new TokenBucket(2, 1) },
 ];
 
 export interface Venues {
@@ -74,6 +74,8 @@ export interface VenuesOptions {
   limits?: Partial<SendLimits>;
   /** Injected fetch for the live relay (tests). */
   fetchImpl?: typeof fetch;
+  /** OKX `books` as the venue serves them now (default in sim) or before 2026; replay: by the recording unless set. */
+  okxBooks?: OkxBooksMode;
 }
 
 /** Path prefix of the live REST relay used by a page in live mode. */
@@ -91,11 +93,11 @@ export function createVenues(o: VenuesOptions): Venues {
     if (o.sim) {
       const sim = o.sim.sim;
       hub = new VenueHub({ ...base, clock: o.sim.clock, now: () => sim.timeMs });
-      source = def.sim(hub, sim);
+      source = def.sim(hub, sim, o);
     } else if (o.replay?.venues().includes(def.venue)) {
       const player = o.replay;
       hub = new VenueHub({ ...base, clock: player.clock, now: () => player.clock.now() });
-      source = new ReplayVenueSource(hub, player, def.replay);
+      source = new ReplayVenueSource(hub, player, def.replay(o));
     }
     if (hub && source) {
       const p = def.protocol(hub, source);

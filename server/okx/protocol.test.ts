@@ -2,8 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conn } from '../venue-test-conn.ts';
 import { startServer, type RunningServer } from '../server.ts';
-import { okxBookChecksum, parseOkxMessage, parseOkxOptionInstruments, parseOkxSwapSpec, type OkxMessage } from '../../src/feeds/okx/parse.ts';
+import { okxBookChecksum, parseOkxBookSnapshot, parseOkxMessage, parseOkxOptionInstruments, parseOkxSwapSpec, type OkxMessage } from '../../src/feeds/okx/parse.ts';
 import { LevelBook } from '../../src/feeds/level-book.ts';
+import { createVenues } from '../venues.ts';
+import { FaultState } from '../faults.ts';
+import { MarketSim } from '../sim/market.ts';
+import { SimClock } from '../clock.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
 
@@ -89,23 +93,54 @@ describe('OKX on the local server', () => {
     const fund = await parsed((m) => m.kind === 'perpFunding');
     if (fund.kind === 'perpFunding') expect(Math.abs(fund.funding8h)).toBeLessThan(0.01);
 
-    // the book: a snapshot then updates whose seqIds chain and whose checksums match the client's book
+    // the book as OKX serves it since 2026: no pushed snapshot, checksum 0; the REST snapshot's seqId is
+    // where the pushed updates continue
+    const snapBody = await (await fetch(`${server.url}/okx/rest/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400`)).json();
+    const snap = parseOkxBookSnapshot(snapBody);
+    if (!('snapshot' in snap)) throw new Error(JSON.stringify(snap));
+    expect(snap.snapshot.bids.length).toBeGreaterThan(50);
+    expect(snap.snapshot.seqId).not.toBeNull();
     const book = new LevelBook();
+    for (const [p, z] of snap.snapshot.bids) book.apply('bid', p, z);
+    for (const [p, z] of snap.snapshot.asks) book.apply('ask', p, z);
     let last: number | null = null;
     let checked = 0;
     await c.wait((t) => {
       if (!t.includes('"channel":"books"') || t.includes('"event"')) return false;
       const m = parseOkxMessage(JSON.parse(t), ctx);
       if (m.kind !== 'book') return false;
-      if (m.action === 'snapshot') book.clear();
+      expect(m.action).toBe('update');
+      expect(JSON.parse(t).data[0].checksum).toBe(0);
+      if (m.seqId! <= snap.snapshot.seqId!) return false; // contained in the snapshot
+      if (last === null) expect(m.prevSeqId!).toBeLessThanOrEqual(snap.snapshot.seqId!);
       else expect(m.prevSeqId).toBe(last);
-      for (const [p, s] of m.bids) book.apply('bid', p, s);
-      for (const [p, s] of m.asks) book.apply('ask', p, s);
-      expect(okxBookChecksum(book.bids(), book.asks())).toBe(m.checksum);
+      for (const [p, z] of m.bids) book.apply('bid', p, z);
+      for (const [p, z] of m.asks) book.apply('ask', p, z);
       last = m.seqId;
       return ++checked >= 6;
     }, 8_000);
-    expect(book.bids()[0].price).toBeLessThan(book.asks()[0].price);
+    // the book built from snapshot + updates is the venue's: a later snapshot at the same seqId agrees
+    await fetch(`${server.url}/__sim/pause`, { method: 'POST' });
+    try {
+      await new Promise((r) => setTimeout(r, 400)); // the paused step's update goes out
+      const again = parseOkxBookSnapshot(await (await fetch(`${server.url}/okx/rest/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400`)).json());
+      if (!('snapshot' in again)) throw new Error('no snapshot');
+      for (const t of c.frames) {
+        if (!t.includes('"channel":"books"') || t.includes('"event"')) continue;
+        const m = parseOkxMessage(JSON.parse(t), ctx);
+        if (m.kind !== 'book' || m.seqId! <= last! || m.seqId! > again.snapshot.seqId!) continue;
+        expect(m.prevSeqId).toBe(last);
+        for (const [p, z] of m.bids) book.apply('bid', p, z);
+        for (const [p, z] of m.asks) book.apply('ask', p, z);
+        last = m.seqId;
+      }
+      expect(last).toBe(again.snapshot.seqId);
+      const top = (l: { priceText: string; sizeText: string }[]) => l.slice(0, 400).map((x) => [x.priceText, x.sizeText]);
+      expect(top(book.bids())).toEqual(again.snapshot.bids);
+      expect(top(book.asks())).toEqual(again.snapshot.asks);
+    } finally {
+      await fetch(`${server.url}/__sim/resume`, { method: 'POST' });
+    }
     c.ws.close();
   });
 
@@ -141,5 +176,53 @@ describe('OKX on the local server', () => {
     expect(info.venues).toContain('okx');
     await post({ kind: 'drop', venue: 'okx' });
     expect(await c.closed).toBe(1006);
+  });
+});
+
+describe('OKX books before 2026 (--okx-books legacy)', () => {
+  it('a snapshot on subscribe, then updates whose seqIds chain and whose CRC32 checksums match the book', async () => {
+    const legacy = await startServer({ source: 'sim', seed: 7, port: 0, startMs: START_MS, okxBooks: 'legacy', log: () => undefined });
+    try {
+      const c = await Conn.open(legacy.url.replace(/^http/, 'ws') + '/okx/ws/v5/public');
+      c.ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'books', instId: 'BTC-USDT-SWAP' }] }));
+      const book = new LevelBook();
+      let last: number | null = null;
+      let checked = 0;
+      const ctx = { multipliers: new Map<string, number>() };
+      await c.wait((t) => {
+        if (!t.includes('"channel":"books"') || t.includes('"event"')) return false;
+        const m = parseOkxMessage(JSON.parse(t), ctx);
+        if (m.kind !== 'book') return false;
+        if (checked === 0) expect(m.action).toBe('snapshot');
+        if (m.action === 'snapshot') book.clear();
+        else expect(m.prevSeqId).toBe(last);
+        for (const [p, s] of m.bids) book.apply('bid', p, s);
+        for (const [p, s] of m.asks) book.apply('ask', p, s);
+        expect(okxBookChecksum(book.bids(), book.asks())).toBe(m.checksum);
+        last = m.seqId;
+        return ++checked >= 6;
+      }, 8_000);
+      c.ws.close();
+    } finally {
+      await legacy.close();
+    }
+  });
+});
+
+describe('OKX live REST relay', () => {
+  it('relays the book snapshot call (instId and sz only) to www.okx.com, never the simulator', async () => {
+    const calls: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      calls.push(url);
+      return new Response('{"code":"0","data":[{"asks":[],"bids":[],"ts":"1","seqId":1}]}', { status: 200 });
+    }) as unknown as typeof fetch;
+    const sim = new MarketSim({ seed: 42, startMs: START_MS });
+    const v = createVenues({ sim: { sim, clock: new SimClock(START_MS, 1) }, faults: new FaultState(), fetchImpl });
+    const r = await v.rest('/live/okx/rest/api/v5/market/books', new URLSearchParams('instId=BTC-USDT-SWAP&sz=400&evil=1'))!;
+    expect(r.status).toBe(200);
+    expect(calls).toEqual(['https://www.okx.com/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400']);
+    const local = await v.rest('/okx/rest/api/v5/market/books', new URLSearchParams('instId=BTC-USDT-SWAP&sz=5'))!;
+    expect(calls).toHaveLength(1);
+    expect((local.body as { data: { bids: unknown[] }[] }).data[0].bids).toHaveLength(5);
   });
 });

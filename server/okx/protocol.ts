@@ -15,7 +15,16 @@ export const OKX_REST_PREFIX = '/okx/rest';
 export const OKX_LIVE_BASE = 'https://www.okx.com';
 export const OKX_RELAY_PATHS: Record<string, readonly string[]> = {
   '/api/v5/public/instruments': ['instType', 'instFamily', 'uly', 'instId'],
+  // the perpetual's book snapshot (OKX pushes none since 2026)
+  '/api/v5/market/books': ['instId', 'sz'],
 };
+
+/**
+ * How the `books` channel behaves. `current` (OKX since 23 June 2026): `checksum` is 0 on every frame
+ * and no snapshot is pushed (the client takes it from `GET /api/v5/market/books`). `legacy` (before):
+ * a snapshot is pushed on subscribe and every frame carries the CRC32 checksum of the top 25 levels.
+ */
+export type OkxBooksMode = 'current' | 'legacy';
 const OKX_SUBSCRIBES_PER_HOUR = 480;
 
 export function okxOptionId(d: OptionDef): string {

@@ -1,12 +1,13 @@
 /**
  * How an OKX recording is replayed (see ../venue-replay.ts): data frames are `{arg, data}` pushes keyed
- * by their canonical arg; `books` is folded so a late subscriber gets a snapshot (with OKX's checksum
- * of the top 25 levels and the last seqId, which the next recorded update chains on); REST instrument
- * lists not in the recording are derived from the option ids it names.
+ * by their canonical arg; `books` is folded so a late subscriber gets a snapshot (pushed, with OKX's
+ * checksum of the top 25 levels, for sessions of the venue before 2026; over REST otherwise) whose seqId
+ * the next recorded update chains on; REST instrument lists not in the recording are derived from the
+ * option ids it names.
  */
 import type { RestAnswer } from '../venue-hub.ts';
 import { applyLevels, sortedLevels, type ReplaySpec } from '../venue-replay.ts';
-import { OKX_REST_PREFIX, okxChecksum, okxKey } from './protocol.ts';
+import { OKX_REST_PREFIX, OKX_WS_PATH, okxChecksum, okxKey, type OkxBooksMode } from './protocol.ts';
 import { OKX_OPTION_CT_MULT, OKX_OPTION_CT_VAL, okxSwapInstruments } from './sim.ts';
 
 type Lvl = readonly string[];
@@ -17,6 +18,10 @@ interface OkxBook {
   asks: Map<string, Lvl>;
   ts: unknown;
   seqId: unknown;
+  /** A whole book: from a snapshot, with every later update on the chain. */
+  whole: boolean;
+  /** seqId of the REST snapshot in place until the first update after it. */
+  joinAt: number | null;
 }
 
 const OPTION_ID = /^([A-Z0-9]+)-(USD|USDC)-(\d{2})(\d{2})(\d{2})-(\d+(?:\.\d+)?)-([CP])$/;
@@ -53,44 +58,100 @@ function deriveInstruments(q: URLSearchParams, known: ReadonlySet<string>, nowMs
   return { status: 200, body: { code: '0', msg: '', data } };
 }
 
-export const OKX_REPLAY: ReplaySpec = {
-  venue: 'okx',
-  restPrefix: OKX_REST_PREFIX,
-  timeFields: new Set(['ts']),
-  idFields: new Set(['instId', 'instFamily', 'uly']),
-  topicOf: (f) => (f.event === undefined && Array.isArray(f.data) ? okxKey(f.arg) : null),
-  servable(key, _path, known) {
-    const a = argOf(key);
-    const id = a?.instId ?? a?.instFamily;
-    return id !== undefined && known.has(id);
-  },
-  book: {
-    handles: (key) => BOOK_KEY.test(key),
-    fold(state, f) {
-      const d = Array.isArray(f.data) ? (f.data[0] as Record<string, unknown> | undefined) : undefined;
-      const prev = state as OkxBook | undefined;
-      const book: OkxBook = prev && f.action !== 'snapshot' ? prev : { arg: f.arg, bids: new Map(), asks: new Map(), ts: undefined, seqId: undefined };
-      if (!d) return book;
-      applyLevels(book.bids, d.bids);
-      applyLevels(book.asks, d.asks);
-      book.ts = d.ts;
-      book.seqId = d.seqId;
-      return book;
+/**
+ * The OKX replay spec. `books` (the 2026 venue pushes no snapshot, the client asks REST): a late
+ * subscriber is pushed the fold as a snapshot when the recording itself holds pushed snapshots (a
+ * session recorded before 23 June 2026, e.g. the real 2022 one), or always with `mode` `legacy`, never
+ * with `current`. `GET /api/v5/market/books` is answered from the fold either way, and recorded answers
+ * of it are folded at their recorded time (the chain's updates then continue their seqId).
+ */
+export function okxReplay(mode?: OkxBooksMode): ReplaySpec {
+  return {
+    venue: 'okx',
+    restPrefix: OKX_REST_PREFIX,
+    timeFields: new Set(['ts']),
+    idFields: new Set(['instId', 'instFamily', 'uly']),
+    topicOf: (f) => (f.event === undefined && Array.isArray(f.data) ? okxKey(f.arg) : null),
+    servable(key, _path, known) {
+      const a = argOf(key);
+      const id = a?.instId ?? a?.instFamily;
+      return id !== undefined && known.has(id);
     },
-    snapshot(state) {
-      const b = state as OkxBook;
-      if (b.bids.size === 0 && b.asks.size === 0) return null;
-      const bids = sortedLevels(b.bids, true);
-      const asks = sortedLevels(b.asks, false);
-      const pair = (l: Lvl): [string, string] => [l[0], l[1]];
-      const checksum = okxChecksum(bids.slice(0, 25).map(pair), asks.slice(0, 25).map(pair));
-      const data: Record<string, unknown> = { asks, bids, ts: b.ts, checksum };
-      if (b.seqId !== undefined) Object.assign(data, { prevSeqId: -1, seqId: b.seqId });
-      return { arg: b.arg, action: 'snapshot', data: [data] };
+    book: {
+      handles: (key) => BOOK_KEY.test(key),
+      fold: foldBook,
+      snapshot(state) {
+        const b = state as OkxBook;
+        if (b.bids.size === 0 && b.asks.size === 0) return null;
+        const bids = sortedLevels(b.bids, true);
+        const asks = sortedLevels(b.asks, false);
+        const pair = (l: Lvl): [string, string] => [l[0], l[1]];
+        const checksum = okxChecksum(bids.slice(0, 25).map(pair), asks.slice(0, 25).map(pair));
+        const data: Record<string, unknown> = { asks, bids, ts: b.ts, checksum };
+        if (b.seqId !== undefined) Object.assign(data, { prevSeqId: -1, seqId: b.seqId });
+        return { arg: b.arg, action: 'snapshot', data: [data] };
+      },
+      pushOnSubscribe: (_key, recorded) => (mode === undefined ? recorded : mode === 'legacy'),
+      isSnapshot: (f) => f.action === 'snapshot',
+      restTopic(path, q) {
+        const instId = q.get('instId');
+        return path === '/api/v5/market/books' && instId ? { path: OKX_WS_PATH, key: JSON.stringify({ channel: 'books', instId }) } : null;
+      },
+      restFrame(key, body) {
+        const b = body as { code?: unknown; data?: unknown } | null;
+        const row = b && b.code === '0' && Array.isArray(b.data) ? (b.data[0] as Record<string, unknown> | undefined) : undefined;
+        return row ? { arg: argOf(key), action: 'snapshot', fromRest: true, data: [row] } : null;
+      },
+      restAnswer(state, q) {
+        const b = state as OkxBook | undefined;
+        // Before the recording's first snapshot (pushed or fetched), or while its chain is broken, there
+        // is no whole book to give: OKX's "try again later".
+        if (!b || !b.whole) return { status: 200, body: { code: '50026', msg: 'System error, please try again later.', data: [] } };
+        const sz = Math.max(1, Math.min(400, Number(q.get('sz') ?? 1) || 1));
+        const data: Record<string, unknown> = { asks: sortedLevels(b.asks, false).slice(0, sz), bids: sortedLevels(b.bids, true).slice(0, sz), ts: b.ts };
+        if (typeof b.seqId === 'number') data.seqId = b.seqId;
+        return { status: 200, body: { code: '0', msg: '', data: [data] } };
+      },
     },
-  },
-  deriveRest(path, q, known, nowMs) {
-    if (path !== '/api/v5/public/instruments') return { status: 404, body: { code: '50030', msg: 'Illegal request path', data: [] } };
-    return deriveInstruments(q, known, nowMs);
-  },
-};
+    deriveRest(path, q, known, nowMs) {
+      if (path !== '/api/v5/public/instruments') return { status: 404, body: { code: '50030', msg: 'Illegal request path', data: [] } };
+      return deriveInstruments(q, known, nowMs);
+    },
+  };
+}
+
+/**
+ * One `books` frame onto the fold. A snapshot (pushed, or a REST answer: `fromRest`) replaces it; after a
+ * REST snapshot at seqId S, updates up to S are contained in it and skipped, and the first later one
+ * may straddle S. The fold is `whole` from a snapshot on, until an update does not continue the chain.
+ */
+function foldBook(state: unknown, f: Record<string, unknown>): OkxBook {
+  const d = Array.isArray(f.data) ? (f.data[0] as Record<string, unknown> | undefined) : undefined;
+  const prev = state as OkxBook | undefined;
+  const fresh = (): OkxBook => ({ arg: f.arg ?? prev?.arg, bids: new Map(), asks: new Map(), ts: undefined, seqId: undefined, whole: false, joinAt: null });
+  if (f.action === 'snapshot') {
+    const book = fresh();
+    book.whole = true;
+    if (f.fromRest === true && typeof d?.seqId === 'number') book.joinAt = d.seqId;
+    return apply(book, d);
+  }
+  const book = prev ?? fresh();
+  if (!d) return book;
+  const seqId = typeof d.seqId === 'number' ? d.seqId : undefined;
+  const prevSeqId = typeof d.prevSeqId === 'number' ? d.prevSeqId : undefined;
+  if (book.joinAt !== null) {
+    if (seqId !== undefined && seqId <= book.joinAt) return book;
+    if (prevSeqId !== undefined && prevSeqId > book.joinAt) book.whole = false;
+    book.joinAt = null;
+  } else if (typeof book.seqId === 'number' && prevSeqId !== undefined && prevSeqId !== book.seqId) book.whole = false;
+  return apply(book, d);
+}
+
+function apply(book: OkxBook, d: Record<string, unknown> | undefined): OkxBook {
+  if (!d) return book;
+  applyLevels(book.bids, d.bids);
+  applyLevels(book.asks, d.asks);
+  book.ts = d.ts;
+  book.seqId = d.seqId;
+  return book;
+}

@@ -5,12 +5,14 @@
  * Inverse `C-USD` option families, one contract = ctVal 1 x ctMult 0.1 coin, every simulator expiry
  * but the farthest quarterly, every third strike dropped away from the money, open interest about a
  * third of Deribit's. The hedge-side perpetual is the linear `C-USDT-SWAP` (ctVal 0.01 BTC / 0.1 ETH),
- * books in contracts with OKX's CRC32 checksum and seqId/prevSeqId.
+ * books in contracts chained by seqId/prevSeqId. Books as OKX serves them now (`current`): checksum 0 and
+ * no pushed snapshot, the snapshot from `GET /api/v5/market/books`; `legacy` (before 23 June 2026) pushes
+ * a snapshot on subscribe and CRC32 checksums of the top 25 levels.
  */
 import { CURRENCIES, type Currency, type MarketSim, type OptionDef } from '../sim/market.ts';
 import { hash01 } from '../sim/prng.ts';
 import { VenueChain, num, pushBook, type RestAnswer, type VenueHub, type VenueSession, type VenueSource } from '../venue-hub.ts';
-import { okxChecksum, okxOptionId } from './protocol.ts';
+import { okxChecksum, okxOptionId, type OkxBooksMode } from './protocol.ts';
 
 /** Coin per option contract (ctVal x ctMult). */
 export const OKX_OPTION_CT_VAL = 1;
@@ -40,6 +42,7 @@ export class OkxSim implements VenueSource {
   constructor(
     readonly hub: VenueHub,
     readonly sim: MarketSim,
+    readonly books: OkxBooksMode = 'current',
   ) {
     this.chain = new VenueChain(sim, {
       name: okxOptionId,
@@ -99,9 +102,9 @@ export class OkxSim implements VenueSource {
     return this.parseKey(key) !== null;
   }
 
-  /** Books: the snapshot goes out at once, as on OKX. */
+  /** Books: the snapshot goes out at once (`legacy`), or the session's deltas start from the book now (`current`). */
   subscribed(s: VenueSession, keys: readonly string[]): void {
-    if (!this.hub.dataOn) return;
+    if (!this.hub.dataOn && this.books === 'legacy') return;
     for (const key of keys) {
       const t = this.parseKey(key);
       if (t?.ch === 'books') this.sendBook(s, key, t);
@@ -236,24 +239,34 @@ export class OkxSim implements VenueSource {
     if (t.ch !== 'books') return;
     const ts = String(this.hub.nowMs());
     const seqId = this.sim.bookChangeId(t.c);
+    const legacy = this.books === 'legacy';
     pushBook(s, key, seqId, () => this.bookLevels(t.c), {
       removed: (px): Level4 => [px, '0', '0', '0'],
       gaps: true,
       onGap: () => this.injected.gap++,
+      snapshot: legacy,
       frame: (kind, bids, asks, prevSeqId, full) => {
-        const checksum = okxChecksum(
-          full.bids.map((l) => [l[0], l[1]]),
-          full.asks.map((l) => [l[0], l[1]]),
-        );
+        const checksum = legacy ? okxChecksum(full.bids.map((l) => [l[0], l[1]]), full.asks.map((l) => [l[0], l[1]])) : 0;
         return JSON.stringify({ arg: t.arg, action: kind === 'snapshot' ? 'snapshot' : 'update', data: [{ asks, bids, ts, checksum, prevSeqId, seqId }] });
       },
     });
+  }
+
+  /** `GET /api/v5/market/books?instId=C-USDT-SWAP&sz=N`: the book now, with the seqId its next update continues. */
+  private bookSnapshot(q: URLSearchParams): RestAnswer {
+    const c = SWAP[q.get('instId') ?? ''];
+    if (!c) return { status: 200, body: { code: '51001', msg: "Instrument ID doesn't exist", data: [] } };
+    const sz = Math.max(1, Math.min(400, Number(q.get('sz') ?? 1) || 1));
+    const { bids, asks } = this.bookLevels(c);
+    const data = [{ asks: asks.slice(0, sz), bids: bids.slice(0, sz), ts: String(this.hub.nowMs()), seqId: this.sim.bookChangeId(c) }];
+    return { status: 200, body: { code: '0', msg: '', data } };
   }
 
   // ---- REST (simulated answers) -----------------------------------------------------------------
 
   /** `GET /api/v5/public/instruments` for OPTION (instFamily/uly) and SWAP (instId). */
   rest(path: string, q: URLSearchParams): RestAnswer {
+    if (path === '/api/v5/market/books') return this.bookSnapshot(q);
     if (path !== '/api/v5/public/instruments') return { status: 404, body: { code: '50030', msg: 'Illegal request path', data: [] } };
     const type = q.get('instType');
     if (type === 'OPTION') {
