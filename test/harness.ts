@@ -180,7 +180,7 @@ export interface RunOptions {
   /** Ack every result at once (a page that paints everything); default true. */
   autoAck?: boolean;
   /** Host options: default heartbeat 1 s (liveness 7 s) and stale after 2 s, so faults show in seconds. */
-  host?: Partial<Pick<EngineHostOptions, 'staleAfterMs' | 'feedOptions' | 'minIntervalMs' | 'clock' | 'downAfterMs'>>;
+  host?: Partial<Pick<EngineHostOptions, 'staleAfterMs' | 'feedOptions' | 'minIntervalMs' | 'clock' | 'downAfterMs' | 'socketFactory'>>;
 }
 
 export interface Run {
@@ -209,7 +209,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
   const stores: RecordingStore[] = [];
   const host: EngineHost = new EngineHost({
     clock: o.host?.clock ?? testClock,
-    socketFactory: wsFactory,
+    socketFactory: o.host?.socketFactory ?? wsFactory,
     localBase: base,
     feedOptions: o.host?.feedOptions ?? { heartbeatSec: 1 },
     staleAfterMs: o.host?.staleAfterMs ?? 2_000,
