@@ -97,6 +97,7 @@ describe('recording several venues into one file', () => {
       // the OKX client's book snapshot: the venue (and the simulator) push none since 2026
       '/okx/rest/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400',
       '/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD',
+      '/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD_UM',
       '/okx/rest/api/v5/public/instruments?instType=SWAP&instId=BTC-USDT-SWAP',
     ]);
     // the clients' own subscriptions are in it (sent frames)

@@ -69,10 +69,11 @@ function linesWith(store: ChainStore): { iv: number; oi: number; fwd: number; n:
   return { iv, oi, fwd, n: c.length };
 }
 
-const cases: { adapter: VenueAdapter; currency: Currency; forwards: boolean; perpOi: boolean; multiplier: number; depth: boolean }[] = [
-  { adapter: okxAdapter, currency: 'BTC', forwards: true, perpOi: true, multiplier: 0.1, depth: true },
-  { adapter: bybitAdapter, currency: 'ETH', forwards: true, perpOi: true, multiplier: 1, depth: true },
-  { adapter: binanceAdapter, currency: 'BTC', forwards: false, perpOi: false, multiplier: 1, depth: false },
+/** Coin per contract of every line (OKX: 0.1 on the coin-margined family, 0.01 on the USD-margined one). */
+const cases: { adapter: VenueAdapter; currency: Currency; forwards: boolean; perpOi: boolean; multipliers: number[]; depth: boolean }[] = [
+  { adapter: okxAdapter, currency: 'BTC', forwards: true, perpOi: true, multipliers: [0.1, 0.01], depth: true },
+  { adapter: bybitAdapter, currency: 'ETH', forwards: true, perpOi: true, multipliers: [1], depth: true },
+  { adapter: binanceAdapter, currency: 'BTC', forwards: false, perpOi: false, multipliers: [1], depth: false },
 ];
 
 describe('added venues against the local simulator (real clients through their adapters)', () => {
@@ -109,7 +110,7 @@ describe('added venues against the local simulator (real clients through their a
         let deribitCoin = 0;
         const simNames = new Set(sim.instruments(tc.currency).map((d) => `${d.expiryMs}:${d.strike}:${d.isCall}`));
         for (let i = 0; i < c.length; i++) {
-          expect(c.multiplier[i]).toBe(tc.multiplier);
+          expect(tc.multipliers).toContain(c.multiplier[i]);
           expect(simNames.has(`${c.expiryMs[i]}:${c.strike[i]}:${c.isCall[i] === 1}`)).toBe(true);
           if (Number.isFinite(c.markIv[i])) {
             expect(c.markIv[i]).toBeGreaterThan(0.1);

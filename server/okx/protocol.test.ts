@@ -39,6 +39,33 @@ describe('OKX on the local server', () => {
     expect(other.status).toBe(404);
   });
 
+  it('lists the USD-margined family too: its own names, 0.01 BTC contracts settled in USD, opt-summary and OI on them', async () => {
+    const body = await (await fetch(`${server.url}/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD_UM`)).json();
+    const r = parseOkxOptionInstruments(body, 'BTC', 'BTC-USD_UM');
+    expect(r.error).toBeNull();
+    expect(r.drops).toEqual([]);
+    expect(r.list.length).toBeGreaterThan(50);
+    expect(r.list.every((i) => i.name.startsWith('BTC-USD_UM-') && i.multiplier === 0.01 && i.settleCurrency === 'USD' && i.family === 'BTC-USD_UM')).toBe(true);
+    // a listing of its own: fewer lines than the coin family's, on the same market
+    const coin = parseOkxOptionInstruments(await (await fetch(`${server.url}/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD`)).json(), 'BTC').list;
+    expect(r.list.length).toBeLessThan(coin.length);
+    const c = await Conn.open(ws);
+    const one = r.list[Math.floor(r.list.length / 2)].name;
+    c.ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'opt-summary', instFamily: 'BTC-USD_UM' }, { channel: 'open-interest', instId: one }] }));
+    const ctx = { multipliers: new Map(r.list.map((i) => [i.name, i.multiplier])) };
+    const summary = parseOkxMessage(JSON.parse(await c.wait((t) => t.includes('"opt-summary"') && t.includes('"data"'), 8_000)), ctx);
+    if (summary.kind !== 'options') throw new Error('no summary');
+    expect(summary.drops).toEqual([]);
+    expect(summary.updates.every((u) => u.name.startsWith('BTC-USD_UM-'))).toBe(true);
+    const oi = parseOkxMessage(JSON.parse(await c.wait((t) => t.includes('"open-interest"') && t.includes('"data"'), 8_000)), ctx);
+    if (oi.kind !== 'options') throw new Error('no oi');
+    expect(oi.multiplierMismatch).toEqual([]);
+    // oiCcy / oi is the listed 0.01 BTC (else the mismatch would be reported)
+    expect(oi.updates).toEqual([expect.objectContaining({ name: one })]);
+    expect(oi.updates[0].openInterest).toBeGreaterThanOrEqual(0);
+    c.ws.close();
+  });
+
   it('answers ping with pong, acks each arg, errors on unknown ones, and pushes parseable data', async () => {
     const c = await Conn.open(ws);
     c.ws.send('ping');

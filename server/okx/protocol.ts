@@ -31,6 +31,11 @@ export function okxOptionId(d: OptionDef): string {
   return `${d.currency}-USD-${yymmdd(d.expiryMs)}-${d.strike}-${d.isCall ? 'C' : 'P'}`;
 }
 
+/** The USD-margined family's name for an option: `BTC-USD_UM-261225-100000-C`. */
+export function okxUmOptionId(d: OptionDef): string {
+  return `${d.currency}-USD_UM-${yymmdd(d.expiryMs)}-${d.strike}-${d.isCall ? 'C' : 'P'}`;
+}
+
 /** The canonical form of a subscribe arg (its subscription key is this as JSON), or null when malformed. */
 export function okxArg(a: unknown): Record<string, string> | null {
   if (typeof a !== 'object' || a === null || Array.isArray(a)) return null;

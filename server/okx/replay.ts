@@ -8,7 +8,7 @@
 import type { RestAnswer } from '../venue-hub.ts';
 import { applyLevels, sortedLevels, type ReplaySpec } from '../venue-replay.ts';
 import { OKX_REST_PREFIX, OKX_WS_PATH, okxChecksum, okxKey, type OkxBooksMode } from './protocol.ts';
-import { OKX_OPTION_CT_MULT, OKX_OPTION_CT_VAL, okxSwapInstruments } from './sim.ts';
+import { OKX_OPTION_CT_MULT, OKX_OPTION_CT_VAL, OKX_UM_CT_VAL, OKX_UM_SETTLE, okxSwapInstruments } from './sim.ts';
 
 type Lvl = readonly string[];
 
@@ -24,7 +24,7 @@ interface OkxBook {
   joinAt: number | null;
 }
 
-const OPTION_ID = /^([A-Z0-9]+)-(USD|USDC)-(\d{2})(\d{2})(\d{2})-(\d+(?:\.\d+)?)-([CP])$/;
+const OPTION_ID = /^([A-Z0-9]+)-(USD|USDC|USD_UM)-(\d{2})(\d{2})(\d{2})-(\d+(?:\.\d+)?)-([CP])$/;
 const BOOK_KEY = /^\{"channel":"books(?:-l2-tbt|50-l2-tbt)?",/;
 
 function argOf(key: string): Record<string, string> | null {
@@ -48,10 +48,14 @@ function deriveInstruments(q: URLSearchParams, known: ReadonlySet<string>, nowMs
     if (!m || `${m[1]}-${m[2]}` !== fam) continue;
     const expTime = Date.UTC(2000 + Number(m[3]), Number(m[4]) - 1, Number(m[5]), 8);
     if (expTime <= nowMs) continue;
+    // OKX's inverse option contract: 1 x 0.1 coin (the recorded open-interest pushes show oiCcy = oi x 0.1);
+    // the USD-margined one as the simulator lists it (BTC and ETH only)
+    const um = m[2] === 'USD_UM';
+    const umCt = um ? OKX_UM_CT_VAL[m[1] as 'BTC' | 'ETH'] : undefined;
+    if (um && umCt === undefined) continue;
     data.push({
-      instType: 'OPTION', instId: id, instFamily: fam, uly: fam, optType: m[7], stk: m[6], expTime: String(expTime), state: 'live',
-      // OKX's inverse option contract: 1 x 0.1 coin (the recorded open-interest pushes show oiCcy = oi x 0.1)
-      ctVal: String(OKX_OPTION_CT_VAL), ctMult: String(OKX_OPTION_CT_MULT), ctValCcy: m[1], settleCcy: m[1], listTime: '', category: '1',
+      instType: 'OPTION', instId: id, instFamily: fam, uly: `${m[1]}-USD`, optType: m[7], stk: m[6], expTime: String(expTime), state: 'live',
+      ctVal: String(umCt ?? OKX_OPTION_CT_VAL), ctMult: um ? '1' : String(OKX_OPTION_CT_MULT), ctValCcy: m[1], settleCcy: um ? OKX_UM_SETTLE : m[1], listTime: '', category: '1',
     });
   }
   if (data.length === 0) return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };

@@ -2,9 +2,11 @@
  * OKX's own listing on the shared simulated market, as the source behind the OKX protocol, plus the
  * REST instrument lists the client discovers options with (`/okx/rest/api/v5/...`).
  *
- * Inverse `C-USD` option families, one contract = ctVal 1 x ctMult 0.1 coin, every simulator expiry
- * but the farthest quarterly, every third strike dropped away from the money, open interest about a
- * third of Deribit's. The hedge-side perpetual is the linear `C-USDT-SWAP` (ctVal 0.01 BTC / 0.1 ETH),
+ * Two option families per coin, as OKX lists them: the inverse `C-USD` (one contract = ctVal 1 x
+ * ctMult 0.1 coin, every simulator expiry but the farthest quarterly, every third strike dropped away
+ * from the money, open interest 30 % of Deribit's) and the USD-margined `C-USD_UM` (settled in USD, one
+ * contract = ctVal 0.01 BTC / 0.1 ETH, every other expiry, every other strike away from the money, open
+ * interest 10 % of Deribit's). The hedge-side perpetual is the linear `C-USDT-SWAP` (ctVal 0.01 BTC / 0.1 ETH),
  * books in contracts chained by seqId/prevSeqId. Books as OKX serves them now (`current`): checksum 0 and
  * no pushed snapshot, the snapshot from `GET /api/v5/market/books`; `legacy` (before 23 June 2026) pushes
  * a snapshot on subscribe and CRC32 checksums of the top 25 levels.
@@ -12,7 +14,7 @@
 import { CURRENCIES, type Currency, type MarketSim, type OptionDef } from '../sim/market.ts';
 import { hash01 } from '../sim/prng.ts';
 import { VenueChain, num, pushBook, type RestAnswer, type VenueHub, type VenueSession, type VenueSource } from '../venue-hub.ts';
-import { okxChecksum, okxOptionId, type OkxBooksMode } from './protocol.ts';
+import { okxChecksum, okxOptionId, okxUmOptionId, type OkxBooksMode } from './protocol.ts';
 
 /** Coin per option contract (ctVal x ctMult). */
 export const OKX_OPTION_CT_VAL = 1;
@@ -20,22 +22,34 @@ export const OKX_OPTION_CT_MULT = 0.1;
 export const OKX_SWAP_CT_VAL: Record<Currency, number> = { BTC: 0.01, ETH: 0.1 };
 /** Share of the simulator's (Deribit-sized) open interest listed on OKX. */
 export const OKX_OI_SHARE = 0.3;
+/** The USD-margined family: coin per contract (ctVal, ctMult 1), its share of the open interest, its settlement. */
+export const OKX_UM_CT_VAL: Record<Currency, number> = { BTC: 0.01, ETH: 0.1 };
+export const OKX_UM_OI_SHARE = 0.1;
+export const OKX_UM_SETTLE = 'USD';
 const SENTINEL = '987654321.5';
 
 const SWAP: Record<string, Currency> = { 'BTC-USDT-SWAP': 'BTC', 'ETH-USDT-SWAP': 'ETH' };
 const INDEX_IDS: Record<string, Currency> = { 'BTC-USD': 'BTC', 'ETH-USD': 'ETH', 'BTC-USDT': 'BTC', 'ETH-USDT': 'ETH' };
-const FAMILY: Record<string, Currency> = { 'BTC-USD': 'BTC', 'ETH-USD': 'ETH' };
+/** Option family -> coin and whether it is the USD-margined one. */
+const FAMILY: Record<string, { c: Currency; um: boolean }> = {
+  'BTC-USD': { c: 'BTC', um: false },
+  'ETH-USD': { c: 'ETH', um: false },
+  'BTC-USD_UM': { c: 'BTC', um: true },
+  'ETH-USD_UM': { c: 'ETH', um: true },
+};
 
 type Level4 = [string, string, string, string];
 
 type Topic =
-  | { ch: 'opt-summary'; c: Currency; arg: Record<string, string> }
+  | { ch: 'opt-summary'; c: Currency; um: boolean; arg: Record<string, string> }
   | { ch: 'index-tickers'; c: Currency; instId: string; arg: Record<string, string> }
   | { ch: 'mark-price' | 'funding-rate' | 'books'; c: Currency; instId: string; arg: Record<string, string> }
-  | { ch: 'open-interest'; c: Currency; instId: string; swap: boolean; arg: Record<string, string> };
+  | { ch: 'open-interest'; c: Currency; instId: string; swap: boolean; um: boolean; arg: Record<string, string> };
 
 export class OkxSim implements VenueSource {
   readonly chain: VenueChain;
+  /** The USD-margined family's listing. */
+  readonly umChain: VenueChain;
   private badIdx = 0;
   readonly injected = { badNumbers: 0, gap: 0 };
 
@@ -49,6 +63,16 @@ export class OkxSim implements VenueSource {
       keepExpiry: (_e, i, all) => i < all.length - 1,
       keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 4 || i % 3 !== 2,
     });
+    this.umChain = new VenueChain(sim, {
+      name: okxUmOptionId,
+      keepExpiry: (_e, i, all) => i % 2 === 0 && i < all.length - 1,
+      keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 3 || i % 2 === 0,
+    });
+  }
+
+  /** Contracts of open interest of a USD-margined option (whole contracts of 0.01 BTC / 0.1 ETH). */
+  umOiContracts(d: OptionDef): number {
+    return Math.round((this.sim.openInterest(d) * OKX_UM_OI_SHARE) / OKX_UM_CT_VAL[d.currency]);
   }
 
   /** Contracts of open interest (whole contracts of 0.1 coin). */
@@ -64,8 +88,8 @@ export class OkxSim implements VenueSource {
     const channel = r.channel;
     if (channel === 'opt-summary') {
       const fam = typeof r.instFamily === 'string' ? r.instFamily : '';
-      const c = FAMILY[fam];
-      return c ? { ch: 'opt-summary', c, arg: { channel, instFamily: fam } } : null;
+      const f = Object.hasOwn(FAMILY, fam) ? FAMILY[fam] : undefined;
+      return f ? { ch: 'opt-summary', c: f.c, um: f.um, arg: { channel, instFamily: fam } } : null;
     }
     const instId = typeof r.instId === 'string' ? r.instId : '';
     switch (channel) {
@@ -81,8 +105,11 @@ export class OkxSim implements VenueSource {
       }
       case 'open-interest': {
         const c = SWAP[instId];
-        if (c) return { ch: channel, c, instId, swap: true, arg: { channel, instId } };
-        for (const cc of CURRENCIES) if (this.chain.byName(cc).has(instId)) return { ch: channel, c: cc, instId, swap: false, arg: { channel, instId } };
+        if (c) return { ch: channel, c, instId, swap: true, um: false, arg: { channel, instId } };
+        for (const cc of CURRENCIES) {
+          if (this.chain.byName(cc).has(instId)) return { ch: channel, c: cc, instId, swap: false, um: false, arg: { channel, instId } };
+          if (this.umChain.byName(cc).has(instId)) return { ch: channel, c: cc, instId, swap: false, um: true, arg: { channel, instId } };
+        }
         return null;
       }
       default:
@@ -139,12 +166,13 @@ export class OkxSim implements VenueSource {
     switch (t.ch) {
       case 'opt-summary': {
         const rows: Record<string, string>[] = [];
-        for (const d of this.chain.options(t.c)) {
+        const name = t.um ? okxUmOptionId : okxOptionId;
+        for (const d of (t.um ? this.umChain : this.chain).options(t.c)) {
           const q = sim.quote(d.name);
           if (!q) continue;
           rows.push({
             instType: 'OPTION',
-            instId: okxOptionId(d),
+            instId: name(d),
             uly: `${t.c}-USD`,
             delta: num(q.delta - q.markPrice, 10),
             gamma: num(q.gamma * q.forward, 10),
@@ -205,17 +233,18 @@ export class OkxSim implements VenueSource {
           const oiCcy = oi * OKX_SWAP_CT_VAL[t.c];
           return [JSON.stringify({ arg: t.arg, data: [{ instType: 'SWAP', instId: t.instId, oi: String(oi), oiCcy: num(oiCcy, 4), oiUsd: num(oiCcy * pp.markPrice, 2), ts }] })];
         }
-        const d = this.chain.byName(t.c).get(t.instId);
+        const d = (t.um ? this.umChain : this.chain).byName(t.c).get(t.instId);
         if (!d) return [];
-        const oi = this.oiContracts(d);
+        const oi = t.um ? this.umOiContracts(d) : this.oiContracts(d);
+        const coinPerContract = t.um ? OKX_UM_CT_VAL[t.c] : OKX_OPTION_CT_VAL * OKX_OPTION_CT_MULT;
         let oiS = String(oi);
-        let oiCcyS = num(oi * OKX_OPTION_CT_VAL * OKX_OPTION_CT_MULT, 4);
+        let oiCcyS = num(oi * coinPerContract, 4);
         if (bad && this.badIdx++ % 4 === 0) {
           if (this.badIdx % 8 < 4) oiS = '-5';
           else oiCcyS = SENTINEL;
           this.injected.badNumbers++;
         }
-        const text = JSON.stringify({ arg: t.arg, data: [{ instType: 'OPTION', instId: t.instId, oi: oiS, oiCcy: oiCcyS, oiUsd: num(oi * 0.1 * sim.index(t.c), 2), ts }] });
+        const text = JSON.stringify({ arg: t.arg, data: [{ instType: 'OPTION', instId: t.instId, oi: oiS, oiCcy: oiCcyS, oiUsd: num(oi * coinPerContract * sim.index(t.c), 2), ts }] });
         return [text.replace(`"${SENTINEL}"`, '"1e400"')];
       }
       default:
@@ -271,20 +300,21 @@ export class OkxSim implements VenueSource {
     const type = q.get('instType');
     if (type === 'OPTION') {
       const fam = q.get('instFamily') ?? q.get('uly') ?? '';
-      const c = FAMILY[fam];
-      if (!c) return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };
+      const f = Object.hasOwn(FAMILY, fam) ? FAMILY[fam] : undefined;
+      if (!f) return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };
+      const { c, um } = f;
       const listTime = String(this.hub.nowMs());
-      const data = this.chain.options(c).map((d) => ({
+      const data = (um ? this.umChain : this.chain).options(c).map((d) => ({
         alias: '',
         baseCcy: '',
         category: '1',
-        ctMult: num(OKX_OPTION_CT_MULT),
+        ctMult: um ? '1' : num(OKX_OPTION_CT_MULT),
         ctType: '',
-        ctVal: num(OKX_OPTION_CT_VAL),
+        ctVal: num(um ? OKX_UM_CT_VAL[c] : OKX_OPTION_CT_VAL),
         ctValCcy: c,
         expTime: String(d.expiryMs),
         instFamily: fam,
-        instId: okxOptionId(d),
+        instId: (um ? okxUmOptionId : okxOptionId)(d),
         instType: 'OPTION',
         lever: '',
         listTime: String(d.createdMs || listTime),
@@ -294,11 +324,11 @@ export class OkxSim implements VenueSource {
         minSz: '1',
         optType: d.isCall ? 'C' : 'P',
         quoteCcy: '',
-        settleCcy: c,
+        settleCcy: um ? OKX_UM_SETTLE : c,
         state: 'live',
         stk: String(d.strike),
-        tickSz: '0.0005',
-        uly: fam,
+        tickSz: um ? '5' : '0.0005',
+        uly: `${c}-USD`,
       }));
       return { status: 200, body: { code: '0', msg: '', data } };
     }

@@ -63,6 +63,11 @@ export class ChainStore {
     return i === undefined ? undefined : this.instruments[i];
   }
 
+  /** The instrument of line i (the index of the columns), or undefined past the end. */
+  instrumentAt(i: number): OptionInstrument | undefined {
+    return i >= 0 && i < this.count ? this.instruments[i] : undefined;
+  }
+
   /** Line index of an instrument (valid until the next removal). */
   indexOf(name: string): number | undefined {
     return this.index.get(name);

@@ -15,14 +15,14 @@ import { DATA_STALE_MS } from '../feeds/limits.ts';
 import { VenueTime } from '../feeds/venue-time.ts';
 import { availableAdapters } from '../feeds/registry.ts';
 import { ChainStore } from '../chain/store.ts';
-import { computeGex } from '../engine/index.ts';
+import { computeGex, exclusionReason } from '../engine/index.ts';
 import type {
   ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId,
 } from '../chain/model.ts';
 import type { ExposureParams, GexResult } from '../engine/types.ts';
 import {
   PROTOCOL_VERSION, transferablesOf,
-  type ExpiryInfo, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ToWorker,
+  type ExpiryInfo, type FamilyLines, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ToWorker,
   type ViewSelection, type WorkerRequest,
 } from './protocol.ts';
 import { DEFAULT_MIN_INTERVAL_MS, RecomputeScheduler, ResultGate } from './scheduler.ts';
@@ -34,6 +34,8 @@ export interface ChainStoreLike {
   applyForwards(updates: ForwardUpdate[]): unknown;
   removeExpired(nowMs: number): unknown;
   columns(): ChainColumns;
+  /** The instrument of a line (families are counted from it); optional for test doubles. */
+  instrumentAt?(i: number): OptionInstrument | undefined;
   expiries(): { expiryMs: number; lines: number }[];
   readonly size: number;
 }
@@ -132,6 +134,8 @@ export class EngineHost {
   private readonly lastNoticeAt = new Map<string, number>();
   private scratch: ChainColumns | null = null;
   private fallbackNoticeFor = '';
+  /** Valuation time and expiry filter of the last figures (families count their lines in by them). */
+  private lastValuation: { nowMs: number; expiries: Set<number> | null } | null = null;
   readonly stats: HostStats = { recomputes: 0, resultsPosted: 0, resultsReplaced: 0, errors: {} };
 
   constructor(options: EngineHostOptions) {
@@ -226,6 +230,8 @@ export class EngineHost {
       };
       const r = e.feed?.requestStats?.();
       if (r) h.subscribes = { lastHour: r.subscribesLastHour, budgetPerHour: r.subscribeBudgetPerHour };
+      const families = this.familyLines(e);
+      if (families) h.families = families;
       return h;
     });
   }
@@ -603,6 +609,7 @@ export class EngineHost {
     const gex = this.compute(chain, {
       spot, nowMs: valuation, model: sel.model, expiries: expirySet, profileRange: sel.profileRange,
     });
+    this.lastValuation = { nowMs: valuation, expiries: expirySet };
 
     if (included.length === 1) included[0].excludedLines = nonZero(gex.excluded);
     else this.attributeExclusions(included, spot, valuation, sel, expirySet);
@@ -629,6 +636,28 @@ export class EngineHost {
         expiredSelected,
       },
     };
+  }
+
+  /**
+   * Per option family of a venue that lists several (OKX), lines listed and lines in the figures, by the
+   * engine's own validity test at the last valuation and expiry filter. Null for single-family venues.
+   */
+  private familyLines(e: FeedEntry): FamilyLines[] | null {
+    const at = e.store.instrumentAt;
+    if (!at) return null;
+    const cols = e.store.columns();
+    const v = this.lastValuation;
+    const out = new Map<string, FamilyLines>();
+    for (let i = 0; i < cols.length; i++) {
+      const ins = at.call(e.store, i);
+      if (ins?.family === undefined) continue;
+      let f = out.get(ins.family);
+      if (!f) out.set(ins.family, (f = { family: ins.family, settleCurrency: ins.settleCurrency ?? null, lines: 0, linesIn: 0 }));
+      if (v?.expiries && !v.expiries.has(cols.expiryMs[i])) continue;
+      f.lines++;
+      if (v && e.included && exclusionReason(cols, i, v.nowMs) === null) f.linesIn++;
+    }
+    return out.size > 0 ? [...out.values()] : null;
   }
 
   /** A venue without forwards: its index stands in as every expiry's forward (design, "Model"). */

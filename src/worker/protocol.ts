@@ -53,6 +53,21 @@ export interface FeedHealth {
   retryAtMs: number | null;
   /** Venues with a per-connection request budget (OKX: 480 subscribe requests an hour): what was spent. */
   subscribes?: { lastHour: number; budgetPerHour: number };
+  /**
+   * Venues whose figures sum several option families (OKX: coin-margined `BTC-USD` and USD-margined
+   * `BTC-USD_UM`): per family, lines listed and lines in the sums (of the selected expiries).
+   */
+  families?: FamilyLines[];
+}
+
+export interface FamilyLines {
+  family: string;
+  /** Settlement currency as the venue names it, when it says. */
+  settleCurrency: string | null;
+  /** Listed lines of the selected expiries. */
+  lines: number;
+  /** Of those, the lines in the figures now (valid data, venue included). */
+  linesIn: number;
 }
 
 /** Requests answered once (used through @tanstack/react-query on the main thread). */

@@ -20,29 +20,47 @@ const optionBody = {
   }),
 };
 
+/** The USD-margined family: the first 16 of those strikes and expiries as `BTC-USD_UM-...`, 0.01 BTC each, settled in USD. */
+const umNames = summary.data.slice(0, 16).map((r) => r.instId.replace('BTC-USD-', 'BTC-USD_UM-'));
+const umBody = {
+  code: '0',
+  msg: '',
+  data: umNames.map((instId) => {
+    const n = parseOkxOptionName(instId)!;
+    return { instId, instType: 'OPTION', instFamily: 'BTC-USD_UM', state: 'live', stk: String(n.strike), expTime: String(n.expiryMs), ctVal: '0.01', ctMult: '1', ctValCcy: 'BTC', settleCcy: 'USD', optType: n.isCall ? 'C' : 'P', uly: 'BTC-USD' };
+  }),
+};
+
+/** REST answers of the rig: the swap spec, the coin family (64 options) and the USD-margined family (16). */
+const answer = (url: string): unknown => (url.includes('instType=SWAP') ? swapBody : url.includes('instFamily=BTC-USD_UM') ? umBody : optionBody);
+
 function setup() {
-  const rig = feedRig(Date.UTC(2023, 11, 1, 0, 0, 0), (url) => (url.includes('instType=SWAP') ? swapBody : optionBody));
+  const rig = feedRig(Date.UTC(2023, 11, 1, 0, 0, 0), answer);
   return { ...rig, feed: createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options }) };
 }
 
 const indexFrame = (px: string, ts: number) => JSON.stringify({ arg: { channel: 'index-tickers', instId: 'BTC-USD' }, data: [{ instId: 'BTC-USD', idxPx: px, ts: String(ts) }] });
 
 describe('OKX client', () => {
-  it('fetches instruments through the same-origin pass-through and subscribes the whole set on open', async () => {
+  it('fetches both option families through the same-origin pass-through and subscribes the whole set on open', async () => {
     const { sockets, sink, feed, urls } = setup();
     feed.start();
     await flush();
     expect(urls).toEqual([
       'http://127.0.0.1:8787/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD',
       'http://127.0.0.1:8787/okx/rest/api/v5/public/instruments?instType=SWAP&instId=BTC-USDT-SWAP',
+      'http://127.0.0.1:8787/okx/rest/api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD_UM',
     ]);
     expect(sink.instrumentCalls).toHaveLength(1);
-    expect(sink.instrumentCalls[0].list).toHaveLength(64);
+    const list = sink.instrumentCalls[0].list;
+    expect(list).toHaveLength(64 + 16);
+    expect(list.filter((i) => i.family === 'BTC-USD' && i.multiplier === 0.1 && i.settleCurrency === undefined)).toHaveLength(64);
+    expect(list.filter((i) => i.family === 'BTC-USD_UM' && i.multiplier === 0.01 && i.settleCurrency === 'USD')).toHaveLength(16);
     expect(sockets).toHaveLength(1);
     sockets[0].open();
-    const args = sockets[0].sent.flatMap((m) => (JSON.parse(m) as { args: { channel: string; instId?: string }[] }).args);
-    expect(args.filter((a) => a.channel === 'open-interest' && a.instId !== 'BTC-USDT-SWAP')).toHaveLength(64);
-    expect(args.some((a) => a.channel === 'opt-summary')).toBe(true);
+    const args = sockets[0].sent.flatMap((m) => (JSON.parse(m) as { args: { channel: string; instId?: string; instFamily?: string }[] }).args);
+    expect(args.filter((a) => a.channel === 'open-interest' && a.instId !== 'BTC-USDT-SWAP')).toHaveLength(64 + 16);
+    expect(args.filter((a) => a.channel === 'opt-summary').map((a) => a.instFamily)).toEqual(['BTC-USD', 'BTC-USD_UM']);
     expect(args.some((a) => a.channel === 'books' && a.instId === 'BTC-USDT-SWAP')).toBe(true);
     for (const m of sockets[0].sent) expect(m.length).toBeLessThanOrEqual(OKX_MAX_REQUEST_CHARS + 40);
     // The recorded opt-summary push then lands as 64 lines and 11 forwards.
@@ -50,6 +68,42 @@ describe('OKX client', () => {
     expect(sink.optionUpdates).toHaveLength(64);
     expect(sink.forwardUpdates).toHaveLength(11);
     feed.stop();
+  });
+
+  it('USD-margined lines: their own opt-summary and OI (in coin by their 0.01 contract); a family OKX refuses is named once and the other one still charted', async () => {
+    const { sockets, sink, feed } = setup();
+    feed.start();
+    await flush();
+    sockets[0].open();
+    const um = umNames[3];
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'opt-summary', instFamily: 'BTC-USD_UM' }, data: [{ instId: um, markVol: '0.55', fwdPx: '38100', ts: '1701388800100' }] }));
+    sockets[0].receive(JSON.stringify({ arg: { channel: 'open-interest', instId: um }, data: [{ instType: 'OPTION', instId: um, oi: '1250', oiCcy: '12.5', ts: '1701388800200' }] }));
+    expect(sink.optionUpdates).toEqual([
+      { name: um, timestampMs: 1701388800100, markIv: 0.55, forward: 38100 },
+      { name: um, timestampMs: 1701388800200, openInterest: 1250 },
+    ]);
+    expect(sink.drops()).toEqual([]);
+    expect(sink.events.filter((e) => e.kind === 'venueError')).toEqual([]);
+    feed.stop();
+
+    // OKX lists no USD-margined family for the coin: the coin family is charted, the other named
+    const rig = feedRig(Date.UTC(2023, 11, 1), (url) => (url.includes('instFamily=BTC-USD_UM') ? { code: '51000', msg: 'Parameter instFamily error', data: [] } : answer(url)));
+    const f2 = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options });
+    f2.start();
+    await flush();
+    expect(rig.sink.instrumentCalls[0].list).toHaveLength(64);
+    const errors = rig.sink.events.filter((e) => e.kind === 'venueError');
+    expect(errors).toEqual([{ kind: 'venueError', code: null, message: 'option family left out: BTC-USD_UM: okx error 51000: Parameter instFamily error', retryInMs: null }]);
+    f2.stop();
+
+    // both refused: the load fails and is retried
+    const rig3 = feedRig(Date.UTC(2023, 11, 1), (url) => (url.includes('OPTION') ? { code: '50026', msg: 'System error', data: [] } : answer(url)));
+    const f3 = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig3.options });
+    f3.start();
+    await flush();
+    expect(rig3.sink.instrumentCalls).toEqual([]);
+    expect(rig3.sink.events.find((e) => e.kind === 'venueError' && e.retryInMs !== null)).toBeTruthy();
+    f3.stop();
   });
 
   it('keepalive: text ping after 20 s idle; no pong within 10 s -> reconnect with backoff and resubscribe', async () => {
@@ -157,7 +211,7 @@ describe('OKX client', () => {
     let restLevels = { bids: [['100', '5', '0', '1']], asks: [['101', '5', '0', '1']] };
     const rig = feedRig(Date.UTC(2023, 11, 1), (url) => {
       if (url.includes('/market/books')) return { code: '0', msg: '', data: [{ ...restLevels, ts: '1701388800000', seqId: restSeq }] };
-      return url.includes('instType=SWAP') ? swapBody : optionBody;
+      return answer(url);
     });
     const feed = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options });
     const { clock, sockets, sink, urls } = rig;
@@ -214,7 +268,7 @@ describe('OKX client', () => {
   it('snapshot requests are rate-bounded: a chain that keeps breaking is asked for again at a growing spacing', async () => {
     const rig = feedRig(Date.UTC(2023, 11, 1), (url) => {
       if (url.includes('/market/books')) return { code: '0', msg: '', data: [{ bids: [['100', '5', '0', '1']], asks: [['101', '5', '0', '1']], ts: '1701388800000', seqId: 1 }] };
-      return url.includes('instType=SWAP') ? swapBody : optionBody;
+      return answer(url);
     });
     const feed = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options });
     const { clock, sockets, urls } = rig;

@@ -3,9 +3,11 @@
  * plus REST instrument discovery.
  *
  * Subscriptions (args of `{"op":"subscribe","args":[...]}`), per currency C:
- * - `opt-summary` {instFamily:"C-USD"}: mark IV (decimal) and forward per line -> options, forwards
+ * - `opt-summary` {instFamily} for both option families, the coin-margined `C-USD` and the USD-margined
+ *   `C-USD_UM` (summed side by side: options on the same index): mark IV (decimal) and forward per
+ *   line -> options, forwards
  * - `index-tickers` {instId:"C-USD"}: the index -> sink.index; {instId:"C-USDT"}: the perp's index
- * - `open-interest` {instId} per listed option: OI (oiCcy coin) -> options
+ * - `open-interest` {instId} per listed option of either family: OI (oiCcy coin) -> options
  * - `mark-price`, `funding-rate`, `open-interest`, `books` {instId:"C-USDT-SWAP"} -> sink.perp
  * Keepalive: text `ping` after 20 s without any inbound frame, `pong` expected within 10 s
  * (OKX: "N < 30 s"). Limits: 480 subscribe requests per connection per hour (budgeted and counted: the
@@ -24,7 +26,7 @@ import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { depthWithinBands } from '../level-book.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
 import {
-  okxFamily,
+  okxFamilies,
   okxPerpId,
   parseOkxBookSnapshot,
   parseOkxMessage,
@@ -87,6 +89,7 @@ class OkxFeed implements VenueFeed {
   private instrumentsLoaded = false;
   private lastUnknownRefresh = -Infinity;
   private mismatchReported = new Set<string>();
+  private refusedReported = new Set<string>();
   private coinPerContract: number | null = null;
   private readonly books = new OkxBookSync();
   /** Bumped on every connection and on stop: a snapshot answer for an older book is ignored. */
@@ -157,7 +160,7 @@ class OkxFeed implements VenueFeed {
 
   private baseArgs(): Arg[] {
     return [
-      { channel: 'opt-summary', instFamily: okxFamily(this.c) },
+      ...okxFamilies(this.c).map((instFamily) => ({ channel: 'opt-summary', instFamily })),
       { channel: 'index-tickers', instId: `${this.c}-USD` },
       { channel: 'index-tickers', instId: `${this.c}-USDT` },
       { channel: 'mark-price', instId: this.perpId },
@@ -185,14 +188,36 @@ class OkxFeed implements VenueFeed {
 
   // ---- REST ----------------------------------------------------------------------------------------
 
-  /** One instruments load (InstrumentRefresher runs it at start, every 10 min and on demand). */
+  /**
+   * One instruments load of every family (InstrumentRefresher runs it at start, every 10 min and on
+   * demand). A family OKX answers with an error code (not listed for this coin, or refused this time)
+   * keeps the lines it had and is named once; a failed request or a malformed body fails the whole
+   * load (retried), and so does OKX refusing every family.
+   */
   private async loadInstruments(current: () => boolean): Promise<InstrumentLoad> {
-    const body = await this.fetchJson(`${this.restBase}/api/v5/public/instruments?instType=OPTION&instFamily=${okxFamily(this.c)}`);
-    if (!current()) return null;
-    const r = parseOkxOptionInstruments(body, this.c);
-    if (r.error !== null) return { error: r.error };
-    for (const reason of r.drops) this.o.sink.status('okx', { kind: 'dropped', reason });
-    return { list: r.list };
+    const list: OptionInstrument[] = [];
+    const refused: string[] = [];
+    const families = okxFamilies(this.c);
+    for (const family of families) {
+      const body = await this.fetchJson(`${this.restBase}/api/v5/public/instruments?instType=OPTION&instFamily=${family}`);
+      if (!current()) return null;
+      const r = parseOkxOptionInstruments(body, this.c, family);
+      if (r.error !== null && !r.refused) return { error: `${family}: ${r.error}` };
+      if (r.error !== null) {
+        refused.push(`${family}: ${r.error}`);
+        for (const i of this.instruments.values()) if (i.family === family) list.push(i);
+        continue;
+      }
+      for (const reason of r.drops) this.o.sink.status('okx', { kind: 'dropped', reason });
+      list.push(...r.list);
+    }
+    if (refused.length === families.length) return { error: refused.join('; ') };
+    for (const text of refused) {
+      if (this.refusedReported.has(text)) continue;
+      this.refusedReported.add(text);
+      this.o.sink.status('okx', { kind: 'venueError', code: null, message: `option family left out: ${text}`, retryInMs: null });
+    }
+    return { list };
   }
 
   private onInstruments(list: OptionInstrument[]): void {

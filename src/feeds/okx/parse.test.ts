@@ -36,6 +36,8 @@ describe('OKX instruments (REST, real 2022-05-13 lists)', () => {
       expiryMs: Date.UTC(2022, 4, 14, 8),
       isCall: true,
       multiplier: 0.1,
+      family: 'BTC-USD',
+      settleCurrency: 'BTC',
     });
     // Every instrument's expTime is the name's date at 08:00 UTC.
     for (const x of r.list) expect(parseOkxOptionName(x.name)?.expiryMs).toBe(x.expiryMs);
@@ -58,9 +60,34 @@ describe('OKX instruments (REST, real 2022-05-13 lists)', () => {
     expect(parseOkxSwapSpec(body, 'BTC-USD-SWAP', 'BTC')).toBeNull();
   });
 
-  it('an OKX error body is reported, not thrown', () => {
+  it('an OKX error body is reported (as the venue refusing), not thrown', () => {
     const r = parseOkxOptionInstruments({ code: '51001', msg: 'Instrument ID does not exist', data: [] }, 'BTC');
     expect(r.error).toContain('51001');
+    expect(r.refused).toBe(true);
+    expect(parseOkxOptionInstruments({ data: 'x' }, 'BTC').refused).toBeUndefined();
+  });
+
+  it('USD-margined family BTC-USD_UM: its own names, contract size and settlement from the answer; the other family is not mixed in', () => {
+    const row = (instId: string, extra: Record<string, string> = {}) => ({
+      instId, instType: 'OPTION', instFamily: 'BTC-USD_UM', uly: 'BTC-USD', state: 'live', optType: 'C', stk: '100000',
+      expTime: String(Date.UTC(2026, 11, 25, 8)), ctVal: '0.01', ctMult: '1', ctValCcy: 'BTC', settleCcy: 'USD', ...extra,
+    });
+    const body = { code: '0', msg: '', data: [row('BTC-USD_UM-261225-100000-C'), row('BTC-USD-261225-100000-C'), row('BTC-USD_UM-261225-90000-P', { optType: 'P', stk: '90000', ctValCcy: 'USD' })] };
+    const r = parseOkxOptionInstruments(body, 'BTC', 'BTC-USD_UM');
+    expect(r.list).toEqual([
+      { venue: 'okx', name: 'BTC-USD_UM-261225-100000-C', currency: 'BTC', strike: 100000, expiryMs: Date.UTC(2026, 11, 25, 8), isCall: true, multiplier: 0.01, family: 'BTC-USD_UM', settleCurrency: 'USD' },
+    ]);
+    // the coin family's name in the UM answer is not this family; a contract not sized in the coin cannot be used
+    expect(r.drops).toEqual(['unknownInstrument', 'badNumber']);
+    expect(parseOkxOptionName('ETH-USD_UM-261225-4000-P')).toMatchObject({ currency: 'ETH', family: 'ETH-USD_UM', strike: 4000, isCall: false });
+    // an opt-summary push of the UM family carries only its own lines
+    const push = { arg: { channel: 'opt-summary', instFamily: 'BTC-USD_UM' }, data: [
+      { instId: 'BTC-USD_UM-261225-100000-C', markVol: '0.5', fwdPx: '101000', ts: '1782000000000' },
+      { instId: 'BTC-USD-261225-100000-C', markVol: '0.5', fwdPx: '101000', ts: '1782000000000' },
+    ] };
+    const m = expectKind(parseOkxMessage(push, noCtx), 'options');
+    expect(m.updates.map((u) => u.name)).toEqual(['BTC-USD_UM-261225-100000-C']);
+    expect(m.drops).toEqual(['unknownInstrument']);
   });
 });
 

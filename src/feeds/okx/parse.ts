@@ -2,8 +2,11 @@
  * OKX v5 public frames -> the normalised chain model. Pure: no sockets, no clock.
  *
  * Units (shared/feeds.md §2, verified on the recorded 2023 opt-summary push and 2022 instrument lists):
- * - Options are inverse (coin-settled) `C-USD` families; one contract = ctVal x ctMult coin
- *   (BTC: 1 x 0.1 = 0.1 BTC). `multiplier` carries that, so OI(contracts) x multiplier = coin.
+ * - Two option families per coin: the coin-margined `C-USD` (inverse, coin-settled; instIds
+ *   `BTC-USD-261225-100000-C`) and, since 2025, the USD-margined `C-USD_UM` (settled in USD stablecoins;
+ *   `BTC-USD_UM-261225-100000-C`). Both are options on the same `C-USD` index, so their lines are summed
+ *   side by side. One contract = ctVal x ctMult coin from the instruments answer (the coin family:
+ *   1 x 0.1 = 0.1 BTC); `multiplier` carries that, so OI(contracts) x multiplier = coin.
  * - `open-interest` pushes `oi` (contracts) and `oiCcy` (coin). The 2022 ETH instrument list says
  *   ctMult 1 while ETH OI pushes of 2021 and 2023 have oiCcy = oi x 0.1, so the coin figure is the one
  *   trusted: openInterest is emitted as oiCcy / multiplier, and a disagreement is reported.
@@ -23,16 +26,16 @@ const EIGHT_HOURS_MS = 8 * 3_600_000;
 
 export interface OkxOptionName {
   currency: Currency;
-  /** e.g. BTC-USD */
+  /** e.g. BTC-USD, BTC-USD_UM */
   family: string;
   expiryMs: number;
   strike: number;
   isCall: boolean;
 }
 
-/** `BTC-USD-231229-40000-P` -> its parts; null for anything else (swaps, futures, other coins). */
+/** `BTC-USD-231229-40000-P`, `BTC-USD_UM-261225-100000-C` -> parts; null for anything else (swaps, futures, other coins). */
 export function parseOkxOptionName(name: string): OkxOptionName | null {
-  const m = /^(BTC|ETH)-(USD|USDC)-(\d{6})-(\d+(?:\.\d+)?)-([CP])$/.exec(name);
+  const m = /^(BTC|ETH)-(USD|USDC|USD_UM)-(\d{6})-(\d+(?:\.\d+)?)-([CP])$/.exec(name);
   if (!m) return null;
   const expiryMs = yymmddAt0800(m[3]);
   const strike = Number(m[4]);
@@ -40,9 +43,20 @@ export function parseOkxOptionName(name: string): OkxOptionName | null {
   return { currency: m[1] as Currency, family: `${m[1]}-${m[2]}`, expiryMs, strike, isCall: m[5] === 'C' };
 }
 
-/** The coin-margined option family we chart per currency. */
+/** The coin-margined option family of a currency. */
 export function okxFamily(currency: Currency): string {
   return `${currency}-USD`;
+}
+
+/** The option families charted per currency, summed: coin-margined first, then USD-margined. */
+export function okxFamilies(currency: Currency): string[] {
+  return [`${currency}-USD`, `${currency}-USD_UM`];
+}
+
+/** The currency of a charted family (`BTC-USD`, `BTC-USD_UM`), or null. */
+export function okxFamilyCurrency(family: unknown): Currency | null {
+  const m = typeof family === 'string' ? /^(BTC|ETH)-USD(?:_UM)?$/.exec(family) : null;
+  return m ? (m[1] as Currency) : null;
 }
 
 /** The perpetual used for the hedge side: the linear USDT swap (the most traded one). */
@@ -55,16 +69,19 @@ export interface ParsedList<T> {
   drops: DropReason[];
   /** Set when the body is not a successful OKX response at all. */
   error: string | null;
+  /** The error is OKX's own answer (an error code), not a malformed body. */
+  refused?: boolean;
 }
 
 /**
- * `GET /api/v5/public/instruments?instType=OPTION&instFamily=BTC-USD` body -> instruments of that
- * currency's `-USD` family. Rows that fail validation are dropped with a reason, never thrown.
+ * `GET /api/v5/public/instruments?instType=OPTION&instFamily=F` body -> the instruments of family F
+ * (default the coin-margined `C-USD`), each with its family and settlement currency. Contract size
+ * (ctVal x ctMult) must be in the coin. Rows that fail validation are dropped with a reason, never thrown.
  */
-export function parseOkxOptionInstruments(body: unknown, currency: Currency): ParsedList<OptionInstrument> {
+export function parseOkxOptionInstruments(body: unknown, currency: Currency, family = okxFamily(currency)): ParsedList<OptionInstrument> {
   const drops: DropReason[] = [];
   if (!isRecord(body) || !Array.isArray(body.data)) return { list: [], drops, error: 'malformed instruments body' };
-  if (body.code !== '0' && body.code !== 0) return { list: [], drops, error: `okx error ${String(body.code)}: ${String(body.msg ?? '')}` };
+  if (body.code !== '0' && body.code !== 0) return { list: [], drops, error: `okx error ${String(body.code)}: ${String(body.msg ?? '')}`, refused: true };
   const list: OptionInstrument[] = [];
   for (const row of body.data) {
     if (!isRecord(row) || typeof row.instId !== 'string') {
@@ -73,7 +90,7 @@ export function parseOkxOptionInstruments(body: unknown, currency: Currency): Pa
     }
     if (row.instType !== 'OPTION' || (row.state !== undefined && row.state !== 'live' && row.state !== 'suspend')) continue;
     const name = parseOkxOptionName(row.instId);
-    if (!name || name.currency !== currency || name.family !== okxFamily(currency)) {
+    if (!name || name.currency !== currency || name.family !== family) {
       drops.push('unknownInstrument');
       continue;
     }
@@ -98,6 +115,8 @@ export function parseOkxOptionInstruments(body: unknown, currency: Currency): Pa
       expiryMs,
       isCall: row.optType === 'C',
       multiplier: ctVal * ctMult,
+      family,
+      settleCurrency: typeof row.settleCcy === 'string' && row.settleCcy !== '' ? row.settleCcy.slice(0, 12) : undefined,
     });
   }
   return { list, drops, error: null };
@@ -207,7 +226,7 @@ function parseEvent(msg: Record<string, unknown>): OkxMessage {
 function parseOptSummary(arg: Record<string, unknown>, data: unknown[]): OkxMessage {
   // The 2021 protocol keyed the family as `uly`, the current one as `instFamily`.
   const family = typeof arg.instFamily === 'string' ? arg.instFamily : typeof arg.uly === 'string' ? arg.uly : null;
-  const currency = family === 'BTC-USD' ? 'BTC' : family === 'ETH-USD' ? 'ETH' : null;
+  const currency = okxFamilyCurrency(family);
   if (currency === null) return dropped('unknownInstrument');
   const updates: OptionLineUpdate[] = [];
   const forwards = new Map<number, ForwardUpdate>();
@@ -218,7 +237,7 @@ function parseOptSummary(arg: Record<string, unknown>, data: unknown[]): OkxMess
       continue;
     }
     const name = parseOkxOptionName(row.instId);
-    if (!name || name.currency !== currency) {
+    if (!name || name.currency !== currency || name.family !== family) {
       drops.push('unknownInstrument');
       continue;
     }

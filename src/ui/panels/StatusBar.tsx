@@ -6,6 +6,9 @@ import { useNow } from '../useNow.ts';
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
 const detail = (r: Record<string, number>) =>
   Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
+/** Lines in per option family (OKX sums its coin- and USD-margined families), e.g. `BTC-USD 140/150 · BTC-USD_UM 90/96`. */
+const familiesText = (f: FeedHealth) =>
+  (f.families ?? []).map((x) => `${x.family}${x.settleCurrency ? ` (${x.settleCurrency})` : ''} ${x.linesIn}/${x.lines}`).join(' · ');
 
 /** One feed's health; `compact` (several venues) keeps state, age and drops, the rest in the tooltip. */
 function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compact: boolean }) {
@@ -13,7 +16,9 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
   const excluded = sum(f.excludedLines);
   const age = f.dataAgeMs === null ? '—' : fmtAge(f.dataAgeMs + extraAge);
   if (compact) {
-    const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${f.lastError ? ` · ${f.lastError}` : ''}`;
+    const fam = familiesText(f);
+    const subs = f.subscribes ? ` · subscribes ${f.subscribes.lastHour}/${f.subscribes.budgetPerHour} this hour` : '';
+    const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects}${subs} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${fam ? ` · lines in by family: ${fam}` : ''}${f.lastError ? ` · ${f.lastError}` : ''}`;
     return (
       <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state} title={tip}>
         <span className={`dot ${f.state}`} />
@@ -32,6 +37,8 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
       {f.reconnects > 0 && <> · reconnects <span className="num">{f.reconnects}</span></>}
       {' · '}<span title={detail(f.dropped) || 'none'}>dropped <span className="num">{dropped}</span></span>
       {' · '}<span title={detail(f.excludedLines) || 'none'}>excluded lines <span className="num">{excluded}</span></span>
+      {f.families && <span data-testid="feed-families" title="lines in the figures / listed, per option family"> · {familiesText(f)}</span>}
+      {f.subscribes && <span title="subscribe requests spent on this connection in the last hour / the venue's budget"> · subscribes <span className="num">{f.subscribes.lastHour}/{f.subscribes.budgetPerHour}</span></span>}
       {f.lastError && <span title={f.lastError}> · ⚠ {f.lastError.slice(0, 60)}</span>}
     </span>
   );
