@@ -277,7 +277,7 @@ export function record(opts: RecordOptions): Recording {
           if (!b || d < b.d) best.set(e, { name: String(r.instrument_name), d });
         }
         const chans = [
-          `instrument.state.option.${c.toLowerCase()}`,
+          `instrument.state.option.${c}`,
           `markprice.options.${idx}`,
           `deribit_price_index.${idx}`,
           `ticker.${c}-PERPETUAL.100ms`,

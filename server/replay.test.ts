@@ -192,7 +192,7 @@ describe('replay of a recording of the simulator', () => {
 
   it('the recording holds the channel plan; replayed, subscribed channels arrive in recorded order and requests are answered from it', async () => {
     const sent = lines.filter((l) => l.dir === 'out' && l.frame.method === 'public/subscribe').flatMap((l) => l.frame.params?.channels ?? []);
-    expect(sent).toEqual(expect.arrayContaining(['markprice.options.btc_usd', 'deribit_price_index.btc_usd', 'ticker.BTC-PERPETUAL.100ms', BOOK, 'instrument.state.option.btc']));
+    expect(sent).toEqual(expect.arrayContaining(['markprice.options.btc_usd', 'deribit_price_index.btc_usd', 'ticker.BTC-PERPETUAL.100ms', BOOK, 'instrument.state.option.BTC']));
     expect(sent.filter((s) => /^ticker\.BTC-\d/.test(s)).length).toBe(listedExpiries); // one call per expiry
     expect(lines.some((l) => l.dir === 'in' && l.frame.method === 'heartbeat')).toBe(true);
     expect(lines.some((l) => l.dir === 'out' && l.frame.method === 'public/test')).toBe(true);

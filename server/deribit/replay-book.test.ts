@@ -14,6 +14,10 @@ describe('which recorded channel serves a subscription', () => {
     expect(m.names('book.BTC-PERPETUAL.100ms')).toEqual(['book.BTC-PERPETUAL.100ms']);
     expect(m.names('markprice.options.btc_usd')).toEqual(['markprice.options.btc_usd']);
     expect(splitInterval('instrument.state.option.btc')).toEqual({ base: 'instrument.state.option.btc', interval: null });
+    // a recording made while the client asked in lower case serves the documented name (`BTC`) too
+    expect(m.names('instrument.state.option.btc')).toEqual(['instrument.state.option.btc', 'instrument.state.option.BTC']);
+    expect(m.names('instrument.state.option.BTC')).toEqual(['instrument.state.option.BTC']);
+    expect(m.names('instrument.state.any.any')).toEqual(['instrument.state.any.any']);
     expect(isChainedBook('book.BTC-PERPETUAL.100ms')).toBe(true);
     expect(isChainedBook('book.BTC-PERPETUAL.none.10.100ms')).toBe(false); // grouped: whole every time
   });

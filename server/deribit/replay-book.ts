@@ -51,10 +51,20 @@ export class ChannelMap {
     let out = this.deliveredAs.get(recorded);
     if (out) return out;
     const { base, interval } = splitInterval(recorded);
-    out = interval === null ? [recorded] : INTERVALS.map((i) => `${base}.${i}`).filter((n) => this.source(n) === recorded);
+    out = interval === null ? [...new Set([recorded, documentedCase(recorded)])] : INTERVALS.map((i) => `${base}.${i}`).filter((n) => this.source(n) === recorded);
     this.deliveredAs.set(recorded, out);
     return out;
   }
+}
+
+/**
+ * A channel name with its currency as Deribit documents it: `instrument.state.option.btc` ->
+ * `instrument.state.option.BTC` (the enum is BTC, ETH, USDC, USDT, any). Recordings made while the
+ * client asked in lower case replay to a client that asks in the documented case.
+ */
+export function documentedCase(channel: string): string {
+  const m = /^(instrument\.state\.[a-z]+\.)([a-z]+)$/.exec(channel);
+  return m && m[2] !== 'any' ? m[1] + m[2].toUpperCase() : channel;
 }
 
 /** `book.{instrument}.{interval}`: snapshot then changes. Grouped books are whole every time: not folded. */

@@ -9,7 +9,7 @@ import { SimSource } from './sim-source.ts';
 function recordingHub(): { hub: DeribitHub; states: { state: string; name: string }[] } {
   const states: { state: string; name: string }[] = [];
   const session = {
-    subs: new Set(['instrument.state.option.btc']),
+    subs: new Set(['instrument.state.option.BTC']),
     notifyEssential: (_ch: string, data: { state: string; instrument_name: string }) => states.push({ state: data.state, name: data.instrument_name }),
   };
   return { hub: { sessions: new Set([session]) } as unknown as DeribitHub, states };

@@ -369,7 +369,7 @@ export class SimSource implements DeribitSource {
         if (!p || p.t !== 'state') continue;
         if (p.kind !== 'option' && p.kind !== 'any') continue;
         for (const e of events) {
-          if (p.cur !== 'any' && p.cur !== e.currency.toLowerCase()) continue;
+          if (p.cur !== 'any' && p.cur !== e.currency) continue;
           s.notifyEssential(ch, { timestamp: e.timestamp, state: e.type, instrument_name: e.instrumentName });
         }
       }
@@ -439,8 +439,9 @@ export function parseChannel(ch: string): Parsed | null {
     case 'instrument': {
       if (parts.length !== 4 || parts[1] !== 'state') return null;
       const kind = parts[2];
-      const cur = parts[3].toLowerCase();
-      if (!['option', 'future', 'any', 'spot', 'combo'].includes(kind) || !['btc', 'eth', 'any'].includes(cur)) return null;
+      const cur = parts[3];
+      // Deribit's documented currency enum, case and all: `instrument.state.option.btc` is refused.
+      if (!['option', 'future', 'any', 'spot', 'combo'].includes(kind) || !['BTC', 'ETH', 'USDC', 'USDT', 'any'].includes(cur)) return null;
       return { t: 'state', kind, cur };
     }
     case 'platform_state':

@@ -268,7 +268,7 @@ describe('Deribit client: session start', () => {
       'deribit_price_index.btc_usd',
       'ticker.BTC-PERPETUAL.100ms',
       'book.BTC-PERPETUAL.100ms',
-      'instrument.state.option.btc',
+      'instrument.state.option.BTC',
     ]);
     expect(new Set(s.sent.map((x) => x.id)).size).toBe(5);
   });
@@ -510,7 +510,7 @@ describe('Deribit client: book gaps, listings, expiry', () => {
   it('instrument.state created adds a listing; an expired forward ticker moves the forward to another call', () => {
     const env = setup();
     const s = bootstrap(env);
-    s.push(sub('instrument.state.option.btc', { timestamp: T0 + 1000, state: 'created', instrument_name: 'BTC-29JUL22-32000-C' }));
+    s.push(sub('instrument.state.option.BTC', { timestamp: T0 + 1000, state: 'created', instrument_name: 'BTC-29JUL22-32000-C' }));
     expect(env.sink.instrumentCalls.at(-1)).toMatchObject({ complete: false, list: [{ name: 'BTC-29JUL22-32000-C', strike: 32000, isCall: true, expiryMs: Date.UTC(2022, 6, 29, 8) }] });
     env.clock.advance(2_000);
     expect(s.calls('public/subscribe').at(-1)!.params.channels).toEqual([forwardChannel('BTC-29JUL22-32000-C')]);

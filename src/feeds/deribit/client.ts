@@ -96,7 +96,8 @@ export function staticChannels(currency: Currency): string[] {
     `deribit_price_index.${i}`,
     `ticker.${currency}-PERPETUAL.100ms`,
     `book.${currency}-PERPETUAL.100ms`,
-    `instrument.state.option.${currency.toLowerCase()}`,
+    // The currency as documented (`BTC`): the AsyncAPI enum is BTC, ETH, USDC, USDT, any.
+    `instrument.state.option.${currency}`,
   ];
 }
 
