@@ -49,7 +49,12 @@ export type FeedEvent =
   | { kind: 'data' } // a valid data frame arrived (heartbeats do not count)
   | { kind: 'dropped'; reason: string }
   | { kind: 'closed'; code: number; reason: string; retryInMs: number }
-  | { kind: 'venueError'; code: number | null; message: string; retryInMs: number | null };
+  | { kind: 'venueError'; code: number | null; message: string; retryInMs: number | null }
+  /**
+   * Something the figures rest on that the venue did not say (e.g. Binance contract units assumed 1):
+   * kept on screen beside the venue until the feed withdraws it (`message` null). One per `key`.
+   */
+  | { kind: 'assumption'; key: string; message: string | null };
 
 export interface FeedOptions {
   url: string;

@@ -364,6 +364,23 @@ describe('EngineHost', () => {
     expect(host.health()[0].state).toBe('down');
   });
 
+  it('keeps a feed\'s assumption in its health until withdrawn (one per key), whatever errors come after', () => {
+    const { host, adapters } = setup({ adapters: [new FakeAdapter('binance')] });
+    host.handle({ type: 'select', selection: { ...baseSel, venues: ['binance'] } });
+    const sink = adapters[0].sink;
+    feedChain(sink, 'binance', VENUE_T0, 100_000);
+    expect(host.health()[0].assumptions).toBeUndefined();
+    sink.status('binance', { kind: 'assumption', key: 'contractUnit', message: 'contract unit assumed 1 BTC for 12 symbols (exchangeInfo unavailable)' });
+    sink.status('binance', { kind: 'venueError', code: null, message: 'something else', retryInMs: null });
+    sink.status('binance', { kind: 'closed', code: 1006, reason: 'gone', retryInMs: 1_000 });
+    expect(host.health()[0].lastError).toBe('connection closed (1006 gone)');
+    expect(host.health()[0].assumptions).toEqual(['contract unit assumed 1 BTC for 12 symbols (exchangeInfo unavailable)']);
+    sink.status('binance', { kind: 'assumption', key: 'contractUnit', message: 'contract unit assumed 1 BTC for 3 symbols (exchangeInfo unavailable)' });
+    expect(host.health()[0].assumptions).toEqual(['contract unit assumed 1 BTC for 3 symbols (exchangeInfo unavailable)']);
+    sink.status('binance', { kind: 'assumption', key: 'contractUnit', message: null });
+    expect(host.health()[0].assumptions).toBeUndefined();
+  });
+
   it('sums venues by strike, keeps each venue’s strikes, and leaves a stale venue out of the totals', () => {
     const a = new FakeAdapter('deribit');
     const b = new FakeAdapter('okx');

@@ -102,6 +102,8 @@ interface FeedEntry extends Pick<FeedHealth, 'venue' | 'messagesPerSec' | 'recon
   msgWindowStartMs: number;
   /** Included in the last computed figures (to notice when staleness changes the totals). */
   included: boolean;
+  /** The feed's standing assumptions, by key (FeedEvent `assumption`). */
+  assumptions: Map<string, string>;
 }
 
 interface Built {
@@ -232,6 +234,7 @@ export class EngineHost {
       if (r) h.subscribes = { lastHour: r.subscribesLastHour, budgetPerHour: r.subscribeBudgetPerHour };
       const families = this.familyLines(e);
       if (families) h.families = families;
+      if (e.assumptions.size > 0) h.assumptions = [...e.assumptions.values()];
       return h;
     });
   }
@@ -310,7 +313,7 @@ export class EngineHost {
         stopped: false, instrumentsComplete: false, spot: null, perp: null, venueTime: new VenueTime(),
         state: 'connecting', startedAtMs: now, lastDataAtMs: null, msgCount: 0, msgWindowStartMs: now,
         messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null,
-        included: false,
+        included: false, assumptions: new Map(),
       };
       this.entries.push(entry);
       let url: string;
@@ -466,6 +469,10 @@ export class EngineHost {
         break;
       case 'dropped':
         bump(entry.dropped, typeof ev.reason === 'string' ? ev.reason : 'unknown');
+        break;
+      case 'assumption':
+        if (typeof ev.message === 'string') entry.assumptions.set(String(ev.key), ev.message.slice(0, 200));
+        else entry.assumptions.delete(String(ev.key));
         break;
       case 'closed':
         entry.reconnects++;

@@ -58,6 +58,8 @@ export interface FeedHealth {
    * `BTC-USD_UM`): per family, lines listed and lines in the sums (of the selected expiries).
    */
   families?: FamilyLines[];
+  /** What the venue's figures assume because the venue did not say (shown beside it until withdrawn). */
+  assumptions?: string[];
 }
 
 export interface FamilyLines {

@@ -50,16 +50,39 @@ describe('Binance client', () => {
     feed.stop();
   });
 
-  it('no REST: unit assumed 1 and said once', async () => {
+  it('exchangeInfo unreadable: the contract unit is assumed 1, and that assumption stands beside the figures (with how many symbols) until the listings give the units', async () => {
     const { sockets, sink, feed } = setup(false);
     feed.start();
     await flush();
     sockets[0].open();
     sockets[0].receive(marksFrame);
     sockets[0].receive(marksFrame);
-    const notes = sink.events.filter((e) => e.kind === 'venueError');
-    expect(notes).toHaveLength(2); // exchangeInfo unavailable + unit assumed
+    // the failed request is said once; the assumption is a standing fact, not a passing error
+    expect(sink.events.filter((e) => e.kind === 'venueError')).toEqual([
+      { kind: 'venueError', code: null, message: 'exchangeInfo unavailable (Error: HTTP 503); contract unit taken from listings, else assumed 1', retryInMs: null },
+    ]);
+    const assumptions = () => sink.events.filter((e) => e.kind === 'assumption');
+    expect(assumptions()).toEqual([{ kind: 'assumption', key: 'contractUnit', message: 'contract unit assumed 1 BTC for 2 symbols (exchangeInfo unavailable)' }]);
     expect(sink.instrumentCalls.at(-1)!.list.every((i) => i.multiplier === 1)).toBe(true);
+    // the listing stream gives one symbol's unit (here 100: the figures then use it) ...
+    const listing = (symbol: string, u: number) => JSON.stringify({ stream: '!optionSymbol', data: { e: 'OPTION_PAIR', E: 1762867550000, s: symbol, sp: '126000', u, dt: Date.UTC(2025, 10, 20, 8) } });
+    sockets[0].receive(listing('BTC-251120-126000-C', 100));
+    expect(sink.instrumentCalls.at(-1)!.list.find((i) => i.name === 'BTC-251120-126000-C')!.multiplier).toBe(100);
+    expect(assumptions().at(-1)).toEqual({ kind: 'assumption', key: 'contractUnit', message: 'contract unit assumed 1 BTC for 1 symbol (exchangeInfo unavailable)' });
+    // ... and the other's: nothing is assumed any more, the note is withdrawn
+    sockets[0].receive(listing('BTC-251123-126000-C', 1));
+    expect(assumptions().at(-1)).toEqual({ kind: 'assumption', key: 'contractUnit', message: null });
+    expect(assumptions()).toHaveLength(3);
+    feed.stop();
+  });
+
+  it('exchangeInfo read: a symbol it does not list is still assumed, and said so', async () => {
+    const { sockets, sink, feed } = setup(true);
+    feed.start();
+    await flush();
+    sockets[0].open();
+    sockets[0].receive(marksFrame);
+    expect(sink.events.filter((e) => e.kind === 'assumption')).toEqual([{ kind: 'assumption', key: 'contractUnit', message: 'contract unit assumed 1 BTC for 1 symbol (not in exchangeInfo)' }]);
     feed.stop();
   });
 

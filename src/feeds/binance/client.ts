@@ -11,7 +11,8 @@
  *
  * Websocket-only: instruments come from the optionMarkPrice symbols (strike/expiry/type parse from the
  * name); the contract unit comes from `!optionSymbol` or an optional exchangeInfo REST call, else 1
- * (every BTC/ETH example has unit 1; unverified live) and that assumption is reported once.
+ * (every BTC/ETH example has unit 1; unverified live), and that assumption stays beside the venue's
+ * figures (a FeedEvent `assumption`, with how many symbols it covers) until units arrive for them.
  * Keepalive: the server's ping frames are answered by the browser (and by `ws` in Node), invisible
  * here, so liveness is data age: 30 s without a frame reconnects. Every connection is renewed
  * proactively at 23 h 50 min (Binance closes at 24 h). Limits: <= 10 incoming messages/s per
@@ -68,7 +69,9 @@ class BinanceFeed implements VenueFeed {
   private instruments = new Map<string, OptionInstrument>();
   private units = new Map<string, number>();
   private expiryCodes = new Set<string>();
-  private assumedUnitReported = false;
+  /** Listed symbols whose contract unit is assumed 1 (none from exchangeInfo or `!optionSymbol`). */
+  private readonly assumedUnits = new Set<string>();
+  private assumedShown = 0;
   private unitsFromRest = false;
   private readonly book = new LevelBook();
   private perp: { mark: number | null; index: number | null; funding8h: number | null; ts: number; bookTs: number } = { mark: null, index: null, funding8h: null, ts: 0, bookTs: 0 };
@@ -153,8 +156,12 @@ class BinanceFeed implements VenueFeed {
       const r = parseBinanceExchangeInfo(body, this.c);
       if (r.error !== null) throw new Error(r.error);
       for (const reason of r.drops) this.o.sink.status('binance', { kind: 'dropped', reason });
-      for (const [s, u] of r.units) this.units.set(s, u);
+      for (const [s, u] of r.units) {
+        this.units.set(s, u);
+        this.assumedUnits.delete(s);
+      }
       this.unitsFromRest = true;
+      this.showAssumption();
       let changed = false;
       for (const [s, i] of this.instruments) {
         const u = this.units.get(s);
@@ -212,6 +219,7 @@ class BinanceFeed implements VenueFeed {
       case 'newSymbol': {
         if (m.name.currency !== this.c) return 'other';
         this.units.set(m.symbol, m.unit);
+        if (this.assumedUnits.delete(m.symbol)) this.showAssumption();
         const prev = this.instruments.get(m.symbol);
         if (!prev || prev.multiplier !== m.unit) {
           this.instruments.set(m.symbol, binanceInstrument(m.name, m.symbol, m.unit));
@@ -237,6 +245,15 @@ class BinanceFeed implements VenueFeed {
     }
   }
 
+  /** Keeps the unit assumption on screen while any listed symbol rests on it, with how many do. */
+  private showAssumption(): void {
+    const n = this.assumedUnits.size;
+    if (n === this.assumedShown) return;
+    this.assumedShown = n;
+    const why = this.unitsFromRest ? 'not in exchangeInfo' : 'exchangeInfo unavailable';
+    this.o.sink.status('binance', { kind: 'assumption', key: 'contractUnit', message: n > 0 ? `contract unit assumed 1 ${this.c} for ${n} symbol${n === 1 ? '' : 's'} (${why})` : null });
+  }
+
   private unknown(): FrameClass {
     this.o.sink.status('binance', { kind: 'dropped', reason: 'unknownInstrument' });
     return 'other';
@@ -255,7 +272,6 @@ class BinanceFeed implements VenueFeed {
     for (const reason of m.drops) sink.status('binance', { kind: 'dropped', reason });
     const updates: OptionLineUpdate[] = [];
     let added = false;
-    let assumed = false;
     for (const r of m.rows) {
       if (r.name.currency !== this.c) {
         sink.status('binance', { kind: 'dropped', reason: 'unknownInstrument' });
@@ -263,18 +279,17 @@ class BinanceFeed implements VenueFeed {
       }
       if (!this.instruments.has(r.update.name)) {
         const unit = this.units.get(r.update.name);
-        if (unit === undefined) assumed = true;
+        if (unit === undefined) this.assumedUnits.add(r.update.name);
         this.instruments.set(r.update.name, binanceInstrument(r.name, r.update.name, unit ?? 1));
         added = true;
       }
       this.noteExpiry(r.name.expiryCode);
       updates.push(r.update);
     }
-    if (assumed && !this.assumedUnitReported && !this.unitsFromRest) {
-      this.assumedUnitReported = true;
-      sink.status('binance', { kind: 'venueError', code: null, message: 'contract unit unknown for some symbols: assumed 1 underlying per contract', retryInMs: null });
+    if (added) {
+      this.showAssumption();
+      this.emitInstruments();
     }
-    if (added) this.emitInstruments();
     // A refused stamp (venue-time guard) is not data.
     const tookLines = updates.length > 0 && sink.options('binance', updates) !== false;
     const tookIndex = m.index !== null && sink.index('binance', this.c, m.index.price, m.index.timestampMs) !== false;

@@ -10,6 +10,11 @@ const detail = (r: Record<string, number>) =>
 const familiesText = (f: FeedHealth) =>
   (f.families ?? []).map((x) => `${x.family}${x.settleCurrency ? ` (${x.settleCurrency})` : ''} ${x.linesIn}/${x.lines}`).join(' · ');
 
+/** What a venue's figures assume because the venue did not say: always shown beside it. */
+function Assumptions({ f }: { f: FeedHealth }) {
+  return (f.assumptions ?? []).map((a) => <span key={a} data-testid="feed-assumption" title="an assumption the figures rest on"> · ⚑ {a}</span>);
+}
+
 /** One feed's health; `compact` (several venues) keeps state, age and drops, the rest in the tooltip. */
 function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compact: boolean }) {
   const dropped = sum(f.dropped);
@@ -18,12 +23,13 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
   if (compact) {
     const fam = familiesText(f);
     const subs = f.subscribes ? ` · subscribes ${f.subscribes.lastHour}/${f.subscribes.budgetPerHour} this hour` : '';
-    const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects}${subs} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${fam ? ` · lines in by family: ${fam}` : ''}${f.lastError ? ` · ${f.lastError}` : ''}`;
+    const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects}${subs} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${fam ? ` · lines in by family: ${fam}` : ''}${(f.assumptions ?? []).map((a) => ` · ${a}`).join('')}${f.lastError ? ` · ${f.lastError}` : ''}`;
     return (
       <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state} title={tip}>
         <span className={`dot ${f.state}`} />
         <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state} <span className="num">{age}</span>
         {dropped > 0 && <> · dropped <span className="num">{dropped}</span></>}
+        <Assumptions f={f} />
         {f.lastError && ' ⚠'}
       </span>
     );
@@ -39,6 +45,7 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
       {' · '}<span title={detail(f.excludedLines) || 'none'}>excluded lines <span className="num">{excluded}</span></span>
       {f.families && <span data-testid="feed-families" title="lines in the figures / listed, per option family"> · {familiesText(f)}</span>}
       {f.subscribes && <span title="subscribe requests spent on this connection in the last hour / the venue's budget"> · subscribes <span className="num">{f.subscribes.lastHour}/{f.subscribes.budgetPerHour}</span></span>}
+      <Assumptions f={f} />
       {f.lastError && <span title={f.lastError}> · ⚠ {f.lastError.slice(0, 60)}</span>}
     </span>
   );
