@@ -35,16 +35,20 @@ describe('Bybit on the local server', () => {
     const all = parseBybitInstruments(await (await fetch(`${server.url}/bybit/rest/v5/market/instruments-info?category=option&baseCoin=BTC&limit=1000`)).json(), 'BTC');
     expect(all.list.length).toBe(names.length);
     expect(all.list.length).toBeLessThan(server.sim!.instruments('BTC').length);
+    // both lists: USDC-settled (Deribit-style names) and USDT-settled (`-USDT`)
+    const usdt = all.list.filter((x) => x.name.endsWith('-USDT'));
+    expect(usdt.length).toBeGreaterThan(20);
+    expect(usdt.length).toBeLessThan(all.list.length / 2);
     const bad = await (await fetch(`${server.url}/bybit/rest/v5/market/instruments-info?category=spot`)).json();
     expect(parseBybitInstruments(bad, 'BTC').error).toMatch(/bybit error 10001/);
   });
 
-  it('option socket: pong, COMMAND_RESP with success and fail topics, ticker snapshots', async () => {
+  it('option socket: pong, COMMAND_RESP with success and fail topics, ticker snapshots of both lists every 100 ms per symbol', async () => {
     const list = parseBybitInstruments(await (await fetch(`${server.url}/bybit/rest/v5/market/instruments-info?category=option&baseCoin=ETH&limit=1000`)).json(), 'ETH').list;
     const c = await Conn.open(`${base}/option`);
     c.ws.send('{"req_id":"ping","op":"ping"}');
     expect(parseBybitMessage(JSON.parse(await c.wait((t) => t.includes('"pong"'))))).toEqual({ kind: 'pong' });
-    const topics = list.slice(0, 20).map((i) => `tickers.${i.name}`);
+    const topics = [...list.filter((i) => !i.name.endsWith('-USDT')).slice(0, 10), ...list.filter((i) => i.name.endsWith('-USDT')).slice(0, 10)].map((i) => `tickers.${i.name}`);
     c.ws.send(JSON.stringify({ req_id: 's1', op: 'subscribe', args: [...topics, 'tickers.ETH-1JAN30-1-C'] }));
     const ack = parseBybitMessage(JSON.parse(await c.wait((t) => t.includes('COMMAND_RESP'))));
     expect(ack).toEqual({ kind: 'subscribed', success: topics, failed: ['tickers.ETH-1JAN30-1-C'] });
@@ -62,6 +66,16 @@ describe('Bybit on the local server', () => {
       expect(m.forward!.forward / spot).toBeGreaterThan(0.98);
       expect(Math.abs(m.indexPrice! / spot - 1)).toBeLessThan(0.01);
     }
+    // Bybit's push frequency for options: 100 ms per symbol. Over 2 s, about 20 frames each.
+    const from = c.frames.length;
+    await new Promise((r) => setTimeout(r, 2_000));
+    const per = new Map<string, number>();
+    for (const t of c.frames.slice(from)) {
+      const m = parseBybitMessage(JSON.parse(t));
+      if (m.kind === 'option') per.set(m.update.name, (per.get(m.update.name) ?? 0) + 1);
+    }
+    expect(per.size).toBe(20);
+    for (const n of per.values()) expect(n).toBeGreaterThanOrEqual(14);
     c.ws.close();
   });
 
@@ -77,7 +91,9 @@ describe('Bybit on the local server', () => {
     expect(tickers[0]).toMatchObject({ kind: 'linearTicker', symbol: 'BTCUSDT', snapshot: true });
     if (tickers[0].kind === 'linearTicker') {
       expect(tickers[0].fields.funding8h).toBeDefined();
+      // one side (singleOpenInterest) and both sides (openInterest), as Bybit sends them since 2026-06
       expect(tickers[0].fields.openInterestCoin).toBeGreaterThan(0);
+      expect(tickers[0].fields.openInterestBothSides).toBeCloseTo(2 * tickers[0].fields.openInterestCoin!, 6);
     }
     expect(tickers.some((m) => m.kind === 'linearTicker' && !m.snapshot)).toBe(true);
     const book = new LevelBook();

@@ -4,16 +4,19 @@
  * `orderbook.{depth}.{C}USDT` (snapshot + deltas), plus the paged REST instrument list
  * (`/bybit/rest/v5/market/instruments-info`).
  *
- * USDC-settled options named like Deribit's (`BTC-27DEC24-100000-C`), one contract = 1 coin, the
- * simulator's expiries without the third daily and the two farthest quarterlies, every other strike
- * away from the money, open interest ~15 % of Deribit's.
+ * Two option lists per coin, one contract = 1 coin each: USDC-settled options named like Deribit's
+ * (`BTC-27DEC24-100000-C`: the simulator's expiries without the third daily and the two farthest
+ * quarterlies, every other strike away from the money, open interest ~15 % of Deribit's) and
+ * USDT-settled ones (`BTC-27DEC24-100000-C-USDT`: the five nearest expiries, strikes within 8 of the
+ * money, open interest ~5 %). Every subscribed option ticker is pushed every 100 ms, as Bybit does
+ * ("Push frequency: Derivatives & Options 100ms"), so the client meets the venue's real load.
  */
 import type { Currency, MarketSim, OptionDef } from '../sim/market.ts';
-import { hash01 } from '../sim/prng.ts';
 import { VenueChain, num, pushBook, type RestAnswer, type VenueHub, type VenueSession, type VenueSource } from '../venue-hub.ts';
 import { BYBIT_LINEAR_PATH, BYBIT_OPTION_PATH } from './protocol.ts';
 
 export const BYBIT_OI_SHARE = 0.15;
+export const BYBIT_USDT_OI_SHARE = 0.05;
 const PERP: Record<string, Currency> = { BTCUSDT: 'BTC', ETHUSDT: 'ETH' };
 const BOOK_DEPTHS = new Set(['1', '50', '200', '500']);
 const SENTINEL = '987654321.5';
@@ -22,6 +25,8 @@ type Level2 = [string, string];
 
 export class BybitSim implements VenueSource {
   readonly chain: VenueChain;
+  /** The USDT-settled list (symbols end in `-USDT`). */
+  readonly usdtChain: VenueChain;
   private badIdx = 0;
   readonly injected = { badNumbers: 0 };
 
@@ -34,16 +39,28 @@ export class BybitSim implements VenueSource {
       keepExpiry: (_e, i, all) => i !== 2 && i < all.length - 2,
       keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 6 || i % 2 === 0,
     });
+    this.usdtChain = new VenueChain(sim, {
+      name: (d) => `${d.name}-USDT`,
+      keepExpiry: (_e, i) => i < 5,
+      keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 8,
+    });
   }
 
   /** Open interest in coin (= contracts), two decimals. */
-  oiCoin(d: OptionDef): number {
-    return Math.round(this.sim.openInterest(d) * BYBIT_OI_SHARE * 100) / 100;
+  oiCoin(d: OptionDef, usdt = false): number {
+    return Math.round(this.sim.openInterest(d) * (usdt ? BYBIT_USDT_OI_SHARE : BYBIT_OI_SHARE) * 100) / 100;
+  }
+
+  /** A listed option symbol of either list, with its option and whether it is USDT-settled. */
+  find(symbol: string): { d: OptionDef; usdt: boolean } | undefined {
+    const usdt = symbol.endsWith('-USDT');
+    const d = (usdt ? this.usdtChain : this.chain).find(symbol);
+    return d ? { d, usdt } : undefined;
   }
 
   serves(t: string, path: string): boolean {
     const parts = t.split('.');
-    if (path === BYBIT_OPTION_PATH) return parts.length === 2 && parts[0] === 'tickers' && this.chain.find(parts[1]) !== undefined;
+    if (path === BYBIT_OPTION_PATH) return parts.length === 2 && parts[0] === 'tickers' && this.find(parts[1]) !== undefined;
     if (parts.length === 2 && parts[0] === 'tickers') return PERP[parts[1]] !== undefined;
     return parts.length === 3 && parts[0] === 'orderbook' && BOOK_DEPTHS.has(parts[1]) && PERP[parts[2]] !== undefined;
   }
@@ -63,26 +80,25 @@ export class BybitSim implements VenueSource {
         return;
       }
       const sym = t.slice('tickers.'.length);
-      const d = this.chain.find(sym);
-      if (!d) {
+      const o = this.find(sym);
+      if (!o) {
         s.subs.delete(t); // expired: Bybit stops pushing it
         return;
       }
-      // about once a second per symbol, spread over the ticks
-      if ((tickNo + Math.floor(hash01('bybit', sym) * 10)) % 10 !== 0) return;
+      // every 100 ms per symbol, as Bybit pushes option tickers
       if (bad && this.badIdx++ % 5 === 0) {
-        s.push(t, this.optionTicker(d, true));
+        s.push(t, this.optionTicker(o.d, sym, o.usdt, true));
         return;
       }
-      for (const f of once(() => [this.optionTicker(d, false)])) s.push(t, f);
+      for (const f of once(() => [this.optionTicker(o.d, sym, o.usdt, false)])) s.push(t, f);
     });
   }
 
-  optionTicker(d: OptionDef, bad: boolean): string {
+  optionTicker(d: OptionDef, symbol: string, usdt: boolean, bad: boolean): string {
     const q = this.sim.quote(d.name)!;
     const f = q.forward;
     const data: Record<string, string> = {
-      symbol: d.name,
+      symbol,
       bidPrice: num(q.bidPrice * f, 1),
       bidSize: '1',
       bidIv: num(q.bidIvPct / 100, 4),
@@ -96,7 +112,7 @@ export class BybitSim implements VenueSource {
       indexPrice: num(q.index, 2),
       markPriceIv: num(q.markIvPct / 100, 4),
       underlyingPrice: num(f, 2),
-      openInterest: num(this.oiCoin(d), 2),
+      openInterest: num(this.oiCoin(d, usdt), 2),
       turnover24h: '0',
       volume24h: '0',
       totalVolume: '0',
@@ -116,7 +132,8 @@ export class BybitSim implements VenueSource {
       else data.openInterest = SENTINEL;
       this.injected.badNumbers++;
     }
-    return JSON.stringify({ id: `tickers.${d.name}-${this.hub.nowMs()}`, topic: `tickers.${d.name}`, ts: this.hub.nowMs(), data, type: 'snapshot' }).replace(`"${SENTINEL}"`, '"1e400"');
+    const text = JSON.stringify({ id: `tickers.${symbol}-${this.hub.nowMs()}`, topic: `tickers.${symbol}`, ts: this.hub.nowMs(), data, type: 'snapshot' });
+    return bad ? text.replace(`"${SENTINEL}"`, '"1e400"') : text;
   }
 
   /** Linear ticker fields now; `full` adds the slow ones (funding, open interest). */
@@ -137,7 +154,11 @@ export class BybitSim implements VenueSource {
       out.fundingRate = num(pp.funding8h, 8);
       out.fundingIntervalHour = '8';
       out.nextFundingTime = String(Math.ceil((this.hub.nowMs() + 1) / eight) * eight);
-      out.openInterest = num(Math.round((pp.openInterestUsd / pp.markPrice) * 0.3 * 1000) / 1000, 3);
+      // Bybit documents openInterest as both sides; singleOpenInterest (since 2026-06) is one side, as the
+      // other venues count it.
+      const single = Math.round((pp.openInterestUsd / pp.markPrice) * 0.3 * 1000) / 1000;
+      out.openInterest = num(2 * single, 3);
+      out.singleOpenInterest = num(single, 3);
       out.lastPrice = out.markPrice;
       out.tickDirection = 'PlusTick';
     }
@@ -193,16 +214,16 @@ export class BybitSim implements VenueSource {
       if (!m) return fail(10001, 'params error: cursor');
       offset = Number(m[1]);
     }
-    const all = this.chain.options(coin);
+    const all = [...this.chain.options(coin).map((d) => ({ d, usdt: false })), ...this.usdtChain.options(coin).map((d) => ({ d, usdt: true }))];
     const page = all.slice(offset, offset + limit);
     const next = offset + limit < all.length ? `o${offset + limit}` : '';
-    const list = page.map((d) => ({
-      symbol: d.name,
+    const list = page.map(({ d, usdt }) => ({
+      symbol: usdt ? `${d.name}-USDT` : d.name,
       optionsType: d.isCall ? 'Call' : 'Put',
       status: 'Trading',
       baseCoin: coin,
-      quoteCoin: 'USD',
-      settleCoin: 'USDC',
+      quoteCoin: usdt ? 'USDT' : 'USD',
+      settleCoin: usdt ? 'USDT' : 'USDC',
       launchTime: String(d.createdMs),
       deliveryTime: String(d.expiryMs),
       deliveryFeeRate: '0.00015',

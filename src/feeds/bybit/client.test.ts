@@ -96,9 +96,15 @@ describe('Bybit client', () => {
     const lin = sockets[0];
     const snap = linear.find((x) => x.topic === 'tickers.BTCUSDT')!;
     lin.receive(JSON.stringify(snap));
-    expect(sink.perps.at(-1)).toMatchObject({ venue: 'bybit', instrument: 'BTCUSDT', markPrice: 28552.81, indexPrice: 28562.25, funding8h: 0.0001, openInterestCoin: 52774.528, bestBid: 28550.7, bestAsk: 28550.8, depth: [] });
+    // the 2023 frame has only the both-sides openInterest: halved to one side, and said so
+    expect(sink.perps.at(-1)).toMatchObject({ venue: 'bybit', instrument: 'BTCUSDT', markPrice: 28552.81, indexPrice: 28562.25, funding8h: 0.0001, openInterestCoin: 52774.528 / 2, bestBid: 28550.7, bestAsk: 28550.8, depth: [] });
+    expect(sink.events.filter((e) => e.kind === 'assumption')).toEqual([{ kind: 'assumption', key: 'perpOi', message: 'BTCUSDT open interest: both sides halved (no singleOpenInterest)' }]);
     lin.receive(JSON.stringify({ topic: 'tickers.BTCUSDT', type: 'delta', ts: 1680673822000, cs: 1, data: { symbol: 'BTCUSDT', markPrice: '28560.00' } }));
-    expect(sink.perps.at(-1)).toMatchObject({ markPrice: 28560, indexPrice: 28562.25, openInterestCoin: 52774.528, timestampMs: 1680673822000 });
+    expect(sink.perps.at(-1)).toMatchObject({ markPrice: 28560, indexPrice: 28562.25, openInterestCoin: 52774.528 / 2, timestampMs: 1680673822000 });
+    // singleOpenInterest (since 2026-06) is used as it is, and the note is withdrawn
+    lin.receive(JSON.stringify({ topic: 'tickers.BTCUSDT', type: 'delta', ts: 1680673822100, cs: 2, data: { symbol: 'BTCUSDT', openInterest: '52780', singleOpenInterest: '26390.5' } }));
+    expect(sink.perps.at(-1)).toMatchObject({ openInterestCoin: 26390.5 });
+    expect(sink.events.filter((e) => e.kind === 'assumption').at(-1)).toEqual({ kind: 'assumption', key: 'perpOi', message: null });
     const before = sink.perps.length;
     lin.serverClose(1006, 'x');
     clock.advance(600);

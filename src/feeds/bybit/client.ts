@@ -84,6 +84,7 @@ class BybitFeed implements VenueFeed {
   private readonly book = new LevelBook();
   private bookReady = false;
   private perp: { fields: BybitLinearTickerFields; ts: number } = { fields: {}, ts: 0 };
+  private oiHalvedShown = false;
 
   constructor(options: BybitFeedOptions) {
     this.o = options;
@@ -281,6 +282,21 @@ class BybitFeed implements VenueFeed {
     this.perp = { fields: {}, ts: 0 };
   }
 
+  /**
+   * One side of the perpetual's open interest, as the other venues count it: `singleOpenInterest`, else
+   * Bybit's both-sides `openInterest` halved (a market's two sides are equal), which is then said beside
+   * the figures.
+   */
+  private perpOi(): number | null {
+    const f = this.perp.fields;
+    const halved = f.openInterestCoin === undefined && f.openInterestBothSides !== undefined;
+    if (halved !== this.oiHalvedShown) {
+      this.oiHalvedShown = halved;
+      this.o.sink.status('bybit', { kind: 'assumption', key: 'perpOi', message: halved ? `${this.perpSymbol} open interest: both sides halved (no singleOpenInterest)` : null });
+    }
+    return f.openInterestCoin ?? (f.openInterestBothSides !== undefined ? f.openInterestBothSides / 2 : null);
+  }
+
   /** Sends the perp quote; 'other' when the sink refused its stamp (which then does not stick). */
   private emitPerp(ts: number): FrameClass {
     const f = this.perp.fields;
@@ -297,7 +313,7 @@ class BybitFeed implements VenueFeed {
       markPrice: f.markPrice,
       indexPrice: f.indexPrice,
       funding8h: f.funding8h ?? null,
-      openInterestCoin: f.openInterestCoin ?? null,
+      openInterestCoin: this.perpOi(),
       bestBid: bids.length > 0 ? bids[0].price : (f.bid1 ?? null),
       bestAsk: asks.length > 0 ? asks[0].price : (f.ask1 ?? null),
       depth,

@@ -61,17 +61,21 @@ describe('Bybit instruments (docs example, USDT-settled)', () => {
 });
 
 describe('Bybit linear perpetual (real 2023-04-05 pushes)', () => {
-  it('tickers.BTCUSDT snapshot: mark, index, OI coin, funding per 8 h, best bid/ask', () => {
-    const m = as(parseBybitMessage(linear.find((x) => x.topic === 'tickers.BTCUSDT')), 'linearTicker');
+  it('tickers.BTCUSDT snapshot: mark, index, OI coin (both sides: the 2023 frame has no single side), funding per 8 h, best bid/ask', () => {
+    const frame = linear.find((x) => x.topic === 'tickers.BTCUSDT') as { data: Record<string, string> };
+    const m = as(parseBybitMessage(frame), 'linearTicker');
     expect(m).toEqual({
       kind: 'linearTicker',
       symbol: 'BTCUSDT',
       snapshot: true,
-      fields: { markPrice: 28552.81, indexPrice: 28562.25, openInterestCoin: 52774.528, bid1: 28550.7, ask1: 28550.8, funding8h: 0.0001 },
+      fields: { markPrice: 28552.81, indexPrice: 28562.25, openInterestBothSides: 52774.528, bid1: 28550.7, ask1: 28550.8, funding8h: 0.0001 },
       timestampMs: 1680673821770,
     });
     // OI value / OI = mark, i.e. OI is in BTC: 1506861070.82 / 52774.528 = 28553.
-    expect(1506861070.82 / m.fields.openInterestCoin!).toBeCloseTo(28553, 0);
+    expect(1506861070.82 / m.fields.openInterestBothSides!).toBeCloseTo(28553, 0);
+    // since 2026-06 the single side comes too: that is the one used
+    const now = as(parseBybitMessage({ ...frame, data: { ...frame.data, singleOpenInterest: '26387.264' } }), 'linearTicker');
+    expect(now.fields).toMatchObject({ openInterestCoin: 26387.264, openInterestBothSides: 52774.528 });
   });
 
   it('a delta carries only changed fields', () => {

@@ -7,7 +7,9 @@
  * - Option `tickers.{symbol}`: `markPriceIv` DECIMAL, `underlyingPrice` = the expiry's USD forward,
  *   `indexPrice` = spot index; snapshot-only pushes, envelope `ts` is the event time.
  * - Linear perpetual `tickers.{C}USDT`: snapshot then deltas with only the changed fields;
- *   `openInterest` is coin; `fundingRate` per `fundingIntervalHour` (8 unless stated).
+ *   `openInterest` is coin, documented as both sides; `singleOpenInterest` (added 2026-06-11) is one
+ *   side, as Deribit and OKX count open interest, and is used when present; `fundingRate` per
+ *   `fundingIntervalHour` (8 unless stated).
  * - `orderbook.{depth}.{C}USDT`: snapshot then deltas, sizes in coin.
  * - Expiry: `deliveryTime` (ms, 08:00 UTC); the symbol's date at 08:00 agrees.
  */
@@ -89,7 +91,10 @@ export interface BybitLinearTickerFields {
   indexPrice?: number;
   /** Per 8 h. */
   funding8h?: number;
+  /** `singleOpenInterest`: one side, coin. */
   openInterestCoin?: number;
+  /** `openInterest`: both sides, coin (used only when the venue sends no single side). */
+  openInterestBothSides?: number;
   bid1?: number;
   ask1?: number;
 }
@@ -175,7 +180,8 @@ function parseLinearTicker(symbol: string, type: unknown, data: unknown, ts: num
   const ok =
     take('markPrice', readPositive, (n) => (fields.markPrice = n)) &&
     take('indexPrice', readPositive, (n) => (fields.indexPrice = n)) &&
-    take('openInterest', readNonNegative, (n) => (fields.openInterestCoin = n)) &&
+    take('singleOpenInterest', readNonNegative, (n) => (fields.openInterestCoin = n)) &&
+    take('openInterest', readNonNegative, (n) => (fields.openInterestBothSides = n)) &&
     take('bid1Price', readPositive, (n) => (fields.bid1 = n)) &&
     take('ask1Price', readPositive, (n) => (fields.ask1 = n)) &&
     take('fundingIntervalHour', readPositive, (n) => (interval = n)) &&
