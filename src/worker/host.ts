@@ -619,7 +619,7 @@ export class EngineHost {
     this.lastValuation = { nowMs: valuation, expiries: expirySet };
 
     if (included.length === 1) included[0].excludedLines = nonZero(gex.excluded);
-    else this.attributeExclusions(included, spot, valuation, sel, expirySet);
+    else for (const e of included) e.excludedLines = exclusionsOf(e.store.columns(), valuation, expirySet);
 
     let newestFrameAtMs: number | null = null;
     for (const e of included) {
@@ -708,16 +708,6 @@ export class EngineHost {
     return s;
   }
 
-  /** Per-venue exclusion counts when several venues are summed (a cheap engine pass per venue). */
-  private attributeExclusions(included: FeedEntry[], spot: number, nowMs: number, sel: ViewSelection, expiries: Set<number> | null): void {
-    for (const e of included) {
-      const r = this.compute(e.store.columns(), {
-        spot, nowMs, model: sel.model, expiries, profileSteps: 3, moves: [],
-      });
-      e.excludedLines = nonZero(r.excluded);
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Requests, posting, errors
 
@@ -786,6 +776,21 @@ function newestStamp(updates: { timestampMs: number }[]): number {
   let newest = -Infinity;
   for (const u of updates) if (u && u.timestampMs > newest) newest = u.timestampMs;
   return newest;
+}
+
+/**
+ * A venue's lines left out of the summed figures, by the engine's own reason (the test computeGex
+ * applies to every line of the selected expiries): a linear pass, where a second engine run per venue
+ * (its zero-gamma search over +-50 % included) cost as much as the figures themselves.
+ */
+function exclusionsOf(chain: ChainColumns, nowMs: number, expiries: Set<number> | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < chain.length; i++) {
+    if (expiries && !expiries.has(chain.expiryMs[i])) continue;
+    const reason = exclusionReason(chain, i, nowMs);
+    if (reason !== null) out[reason] = (out[reason] ?? 0) + 1;
+  }
+  return out;
 }
 
 function nonZero(counts: Record<string, number>): Record<string, number> {
