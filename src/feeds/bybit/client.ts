@@ -81,6 +81,12 @@ class BybitFeed implements VenueFeed {
   private running = false;
   private instruments = new Map<string, OptionInstrument>();
   private lastIndexTs = 0;
+  /**
+   * The forward last sent per expiry. Every option ticker carries its expiry's forward, ~60 symbols an
+   * expiry, each every 100 ms: the line's own update carries it anyway, so the expiry-wide forward (which
+   * the store writes to every line of the expiry) goes out only when it moves.
+   */
+  private readonly expiryForward = new Map<number, number>();
   private readonly book = new LevelBook();
   private bookReady = false;
   private perp: { fields: BybitLinearTickerFields; ts: number } = { fields: {}, ts: 0 };
@@ -245,7 +251,8 @@ class BybitFeed implements VenueFeed {
         }
         // A refused stamp (venue-time guard) is not data and must not hold the index back.
         if (sink.options('bybit', [m.update]) === false) return 'other';
-        if (m.forward) sink.forwards('bybit', this.c, [m.forward]);
+        const f = m.forward;
+        if (f && this.expiryForward.get(f.expiryMs) !== f.forward && sink.forwards('bybit', this.c, [f]) !== false) this.expiryForward.set(f.expiryMs, f.forward);
         if (m.indexPrice !== null && m.timestampMs > this.lastIndexTs && sink.index('bybit', this.c, m.indexPrice, m.timestampMs) !== false) {
           this.lastIndexTs = m.timestampMs;
         }
