@@ -1,261 +1,160 @@
 /**
- * Ingest benchmark (issue 5 "Benchmark").
+ * Ingest benchmark (issue 10): all four venues' paths at their real message rates and at 10x.
  *
- * 1. Throughput, one thread: Deribit ticker and markprice frames through the real feed (frame guard,
- *    JSON parse, validation) and the EngineHost's sink into the ChainStore, against bare `JSON.parse`
- *    of the same frame strings in the same run; the ratio is path rate / JSON.parse rate (aim >= 0.4).
- * 2. End-to-end latency at 10x Deribit's real rate: a fake socket feeds the same frame shapes to the
- *    host on a real clock; for every frame, the time from its arrival to the first posted result that
- *    includes it (p50/p99). The page acks every result at once.
+ * The frames are what each venue's real client receives from the local simulator, which pushes at the
+ * venues' real rates (bench/ingest-capture.ts): Deribit tickers and the perp book every 100 ms, the
+ * whole chain's marks every second; OKX opt-summary per family every second, OI per option every 3 s,
+ * the perp book every 100 ms; Bybit every option ticker every 100 ms (USDC and USDT lists); Binance the
+ * chain's marks every second and the perp depth every 100 ms. For BTC and for ETH:
  *
- * Frames are recorded from the local simulator at the start of the run (same shapes as the venue's:
- * see server/deribit/frames.ts) and re-stamped with advancing timestamps so nothing is stale.
+ * 1. Per venue, one thread, as fast as it goes: frames/s through the real feed and the EngineHost's
+ *    sink into the ChainStore, against bare `JSON.parse` of the same frames (best of 3 passes, each on
+ *    a fresh host), and from that the share of one core the venue costs at its real rate.
+ * 2. All four venues at their real rates in a worker thread (the page's worker): the thread's CPU share
+ *    (event-loop utilisation), results per second (at most 4), frame -> posted result latency, drops.
+ * 3. The same at 10x (ten times the frames a second): what degrades is freshness; drops are counted,
+ *    and once input stops the figures equal those of every frame applied in order (nothing shown wrong).
+ *
+ * GEXDESK_INGEST_CAPTURE_S (default 30) sets the captured span; the 10x run plays all of it.
  */
+import { Worker } from 'node:worker_threads';
 import { startServer } from '../server/server.ts';
-import { TestClient, sleep } from '../server/test-client.ts';
-import { EngineHost } from '../src/worker/host.ts';
-import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
-import type { FromWorker, ViewSelection } from '../src/worker/protocol.ts';
-import { FakeClock } from '../src/feeds/testing.ts';
+import type { Clock } from '../src/feeds/adapter.ts';
+import type { Currency, VenueId } from '../src/chain/model.ts';
+import type { ResultMessage } from '../src/worker/protocol.ts';
+import { capture, playedHost, type Capture, type CapturedFrame } from './ingest-capture.ts';
+import { finalFigures, type PacedResult, type PacedRun } from './ingest-worker.ts';
 import type { Figure } from './lib.ts';
 
-const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
-const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+const VENUES: VenueId[] = ['deribit', 'okx', 'bybit', 'binance'];
+const CAPTURE_MS = Number(process.env.GEXDESK_INGEST_CAPTURE_S ?? 30) * 1000;
+const REAL_RUN_MS = Math.min(12_000, CAPTURE_MS - 2_000);
+/** Target from issue 10: all four venues of one currency at real rates under this share of one core. */
+const CPU_TARGET = 0.25;
 
-interface Recorded {
-  instruments: unknown;
-  summary: unknown;
-  /** One frame per channel: text and the timestamp it carries. */
-  templates: Map<string, { text: string; ts: number }>;
-  forwardChannels: string[];
-}
+const realClock: Clock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
-/** Record the venue's answers and one frame per channel from the simulator. */
-async function record(): Promise<Recorded> {
-  const server = await startServer({ source: 'sim', seed: 4242, speed: 1, port: 0, startMs: START_MS, log: () => undefined });
-  try {
-    const c = await TestClient.connect(`${server.url.replace(/^http/, 'ws')}/deribit/ws/api/v2`);
-    const inst = await c.call('public/get_instruments', { currency: 'BTC', kind: 'option', expired: false });
-    const summ = await c.call('public/get_book_summary_by_currency', { currency: 'BTC', kind: 'option' });
-    const rows = inst.result as { instrument_name: string; strike: number; option_type: string; expiration_timestamp: number }[];
-    const spot = (summ.result as { estimated_delivery_price: number }[])[0].estimated_delivery_price;
-    // The feed's plan: one call per expiry nearest the money carries that expiry's forward.
-    const best = new Map<number, { name: string; d: number }>();
-    for (const r of rows) {
-      if (r.option_type !== 'call') continue;
-      const d = Math.abs(r.strike - spot);
-      const b = best.get(r.expiration_timestamp);
-      if (!b || d < b.d) best.set(r.expiration_timestamp, { name: r.instrument_name, d });
-    }
-    const forwardChannels = [...best.values()].map((b) => `ticker.${b.name}.100ms`);
-    const channels = ['markprice.options.btc_usd', 'deribit_price_index.btc_usd', 'ticker.BTC-PERPETUAL.100ms', ...forwardChannels];
-    await c.call('public/subscribe', { channels });
-    await sleep(2_500);
-    const templates = new Map<string, { text: string; ts: number }>();
-    for (const raw of c.raw) {
-      if (typeof raw !== 'string' || !raw.includes('"subscription"')) continue;
-      const m = JSON.parse(raw) as { params: { channel: string; data: { timestamp?: number } | { timestamp: number }[] } };
-      const d = m.params.data;
-      const ts = Array.isArray(d) ? d[0]?.timestamp : d.timestamp;
-      if (typeof ts === 'number') templates.set(m.params.channel, { text: raw, ts });
-    }
-    c.close();
-    return { instruments: inst.result, summary: summ.result, templates, forwardChannels };
-  } finally {
-    await server.close();
-  }
-}
-
-/** The template with every occurrence of its timestamp replaced (all rows of a frame share it). */
-function stamp(t: { text: string; ts: number }, ts: number): string {
-  return t.text.split(String(t.ts)).join(String(ts));
-}
-
-/** A socket that answers the feed's JSON-RPC requests from the recording; data frames are pushed by the bench. */
-class ScriptedSocket implements SocketLike {
-  readyState = 0;
-  onopen: SocketLike['onopen'] = null;
-  onclose: SocketLike['onclose'] = null;
-  onerror: SocketLike['onerror'] = null;
-  onmessage: SocketLike['onmessage'] = null;
-  private replies: string[] = [];
-  constructor(
-    private readonly rec: Recorded,
-    private readonly async: boolean,
-  ) {}
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-    this.flush();
-  }
-  send(data: string): void {
-    const m = JSON.parse(data) as { id: number; method: string; params: { channels?: string[] } };
-    let result: unknown = 'ok';
-    if (m.method === 'public/get_instruments') result = this.rec.instruments;
-    else if (m.method === 'public/get_book_summary_by_currency') result = this.rec.summary;
-    else if (m.method === 'public/subscribe') result = m.params.channels ?? [];
-    else if (m.method === 'public/hello' || m.method === 'public/test') result = { version: '1.2.26' };
-    this.replies.push(JSON.stringify({ jsonrpc: '2.0', id: m.id, result, usIn: 0, usOut: 0, usDiff: 0, testnet: false }));
-    if (this.async) setTimeout(() => this.flush(), 0);
-  }
-  flush(): void {
-    while (this.replies.length > 0) this.onmessage?.({ data: this.replies.shift()! });
-  }
-  deliver(text: string): void {
-    this.onmessage?.({ data: text });
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-}
-
-const nowMs = () => performance.timeOrigin + performance.now();
-
-function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
+const tick = () => new Promise((r) => setTimeout(r, 0));
 
 /**
- * frames/s of `fn`, best of the passes after the first (warm-up). Each pass is its own frame list so
- * that a path which skips stale data always sees new timestamps.
+ * Plays `frames` through a fresh host for `venues` as fast as they go, yielding every 200 frames so
+ * timers and REST answers run (outside the timed part). Returns the time spent delivering, in ms, and
+ * the host with every frame applied.
  */
-function rate(passes: string[][], fn: (f: string) => void): number {
-  let best = Infinity;
-  passes.forEach((frames, p) => {
-    const t0 = performance.now();
-    for (const f of frames) fn(f);
-    const ms = performance.now() - t0;
-    if (p > 0) best = Math.min(best, ms / frames.length);
+async function unpaced(cap: Capture, venues: VenueId[], frames: CapturedFrame[]): Promise<{ ms: number; last: () => ResultMessage | null; dispose: () => void; dropped: number }> {
+  const played = playedHost(cap, venues, realClock, (m) => {
+    if (m.type === 'result') queueMicrotask(() => played.host.handle({ type: 'ack', seq: m.seq }));
   });
-  return 1000 / best;
+  await new Promise((r) => setTimeout(r, 50));
+  let ms = 0;
+  for (let k = 0; k < frames.length; k += 200) {
+    const t0 = performance.now();
+    const end = Math.min(frames.length, k + 200);
+    for (let j = k; j < end; j++) played.deliver(frames[j]);
+    ms += performance.now() - t0;
+    await tick();
+  }
+  const dropped = played.host.health().reduce((n, h) => n + Object.values(h.dropped).reduce((a, b) => a + b, 0), 0);
+  return { ms, last: () => played.host.snapshot(), dispose: () => played.host.dispose(), dropped };
 }
 
-/** A host on a manual clock, its feed subscribed and its chain loaded; frames go straight to the socket. */
-function throughputHost(rec: Recorded): { host: EngineHost; socket: ScriptedSocket; clock: FakeClock } {
-  const clock = new FakeClock(Date.now());
-  let socket: ScriptedSocket | null = null;
-  const host = new EngineHost({
-    clock,
-    socketFactory: () => (socket = new ScriptedSocket(rec, false)),
-    localBase: 'ws://127.0.0.1:1',
-    post: () => undefined,
+function jsonParseMs(frames: CapturedFrame[]): number {
+  let sink = 0;
+  const t0 = performance.now();
+  for (const f of frames) sink += (JSON.parse(f.text) as object) ? 1 : 0;
+  const ms = performance.now() - t0;
+  if (sink < 0) throw new Error('unreachable');
+  return ms;
+}
+
+function paced(o: PacedRun): Promise<PacedResult> {
+  // tsx is registered in the thread before the worker module loads (the bench runs under `node --import tsx`).
+  const entry = new URL('./ingest-worker.ts', import.meta.url).href;
+  const w = new Worker(`import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(entry)});`, { eval: true, workerData: o });
+  return new Promise((resolve, reject) => {
+    w.once('message', (m: { ok: true; r: PacedResult } | { ok: false; error: string }) => {
+      void w.terminate();
+      if (m.ok) resolve(m.r);
+      else reject(new Error(m.error));
+    });
+    w.once('error', reject);
   });
-  host.handle({ type: 'select', selection });
-  socket!.open();
-  clock.advance(5_000); // paced subscribes
-  socket!.flush();
-  return { host, socket: socket!, clock };
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const dropsText = (d: Record<string, Record<string, number>>) =>
+  Object.entries(d).filter(([, r]) => sum(r) > 0).map(([v, r]) => `${v}: ${Object.entries(r).map(([k, n]) => `${k} ${n}`).join(', ')}`).join('; ') || 'none';
+
+async function benchCurrency(server: { url: string }, currency: Currency, figures: Figure[]): Promise<void> {
+  const cap = await capture(server.url.replace(/^http/, 'ws'), currency, CAPTURE_MS);
+  const spanS = cap.spanMs / 1000;
+  const c = currency;
+
+  // 1. Per venue, unpaced, fresh host per pass.
+  for (const venue of VENUES) {
+    const frames = cap.frames.filter((f) => f.venue === venue);
+    if (frames.length === 0) throw new Error(`${venue} ${c}: nothing captured`);
+    let best = Infinity;
+    let dropped = 0;
+    for (let pass = 0; pass < 3; pass++) {
+      const r = await unpaced(cap, [venue], frames);
+      best = Math.min(best, r.ms);
+      dropped = r.dropped;
+      r.dispose();
+    }
+    let bestParse = Infinity;
+    for (let pass = 0; pass < 3; pass++) bestParse = Math.min(bestParse, jsonParseMs(frames));
+    const pathRate = (frames.length * 1000) / best;
+    const parseRate = (frames.length * 1000) / bestParse;
+    const realRate = frames.length / spanS;
+    figures.push({ name: `${c} ${venue}: frames/s at the venue's real rate`, value: realRate, unit: 'frames/s' });
+    figures.push({ name: `${c} ${venue}: frames/s ingested (feed + validation + store)`, value: pathRate, unit: 'frames/s' });
+    figures.push({ name: `${c} ${venue}: frames/s bare JSON.parse`, value: parseRate, unit: 'frames/s' });
+    figures.push({ name: `${c} ${venue}: ratio ingested / JSON.parse`, value: pathRate / parseRate, unit: 'x' });
+    figures.push({ name: `${c} ${venue}: ingest at the real rate, share of one core`, value: realRate / pathRate, unit: 'fraction' });
+    figures.push({ name: `${c} ${venue}: frames dropped (every frame applied)`, value: dropped, unit: 'count' });
+  }
+
+  // Reference: every frame of the capture applied in order, all four venues.
+  const ref = await unpaced(cap, VENUES, cap.frames);
+  await new Promise((r) => setTimeout(r, 300));
+  const reference = finalFigures(ref.last() ?? undefined);
+  ref.dispose();
+
+  // 2. All four at their real rates, in a worker thread.
+  const real = await paced({ cap, venues: VENUES, speed: 1, fromMs: 0, toMs: REAL_RUN_MS, warmupMs: 2_000 });
+  figures.push({ name: `${c} all four at real rates: worker CPU share`, value: real.cpuShare, unit: `of one core, thread CPU time (target < ${CPU_TARGET})` });
+  figures.push({ name: `${c} all four at real rates: worker busy share`, value: real.busyShare, unit: 'of wall time (ELU; other processes inflate it)' });
+  figures.push({ name: `${c} all four at real rates: frames/s`, value: sum(real.framesPerSec), unit: Object.entries(real.framesPerSec).map(([v, n]) => `${v} ${Math.round(n)}`).join(', ') });
+  figures.push({ name: `${c} all four at real rates: results/s`, value: real.resultsPerSec, unit: '1/s (at most 4)' });
+  figures.push({ name: `${c} all four at real rates: frame -> result p50`, value: real.latencyP50, unit: 'ms' });
+  figures.push({ name: `${c} all four at real rates: frame -> result p99`, value: real.latencyP99, unit: 'ms' });
+  figures.push({ name: `${c} all four at real rates: frames dropped`, value: sum(Object.fromEntries(Object.entries(real.dropped).map(([v, r]) => [v, sum(r)]))), unit: dropsText(real.dropped) });
+
+  // 3. 10x: the whole capture at ten times the rate.
+  const x10 = await paced({ cap, venues: VENUES, speed: 10, fromMs: 0, toMs: Infinity, warmupMs: 500 });
+  figures.push({ name: `${c} all four at 10x: worker CPU share`, value: x10.cpuShare, unit: 'of one core, thread CPU time' });
+  figures.push({ name: `${c} all four at 10x: worker busy share`, value: x10.busyShare, unit: 'of wall time (ELU)' });
+  figures.push({ name: `${c} all four at 10x: frames/s`, value: sum(x10.framesPerSec), unit: 'frames/s' });
+  figures.push({ name: `${c} all four at 10x: results/s`, value: x10.resultsPerSec, unit: '1/s (at most 4)' });
+  figures.push({ name: `${c} all four at 10x: frame -> result p50`, value: x10.latencyP50, unit: 'ms' });
+  figures.push({ name: `${c} all four at 10x: frame -> result p99`, value: x10.latencyP99, unit: 'ms' });
+  figures.push({ name: `${c} all four at 10x: frames dropped (counted)`, value: sum(Object.fromEntries(Object.entries(x10.dropped).map(([v, r]) => [v, sum(r)]))), unit: dropsText(x10.dropped) });
+  const same = reference !== null && x10.final !== null && JSON.stringify(reference) === JSON.stringify(x10.final);
+  figures.push({ name: `${c} all four at 10x: final figures = every frame applied (1 yes)`, value: same && x10.lastResultCurrent ? 1 : 0, unit: same ? 'same' : `DIFFERENT ${JSON.stringify(reference).slice(0, 120)} vs ${JSON.stringify(x10.final).slice(0, 120)}` });
 }
 
 export async function run(): Promise<Figure[]> {
-  const rec = await record();
   const figures: Figure[] = [];
-  const mp = rec.templates.get('markprice.options.btc_usd');
-  const idx = rec.templates.get('deribit_price_index.btc_usd');
-  const perp = rec.templates.get('ticker.BTC-PERPETUAL.100ms');
-  const fwd = rec.forwardChannels.map((c) => rec.templates.get(c)).filter((t): t is { text: string; ts: number } => t !== undefined);
-  if (!mp || !idx || !perp || fwd.length === 0) throw new Error('recording incomplete');
-  const base = mp.ts;
-
-  // Fresh frames per pass: timestamps advance 100 ms per round (1 s for markprice), as on the venue.
-  // Passes follow each other in venue time (a jump of more than 60 s would be held back by the feed).
-  const PASSES = 4;
-  const TICKER_ROUNDS = Math.ceil(20_000 / (fwd.length + 1));
-  const tickerPass = (p: number): string[] => {
-    const out: string[] = [];
-    for (let k = 1; k <= TICKER_ROUNDS; k++) {
-      const ts = base + 100 * (p * TICKER_ROUNDS + k);
-      for (const t of fwd) out.push(stamp(t, ts));
-      out.push(stamp(perp, ts));
-    }
-    return out;
-  };
-  const markPass = (p: number): string[] => Array.from({ length: 60 }, (_, k) => stamp(mp, base + 1000 * (p * 60 + k + 1)));
-  const rows = (JSON.parse(mp.text) as { params: { data: unknown[] } }).params.data.length;
-  let sink = 0;
-  const bareParse = (f: string) => void (sink += (JSON.parse(f) as { jsonrpc?: string }).jsonrpc ? 1 : 0);
-
-  // 1. Throughput, one host per kind of frame (its chain loaded, its subscriptions acked).
-  for (const [kind, make] of [['ticker', tickerPass], [`markprice (${rows} rows)`, markPass]] as const) {
-    const passes = Array.from({ length: PASSES }, (_, p) => make(p));
-    const parseRate = rate(passes, bareParse);
-    const { host, socket } = throughputHost(rec);
-    const pathRate = rate(passes, (f) => socket.deliver(f));
-    const parseRate2 = rate(passes, bareParse); // again after, so JIT/GC state favours neither side
-    const jsonRate = Math.max(parseRate, parseRate2);
-    const h = host.health()[0];
-    figures.push({ name: `${kind} frames/s, feed+validation+store`, value: pathRate, unit: 'frames/s' });
-    figures.push({ name: `${kind} frames/s, bare JSON.parse`, value: jsonRate, unit: 'frames/s' });
-    figures.push({ name: `${kind} ratio (path / JSON.parse)`, value: pathRate / jsonRate, unit: 'x (aim >= 0.4)' });
-    figures.push({ name: `${kind} frames or rows dropped`, value: Object.values(h.dropped).reduce((a, b) => a + b, 0), unit: 'count' });
-    host.dispose();
-  }
-  void sink;
-
-  // 2. End-to-end latency at 10x the real rate, real clock.
-  {
-    const realClock: Clock = {
-      now: nowMs,
-      setTimeout: (fn, ms) => setTimeout(fn, ms),
-      clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    };
-    let socket: ScriptedSocket | null = null;
-    const arrivals: number[] = [];
-    const latencies: number[] = [];
-    const posts: number[] = [];
-    let host: EngineHost | null = null;
-    host = new EngineHost({
-      clock: realClock,
-      socketFactory: () => (socket = new ScriptedSocket(rec, true)),
-      localBase: 'ws://127.0.0.1:1',
-      post: (msg: FromWorker) => {
-        if (msg.type !== 'result') return;
-        const t = nowMs();
-        posts.push(t);
-        for (const a of arrivals) latencies.push(t - a);
-        arrivals.length = 0;
-        queueMicrotask(() => host!.handle({ type: 'ack', seq: msg.seq }));
-      },
-    });
-    host.handle({ type: 'select', selection });
-    socket!.open();
-    await sleep(2_500); // paced subscribes on the real clock
-    // Deribit's real rate for this plan: per second 1 markprice, 1 index, 10 perp tickers and
-    // 10 per forward ticker (100 ms channels). 10x: every 10 ms one round of the 100 ms channels,
-    // every 100 ms the markprice and the index.
-    const perSecReal = 1 + 1 + 10 + 10 * fwd.length;
-    const seconds = 5;
-    let ts = base + 1_000;
-    latencies.length = 0;
-    arrivals.length = 0;
-    posts.length = 0;
-    const t0 = nowMs();
-    let frames = 0;
-    for (let tick = 0; tick < seconds * 100; tick++) {
-      const due = t0 + tick * 10;
-      const wait = due - nowMs();
-      if (wait > 0) await sleep(wait);
-      else await new Promise((r) => setImmediate(r));
-      ts += 10; // venue time runs 1x; the rate is 10x (frames just come more often)
-      const batch = [...fwd.map((t) => stamp(t, ts)), stamp(perp, ts)];
-      if (tick % 10 === 0) batch.push(stamp(mp, ts), stamp(idx, ts));
-      for (const f of batch) {
-        arrivals.push(nowMs());
-        socket!.deliver(f);
-        frames++;
-      }
-    }
-    await sleep(400);
-    const elapsed = (nowMs() - t0) / 1000;
-    figures.push({ name: 'e2e input rate (10x real)', value: frames / (seconds), unit: `frames/s (real ${perSecReal})` });
-    figures.push({ name: 'e2e frame -> posted result p50', value: percentile(latencies, 50), unit: 'ms' });
-    figures.push({ name: 'e2e frame -> posted result p99', value: percentile(latencies, 99), unit: 'ms' });
-    figures.push({ name: 'e2e results posted per second', value: posts.length / elapsed, unit: '1/s' });
-    const h = host.health()[0];
-    figures.push({ name: 'e2e frames dropped', value: Object.values(h.dropped).reduce((a, b) => a + b, 0), unit: 'frames' });
-    host.dispose();
+  const server = await startServer({ source: 'sim', seed: 4242, speed: 1, port: 0, startMs: Date.UTC(2026, 11, 1, 12), log: () => undefined });
+  try {
+    for (const c of ['BTC', 'ETH'] as const) await benchCurrency(server, c, figures);
+  } finally {
+    await server.close();
   }
   return figures;
 }
