@@ -28,16 +28,19 @@ export const OKX_BOOK_BUFFER = 300;
  * What a frame or a snapshot did to the book:
  * - `applied`: the book moved (or a snapshot is in place);
  * - `waiting`: held until a snapshot arrives, or already contained in the one in place;
+ * - `duplicate`: the update just applied, again (same seqId and prevSeqId): ignored, not a break;
  * - `broken`: the chain broke or the checksum disagreed; the book is cleared and needs a new snapshot;
  * - `unjoined`: a REST snapshot the buffered chain does not continue (taken too early): fetch again.
  */
-export type BookVerdict = 'applied' | 'waiting' | 'broken' | 'unjoined';
+export type BookVerdict = 'applied' | 'waiting' | 'duplicate' | 'broken' | 'unjoined';
 
 export class OkxBookSync {
   readonly book = new LevelBook();
   private ready = false;
   /** seqId of the last update in the book (or of the snapshot); null when the venue sends none. */
   private lastSeqId: number | null = null;
+  /** prevSeqId of the last update applied: with lastSeqId, what an exact repeat of it carries. */
+  private lastPrevSeqId: number | null = null;
   /** Set while the book is a snapshot no update has joined yet: the first update may straddle it. */
   private joinAt: { seqId: number | null; ts: number } | null = null;
   private pending: BookUpdate[] = [];
@@ -52,6 +55,7 @@ export class OkxBookSync {
     this.book.clear();
     this.ready = false;
     this.lastSeqId = null;
+    this.lastPrevSeqId = null;
     this.joinAt = null;
     this.pending = [];
   }
@@ -74,9 +78,12 @@ export class OkxBookSync {
       this.joinAt = null;
       return this.apply(m);
     }
-    // Any other link is a break, a duplicate or a seqId reset after maintenance included: a new snapshot
-    // is the only safe way back.
-    if (m.prevSeqId !== null && this.lastSeqId !== null && m.prevSeqId !== this.lastSeqId) return this.break();
+    if (m.prevSeqId !== null && this.lastSeqId !== null && m.prevSeqId !== this.lastSeqId) {
+      // The same update twice is harmless; any other link (a gap, a seqId reset after maintenance) is a
+      // break, and a new snapshot the only safe way back.
+      if (m.seqId === this.lastSeqId && m.prevSeqId === this.lastPrevSeqId) return 'duplicate';
+      return this.break();
+    }
     return this.apply(m);
   }
 
@@ -113,6 +120,7 @@ export class OkxBookSync {
     for (const [p, s] of m.bids) this.book.apply('bid', p, s);
     for (const [p, s] of m.asks) this.book.apply('ask', p, s);
     if (m.seqId !== null) this.lastSeqId = m.seqId;
+    this.lastPrevSeqId = m.prevSeqId;
     if (m.checksum !== null && okxBookChecksum(this.book.bids(), this.book.asks()) !== m.checksum) return this.break();
     return 'applied';
   }

@@ -265,6 +265,26 @@ describe('OKX client', () => {
     feed.stop();
   });
 
+  it('the same book update twice (a flooded or duplicated frame) is counted as a duplicate, not a break', async () => {
+    const rig = feedRig(Date.UTC(2023, 11, 1), (url) => (url.includes('/market/books') ? { code: '0', msg: '', data: [{ bids: [['100', '5', '0', '1']], asks: [['101', '5', '0', '1']], ts: '1701388800000', seqId: 5 }] } : answer(url)));
+    const feed = createOkxFeed({ url: 'ws://127.0.0.1:8787/okx/ws/v5/public', ...rig.options });
+    const { clock, sockets, sink, urls } = rig;
+    feed.start();
+    await flush();
+    sockets[0].open();
+    const upd = (prev: number, seq: number, px: string) => JSON.stringify({ arg: { channel: 'books', instId: 'BTC-USDT-SWAP' }, action: 'update', data: [{ bids: [[px, '1', '0', '1']], asks: [], ts: String(1701388800000 + seq), checksum: 0, prevSeqId: prev, seqId: seq }] });
+    sockets[0].receive(upd(5, 6, '99'));
+    clock.advance(0);
+    await flush();
+    for (let k = 0; k < 10; k++) sockets[0].receive(upd(6, 7, '98')); // ten copies
+    sockets[0].receive(upd(7, 8, '97'));
+    clock.advance(5_000);
+    await flush();
+    expect(sink.drops()).toEqual(Array(9).fill('duplicate'));
+    expect(urls.filter((u) => u.includes('/market/books'))).toHaveLength(1);
+    feed.stop();
+  });
+
   it('snapshot requests are rate-bounded: a chain that keeps breaking is asked for again at a growing spacing', async () => {
     const rig = feedRig(Date.UTC(2023, 11, 1), (url) => {
       if (url.includes('/market/books')) return { code: '0', msg: '', data: [{ bids: [['100', '5', '0', '1']], asks: [['101', '5', '0', '1']], ts: '1701388800000', seqId: 1 }] };

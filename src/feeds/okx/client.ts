@@ -304,7 +304,7 @@ class OkxFeed implements VenueFeed {
     }
   }
 
-  private drop(reason: 'unknownInstrument' | 'bookGap' | 'bookNoSnapshot'): FrameClass {
+  private drop(reason: 'unknownInstrument' | 'bookGap' | 'duplicate'): FrameClass {
     this.o.sink.status('okx', { kind: 'dropped', reason });
     return 'other';
   }
@@ -365,6 +365,8 @@ class OkxFeed implements VenueFeed {
         return this.updatePerp({}, ts);
       case 'waiting':
         return 'other';
+      case 'duplicate':
+        return this.drop('duplicate');
       case 'broken':
       case 'unjoined': {
         // A book that held for a while resets the snapshot spacing; one that keeps breaking keeps it growing.
