@@ -14,6 +14,8 @@
  *    (event-loop utilisation), results per second (at most 4), frame -> posted result latency, drops.
  * 3. The same at 10x (ten times the frames a second): what degrades is freshness; drops are counted,
  *    and once input stops the figures equal those of every frame applied in order (nothing shown wrong).
+ * 4. A flood (the server's `flood` fault): every frame ten times at the real rates. The copies are
+ *    counted as drops and change nothing: the figures equal those of each frame applied once.
  *
  * GEXDESK_INGEST_CAPTURE_S (default 30) sets the captured span; the 10x run plays all of it.
  */
@@ -134,6 +136,19 @@ async function benchCurrency(server: { url: string }, currency: Currency, figure
   figures.push({ name: `${c} all four at real rates: frame -> result p50`, value: real.latencyP50, unit: 'ms' });
   figures.push({ name: `${c} all four at real rates: frame -> result p99`, value: real.latencyP99, unit: 'ms' });
   figures.push({ name: `${c} all four at real rates: frames dropped`, value: sum(Object.fromEntries(Object.entries(real.dropped).map(([v, r]) => [v, sum(r)]))), unit: dropsText(real.dropped) });
+
+  // 4. Flood: every frame ten times, at the real rates, against every frame of that window applied once.
+  const windowRef = await unpaced(cap, VENUES, cap.frames.filter((f) => f.t < REAL_RUN_MS));
+  await new Promise((r) => setTimeout(r, 300));
+  const floodReference = finalFigures(windowRef.last() ?? undefined);
+  windowRef.dispose();
+  const flood = await paced({ cap, venues: VENUES, speed: 1, fromMs: 0, toMs: REAL_RUN_MS, warmupMs: 2_000, copies: 10 });
+  figures.push({ name: `${c} all four flooded x10: worker CPU share`, value: flood.cpuShare, unit: 'of one core, thread CPU time' });
+  figures.push({ name: `${c} all four flooded x10: results/s`, value: flood.resultsPerSec, unit: '1/s (at most 4)' });
+  figures.push({ name: `${c} all four flooded x10: frame -> result p99`, value: flood.latencyP99, unit: 'ms' });
+  figures.push({ name: `${c} all four flooded x10: copies dropped (counted)`, value: sum(Object.fromEntries(Object.entries(flood.dropped).map(([v, r]) => [v, sum(r)]))), unit: dropsText(flood.dropped) });
+  const floodSame = floodReference !== null && flood.final !== null && JSON.stringify(floodReference) === JSON.stringify(flood.final);
+  figures.push({ name: `${c} all four flooded x10: final figures = each frame applied once (1 yes)`, value: floodSame && flood.lastResultCurrent ? 1 : 0, unit: floodSame ? 'same' : `DIFFERENT ${JSON.stringify(floodReference).slice(0, 120)} vs ${JSON.stringify(flood.final).slice(0, 120)}` });
 
   // 3. 10x: the whole capture at ten times the rate.
   const x10 = await paced({ cap, venues: VENUES, speed: 10, fromMs: 0, toMs: Infinity, warmupMs: 500 });
