@@ -89,7 +89,11 @@ export function record(opts: RecordOptions): Recording {
     for (const w of stopWaiters) w();
   }
 
-  const write = (line: string) => out.write(line + '\n');
+  // A REST answer or frame that lands after the recording ended (a request in flight at stop) is not
+  // written: the file is closed.
+  const write = (line: string) => {
+    if (!out.writableEnded) out.write(line + '\n');
+  };
   /** A frame line; `frameText` is already JSON (spliced in rather than re-serialised). */
   const frameLine = (venue: RecordedVenue, path: string, conn: number, dir: 'in' | 'out', frameText: string) =>
     write(`{"venue":"${venue}","path":${JSON.stringify(path)},"conn":${conn},"dir":"${dir}","ts":${Date.now()},"frame":${frameText}}`);
