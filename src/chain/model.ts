@@ -16,8 +16,6 @@ export interface OptionInstrument {
   strike: number;
   expiryMs: number;
   isCall: boolean;
-  /** Underlying units per contract (Deribit inverse options: contract_size = 1 coin). */
-  multiplier: number;
   /**
    * The venue's option family when it lists several for a currency that are summed together (OKX
    * `BTC-USD` and `BTC-USD_UM`): the status line counts lines per family.
@@ -25,6 +23,8 @@ export interface OptionInstrument {
   family?: string;
   /** Settlement currency of the family, as the venue names it (OKX `settleCcy`). */
   settleCurrency?: string;
+  /** Underlying units per contract (Deribit inverse options: contract_size = 1 coin). */
+  multiplier: number;
 }
 
 /**

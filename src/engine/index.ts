@@ -14,7 +14,7 @@ export { Phi, phi } from './normal.ts';
 export * as black76 from './black76.ts';
 export { classic, short, dealerSignModel, DEALER_MODEL_IDS } from './dealer-sign.ts';
 export type { DealerSignModel } from './dealer-sign.ts';
-export { MAX_IV, EXCLUSION_REASONS, emptyExclusions, exclusionReason, PreparedLines, prepareLines } from './exposure.ts';
+export { MAX_IV, EXCLUSION_REASONS, emptyExclusions, PreparedLines, prepareLines } from './exposure.ts';
 export { netGexAt, gexAcrossSpotMoves, zeroGammaCrossings, symmetricGrid } from './sweep.ts';
 export { hedgeFlowByMove, dealerDeltaAt } from './flows.ts';
 export { callWall, putWall, largestAbsGammaStrike, gammaRegime } from './levels.ts';

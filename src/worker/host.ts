@@ -15,7 +15,7 @@ import { DATA_STALE_MS } from '../feeds/limits.ts';
 import { VenueTime } from '../feeds/venue-time.ts';
 import { availableAdapters } from '../feeds/registry.ts';
 import { ChainStore } from '../chain/store.ts';
-import { computeGex, exclusionReason } from '../engine/index.ts';
+import { computeGex } from '../engine/index.ts';
 import type {
   ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId,
 } from '../chain/model.ts';
@@ -26,6 +26,7 @@ import {
   type ViewSelection, type WorkerRequest,
 } from './protocol.ts';
 import { DEFAULT_MIN_INTERVAL_MS, RecomputeScheduler, ResultGate } from './scheduler.ts';
+import { exclusionReason } from '../engine/exposure.ts';
 
 /** The part of ChainStore the host uses (the real one lives in src/chain/store.ts). */
 export interface ChainStoreLike {
