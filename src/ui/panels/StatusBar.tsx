@@ -6,14 +6,6 @@ import { useNow } from '../useNow.ts';
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
 const detail = (r: Record<string, number>) =>
   Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-/** Lines in per option family (OKX sums its coin- and USD-margined families), e.g. `BTC-USD 140/150 · BTC-USD_UM 90/96`. */
-const familiesText = (f: FeedHealth) =>
-  (f.families ?? []).map((x) => `${x.family}${x.settleCurrency ? ` (${x.settleCurrency})` : ''} ${x.linesIn}/${x.lines}`).join(' · ');
-
-/** What a venue's figures assume because the venue did not say: always shown beside it. */
-function Assumptions({ f }: { f: FeedHealth }) {
-  return (f.assumptions ?? []).map((a) => <span key={a} data-testid="feed-assumption" title="an assumption the figures rest on"> · ⚑ {a}</span>);
-}
 
 /** One feed's health; `compact` (several venues) keeps state, age and drops, the rest in the tooltip. */
 function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compact: boolean }) {
@@ -29,8 +21,8 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
         <span className={`dot ${f.state}`} />
         <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state} <span className="num">{age}</span>
         {dropped > 0 && <> · dropped <span className="num">{dropped}</span></>}
-        <Assumptions f={f} />
         {f.lastError && ' ⚠'}
+        <Assumptions f={f} />
       </span>
     );
   }
@@ -43,10 +35,10 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
       {f.reconnects > 0 && <> · reconnects <span className="num">{f.reconnects}</span></>}
       {' · '}<span title={detail(f.dropped) || 'none'}>dropped <span className="num">{dropped}</span></span>
       {' · '}<span title={detail(f.excludedLines) || 'none'}>excluded lines <span className="num">{excluded}</span></span>
+      {f.lastError && <span title={f.lastError}> · ⚠ {f.lastError.slice(0, 60)}</span>}
       {f.families && <span data-testid="feed-families" title="lines in the figures / listed, per option family"> · {familiesText(f)}</span>}
       {f.subscribes && <span title="subscribe requests spent on this connection in the last hour / the venue's budget"> · subscribes <span className="num">{f.subscribes.lastHour}/{f.subscribes.budgetPerHour}</span></span>}
       <Assumptions f={f} />
-      {f.lastError && <span title={f.lastError}> · ⚠ {f.lastError.slice(0, 60)}</span>}
     </span>
   );
 }
@@ -84,4 +76,13 @@ export function StatusBar() {
       <span className="item">engine restarts <b className="num">{restarts}</b></span>
     </footer>
   );
+}
+
+/** Lines in per option family (OKX sums its coin- and USD-margined families), e.g. `BTC-USD 140/150 · BTC-USD_UM 90/96`. */
+const familiesText = (f: FeedHealth) =>
+  (f.families ?? []).map((x) => `${x.family}${x.settleCurrency ? ` (${x.settleCurrency})` : ''} ${x.linesIn}/${x.lines}`).join(' · ');
+
+/** What a venue's figures assume because the venue did not say: always shown beside it. */
+function Assumptions({ f }: { f: FeedHealth }) {
+  return (f.assumptions ?? []).map((a) => <span key={a} data-testid="feed-assumption" title="an assumption the figures rest on"> · ⚑ {a}</span>);
 }
