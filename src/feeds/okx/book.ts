@@ -98,16 +98,11 @@ export class OkxBookSync {
     this.ready = true;
     this.lastSeqId = s.seqId;
     this.joinAt = { seqId: s.seqId, ts: s.timestampMs };
-    let verdict: BookVerdict = 'applied';
     for (const m of held) {
-      const v = this.onPush(m);
-      if (v === 'broken') {
-        // The buffered chain starts after the snapshot: it was taken too early.
-        return 'unjoined';
-      }
-      if (v === 'applied') verdict = 'applied';
+      // A break here: the buffered chain starts after the snapshot, which was taken too early.
+      if (this.onPush(m) === 'broken') return 'unjoined';
     }
-    return verdict;
+    return 'applied';
   }
 
   /** Whether an update is already contained in the snapshot the book was built from. */
