@@ -40,7 +40,7 @@ function timeIt(fn: () => void, minMs: number): { perCallMs: number; calls: numb
 export function run(): Figure[] {
   const chain = syntheticChain(LINES, SPOT, NOW, 7);
   const lines = new PreparedLines();
-  prepareLines(chain, NOW, classic, null, lines);
+  prepareLines(chain, NOW, classic, {}, lines);
   const xs = symmetricGrid(0.2, SPOTS);
   const out = new Float64Array(SPOTS);
   const evals = lines.count * SPOTS;

@@ -17,7 +17,7 @@ const line = (strike: number, isCall: boolean, oi: number, markIv = 0.3, forward
 });
 const prep = (rows: ReturnType<typeof line>[]) => {
   const p = new PreparedLines();
-  prepareLines(chainFromLines(rows), 0, classic, null, p);
+  prepareLines(chainFromLines(rows), 0, classic, {}, p);
   return p;
 };
 

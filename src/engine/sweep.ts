@@ -14,9 +14,9 @@ import type { PreparedLines } from './exposure.ts';
  */
 export function netGexAt(lines: PreparedLines, x: number): number {
   const L = Math.log1p(x);
-  const a = lines.a;
-  const b = lines.b;
-  const c = lines.c;
+  const a = lines.dgScale;
+  const b = lines.d1AtSpot;
+  const c = lines.invS;
   const n = lines.active;
   let sum = 0;
   for (let j = 0; j < n; j++) {
@@ -56,17 +56,26 @@ export interface ZeroGammaOptions {
   range?: number;
   /** Refine each root to this fraction of spot. Default 1e-4 (0.01 %). */
   tolerance?: number;
-  /** Grid step used to bracket sign changes, fraction of spot. Default 0.0025. */
+  /** Widest grid step used to bracket sign changes, fraction of spot. Default 0.0025. */
   step?: number;
   /** Already-evaluated points (e.g. the profile) that the bracketing grid may reuse. */
   known?: { xs: Float64Array; values: Float64Array };
 }
 
+/** Half-width of a narrow line's gamma spike that gets the fine grid, in units of its s = sigma sqrt T (exp(-72) of its peak beyond). */
+const SPIKE_HALF_WIDTH_S = 12;
+
 /**
- * Zero gamma (design: "Zero gamma"): brackets every sign change of GEX(x) on a grid over +-range,
- * refines each by bisection until the bracket is narrower than `tolerance` (so the reported price is
- * within tolerance/2 * S of the root), and orders them nearest to spot first.
+ * Zero gamma (design: "Zero gamma", "Expiring lines"): brackets every sign change of GEX(x) on a
+ * grid over +-range, refines each by bisection until the bracket is narrower than `tolerance` (so
+ * the reported price is within tolerance/2 * S of the root), and orders them nearest to spot first.
  * Points where GEX is exactly 0 with the same sign on both sides are not crossings.
+ *
+ * The grid steps `step`, and no wider than half a line's s = sigma sqrt T wherever that line's gamma
+ * spike lies: a line near expiry has a spike of width ~s in x with its two sign changes a few s
+ * apart, which a fixed 0.25 % grid steps over once s falls below it. Away from every narrow spike
+ * the lines vary on scales of at least 2 * step, so the fine points go only where they matter and
+ * the cost stays bounded however close to expiry a line is.
  * @param spot S in USD
  */
 export function zeroGammaCrossings(lines: PreparedLines, spot: number, opts: ZeroGammaOptions = {}): ZeroGammaResult {
@@ -75,44 +84,60 @@ export function zeroGammaCrossings(lines: PreparedLines, spot: number, opts: Zer
   const step = opts.step ?? 0.0025;
   if (lines.active === 0 || !(spot > 0) || !(range > 0)) return { zeroGammaLevel: null, crossings: [] };
 
-  // Bracketing grid: a regular grid over +-range, with the known points (the profile) used in
-  // place of the grid where they lie, so they are not evaluated twice.
-  const xs: number[] = [];
-  const vs: number[] = [];
-  const known = opts.known && opts.known.xs.length >= 2 ? opts.known : null;
-  const kLo = known ? known.xs[0] : Infinity;
-  const kHi = known ? known.xs[known.xs.length - 1] : -Infinity;
-  const nSide = Math.ceil(range / step - 1e-9);
-  const push = (x: number, v: number) => {
-    xs.push(x);
-    vs.push(v);
-  };
-  for (let k = -nSide; k <= nSide; k++) {
-    const x = Math.max(-range, Math.min(range, k * step));
-    if (x < kLo) push(x, netGexAt(lines, x));
-  }
-  if (known) {
-    for (let q = 0; q < known.xs.length; q++) {
-      const x = known.xs[q];
-      if (x >= -range && x <= range && (xs.length === 0 || x > xs[xs.length - 1])) push(x, known.values[q]);
-    }
-  }
-  for (let k = -nSide; k <= nSide; k++) {
-    const x = Math.max(-range, Math.min(range, k * step));
-    if (x > kHi && (xs.length === 0 || x > xs[xs.length - 1])) push(x, netGexAt(lines, x));
-  }
-
+  const grid = bracketingGrid(lines, range, step, opts.known);
   const roots: number[] = [];
   let prev = -1;
-  for (let k = 0; k < xs.length; k++) {
-    const v = vs[k];
+  for (let k = 0; k < grid.xs.length; k++) {
+    const v = grid.vs[k];
     if (v === 0 || Number.isNaN(v)) continue;
-    if (prev >= 0 && v > 0 !== vs[prev] > 0) roots.push(bisect(lines, xs[prev], vs[prev], xs[k], tol));
+    if (prev >= 0 && v > 0 !== grid.vs[prev] > 0) roots.push(bisect(lines, grid.xs[prev], grid.vs[prev], grid.xs[k], tol));
     prev = k;
   }
   const prices = roots.map((x) => spot * (1 + x));
   prices.sort((p, q) => Math.abs(p - spot) - Math.abs(q - spot));
   return { zeroGammaLevel: prices.length > 0 ? prices[0] : null, crossings: prices };
+}
+
+/**
+ * The points, ascending, at which GEX(x) is evaluated to bracket sign changes: a regular grid of
+ * `step` over +-range (the known points used in place of it where they lie, so they are not
+ * evaluated twice), plus, for every line whose s/2 is under `step`, points s/2 apart across its spike.
+ */
+function bracketingGrid(lines: PreparedLines, range: number, step: number, known?: { xs: Float64Array; values: Float64Array }): { xs: number[]; vs: number[] } {
+  const pts: { x: number; v: number }[] = [];
+  const k0 = known && known.xs.length >= 2 ? known : null;
+  const kLo = k0 ? k0.xs[0] : Infinity;
+  const kHi = k0 ? k0.xs[k0.xs.length - 1] : -Infinity;
+  const nSide = Math.ceil(range / step - 1e-9);
+  for (let k = -nSide; k <= nSide; k++) {
+    const x = Math.max(-range, Math.min(range, k * step));
+    if (x < kLo || x > kHi) pts.push({ x, v: NaN });
+  }
+  if (k0) for (let q = 0; q < k0.xs.length; q++) if (k0.xs[q] >= -range && k0.xs[q] <= range) pts.push({ x: k0.xs[q], v: k0.values[q] });
+  // Fine points across each narrow spike. Its centre is where d1(x) = 0: ln(1 + x) = -d1AtSpot s.
+  // Lines of one expiry and strike (a call and its put) share a spike: one set of points for both.
+  const done = new Set<string>();
+  for (let j = 0; j < lines.active; j++) {
+    const s = 1 / lines.invS[j];
+    const fine = s / 2;
+    if (!(fine < step)) continue;
+    const centre = -lines.d1AtSpot[j] * s;
+    const key = `${centre}:${s}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const lo = Math.max(-range, Math.expm1(centre - SPIKE_HALF_WIDTH_S * s));
+    const hi = Math.min(range, Math.expm1(centre + SPIKE_HALF_WIDTH_S * s));
+    for (let x = lo; x <= hi; x += fine) pts.push({ x, v: NaN });
+  }
+  pts.sort((p, q) => p.x - q.x);
+  const xs: number[] = [];
+  const vs: number[] = [];
+  for (const p of pts) {
+    if (xs.length > 0 && p.x === xs[xs.length - 1]) continue;
+    xs.push(p.x);
+    vs.push(Number.isNaN(p.v) ? netGexAt(lines, p.x) : p.v);
+  }
+  return { xs, vs };
 }
 
 function bisect(lines: PreparedLines, lo: number, vLo: number, hi: number, tol: number): number {

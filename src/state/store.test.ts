@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FeedHealth, GexResult, ResultMessage } from '../worker/protocol.ts';
 import { createGexStore, historyKey, loadHistory, staleness, type KeyValueStorage } from './store.ts';
 import { defaultView, type ViewState } from './url.ts';
+import { emptyGexResult } from '../engine/fixtures.ts';
 
 class MemStorage implements KeyValueStorage {
   map = new Map<string, string>();
@@ -15,15 +16,8 @@ class MemStorage implements KeyValueStorage {
   }
 }
 
-const f = (n = 0) => new Float64Array(n);
 function gex(nowMs: number, spot: number, zeroGammaLevel: number | null): GexResult {
-  return {
-    spot, nowMs, model: 'classic', strikes: f(), callGex: f(), putGex: f(), netGex: f(), expiries: f(), netGexByExpiry: f(),
-    totalCallGex: 0, totalPutGex: 0, totalNetGex: 0, profileSpots: f(), profileNetGex: f(), zeroGammaLevel, zeroGammaCrossings: [],
-    moves: f(), hedgeFlowUnits: f(), hedgeFlowUsd: f(), hedgeFlowUnitsGammaApprox: f(), callWall: null, putWall: null,
-    largestAbsGammaStrike: null, regime: 'positive', includedLines: 0,
-    excluded: { expired: 0, ivMissing: 0, ivNonPositive: 0, ivAbsurd: 0, oiMissing: 0, oiNegative: 0, strikeInvalid: 0, forwardInvalid: 0, multiplierInvalid: 0 },
-  };
+  return emptyGexResult({ spot, nowMs, zeroGammaLevel, regime: 'positive' });
 }
 let seq = 0;
 function result(view: ViewState, nowMs: number, spot = 100_000, zg: number | null = 95_000): ResultMessage {

@@ -232,7 +232,9 @@ describe('EngineHost', () => {
     host.handle({ type: 'select', selection: baseSel });
     const list = feedChain(adapters[0].sink, 'deribit', EXP1 - 30_000, 100_000);
     clock.advance(300);
-    expect(results()[0].gex.includedLines).toBe(12);
+    // 30 s before 08:00 the EXP1 lines are expiring: counted apart, not summed (design: "Expiring lines")
+    expect(results()[0].gex.includedLines).toBe(6);
+    expect(results()[0].gex.expiring.lines).toBe(6);
     host.handle({ type: 'ack', seq: 1 });
     // The venue clock passes 08:00 of EXP1.
     adapters[0].sink.options('deribit', [{ name: list[6].name, timestampMs: EXP1 + 1_000, markIv: 0.6 }]);
@@ -240,6 +242,7 @@ describe('EngineHost', () => {
     const r = results()[1];
     expect(r.gex.nowMs).toBe(EXP1 + 1_000);
     expect(r.gex.includedLines).toBe(6);
+    expect(r.gex.expiring.lines).toBe(0);
     expect(r.expiries.map((e) => e.expiryMs)).toEqual([EXP2]);
   });
 

@@ -15,7 +15,7 @@ import { DATA_STALE_MS } from '../feeds/limits.ts';
 import { VenueTime } from '../feeds/venue-time.ts';
 import { availableAdapters } from '../feeds/registry.ts';
 import { ChainStore } from '../chain/store.ts';
-import { computeGex } from '../engine/index.ts';
+import { computeGex, PreparedLines } from '../engine/index.ts';
 import type {
   ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId,
 } from '../chain/model.ts';
@@ -141,7 +141,9 @@ export class EngineHost {
     this.postRaw = options.post;
     this.adapters = new Map((options.adapters ?? availableAdapters()).map((a) => [a.id, a]));
     this.createStore = options.createStore ?? ((venue, currency) => new ChainStore(venue, currency));
-    this.compute = options.compute ?? computeGex;
+    // The worker recomputes ~4x/s: one scratch for the per-line constants, reused.
+    const scratch = new PreparedLines();
+    this.compute = options.compute ?? ((chain, params) => computeGex(chain, params, scratch));
     this.staleAfterMs = options.staleAfterMs ?? DATA_STALE_MS;
     this.downAfterMs = options.downAfterMs ?? DOWN_AFTER_MS;
     this.healthIntervalMs = options.healthIntervalMs ?? 1_000;

@@ -105,6 +105,8 @@ export function transferablesOf(msg: FromWorker): ArrayBuffer[] {
   const arrays = [
     g.strikes, g.callGex, g.putGex, g.netGex, g.expiries, g.netGexByExpiry,
     g.profileSpots, g.profileNetGex, g.moves, g.hedgeFlowUnits, g.hedgeFlowUsd, g.hedgeFlowUnitsGammaApprox,
+    g.deltaExposure, g.vannaExposure, g.charmExposure,
+    ...(g.scenarios ? [g.scenarios.units, g.scenarios.usd] : []),
   ];
   const seen = new Set<ArrayBuffer>();
   for (const a of arrays) if (a.buffer instanceof ArrayBuffer) seen.add(a.buffer);

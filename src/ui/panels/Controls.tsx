@@ -4,13 +4,14 @@ import { useGex } from '../../state/store.ts';
 import {
   ALL_VENUES, CURRENCIES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
 } from '../../state/url.ts';
-import type { ExpiryInfo, VenueId } from '../../worker/protocol.ts';
+import type { DealerModelId, ExpiryInfo, VenueId } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
 
-export const MODEL_HELP = {
+export const MODEL_HELP: Readonly<Record<DealerModelId, string>> = {
   classic: 'dealers long the calls, short the puts customers hold',
   short: 'dealers short every option (market makers sold them all)',
-} as const;
+  flow: 'dealer positions inferred from the public trade tape (an estimate)',
+};
 
 function isExpiryList(x: unknown): x is ExpiryInfo[] {
   return Array.isArray(x) && x.every((e) => typeof e === 'object' && e !== null && typeof (e as ExpiryInfo).expiryMs === 'number');
