@@ -6,7 +6,7 @@ import type { ChainColumns, DealerModelId, ExposureParams, GexResult, LineTrades
 import { classic, short, type DealerPositionModel } from './dealer-sign.ts';
 import { flowModel, summarisePositioning } from './flow-model.ts';
 import { PreparedLines, exposureByStrike, netGexByExpiry, prepareLines } from './exposure.ts';
-import { gexAcrossSpotMoves, symmetricGrid, zeroGammaCrossings } from './sweep.ts';
+import { gexProfile, zeroGammaCrossings } from './sweep.ts';
 import { hedgeFlowByMove } from './flows.ts';
 import { scenarioLadder } from './scenarios.ts';
 import { callWall, gammaRegime, largestAbsGammaStrike, putWall } from './levels.ts';
@@ -18,7 +18,7 @@ export { classic, short, classicSign, DEALER_MODEL_IDS, DEALER_MODEL_LABELS } fr
 export type { DealerPositionModel } from './dealer-sign.ts';
 export { flowModel, flowPosition, summarisePositioning } from './flow-model.ts';
 export { MIN_IV, MAX_IV, EXPIRING_MS, YEAR_MS, EXCLUSION_REASONS, emptyExclusions, exclusionReason, PreparedLines, prepareLines } from './exposure.ts';
-export { netGexAt, gexAcrossSpotMoves, zeroGammaCrossings, symmetricGrid } from './sweep.ts';
+export { netGexAt, gexAcrossSpotMoves, gexOnLogGrid, gexProfile, zeroGammaCrossings } from './sweep.ts';
 export { hedgeFlowByMove, dealerDeltaAt } from './flows.ts';
 export { scenarioLadder } from './scenarios.ts';
 export { feedbackEstimate, priceImpact } from './feedback.ts';
@@ -86,15 +86,15 @@ export function computeGex(chain: ChainColumns, params: ExposureParams, scratch:
   }
   const totalNetGex = totalCallGex + totalPutGex;
 
-  const xs = symmetricGrid(params.profileRange ?? 0.2, params.profileSteps ?? 401);
-  const profileNetGex = gexAcrossSpotMoves(lines, xs, new Float64Array(xs.length));
-  const profileSpots = new Float64Array(xs.length);
-  for (let k = 0; k < xs.length; k++) profileSpots[k] = spot * (1 + xs[k]);
+  const profile = gexProfile(lines, params.profileRange ?? 0.2, params.profileSteps ?? 401);
+  const profileNetGex = profile.values;
+  const profileSpots = new Float64Array(profile.xs.length);
+  for (let k = 0; k < profile.xs.length; k++) profileSpots[k] = spot * (1 + profile.xs[k]);
 
   const zg = zeroGammaCrossings(lines, spot, {
     range: params.zeroGammaRange ?? 0.5,
     tolerance: params.zeroGammaTolerance ?? 1e-4,
-    known: { xs, values: profileNetGex },
+    known: profile,
   });
 
   const flow = hedgeFlowByMove(lines, spot, params.moves ?? DEFAULT_MOVES);

@@ -6,7 +6,7 @@
  * cash-settled, so the dealer unwinds that hedge. Hedge flow = -(D(m, h, dsigma) - D(0, 0, 0)) units,
  * USD = units * S (1 + m). The spot-only hedge flow (flows.ts) is the case h = 0, dsigma = 0.
  */
-import { Phi } from './normal.ts';
+import { PhiAbs } from './normal.ts';
 import { MIN_IV, YEAR_MS } from './exposure.ts';
 import type { PreparedLines } from './exposure.ts';
 import type { ScenarioAxes, ScenarioGrid } from './types.ts';
@@ -20,6 +20,12 @@ const HOUR_MS = 3_600_000;
 function dealerDeltaAcrossMoves(lines: PreparedLines, logMoves: Float64Array, hours: number, volShift: number, out: Float64Array): void {
   out.fill(0);
   const hYears = (hours * HOUR_MS) / YEAR_MS;
+  let lMin = Infinity;
+  let lMax = -Infinity;
+  for (const L of logMoves) {
+    lMin = Math.min(lMin, L);
+    lMax = Math.max(lMax, L);
+  }
   for (let j = 0; j < lines.active; j++) {
     const T = lines.yearsToExpiry[j] - hYears;
     if (!(T > 0)) continue; // expired by the horizon: hedge unwound
@@ -29,7 +35,15 @@ function dealerDeltaAcrossMoves(lines: PreparedLines, logMoves: Float64Array, ho
     const invS = 1 / s;
     const w = lines.dealerUnits[j];
     const put = lines.isCall[j] === 1 ? 0 : 1;
-    for (let m = 0; m < logMoves.length; m++) out[m] += w * (Phi(base + logMoves[m] * invS) - put);
+    // Deep in or out of the money at every move: delta is exactly 1 or 0 across the row.
+    const dLo = base + lMin * invS;
+    const dHi = base + lMax * invS;
+    if (dLo > 8.3 || dHi < -8.3) {
+      const flat = w * ((dLo > 8.3 ? 1 : 0) - put);
+      if (flat !== 0) for (let m = 0; m < logMoves.length; m++) out[m] += flat;
+      continue;
+    }
+    for (let m = 0; m < logMoves.length; m++) out[m] += w * (PhiAbs(base + logMoves[m] * invS) - put);
   }
 }
 

@@ -76,7 +76,7 @@ export interface ExposureParams {
   model: DealerModelId;
   /** Expiries (epoch ms) to include; null or undefined = all. */
   expiries?: ReadonlySet<number> | null;
-  /** Gamma profile across spot: x from -profileRange to +profileRange in profileSteps points. Default 0.2, 401. */
+  /** Gamma profile across spot: x from -profileRange to +profileRange in profileSteps points, evenly spaced in ln(1 + x) on each side of x = 0. Default 0.2, 401. */
   profileRange?: number;
   profileSteps?: number;
   /** Zero-gamma search: within +-zeroGammaRange (default 0.5), refined to zeroGammaTolerance of S (default 1e-4). */
