@@ -3,11 +3,13 @@ import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis
 import type { ResultMessage } from '../../worker/protocol.ts';
 import { useGex } from '../../state/store.ts';
 import { C } from '../colors.ts';
-import { niceSymmetric, niceTicks, strikeRows, type StrikeRow } from '../data.ts';
+import { niceSymmetric, strikeRows, type StrikeRow } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
 import { SignStackedBars, XMark, YMark, type BarPart } from './marks.tsx';
 import { selectResult, usePacedGex } from './pace.ts';
-import { BAR_CURSOR, MARGIN_PLOT, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
+import { plotWidth, useChartStyle, useChartWidth, type ChartStyle } from './style.ts';
+import { fittedTicks } from './ticks.ts';
+import { BAR_CURSOR, Tip, tipRow, type TipProps } from './Tip.tsx';
 
 function StrikeTip(props: TipProps) {
   const r = tipRow<StrikeRow>(props);
@@ -38,11 +40,12 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
   // memoised view keeps the urgent render with the old values free.
   const r = usePacedGex(selectResult);
   const range = useDeferredValue(useGex((s) => s.view.profileRange));
-  const kiosk = useGex((s) => s.view.kiosk);
-  return <StrikeView r={r} range={range} kiosk={kiosk} />;
+  const style = useChartStyle();
+  return <StrikeView r={r} range={range} style={style} />;
 });
 
-const StrikeView = memo(function StrikeView({ r, range, kiosk }: { r: ResultMessage | null; range: number; kiosk: boolean }) {
+const StrikeView = memo(function StrikeView({ r, range, style }: { r: ResultMessage | null; range: number; style: ChartStyle }) {
+  const [width, onResize] = useChartWidth();
   const g = r?.gex ?? null;
   const rows = useMemo(() => (g ? strikeRows(g, range) : []), [g, range]);
   const y = useMemo(() => {
@@ -52,30 +55,32 @@ const StrikeView = memo(function StrikeView({ r, range, kiosk }: { r: ResultMess
     return niceSymmetric(vals);
   }, [rows]);
   const spot = g?.spot ?? NaN;
+  const plot = plotWidth(width, style);
   const x = useMemo(() => {
     const lo = spot * (1 - range);
     const hi = spot * (1 + range);
-    return { lo, hi, domain: [lo, hi], ticks: niceTicks(lo, hi, kiosk ? 6 : 10) };
-  }, [spot, range, kiosk]);
+    const chars = Math.max(fmtStrike(lo).length, fmtStrike(hi).length);
+    return { lo, hi, domain: [lo, hi], ticks: fittedTicks(lo, hi, plot, chars, style.fontSize) };
+  }, [spot, range, plot, style]);
   if (!g || rows.length === 0) return <div className="empty">{g ? 'No strikes in range' : 'Waiting for data…'}</div>;
-  const fs = kiosk ? 15 : 11;
+  const fs = style.markFontSize;
   const inRange = (v: number | null): v is number => v !== null && v >= x.lo && v <= x.hi;
   return (
     <>
     {/* Which result this chart shows (the bench measures result -> chart paint with it). */}
     <span hidden data-testid="chart-stamp" data-seq={r?.seq} data-computed-at={r?.computedAtMs} data-frame-at={r?.newestFrameAtMs ?? ''} />
-    <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={rows} margin={MARGIN_PLOT}>
+    <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
+      <ComposedChart data={rows} margin={style.margin}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="strike" type="number" domain={x.domain} tickFormatter={fmtStrike} tick={axisTick(kiosk)} stroke={C.axisLine} ticks={x.ticks} allowDataOverflow />
-        <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
+        <XAxis dataKey="strike" type="number" domain={x.domain} tickFormatter={fmtStrike} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} allowDataOverflow />
+        <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
         <Tooltip content={StrikeTip} cursor={BAR_CURSOR} isAnimationActive={false} />
         <YMark y={0} stroke={C.axisLine} />
         <SignStackedBars rows={rows} x={rowStrike} parts={STRIKE_PARTS} />
-        <Line dataKey="net" stroke={C.net} strokeWidth={2} dot={false} type="linear" isAnimationActive={false} />
-        <XMark x={g.spot} stroke={C.spot} strokeWidth={2} label={{ text: `spot ${fmtSpot(g.spot)}`, row: 0, fontSize: fs }} />
+        <Line dataKey="net" stroke={C.net} strokeWidth={style.lineWidth} dot={false} type="linear" isAnimationActive={false} />
+        <XMark x={g.spot} stroke={C.spot} strokeWidth={style.lineWidth} label={{ text: `spot ${fmtSpot(g.spot)}`, row: 0, fontSize: fs }} />
         {inRange(g.zeroGammaLevel) && (
-          <XMark x={g.zeroGammaLevel} stroke={C.zero} strokeWidth={2} strokeDasharray="6 4" label={{ text: `zero γ ${fmtLevel(g.zeroGammaLevel)}`, row: 1, fontSize: fs }} />
+          <XMark x={g.zeroGammaLevel} stroke={C.zero} strokeWidth={style.lineWidth} strokeDasharray="6 4" label={{ text: `zero γ ${fmtLevel(g.zeroGammaLevel)}`, row: 1, fontSize: fs }} />
         )}
         {inRange(g.callWall) && (
           <XMark x={g.callWall} stroke={C.callWall} strokeDasharray="2 4" label={{ text: `call wall ${fmtStrike(g.callWall)}`, row: 2, fontSize: fs }} />
