@@ -138,6 +138,7 @@ export function Controls() {
       </label>
       <span className="control">Venue <VenuePicker /></span>
       <span className="control">
+        <span className="only-drawer">Currency</span>
         <span className="seg" role="group" aria-label="currency">
           {CURRENCIES.map((c) => (
             <button key={c} aria-pressed={c === currency} onClick={() => setView({ currency: c })} data-testid={`currency-${c}`}>{c}</button>
