@@ -45,6 +45,15 @@ export function defaultView(): ViewState {
   return { ...DEFAULT_VIEW, venues: [...DEFAULT_VIEW.venues], expiries: [], rotate: [] };
 }
 
+/** What the worker computes for a view (the view less its display-only parts). */
+export function toSelection(v: ViewState): ViewSelection {
+  return { source: v.source, venues: [...v.venues], currency: v.currency, expiries: [...v.expiries], model: v.model, profileRange: v.profileRange };
+}
+
+export const sameSelection = (a: ViewSelection, b: ViewSelection) =>
+  a.source === b.source && a.currency === b.currency && a.model === b.model && a.profileRange === b.profileRange &&
+  a.venues.join() === b.venues.join() && a.expiries.join() === b.expiries.join();
+
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 /** Deribit expiries are at 08:00 UTC. */
 const EXPIRY_HOUR_UTC = 8;
