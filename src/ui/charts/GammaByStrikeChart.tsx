@@ -72,7 +72,7 @@ const StrikeView = memo(function StrikeView({ r, range, style }: { r: ResultMess
     <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
       <ComposedChart data={rows} margin={style.margin}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="strike" type="number" domain={x.domain} tickFormatter={fmtStrike} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} allowDataOverflow />
+        <XAxis height={style.xAxisHeight} dataKey="strike" type="number" domain={x.domain} tickFormatter={fmtStrike} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} allowDataOverflow />
         <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
         <Tooltip content={StrikeTip} cursor={BAR_CURSOR} isAnimationActive={false} />
         <YMark y={0} stroke={C.axisLine} />

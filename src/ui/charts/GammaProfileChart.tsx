@@ -70,7 +70,7 @@ const ProfileView = memo(function ProfileView({ g, style }: { g: GexResult | nul
           </linearGradient>
         </defs>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="price" type="number" domain={x.domain} tickFormatter={fmtLevel} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} />
+        <XAxis height={style.xAxisHeight} dataKey="price" type="number" domain={x.domain} tickFormatter={fmtLevel} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} />
         <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
         <Tooltip content={tip} isAnimationActive={false} />
         <Area dataKey="gex" type="linear" stroke="url(#gexSplitStroke)" strokeWidth={style.lineWidth} fill="url(#gexSplitFill)" baseValue={0} dot={false} isAnimationActive={false} />

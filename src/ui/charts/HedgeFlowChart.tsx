@@ -67,7 +67,7 @@ const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage |
         <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
           <ComposedChart data={rows} margin={style.margin} barGap={1}>
             <CartesianGrid stroke={C.grid} vertical={false} />
-            <XAxis dataKey="label" tick={style.tick} stroke={C.axisLine} interval={stride - 1} />
+            <XAxis height={style.xAxisHeight} dataKey="label" tick={style.tick} stroke={C.axisLine} interval={stride - 1} />
             <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
             <Tooltip content={tip} cursor={BAR_CURSOR} isAnimationActive={false} />
             <YMark y={0} stroke={C.axis} />

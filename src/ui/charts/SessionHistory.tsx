@@ -43,7 +43,7 @@ const HistoryView = memo(function HistoryView({ history, style }: { history: His
     <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
       <LineChart data={rows} margin={style.margin}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} />
+        <XAxis height={style.xAxisHeight} dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} />
         <YAxis domain={['auto', 'auto']} tickFormatter={fmtLevel} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} />
         <Tooltip content={historyTip} isAnimationActive={false} />
         <Line dataKey="spot" stroke={C.spot} strokeWidth={style.lineWidth} dot={false} isAnimationActive={false} />

@@ -25,6 +25,8 @@ export interface ChartStyle {
   lineWidth: number;
   /** Room for "-$40.0M" at this type size. */
   yAxisWidth: number;
+  /** Room below the plot for the x labels (recharts' default 30 px clips them at a wall's size). */
+  xAxisHeight: number;
   margin: Margin;
 }
 
@@ -43,6 +45,7 @@ export function chartStyle(kiosk: boolean, scale: number): ChartStyle {
       markFontSize: kiosk ? Math.round(15 * k) : 11,
       lineWidth: kiosk ? Math.max(2, Math.round(2 * k)) : 2,
       yAxisWidth: yAxisWidthPx(7, fontSize),
+      xAxisHeight: Math.max(30, Math.round(fontSize * 1.25 + 10)),
       // The right margin leaves room for half of the last x label ("+10%", "95,000").
       margin: { top: Math.round(8 * k), right: Math.round((kiosk ? 22 : 16) * k), bottom: Math.round(2 * k), left: Math.round(4 * k) },
     };
