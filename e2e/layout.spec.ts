@@ -5,9 +5,9 @@
  * labels clear of each other (their boxes measured). A screenshot of each size is kept in
  * test-results/screens/ and attached to the report for a person to look at.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { countMarks, resetSim, simPost, waitForFigures, waitForSettledFigures } from './helpers.ts';
+import { countMarks, resetSim, simClockOffset, simPost, waitForFigures, waitForSettledFigures } from './helpers.ts';
 
 const SHOTS = 'test-results/screens';
 mkdirSync(SHOTS, { recursive: true });
@@ -27,6 +27,8 @@ const SIZES: Size[] = [
   { name: 'wall-4k', width: 3840, height: 2160, kiosk: true },
 ];
 const CHARTS = ['chart-gamma-by-strike', 'chart-gamma-profile', 'chart-hedge-flow'] as const;
+/** The session history too, filled with an hour of points before the page opens. */
+const ALL_CHARTS = [...CHARTS, 'chart-session-history'] as const;
 
 interface Box {
   name: string;
@@ -80,7 +82,7 @@ async function expectNoSidewaysScroll(page: Page): Promise<void> {
 /** Tick labels of each axis of each chart: clear of each other and inside their chart. */
 async function expectAxisLabelsApart(page: Page): Promise<number> {
   let labels = 0;
-  for (const chart of CHARTS) {
+  for (const chart of ALL_CHARTS) {
     const [box] = await boxes(page, `[data-testid="${chart}"]`);
     for (const axis of ['xAxis', 'yAxis']) {
       const ticks = await boxes(page, `[data-testid="${chart}"] .recharts-${axis}-tick-labels .recharts-cartesian-axis-tick-value`);
@@ -103,18 +105,30 @@ test.afterEach(async ({ request }) => {
   await resetSim(request);
 });
 
+/** An hour of session history ending now on the simulator's clock, stored before the page loads. */
+async function seedHistory(page: Page, request: APIRequestContext): Promise<void> {
+  const end = Date.now() + (await simClockOffset(request)) - 10_000;
+  const points = Array.from({ length: 360 }, (_, i) => {
+    const t = Math.floor(end / 10_000) * 10_000 - (359 - i) * 10_000;
+    return [t, 80_000 + 400 * Math.sin(i / 40), 79_800 + 200 * Math.cos(i / 50)];
+  });
+  await page.addInitScript((stored) => localStorage.setItem('gexdesk.history.v1.sim.deribit.BTC', stored), JSON.stringify({ v: 1, points }));
+}
+
 for (const size of SIZES) {
   test.describe(`${size.name} ${size.width}x${size.height}${size.kiosk ? ' kiosk' : ''}`, () => {
     test.use({ viewport: { width: size.width, height: size.height }, hasTouch: size.touch ?? false, isMobile: size.touch ?? false });
 
-    test('no sideways scroll, charts drawn, nothing overlapping or off the screen, axis labels apart', async ({ page }) => {
+    test('no sideways scroll, charts drawn, nothing overlapping or off the screen, axis labels apart', async ({ page, request }) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      await seedHistory(page, request);
       await page.goto(`/?source=sim${size.kiosk ? '&kiosk=1' : ''}`);
       await waitForFigures(page);
       await expect.poll(async () => (await countMarks(page, 'chart-gamma-by-strike')).bars, { timeout: 10_000 }).toBeGreaterThan(10);
       await expect.poll(async () => (await countMarks(page, 'chart-gamma-profile')).lines, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
       await expect.poll(async () => (await countMarks(page, 'chart-hedge-flow')).bars, { timeout: 10_000 }).toBeGreaterThanOrEqual(15);
+      await expect.poll(async () => (await countMarks(page, 'chart-session-history')).lines, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
       const vw = size.width;
       const vh = size.height;
       const screen: Box = { name: 'screen', x: 0, y: 0, w: vw, h: vh };
@@ -132,12 +146,12 @@ for (const size of SIZES) {
       expect(panels.map((p) => p.name).sort()).toEqual(['flow', 'history', 'levels', 'profile', 'strike']);
       expectApart(panels, 'panels');
       for (const p of panels) expect(p.x >= -1 && p.x + p.w <= vw + 1, `${fmt(p)} inside the width`).toBe(true);
-      const charts = await boxes(page, CHARTS.map((c) => `[data-testid="${c}"]`).join(','));
-      expect(charts).toHaveLength(3);
+      const charts = await boxes(page, ALL_CHARTS.map((c) => `[data-testid="${c}"]`).join(','));
+      expect(charts).toHaveLength(4);
       for (const c of charts) {
         const panel = panels.find((p) => inside(c, p));
         expect(panel, `${fmt(c)} inside a panel`).toBeDefined();
-        expect(c.h, `${c.name} height`).toBeGreaterThanOrEqual(phone ? 220 : 150);
+        expect(c.h, `${c.name} height`).toBeGreaterThanOrEqual(phone ? 200 : 150);
         if (phone) expect(c.w, `${c.name} width on a phone`).toBeGreaterThanOrEqual(0.85 * vw);
       }
       expectApart(await boxes(page, '.flow-wrap > *'), 'hedge-flow chart and perp table');
