@@ -16,15 +16,18 @@ interface Size {
   name: string;
   width: number;
   height: number;
+  layout: 'phone' | 'stack' | 'wide';
   touch?: boolean;
-  kiosk?: boolean;
+  /** A wall display, and its type scale (1 at 1080p). */
+  kiosk?: number;
 }
 const SIZES: Size[] = [
-  { name: 'phone', width: 390, height: 844, touch: true },
-  { name: 'tablet', width: 768, height: 1024 },
-  { name: 'laptop', width: 1280, height: 800 },
-  { name: 'desk', width: 1920, height: 1080 },
-  { name: 'wall-4k', width: 3840, height: 2160, kiosk: true },
+  { name: 'phone', width: 390, height: 844, layout: 'phone', touch: true },
+  { name: 'tablet', width: 768, height: 1024, layout: 'stack' },
+  { name: 'laptop', width: 1280, height: 800, layout: 'wide' },
+  { name: 'desk', width: 1920, height: 1080, layout: 'wide' },
+  { name: 'wall-4k', width: 3840, height: 2160, layout: 'wide', kiosk: 2 },
+  { name: 'wall-portrait', width: 1080, height: 1920, layout: 'stack', kiosk: 1 },
 ];
 const CHARTS = ['chart-gamma-by-strike', 'chart-gamma-profile', 'chart-hedge-flow'] as const;
 /** The session history too, filled with an hour of points before the page opens. */
@@ -132,8 +135,8 @@ for (const size of SIZES) {
       const vw = size.width;
       const vh = size.height;
       const screen: Box = { name: 'screen', x: 0, y: 0, w: vw, h: vh };
-      const phone = size.name === 'phone';
-      await expect(page.getByTestId('app')).toHaveAttribute('data-layout', phone ? 'phone' : size.name === 'tablet' ? 'stack' : 'wide');
+      const phone = size.layout === 'phone';
+      await expect(page.getByTestId('app')).toHaveAttribute('data-layout', size.layout);
 
       await expectNoSidewaysScroll(page);
 
@@ -155,8 +158,8 @@ for (const size of SIZES) {
         if (phone) expect(c.w, `${c.name} width on a phone`).toBeGreaterThanOrEqual(0.85 * vw);
       }
       expectApart(await boxes(page, '.flow-wrap > *'), 'hedge-flow chart and perp table');
-      if (!phone && size.name !== 'tablet') {
-        // One screen, no scrolling: the desk and the wall.
+      if (size.layout === 'wide' || size.kiosk) {
+        // One screen, no scrolling: the desk and the walls.
         const [sh, ch] = await page.locator('.main').evaluate((m) => [m.scrollHeight, m.clientHeight]);
         expect(sh, 'vertical scroll on a one-screen layout').toBeLessThanOrEqual(ch + 1);
         expectWithin(panels, screen, 'panels');
@@ -195,10 +198,10 @@ for (const size of SIZES) {
       const labels = await expectAxisLabelsApart(page);
       test.info().annotations.push({ type: 'axis labels', description: `${labels} labels measured, none overlapping` });
       if (size.kiosk) {
-        // The wall's type scales with the screen: twice the 1080p sizes on 4K.
+        // The wall's type scales with the screen: 16 px ticks and 40 px figures at 1080p, twice that on 4K.
         const tick = await page.locator('[data-testid="chart-gamma-by-strike"] .recharts-cartesian-axis-tick-value').first().getAttribute('font-size');
-        expect(Number(tick)).toBe(32);
-        expect(await page.getByTestId('spot').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBe(80);
+        expect(Number(tick)).toBe(16 * size.kiosk);
+        expect(await page.getByTestId('spot').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBe(40 * size.kiosk);
       }
       await expect(page).toHaveTitle(/^BTC · zero γ ([\d,]+|none) · (positive|negative|flat) γ · SIM · gexdesk$/);
       await shoot(page, size.name);
