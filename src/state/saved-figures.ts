@@ -15,7 +15,7 @@ export interface SavedFigures {
 
 type ColumnKey = { [K in keyof GexResult]: GexResult[K] extends Float64Array ? K : never }[keyof GexResult];
 const COLUMNS = [
-  'strikes', 'callGex', 'putGex', 'netGex', 'expiries', 'netGexByExpiry',
+  'strikes', 'callGex', 'putGex', 'netGex', 'deltaExposure', 'vannaExposure', 'charmExposure', 'expiries', 'netGexByExpiry',
   'profileSpots', 'profileNetGex', 'moves', 'hedgeFlowUnits', 'hedgeFlowUsd', 'hedgeFlowUnitsGammaApprox',
 ] as const satisfies readonly ColumnKey[];
 // Every Float64Array of GexResult is listed (a new column added to the engine fails to compile here).
@@ -53,9 +53,13 @@ function readGex(g: unknown): GexResult {
   check(isObj(g), 'gex');
   const o = g as Record<string, unknown>;
   check(isNum(o.spot) && (o.spot as number) > 0 && isNum(o.nowMs), 'spot/nowMs');
-  check(oneOf(MODELS, o.model) && oneOf(['positive', 'negative', 'flat'], o.regime), 'model/regime');
-  for (const k of ['totalCallGex', 'totalPutGex', 'totalNetGex', 'includedLines'] as const) check(isNum(o[k]), k);
-  for (const k of ['zeroGammaLevel', 'callWall', 'putWall', 'largestAbsGammaStrike'] as const) check(isNumOrNull(o[k]), k);
+  check(oneOf(MODELS, o.model) && oneOf(['positive', 'negative', 'flat'], o.regime), 'model/regime'); // never an 'invalid' total
+  for (const k of ['totalCallGex', 'totalPutGex', 'totalNetGex', 'totalDeltaExposure', 'totalVannaExposure', 'totalCharmExposure', 'includedLines'] as const) check(isNum(o[k]), k);
+  for (const k of ['zeroGammaLevel', 'callWall', 'putWall', 'largestAbsGammaStrike', 'nextExpiryMs', 'droppedExpiryMs'] as const) check(isNumOrNull(o[k]), k);
+  const ex = o.expiring;
+  check(isObj(ex) && isNum(ex.lines) && typeof ex.included === 'boolean' && isNum(ex.grossGammaShare) && isNumOrNull(ex.pinStrike), 'expiring');
+  const pos = o.positioning;
+  check(pos === null || (isObj(pos) && isNumOrNull(pos.windowStartMs) && ['trades', 'blockTrades', 'seenWhole', 'seenInPart', 'assumed'].every((k) => isNum(pos[k]))), 'positioning');
   numbers(o.zeroGammaCrossings, 'zeroGammaCrossings');
   check(isObj(o.excluded) && Object.values(o.excluded as object).every(isNum), 'excluded');
   const out = { ...o } as unknown as GexResult;
@@ -63,6 +67,17 @@ function readGex(g: unknown): GexResult {
   check(out.callGex.length === out.strikes.length && out.putGex.length === out.strikes.length && out.netGex.length === out.strikes.length, 'strike columns');
   check(out.profileNetGex.length === out.profileSpots.length, 'profile columns');
   check(out.hedgeFlowUnits.length === out.moves.length && out.hedgeFlowUsd.length === out.moves.length, 'flow columns');
+  const n = out.strikes.length;
+  check(out.deltaExposure.length === n && out.vannaExposure.length === n && out.charmExposure.length === n, 'exposure columns');
+  if (o.scenarios === null) return out;
+  check(isObj(o.scenarios), 'scenarios');
+  const sc = o.scenarios as Record<string, unknown>;
+  const axes = { moves: numbers(sc.moves, 'scenarios.moves'), hours: numbers(sc.hours, 'scenarios.hours'), volShifts: numbers(sc.volShifts, 'scenarios.volShifts') };
+  const units = column(sc.units, 'scenarios.units');
+  const usd = column(sc.usd, 'scenarios.usd');
+  const cells = axes.moves.length * axes.hours.length * axes.volShifts.length;
+  check(units.length === cells && usd.length === cells, 'scenario cells');
+  out.scenarios = { ...axes, units, usd };
   return out;
 }
 
