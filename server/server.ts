@@ -108,17 +108,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock = new SimClock(startMs, speed, opts.wallNow);
     sim = new MarketSim({ seed, startMs });
     simSource = new SimSource(sim, clock, faults);
-    hub = new DeribitHub(simSource, faults, limits);
+    hub = new DeribitHub(simSource, faults, limits, opts.log);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
     replay = new ReplaySource(player);
     clock = player.clock;
-    hub = new DeribitHub(replay, faults, limits);
+    hub = new DeribitHub(replay, faults, limits, opts.log);
     replay.attach(hub);
   }
   hub.start();
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, log: opts.log });
   venues.start();
   if (player) {
     player.seal(); // every venue's frames are on the timeline now
@@ -176,7 +176,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     venues: player ? RECORDED_VENUES.filter((v) => player.venues().includes(v) && (v === 'deribit' || venues.hubs.has(v))) : ['deribit', ...venues.names],
     paused: clock.paused,
     faults: faults.list(),
-    connections: hub.sessions.size,
+    // every venue's sockets, and each venue's sessions
+    connections: total,
+    sessions: Object.fromEntries([['deribit', hub.sessions.size], ...[...venues.hubs].map(([v, h]) => [v, h.sessions.size])]),
+    // throws caught in message handling and ticks, by venue and cause (empty when all is well)
+    errors: Object.fromEntries([hub.errors, ...[...venues.hubs.values()].map((h) => h.errors)].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
     ...(replay ? { replay: replay.report } : {}),
   });
 

@@ -20,9 +20,21 @@ export const OKX_SWAP_CT_VAL: Record<Currency, number> = { BTC: 0.01, ETH: 0.1 }
 export const OKX_OI_SHARE = 0.3;
 const SENTINEL = '987654321.5';
 
-const SWAP: Record<string, Currency> = { 'BTC-USDT-SWAP': 'BTC', 'ETH-USDT-SWAP': 'ETH' };
-const INDEX_IDS: Record<string, Currency> = { 'BTC-USD': 'BTC', 'ETH-USD': 'ETH', 'BTC-USDT': 'BTC', 'ETH-USDT': 'ETH' };
-const FAMILY: Record<string, Currency> = { 'BTC-USD': 'BTC', 'ETH-USD': 'ETH' };
+// name tables are Maps: a plain object would answer `constructor` or `__proto__` with its prototype's members
+const SWAP: ReadonlyMap<string, Currency> = new Map([
+  ['BTC-USDT-SWAP', 'BTC'],
+  ['ETH-USDT-SWAP', 'ETH'],
+]);
+const INDEX_IDS: ReadonlyMap<string, Currency> = new Map([
+  ['BTC-USD', 'BTC'],
+  ['ETH-USD', 'ETH'],
+  ['BTC-USDT', 'BTC'],
+  ['ETH-USDT', 'ETH'],
+]);
+const FAMILY: ReadonlyMap<string, Currency> = new Map([
+  ['BTC-USD', 'BTC'],
+  ['ETH-USD', 'ETH'],
+]);
 
 type Level4 = [string, string, string, string];
 
@@ -61,23 +73,23 @@ export class OkxSim implements VenueSource {
     const channel = r.channel;
     if (channel === 'opt-summary') {
       const fam = typeof r.instFamily === 'string' ? r.instFamily : '';
-      const c = FAMILY[fam];
+      const c = FAMILY.get(fam);
       return c ? { ch: 'opt-summary', c, arg: { channel, instFamily: fam } } : null;
     }
     const instId = typeof r.instId === 'string' ? r.instId : '';
     switch (channel) {
       case 'index-tickers': {
-        const c = INDEX_IDS[instId];
+        const c = INDEX_IDS.get(instId);
         return c ? { ch: channel, c, instId, arg: { channel, instId } } : null;
       }
       case 'mark-price':
       case 'funding-rate':
       case 'books': {
-        const c = SWAP[instId];
+        const c = SWAP.get(instId);
         return c ? { ch: channel, c, instId, arg: { channel, instId } } : null;
       }
       case 'open-interest': {
-        const c = SWAP[instId];
+        const c = SWAP.get(instId);
         if (c) return { ch: channel, c, instId, swap: true, arg: { channel, instId } };
         for (const cc of CURRENCIES) if (this.chain.byName(cc).has(instId)) return { ch: channel, c: cc, instId, swap: false, arg: { channel, instId } };
         return null;
@@ -258,7 +270,7 @@ export class OkxSim implements VenueSource {
     const type = q.get('instType');
     if (type === 'OPTION') {
       const fam = q.get('instFamily') ?? q.get('uly') ?? '';
-      const c = FAMILY[fam];
+      const c = FAMILY.get(fam);
       if (!c) return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };
       const listTime = String(this.hub.nowMs());
       const data = this.chain.options(c).map((d) => ({
@@ -296,10 +308,10 @@ export class OkxSim implements VenueSource {
 
 /** `instType=SWAP[&instId=]`: OKX's linear USDT swaps (contract sizes are static venue facts). */
 export function okxSwapInstruments(id: string | null): RestAnswer {
-  const ids = id ? (SWAP[id] ? [id] : []) : Object.keys(SWAP);
+  const ids = id ? (SWAP.has(id) ? [id] : []) : [...SWAP.keys()];
   if (id && ids.length === 0) return { status: 200, body: { code: '51001', msg: "Instrument ID doesn't exist", data: [] } };
   const data = ids.map((instId) => {
-    const c = SWAP[instId];
+    const c = SWAP.get(instId)!;
     return {
       alias: '', baseCcy: '', category: '1', ctMult: '1', ctType: 'linear', ctVal: num(OKX_SWAP_CT_VAL[c]), ctValCcy: c, expTime: '',
       instFamily: `${c}-USDT`, instId, instType: 'SWAP', lever: '100', listTime: '1611916828000', lotSz: '1', minSz: '1', optType: '',
