@@ -374,6 +374,17 @@ export class ReplaySource implements DeribitSource {
     return this.clock.now();
   }
 
+  /** Expiries of the instruments the recording names that are still ahead of the replay clock, ascending. */
+  listedExpiries(): number[] {
+    const now = this.nowMs();
+    const out = new Set<number>();
+    for (const n of this.names) {
+      const e = parseInstrumentName(n)?.expiryMs;
+      if (e !== undefined && e > now) out.add(e);
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
   channelOk(ch: string): boolean {
     return /^[A-Za-z0-9_.-]{1,200}$/.test(ch);
   }
