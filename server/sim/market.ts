@@ -56,13 +56,20 @@ interface CurrencyParams {
   indexName: string;
 }
 
-const PARAMS: Record<Currency, CurrencyParams> = {
-  BTC: { spotBase: 95_000, vol: 0.5, atmVol: 0.52, skew: -0.05, perpTick: 0.5, perpContractUsd: 10, perpOiUsd: 1.1e9, oiScale: 260, indexName: 'btc_usd' },
-  ETH: { spotBase: 3_400, vol: 0.65, atmVol: 0.66, skew: -0.04, perpTick: 0.05, perpContractUsd: 1, perpOiUsd: 4.5e8, oiScale: 2_600, indexName: 'eth_usd' },
-};
+const PARAMS_BY_CURRENCY: ReadonlyMap<Currency, CurrencyParams> = new Map([
+  ['BTC', { spotBase: 95_000, vol: 0.5, atmVol: 0.52, skew: -0.05, perpTick: 0.5, perpContractUsd: 10, perpOiUsd: 1.1e9, oiScale: 260, indexName: 'btc_usd' }],
+  ['ETH', { spotBase: 3_400, vol: 0.65, atmVol: 0.66, skew: -0.04, perpTick: 0.05, perpContractUsd: 1, perpOiUsd: 4.5e8, oiScale: 2_600, indexName: 'eth_usd' }],
+]);
+
+/** A currency's parameters; a name that is not a simulated currency is a thrown error, not a prototype's member. */
+function currencyParams(c: Currency): CurrencyParams {
+  const p = PARAMS_BY_CURRENCY.get(c);
+  if (!p) throw new Error(`not a simulated currency: ${String(c).slice(0, 20)}`);
+  return p;
+}
 
 export function indexNameOf(c: Currency): string {
-  return PARAMS[c].indexName;
+  return currencyParams(c).indexName;
 }
 
 export interface OptionDef {
@@ -228,7 +235,7 @@ export class MarketSim {
     this.seed = opts.seed >>> 0;
     this.startMs = Math.floor(opts.startMs);
     this.currencies = opts.currencies ?? CURRENCIES;
-    for (const c of CURRENCIES) this.logSpot0.set(c, Math.log(PARAMS[c].spotBase) + 0.12 * hashGaussian(this.seed, c, 'spot0'));
+    for (const c of CURRENCIES) this.logSpot0.set(c, Math.log(currencyParams(c).spotBase) + 0.12 * hashGaussian(this.seed, c, 'spot0'));
     this.moveTo(0);
     this.relist(this.startMs, false);
   }
@@ -273,7 +280,7 @@ export class MarketSim {
   private knot(h: number): Map<Currency, Knot> {
     const hit = this.knots.get(h);
     if (hit) return hit;
-    const sd = (c: Currency) => PARAMS[c].vol * Math.sqrt(SEGMENT_YEARS);
+    const sd = (c: Currency) => currencyParams(c).vol * Math.sqrt(SEGMENT_YEARS);
     const w1 = levyPath(this.seed, 'spot-btc', h);
     const w2 = levyPath(this.seed, 'spot-eth', h);
     const volDecay = Math.exp(-VOL_KAPPA * SEGMENT_YEARS);
@@ -309,7 +316,7 @@ export class MarketSim {
       const path = new Float64Array(SEGMENT_STEPS + 1);
       walk.set(c, path);
       const v0 = from.get(c)!.logVolFactor;
-      return { c, path, vol: PARAMS[c].vol, v0, dv: to.get(c)!.logVolFactor - v0 };
+      return { c, path, vol: currencyParams(c).vol, v0, dv: to.get(c)!.logVolFactor - v0 };
     });
     for (let i = 1; i <= SEGMENT_STEPS; i++) {
       const f = i / SEGMENT_STEPS;
@@ -432,7 +439,7 @@ export class MarketSim {
 
   /** Mark IV (decimal, unrounded) from the term structure and smile. */
   private ivOf(def: OptionDef, f: number, t: number): number {
-    const p = PARAMS[def.currency];
+    const p = currencyParams(def.currency);
     const vf = Math.exp(this.state.get(def.currency)!.logVolFactor);
     const term = 0.88 + 0.25 * Math.exp(-t / 0.03) + 0.04 * hashGaussian(this.seed, def.currency, def.expiryMs, 'term');
     const atm = p.atmVol * vf * term;
@@ -443,7 +450,7 @@ export class MarketSim {
 
   /** Open interest in coins: concentrated near the listing spot and at round strikes, puts below, calls above. */
   openInterest(def: OptionDef, t: number = this.timeMs): number {
-    const p = PARAMS[def.currency];
+    const p = currencyParams(def.currency);
     const ref = this.refSpot.get(`${def.currency}:${def.expiryMs}`) ?? Math.exp(this.state.get(def.currency)!.logSpot);
     const tY = Math.max((def.expiryMs - def.createdMs) / YEAR_MS, 1 / 365);
     const s = Math.sqrt(tY);
@@ -518,7 +525,7 @@ export class MarketSim {
   }
 
   perp(c: Currency): PerpState {
-    const p = PARAMS[c];
+    const p = currencyParams(c);
     const st = this.state.get(c)!;
     const index = this.index(c);
     const mark = round(index * (1 + st.premium), 2);
@@ -549,7 +556,7 @@ export class MarketSim {
 
   /** Perpetual order book: ~100-150 levels a side out to 3 % of mid, amounts in USD. */
   book(c: Currency): { bids: BookSide; asks: BookSide } {
-    const p = PARAMS[c];
+    const p = currencyParams(c);
     const st = this.state.get(c)!;
     const mark = Math.exp(st.logSpot) * (1 + st.premium);
     const tick = p.perpTick;
@@ -581,6 +588,6 @@ export class MarketSim {
   }
 
   params(c: Currency): Readonly<CurrencyParams> {
-    return PARAMS[c];
+    return currencyParams(c);
   }
 }
