@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SimClock } from './clock.ts';
+import { CaughtErrors } from './client-socket.ts';
 import { parseInstrumentName } from './sim/calendar.ts';
 import type { DeribitHub, Session } from './deribit/hub.ts';
 import { BookFold, ChannelMap, isChainedBook } from './deribit/replay-book.ts';
@@ -53,6 +54,8 @@ export class ReplayPlayer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Venue time of the recording's first data frame. */
   t0 = 0;
+  /** Throws caught delivering a frame (counted by cause; playback goes on). */
+  readonly errors = new CaughtErrors('replay');
 
   static load(file: string, opts: ReplayOptions): ReplayPlayer {
     let text: string;
@@ -168,7 +171,7 @@ export class ReplayPlayer {
       }
       this.cursor++;
       this.report.delivered++;
-      e.deliver(this.loopIdx * cycle);
+      this.errors.guard('deliver', () => e.deliver(this.loopIdx * cycle));
     }
   }
 
@@ -323,8 +326,11 @@ export class ReplaySource implements DeribitSource {
     for (const s of hub.sessions) {
       for (const name of this.channels.names(n.channel)) {
         if (!s.subs.has(name)) continue;
-        if (fold && kind) this.sendBook(s, name, n.data, fold, kind, out);
-        else s.notify(name, undefined, out.text(name));
+        // one session's failure is counted, the others still get the frame
+        hub.errors.guard('replay', () => {
+          if (fold && kind) this.sendBook(s, name, n.data, fold, kind, out);
+          else s.notify(name, undefined, out.text(name));
+        });
         report.delivered++;
       }
     }

@@ -226,7 +226,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     connections: total,
     sessions: Object.fromEntries([['deribit', hub.sessions.size], ...[...venues.hubs].map(([v, h]) => [v, h.sessions.size])]),
     // throws caught in message handling and ticks, by venue and cause (empty when all is well)
-    errors: Object.fromEntries([hub.errors, ...[...venues.hubs.values()].map((h) => h.errors)].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
+    errors: Object.fromEntries([hub.errors, ...[...venues.hubs.values()].map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
     ...(replay ? { replay: replay.report } : {}),
   });
 
