@@ -4,15 +4,14 @@
  * are in security-tries.test.ts. The server runs in this process; `attack-load.test.ts` drives the
  * attacks against a server process while well-behaved clients measure it.
  */
-import http from 'node:http';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, unlinkSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from './server.ts';
 import { TestClient, sleep } from './test-client.ts';
 import { Conn } from './venue-test-conn.ts';
+import { rawRequest } from './raw-http.ts';
 import type { Session } from './deribit/hub.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
@@ -266,21 +265,6 @@ describe('4b: budgets, caps and memory (4.9, 4.16-4.19, 4.22, 4.25, 4.29)', () =
   });
 });
 
-/** A raw HTTP request with any Host header (fetch does not let a caller set Host). */
-function rawRequest(url: string, o: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: o.method ?? 'GET', path: o.path, headers: o.headers }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(o.body);
-  });
-}
-
 describe('2: live REST relay (2.13-2.16)', () => {
   const spy = (answer: (url: string) => Response | Promise<Response>) => {
     const calls: string[] = [];
@@ -443,6 +427,5 @@ describe('1: static files (1.22, 1.23)', () => {
     await churn;
     expect([...statuses].every((s) => s === 200 || s === 404 || s === 0)).toBe(true);
     expect((await fetch(srv!.url + '/')).status).toBe(200);
-    void WebSocket;
   });
 });
