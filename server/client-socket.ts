@@ -71,6 +71,8 @@ export class ClientSocket {
   /** Subscribed channels: the venue's subscription keys. */
   readonly subs = new Set<string>();
   private overSince: number | undefined;
+  /** Bytes over the hard limit allowed while a deliberately oversized frame (the `oversize` fault) drains. */
+  private allowance = 0;
   private readonly requests: TokenBucket;
 
   constructor(
@@ -97,9 +99,14 @@ export class ClientSocket {
   takesData(): boolean {
     if (this.closed) return false;
     const buffered = this.ws.bufferedAmount;
+    if (buffered > this.hardLimit(buffered)) {
+      if (this.stuckTooLong()) {
+        this.dropSlow();
+        return false;
+      }
+    } else this.overSince = undefined;
     if (buffered <= this.limits.softBufferBytes) return true;
     this.skippedFrames++;
-    if (buffered > this.limits.hardBufferBytes && this.stuckTooLong()) this.dropSlow();
     return false;
   }
 
@@ -108,7 +115,7 @@ export class ClientSocket {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
     const buffered = this.ws.bufferedAmount;
     const lim = this.limits;
-    if (buffered > lim.hardBufferBytes) {
+    if (buffered > this.hardLimit(buffered)) {
       // bytes, not time, bound what a client that does not read can make us hold
       if (essential || this.stuckTooLong()) {
         this.dropSlow();
@@ -124,6 +131,22 @@ export class ClientSocket {
     const after = this.ws.bufferedAmount;
     if (after > this.maxBuffered) this.maxBuffered = after;
     return true;
+  }
+
+  /**
+   * The `oversize` fault's frame (10 MB, sent as an essential frame): the hard limit is stretched by its
+   * size until the buffer is back under the limit, so a reading client is not dropped for the frame the
+   * fault itself queued.
+   */
+  sendOversized(text: string): boolean {
+    const sent = this.sendRaw(text, true);
+    if (sent) this.allowance = text.length;
+    return sent;
+  }
+
+  private hardLimit(buffered: number): number {
+    if (buffered <= this.limits.hardBufferBytes) this.allowance = 0;
+    return this.limits.hardBufferBytes + this.allowance;
   }
 
   private stuckTooLong(): boolean {

@@ -531,7 +531,7 @@ export class ReplaySource implements DeribitSource {
   sendOversize(hub: DeribitHub): number {
     const text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: 'ticker.BTC-PERPETUAL.100ms', data: { padding: 'x'.repeat(10 * 1024 * 1024) } } });
     let n = 0;
-    for (const s of hub.sessions) if (s.sendRaw(text, true)) n++;
+    for (const s of hub.sessions) if (s.sendOversized(text)) n++;
     return n;
   }
 

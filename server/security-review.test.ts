@@ -226,6 +226,21 @@ describe('4b: budgets, caps and memory (4.9, 4.16-4.19, 4.22, 4.25, 4.29)', () =
     }
   });
 
+  it('4.22: the oversize fault\'s own 10 MB frame does not get a client dropped for replies queued behind it', async () => {
+    await start();
+    const c = await deribit();
+    const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    expect((await (await fetch(srv!.url + '/__sim/fault', { method: 'POST', body: '{"kind":"oversize"}' })).json()).sent).toBe(1);
+    const reply = c.call('public/get_time');
+    await sleep(200);
+    socket.resume();
+    expect(typeof (await reply).result).toBe('number');
+    expect(c.raw.some((x) => x.length >= 10 * 1024 * 1024)).toBe(true);
+    expect(c.closeCode).toBeUndefined();
+    expect(srv!.stats().closedSlow).toBe(0);
+  });
+
   it('4.25: grouped books take only the documented groups, channels per session are capped, and grouped frames are built once a step', async () => {
     await start();
     const c = await deribit();

@@ -238,7 +238,7 @@ export class VenueHub {
   /** The `oversize` fault: one 10 MB data frame to each session; returns how many were sent. */
   sendOversize(): number {
     let n = 0;
-    for (const s of this.sessions) if (s.sendRaw(this.protocol.oversizeFrame(), true)) n++;
+    for (const s of this.sessions) if (s.sendOversized(this.protocol.oversizeFrame())) n++;
     this.injected.oversize += n;
     return n;
   }

@@ -404,7 +404,7 @@ export class SimSource implements DeribitSource {
     for (const s of hub.sessions) {
       const ch = [...s.subs].find((c) => c.startsWith('ticker.')) ?? 'ticker.BTC-PERPETUAL.100ms';
       const text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: ch, data: { instrument_name: ch.split('.')[1], timestamp: this.sim.timeMs, padding: pad } } });
-      if (s.sendRaw(text, true)) n++;
+      if (s.sendOversized(text)) n++;
     }
     this.injected.oversize += n;
     return n;
