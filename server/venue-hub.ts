@@ -24,7 +24,7 @@ export class VenueSession extends ClientSocket {
   readonly openedAt = Date.now();
   lastInboundAt = Date.now();
   gapPending = false;
-  /** Protocol scratch (e.g. per-second inbound message count). */
+  /** Protocol scratch (e.g. OKX's subscribe requests this hour). */
   counters: Record<string, number> = {};
   private dataCount = 0;
   private held = new Map<string, string>();
