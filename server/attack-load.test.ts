@@ -261,5 +261,5 @@ describe.runIf(process.platform === 'linux')('attacks while a desk watches (revi
     expect(worstRss - rss0).toBeLessThan(200);
     // a failure is logged once per cause: the log stays short however long the attacks ran
     expect(stderr.split('\n').filter((l) => l.trim() !== '').length).toBeLessThan(40);
-  });
+  }, 60_000);
 });
