@@ -15,12 +15,12 @@ import { startServer } from '../server/server.ts';
 import { TestClient, sleep } from '../server/test-client.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
-import type { FromWorker, ViewSelection } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker, type ViewSelection } from '../src/worker/protocol.ts';
 import { FakeClock } from '../src/feeds/testing.ts';
 import type { Figure } from './lib.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
-const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
 
 interface Recorded {
   instruments: unknown;

@@ -5,7 +5,8 @@ import { computeGex, DEFAULT_MOVES, dealerDeltaAt, nearestExpiry } from './index
 import { PreparedLines, prepareLines } from './exposure.ts';
 import { classic } from './dealer-sign.ts';
 import { scenarioLadder } from './scenarios.ts';
-import { feedbackEstimate, priceImpact, type VisibleDepth } from './feedback.ts';
+import { feedbackEstimate, priceImpact } from './feedback.ts';
+import type { VisibleDepth } from './types.ts';
 
 const YEAR = 365 * 86_400_000;
 const HOUR = 3_600_000;
@@ -174,5 +175,27 @@ describe('feedback estimate (design: "Beyond gamma")', () => {
     expect(up.status).toBe('converged');
     expect(up.move).toBeLessThan(0.02); // long gamma sells the rally
     expect(up.move).toBeGreaterThan(0);
+  });
+});
+
+describe('through computeGex', () => {
+  it('"through the next expiry" is the hours to the nearest expiry in the sums, where its lines drop out', () => {
+    const chain = chainFromLines(rows);
+    const r = computeGex(chain, { spot: 100, nowMs: NOW, model: 'classic', scenarios: { moves: [-0.02, 0, 0.02], hours: [0, 'nextExpiry'], volShifts: [0] } });
+    expect(r.scenarios!.hours).toEqual([0, 23]);
+    const explicit = computeGex(chain, { spot: 100, nowMs: NOW, model: 'classic', scenarios: { moves: [-0.02, 0, 0.02], hours: [0, 23], volShifts: [0] } });
+    expect(Array.from(r.scenarios!.units)).toEqual(Array.from(explicit.scenarios!.units));
+    // after the next expiry, "next" is the week's expiry
+    const after = computeGex(chain, { spot: 100, nowMs: NOW, model: 'classic', afterNextExpiry: true, scenarios: { moves: [0], hours: ['nextExpiry'], volShifts: [0] } });
+    expect(after.scenarios!.hours).toEqual([7 * 24]);
+  });
+  it('feedback for each shock against the visible depth given', () => {
+    const chain = chainFromLines(rows);
+    const depth: VisibleDepth = { bandPct: [0.5, 1, 2], bidUnits: [5, 10, 20], askUnits: [5, 10, 20] };
+    const r = computeGex(chain, { spot: 100, nowMs: NOW, model: 'short', visibleDepth: depth, feedbackShocks: [-0.02, 0.02] });
+    const p = new PreparedLines();
+    prepareLines(chain, NOW, { id: 'short', label: '', fillPositions: (c, l, n, o) => { for (let j = 0; j < n; j++) o[j] = -c.openInterest[l[j]]; } }, {}, p);
+    expect(r.feedback).toEqual([feedbackEstimate(p, depth, -0.02), feedbackEstimate(p, depth, 0.02)]);
+    expect(computeGex(chain, { spot: 100, nowMs: NOW, model: 'short' }).feedback).toBeNull();
   });
 });

@@ -6,30 +6,7 @@
  */
 import { dealerDeltaAt } from './flows.ts';
 import type { PreparedLines } from './exposure.ts';
-
-/**
- * The visible book as cumulative depth, units of the underlying, at distances from mid in percent
- * (e.g. 0.5, 1, 2), ascending; the sum over the selected venues' perpetuals.
- */
-export interface VisibleDepth {
-  bandPct: readonly number[];
-  /** Resting bids between mid and mid (1 - band), cumulative. */
-  bidUnits: readonly number[];
-  /** Resting asks between mid and mid (1 + band), cumulative. */
-  askUnits: readonly number[];
-}
-
-export type FeedbackStatus = 'converged' | 'runaway' | 'unsettled';
-
-export interface FeedbackEstimate {
-  shock: number;
-  /** The move after dealer hedging (fraction), when converged; the last round's otherwise. */
-  move: number;
-  /** Dealer flow at that move, units of the underlying (+ = buy). */
-  flowUnits: number;
-  rounds: number;
-  status: FeedbackStatus;
-}
+import type { FeedbackEstimate, VisibleDepth } from './types.ts';
 
 /** Price impact (fraction of mid) of trading `units` (+ buy lifts asks) through the book; null beyond the visible depth. */
 export function priceImpact(depth: VisibleDepth, units: number): number | null {

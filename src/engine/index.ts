@@ -2,13 +2,14 @@
  * The engine's one entry point: a full recompute of dealer exposure from chain columns (design:
  * "Number conventions", "Beyond gamma"). Pure: no clock, no I/O, no module state.
  */
-import type { ChainColumns, DealerModelId, ExposureParams, GexResult, LineTrades } from './types.ts';
+import type { ChainColumns, DealerModelId, ExposureParams, GexResult, LineTrades, ScenarioAxes, ScenarioRequest } from './types.ts';
 import { classic, short, type DealerPositionModel } from './dealer-sign.ts';
 import { flowModel, summarisePositioning } from './flow-model.ts';
 import { PreparedLines, exposureByStrike, netGexByExpiry, prepareLines } from './exposure.ts';
 import { gexProfile, zeroGammaCrossings } from './sweep.ts';
 import { hedgeFlowByMove } from './flows.ts';
 import { scenarioLadder } from './scenarios.ts';
+import { feedbackEstimate } from './feedback.ts';
 import { callWall, gammaRegime, largestAbsGammaStrike, putWall } from './levels.ts';
 
 export type * from './types.ts';
@@ -22,7 +23,6 @@ export { netGexAt, gexAcrossSpotMoves, gexOnLogGrid, gexProfile, zeroGammaCrossi
 export { hedgeFlowByMove, dealerDeltaAt } from './flows.ts';
 export { scenarioLadder } from './scenarios.ts';
 export { feedbackEstimate, priceImpact } from './feedback.ts';
-export type { FeedbackEstimate, FeedbackStatus, VisibleDepth } from './feedback.ts';
 export { callWall, putWall, largestAbsGammaStrike, gammaRegime } from './levels.ts';
 
 /** -0.10 ... +0.10 in 0.01 steps, written as k/100 so 0.07 is exactly the literal 0.07. */
@@ -45,6 +45,11 @@ export function nearestExpiry(chain: ChainColumns, nowMs: number, expiries?: Rea
     if (e > nowMs && e < best && (!expiries || expiries.has(e))) best = e;
   }
   return best === Infinity ? null : best;
+}
+
+/** The ladder's horizons in hours: "through the next expiry" is the time to it (its lines drop out there). */
+function resolveHorizons(req: ScenarioRequest, nextExpiryMs: number | null, nowMs: number): ScenarioAxes {
+  return { ...req, hours: req.hours.map((h) => (h === 'nextExpiry' ? (nextExpiryMs === null ? 0 : (nextExpiryMs - nowMs) / 3_600_000) : h)) };
 }
 
 /**
@@ -98,6 +103,8 @@ export function computeGex(chain: ChainColumns, params: ExposureParams, scratch:
   });
 
   const flow = hedgeFlowByMove(lines, spot, params.moves ?? DEFAULT_MOVES);
+  const nextExpiryMs = byExpiry.expiries.length > 0 ? byExpiry.expiries[0] : null;
+  const depth = params.visibleDepth ?? null;
 
   return {
     spot,
@@ -133,9 +140,10 @@ export function computeGex(chain: ChainColumns, params: ExposureParams, scratch:
     includedLines: lines.count,
     excluded: prepared.excluded,
     expiring: prepared.expiring,
-    nextExpiryMs: byExpiry.expiries.length > 0 ? byExpiry.expiries[0] : null,
+    nextExpiryMs,
     droppedExpiryMs,
     positioning: model.id === 'flow' ? summarisePositioning(chain, trades, lines.idx, lines.count) : null,
-    scenarios: params.scenarios ? scenarioLadder(lines, spot, params.scenarios) : null,
+    scenarios: params.scenarios ? scenarioLadder(lines, spot, resolveHorizons(params.scenarios, nextExpiryMs, params.nowMs)) : null,
+    feedback: depth && params.feedbackShocks ? params.feedbackShocks.map((m) => feedbackEstimate(lines, depth, m)) : null,
   };
 }

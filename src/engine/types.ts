@@ -94,7 +94,46 @@ export interface ExposureParams {
   /** The tape per chain line, for model `flow`; without it every line counts as "assumed". */
   trades?: LineTrades | null;
   /** Scenario ladder to compute (design: "Beyond gamma"); none when absent. */
-  scenarios?: ScenarioAxes | null;
+  scenarios?: ScenarioRequest | null;
+  /** The summed visible perpetual books, for the feedback estimate (design: "Beyond gamma"). */
+  visibleDepth?: VisibleDepth | null;
+  /** Shocks to estimate the feedback of (fractions, e.g. -0.02); needs `visibleDepth`. */
+  feedbackShocks?: readonly number[];
+}
+
+/**
+ * The visible book as cumulative depth, units of the underlying, at distances from mid in percent
+ * (e.g. 0.5, 1, 2), ascending; the sum over the selected venues' perpetuals.
+ */
+export interface VisibleDepth {
+  bandPct: readonly number[];
+  /** Resting bids between mid and mid (1 - band), cumulative. */
+  bidUnits: readonly number[];
+  /** Resting asks between mid and mid (1 + band), cumulative. */
+  askUnits: readonly number[];
+}
+
+export type FeedbackStatus = 'converged' | 'runaway' | 'unsettled';
+
+/** One shock's feedback estimate (design: "Feedback estimate"). */
+export interface FeedbackEstimate {
+  shock: number;
+  /** The move after dealer hedging (fraction), when converged; the last round's otherwise. */
+  move: number;
+  /** Dealer flow at that move, units of the underlying (+ = buy). */
+  flowUnits: number;
+  rounds: number;
+  status: FeedbackStatus;
+}
+
+/** A horizon of the ladder: hours ahead, or "through the next expiry" (the nearest expiry in the sums). */
+export type Horizon = number | 'nextExpiry';
+
+/** The axes a ladder is asked for; 'nextExpiry' is resolved to hours by the engine. */
+export interface ScenarioRequest {
+  moves: readonly number[];
+  hours: readonly Horizon[];
+  volShifts: readonly number[];
 }
 
 /** The axes of a scenario ladder: spot moves x horizons x vol shifts. */
@@ -200,6 +239,8 @@ export interface GexResult {
   droppedExpiryMs: number | null;
   /** Set for model `flow`, null otherwise. */
   positioning: Positioning | null;
-  /** Set when `scenarios` was asked for. */
+  /** Set when `scenarios` was asked for; hours resolved ("through the next expiry" = hours to nextExpiryMs). */
   scenarios: ScenarioGrid | null;
+  /** Set when `visibleDepth` and `feedbackShocks` were given. */
+  feedback: FeedbackEstimate[] | null;
 }

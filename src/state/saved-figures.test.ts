@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResultMessage } from '../worker/protocol.ts';
+import { SELECTION_DEFAULTS, type ResultMessage } from '../worker/protocol.ts';
 import { decodeSavedFigures, encodeSavedFigures } from './saved-figures.ts';
 import { emptyGexResult } from '../engine/fixtures.ts';
 
@@ -7,7 +7,7 @@ const F = (a: number[]) => Float64Array.from(a);
 function result(): ResultMessage {
   return {
     type: 'result', seq: 7, computedAtMs: 1_700_000_000_000, newestFrameAtMs: null,
-    selection: { source: 'live', venues: ['deribit', 'okx'], currency: 'BTC', expiries: [1_735_286_400_000], model: 'classic', profileRange: 0.2 },
+    selection: { source: 'live', venues: ['deribit', 'okx'], currency: 'BTC', expiries: [1_735_286_400_000], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS },
     gex: emptyGexResult({
       spot: 97_123.45, nowMs: 1_700_000_000_000, model: 'classic', deltaExposure: F([1, -2]), vannaExposure: F([0.5, NaN]), charmExposure: F([0, 3]),
       scenarios: { moves: [-0.01, 0.01], hours: [0], volShifts: [0, 0.01], units: F([1, 2, 3, 4]), usd: F([5, 6, 7, 8]) },
