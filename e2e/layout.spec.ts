@@ -146,7 +146,7 @@ for (const size of SIZES) {
       expectApart(rows, 'header, main, bottom bar');
       expectWithin(rows, screen, 'page rows');
       const panels = await boxes(page, '[data-panel]');
-      expect(panels.map((p) => p.name).sort()).toEqual(['flow', 'history', 'levels', 'profile', 'strike']);
+      expect(panels.map((p) => p.name).sort()).toEqual(['flow', 'history', 'ladder', 'levels', 'profile', 'strike']);
       expectApart(panels, 'panels');
       for (const p of panels) expect(p.x >= -1 && p.x + p.w <= vw + 1, `${fmt(p)} inside the width`).toBe(true);
       const charts = await boxes(page, ALL_CHARTS.map((c) => `[data-testid="${c}"]`).join(','));

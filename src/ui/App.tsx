@@ -1,7 +1,10 @@
 import { useCallback, useState, type CSSProperties } from 'react';
 import { useGex } from '../state/store.ts';
 import { expiryLabel } from '../state/url.ts';
-import { GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
+import { EXPOSURE_TEXT, GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
+import { ExposureSwitch } from './panels/ExposureSwitch.tsx';
+import { FeedbackLine } from './panels/BeyondGamma.tsx';
+import { ScenarioLadder } from './panels/ScenarioLadder.tsx';
 import { GammaProfileChart } from './charts/GammaProfileChart.tsx';
 import { HedgeFlowChart } from './charts/HedgeFlowChart.tsx';
 import { SessionHistory } from './charts/SessionHistory.tsx';
@@ -20,11 +23,27 @@ import { StaleBanner } from './panels/StaleBanner.tsx';
 import { StatusBar } from './panels/StatusBar.tsx';
 import { DocumentTitle } from './title.ts';
 
-function ExpiriesSub() {
+function ExpiriesSub({ unit }: { unit: string }) {
   const expiries = useGex((s) => s.view.expiries);
   const range = useGex((s) => s.view.profileRange);
+  const after = useGex((s) => (s.view.afterNextExpiry ? s.result?.gex.droppedExpiryMs ?? null : null));
   const text = expiries.length === 0 ? 'all expiries' : expiries.length <= 4 ? expiries.map(expiryLabel).join(', ') : `${expiries.length} expiries`;
-  return <span className="sub">{text} · strikes spot ±{fmtPct(range, 0)} · USD per 1% move</span>;
+  return <span className="sub">{text}{after !== null ? ` after ${expiryLabel(after)}` : ''} · strikes spot ±{fmtPct(range, 0)} · {unit}</span>;
+}
+
+/** Gamma by strike, or the exposure the switch picks (design: "Beyond gamma"). */
+function StrikePanel() {
+  const exposure = useGex((s) => s.view.exposure);
+  const title = exposure === 'gex' ? 'Gamma by strike' : `${EXPOSURE_TEXT[exposure].name} by strike`;
+  const unit = exposure === 'gex' ? 'USD per 1% move' : `USD${EXPOSURE_TEXT[exposure].per}, coin in the tooltip`;
+  const legend = exposure === 'gex'
+    ? <Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} />
+    : <Legend items={[['dealers long', C.call], ['dealers short', C.put], ['spot', C.spot]]} />;
+  return (
+    <Panel area="strike" title={title} sub={<ExpiriesSub unit={unit} />} chartTestId="chart-gamma-by-strike" legend={<>{legend}<ExposureSwitch /></>}>
+      <GammaByStrikeChart />
+    </Panel>
+  );
 }
 
 /** The panels in reading order (a phone shows them in this order, one under another). */
@@ -32,15 +51,15 @@ function Panels() {
   return (
     <>
       <Panel area="levels" title="Key levels"><KeyLevels /></Panel>
-      <Panel area="strike" title="Gamma by strike" sub={<ExpiriesSub />} chartTestId="chart-gamma-by-strike"
-        legend={<Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} />}>
-        <GammaByStrikeChart />
-      </Panel>
+      <StrikePanel />
       <Panel area="profile" title="Gamma profile across spot" sub={<span className="sub hide-kiosk">total net GEX if spot moved</span>} chartTestId="chart-gamma-profile">
         <GammaProfileChart />
       </Panel>
-      <Panel area="flow" title="Dealer hedge flow per move" legend={<Legend items={[['buy', C.buy], ['sell', C.sell], ['perp depth', C.depth]]} />}>
+      <Panel area="flow" title="Dealer hedge flow per move" sub={<FeedbackLine />} legend={<Legend items={[['buy', C.buy], ['sell', C.sell], ['perp depth', C.depth]]} />}>
         <HedgeFlowChart />
+      </Panel>
+      <Panel area="ladder" title="Hedge flow by scenario" sub={<span className="sub hide-kiosk">spot move x horizon, dealers buy + / sell −, USD</span>}>
+        <ScenarioLadder />
       </Panel>
       <Panel area="history" title="Session history" sub={<span className="sub">spot and zero gamma, UTC</span>} chartTestId="chart-session-history">
         <SessionHistory />

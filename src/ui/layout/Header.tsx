@@ -3,6 +3,7 @@ import { fmtTimeUtc } from '../format.ts';
 import { useWakeLock } from '../kiosk/useKiosk.ts';
 import { Controls } from '../panels/Controls.tsx';
 import { SourceBadge } from '../panels/SourceBadge.tsx';
+import { AfterExpiryBadge } from '../panels/BeyondGamma.tsx';
 import { useNow } from '../useNow.ts';
 import { ControlsDrawer } from './ControlsDrawer.tsx';
 
@@ -20,6 +21,7 @@ export function DeskHeader({ phone, menuOpen, closeMenu }: { phone: boolean; men
     <header className="header">
       <span className="brand">gexdesk<small>dealer gamma</small></span>
       <SourceBadge />
+      <AfterExpiryBadge />
       {phone && <ViewSummary className="view-summary" />}
       <ControlsDrawer phone={phone} open={menuOpen} onClose={closeMenu}>
         <Controls />
@@ -40,6 +42,7 @@ export function KioskHeader() {
       <span className="kiosk-title">{currency}</span>
       <span className="brand"><small>{venues.join(' + ')} · {model} dealers</small></span>
       <SourceBadge />
+      <AfterExpiryBadge />
       {(wake === 'failed' || wake === 'unsupported') && <span className="wake" title="Screen Wake Lock unavailable">screen may sleep</span>}
       <span className="kiosk-clock num">{fmtTimeUtc(now)} UTC</span>
     </header>

@@ -6,6 +6,7 @@ import {
 } from '../../state/url.ts';
 import type { DealerModelId, ExpiryInfo, VenueId } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
+import { AfterNextExpirySwitch } from './BeyondGamma.tsx';
 
 export const MODEL_HELP: Readonly<Record<DealerModelId, string>> = {
   classic: 'dealers long the calls, short the puts customers hold',
@@ -168,6 +169,7 @@ export function Controls() {
           onBlur={() => setRangeText(null)}
         />%
       </label>
+      <AfterNextExpirySwitch />
       <span className="spacer" />
       <CopyLink />
     </div>
