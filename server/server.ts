@@ -272,7 +272,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (target === undefined) return { code: 400, body: { ok: false, error: 'no expiry to pass' } };
         // a listed expiry, or a bounded jump: the venue clock is not a time machine
         if (!listed.includes(target) && target - clock.now() > MAX_EXPIRE_AT_JUMP_MS) return { code: 400, body: { ok: false, error: `expiryMs must be a listed expiry or at most ${MAX_EXPIRE_AT_JUMP_MS / 86_400_000} days ahead` } };
-        clock.jumpTo(target);
+        // `beforeMs`: stop that long before the expiry (the hour before 08:00 is a view of its own)
+        const before = f.params.beforeMs !== undefined ? Number(f.params.beforeMs) : 0;
+        if (target - before > clock.now()) clock.jumpTo(target - before);
         if (simSource) simSource.tick(hub, 0); // announce the roll now
         effect = { simTimeMs: Math.floor(clock.now()) };
         break;
