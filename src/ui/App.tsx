@@ -3,7 +3,7 @@ import { useGex } from '../state/store.ts';
 import { expiryLabel } from '../state/url.ts';
 import { EXPOSURE_TEXT, GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
 import { ExposureSwitch } from './panels/ExposureSwitch.tsx';
-import { FeedbackLine } from './panels/BeyondGamma.tsx';
+import { ExpiringNote, FeedbackLine } from './panels/BeyondGamma.tsx';
 import { ScenarioLadder } from './panels/ScenarioLadder.tsx';
 import { GammaProfileChart } from './charts/GammaProfileChart.tsx';
 import { HedgeFlowChart } from './charts/HedgeFlowChart.tsx';
@@ -40,7 +40,7 @@ function StrikePanel() {
     ? <Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} />
     : <Legend items={[['dealers long', C.call], ['dealers short', C.put], ['spot', C.spot]]} />;
   return (
-    <Panel area="strike" title={title} sub={<ExpiriesSub unit={unit} />} chartTestId="chart-gamma-by-strike" legend={<>{legend}<ExposureSwitch /></>}>
+    <Panel area="strike" title={title} sub={<><ExpiriesSub unit={unit} /><ExpiringNote /></>} chartTestId="chart-gamma-by-strike" legend={<>{legend}<ExposureSwitch /></>}>
       <GammaByStrikeChart />
     </Panel>
   );

@@ -40,7 +40,7 @@ export function ExpiringNote() {
   const setView = useGex((s) => s.actions.setView);
   if (!ex || ex.lines === 0) return null;
   return (
-    <div className={`expiring-note${ex.included ? ' included' : ''}`} data-testid="expiring-note">
+    <span className={`expiring-note${ex.included ? ' included' : ''}`} data-testid="expiring-note">
       <span>
         {ex.lines} lines expire within the hour: {fmtPct(ex.grossGammaShare, 0)} of gross γ, pin {fmtStrike(ex.pinStrike)} —{' '}
         {ex.included ? 'included in the figures' : 'left out of the figures'}
@@ -50,7 +50,7 @@ export function ExpiringNote() {
           {ex.included ? 'leave out' : 'include'}
         </button>
       )}
-    </div>
+    </span>
   );
 }
 

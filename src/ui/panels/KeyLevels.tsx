@@ -1,7 +1,6 @@
 import { memo } from 'react';
 import { useGex } from '../../state/store.ts';
 import { distanceFromSpot } from '../data.ts';
-import { ExpiringNote } from './BeyondGamma.tsx';
 import { fmtLevel, fmtSignedPct, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
 
 const REGIME_TEXT = { positive: 'POSITIVE GAMMA', negative: 'NEGATIVE GAMMA', flat: 'FLAT GAMMA', invalid: 'GAMMA: DATA ERROR' } as const;
@@ -48,7 +47,6 @@ export const KeyLevels = memo(function KeyLevels() {
         <span className="v num" data-testid="net-gex">{fmtUsd(g?.totalNetGex)}</span>
         <span className="d">model: {model}</span>
       </div>
-      <ExpiringNote />
     </div>
   );
 });
