@@ -14,7 +14,7 @@ import { defaultFetchJson, type FetchJson } from '../src/feeds/rest-fetch.ts';
 import { availableAdapters } from '../src/feeds/registry.ts';
 import type { Currency, VenueId } from '../src/chain/model.ts';
 import { EngineHost } from '../src/worker/host.ts';
-import type { FromWorker } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker } from '../src/worker/protocol.ts';
 
 export interface CapturedFrame {
   /** Arrival, ms after the capture started. */
@@ -192,7 +192,7 @@ export function playedHost(cap: Capture, venues: VenueId[], clock: Clock, post: 
     return cap.rest[key];
   };
   const host = new EngineHost({ clock, socketFactory, localBase: 'ws://127.0.0.1:1', feedOptions: { fetchJson }, post });
-  host.handle({ type: 'select', selection: { source: 'sim', venues, currency: cap.currency, expiries: [], model: 'classic', profileRange: 0.2 } });
+  host.handle({ type: 'select', selection: { source: 'sim', venues, currency: cap.currency, expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS } });
   return {
     host,
     deliver(f) {

@@ -28,7 +28,7 @@ import WebSocket from 'ws';
 import { EngineHost } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
-import type { ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
 import { type Figure, LIVE_RESULTS_PER_H, MIN_TREND_SAMPLES, root, slope } from './lib.ts';
 
 const HOUR = 3_600_000;
@@ -135,7 +135,7 @@ export async function run(): Promise<Figure[]> {
       } else if (msg.type === 'notice') notices++;
     },
   });
-  const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+  const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
   const simNow = async (): Promise<number> => ((await (await fetch(`${url}/__gexdesk/info`)).json()) as { simTimeMs: number }).simTimeMs;
   const samples: Sample[] = [];
   const rolls: string[] = [];

@@ -5,139 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type SnapshotOutput } from './gex.ts';
+import { EXP_MS, NOW, SPOT, frame, generate, type Gen } from './fixtures.ts';
 import { delta, gamma, yearFraction } from '../src/engine/black76.ts';
-
-/*
- * A Deribit-format BTC chain generated here: 6 expiries x 90 strikes x call/put = 1,080 lines, saved
- * as the JSON-RPC frames of public/get_instruments and public/get_book_summary_by_currency, with bad
- * lines mixed in. Expected numbers are computed independently from the generator's own values with
- * the Black-76 functions (checked against published examples in src/engine/black76.test.ts).
- */
-const NOW = Date.UTC(2024, 11, 20, 9); // 20DEC24 09:00 UTC
-const SPOT = 100_000;
-const EXPIRIES = ['20DEC24', '21DEC24', '27DEC24', '31JAN25', '28MAR25', '27JUN25'];
-const EXP_MS: Record<string, number> = {
-  '20DEC24': Date.UTC(2024, 11, 20, 8), // expired an hour ago: its 180 lines count as 'expired'
-  '21DEC24': Date.UTC(2024, 11, 21, 8),
-  '27DEC24': Date.UTC(2024, 11, 27, 8),
-  '31JAN25': Date.UTC(2025, 0, 31, 8),
-  '28MAR25': Date.UTC(2025, 2, 28, 8),
-  '27JUN25': Date.UTC(2025, 5, 27, 8),
-};
-
-interface Gen {
-  name: string;
-  strike: number;
-  expiryMs: number;
-  isCall: boolean;
-  iv: number; // decimal
-  forward: number;
-  oi: number;
-  ts: number;
-  valid: boolean; // enters the sums
-}
-
-function rng(seed: number) {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function generate() {
-  const rnd = rng(20241220);
-  const lines: Gen[] = [];
-  const instruments: unknown[] = [];
-  const summary: unknown[] = [];
-  EXPIRIES.forEach((label, e) => {
-    const forward = SPOT * (1 + 0.004 * e);
-    for (let k = 0; k < 90; k++) {
-      const strike = 56_000 + 1_000 * k;
-      for (const isCall of [true, false]) {
-        const m = Math.log(strike / forward);
-        const iv = Math.round((0.5 + 0.6 * m * m - 0.15 * m + 0.02 * rnd()) * 10000) / 10000;
-        const name = `BTC-${label}-${strike}-${isCall ? 'C' : 'P'}`;
-        lines.push({
-          name,
-          strike,
-          expiryMs: EXP_MS[label],
-          isCall,
-          iv,
-          forward,
-          oi: Math.round(3000 * rnd()) / 10,
-          ts: NOW - Math.floor(5000 * rnd()) - 1,
-          valid: EXP_MS[label] > NOW,
-        });
-      }
-    }
-  });
-  lines[lines.length - 1].ts = NOW; // the newest row defines the default valuation time
-
-  const bad = { ivZero: 0, oiNegative: 0, noSummary: 0 };
-  lines.forEach((l, i) => {
-    instruments.push({
-      tick_size: 0.0005,
-      strike: l.strike,
-      settlement_period: 'week',
-      quote_currency: 'BTC',
-      option_type: l.isCall ? 'call' : 'put',
-      min_trade_amount: 0.1,
-      kind: 'option',
-      is_active: true,
-      instrument_name: l.name,
-      expiration_timestamp: l.expiryMs,
-      creation_timestamp: NOW - 86_400_000 * 30,
-      contract_size: 1.0,
-      base_currency: 'BTC',
-    });
-    const row: Record<string, unknown> = {
-      volume_usd: 0,
-      volume: 0,
-      quote_currency: 'BTC',
-      open_interest: l.oi,
-      mid_price: null,
-      mark_price: 0.01,
-      mark_iv: Math.round(l.iv * 100 * 100) / 100,
-      instrument_name: l.name,
-      estimated_delivery_price: SPOT,
-      underlying_price: l.forward,
-      underlying_index: 'SYN.BTC',
-      interest_rate: 0,
-      creation_timestamp: l.ts,
-      base_currency: 'BTC',
-    };
-    l.iv = (row.mark_iv as number) / 100;
-    if (l.valid && i % 97 === 5 && bad.ivZero < 10) {
-      row.mark_iv = 0;
-      bad.ivZero++;
-      l.valid = false;
-    } else if (l.valid && i % 89 === 7 && bad.oiNegative < 5) {
-      row.open_interest = -1;
-      bad.oiNegative++;
-      l.valid = false;
-    } else if (l.valid && i % 101 === 11 && bad.noSummary < 7) {
-      bad.noSummary++;
-      l.valid = false;
-      return; // listed, but no summary row
-    }
-    summary.push(row);
-  });
-  // rows for instruments that are not listed, futures, junk; an instrument with a bad contract size
-  for (const s of [999_000, 998_000, 997_000]) summary.push({ ...(summary[400] as object), instrument_name: `BTC-27DEC24-${s}-C` });
-  summary.push({ instrument_name: 'BTC-PERPETUAL', mark_price: SPOT, open_interest: 1e9, estimated_delivery_price: SPOT, creation_timestamp: NOW });
-  summary.push({ instrument_name: 'BTC-27DEC24', mark_price: SPOT, open_interest: 1e6, estimated_delivery_price: SPOT, creation_timestamp: NOW });
-  summary.push('junk');
-  instruments.push({ kind: 'future', instrument_name: 'BTC-PERPETUAL', contract_size: 10, expiration_timestamp: 32503708800000 });
-  instruments.push({ kind: 'future', instrument_name: 'BTC-27DEC24', contract_size: 10, expiration_timestamp: EXP_MS['27DEC24'] });
-  instruments.push({ ...(instruments[400] as object), instrument_name: 'BTC-27DEC24-996000-C', strike: 996000, contract_size: 0 });
-  summary.push({ ...(summary[300] as object), instrument_name: 'BTC-27DEC24-996000-C' });
-  return { lines, instruments, summary, bad };
-}
-
-const frame = (id: number, result: unknown) => JSON.stringify({ jsonrpc: '2.0', id, result, usIn: 1, usOut: 2, usDiff: 1, testnet: false });
 
 let dir = '';
 let gen: ReturnType<typeof generate>;
@@ -270,7 +139,7 @@ describe('gex snapshot on a generated 1,080-line Deribit chain', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toContain('spot 100,000');
-    const header = lines.find((l) => /^\s*strike\s+call\s+put\s+net$/.test(l))!;
+    const header = lines.find((l) => /^\s*strike\s+call\s+put\s+net\s+delta BTC\s+vanna BTC\s+charm BTC$/.test(l))!;
     expect(header).toBeDefined();
     const start = lines.indexOf(header);
     const totalRow = lines.find((l) => l.trimStart().startsWith('total'))!;
@@ -287,7 +156,7 @@ describe('gex snapshot on a generated 1,080-line Deribit chain', () => {
       [['snapshot', '--instruments', join(dir, 'broken.json'), '--summary', join(dir, 'summary.json')], /not valid JSON/],
       [['snapshot', '--instruments', join(dir, 'instruments.json'), '--summary', join(dir, 'error.json')], /Deribit error 10028: too_many_requests/],
       [['snapshot', '--instruments', join(dir, 'summary.json'), '--summary', join(dir, 'summary.json')], /lists no BTC options/],
-      [['snapshot', ...files(), '--model', 'long'], /--model must be classic or short/],
+      [['snapshot', ...files(), '--model', 'long'], /--model must be classic, short, flow/],
       [['snapshot', ...files(), '--expiries', '30FEB25'], /neither a Deribit expiry/],
       [['snapshot', ...files(), '--expiries', '26DEC25'], /not an expiry of the listed instruments/],
       [['snapshot', ...files(), '--now', 'yesterday'], /--now must be epoch milliseconds/],

@@ -204,6 +204,17 @@ describe('fault switches', () => {
     expect(instr.every((i) => i.expiration_timestamp > first)).toBe(true);
   });
 
+  it('expireAt with beforeMs stops that long before the expiry, still listed; a bad beforeMs is refused', async () => {
+    srv = await startServer({ source: 'sim', port: 0, startMs: START });
+    const first = srv.sim!.listedExpiries()[0];
+    const r = await fault({ kind: 'expireAt', beforeMs: 30 * 60_000 });
+    expect(r.simTimeMs).toBeGreaterThanOrEqual(first - 30 * 60_000);
+    expect(r.simTimeMs).toBeLessThan(first - 29 * 60_000);
+    expect(srv.sim!.listedExpiries()[0]).toBe(first);
+    const bad = await fetch(srv.url + '/__sim/fault', { method: 'POST', body: JSON.stringify({ kind: 'expireAt', beforeMs: -1 }) });
+    expect(bad.status).toBe(400);
+  });
+
   it('pause freezes the simulated clock and market; resume continues', async () => {
     srv = await startServer({ source: 'sim', port: 0, startMs: START });
     await fetch(srv.url + '/__sim/pause', { method: 'POST' });

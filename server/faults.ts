@@ -40,6 +40,7 @@ export function parseFault(body: unknown): FaultRequest | string {
     if (!Number.isFinite(f) || f < 1 || f > 100) return 'flood factor must be 1..100';
   }
   if (kind === 'expireAt' && params.expiryMs !== undefined && !Number.isFinite(Number(params.expiryMs))) return 'expiryMs must be a number';
+  if (kind === 'expireAt' && params.beforeMs !== undefined && !(Number(params.beforeMs) >= 0 && Number(params.beforeMs) <= 86_400_000)) return 'beforeMs must be 0..86400000';
   if (params.venue !== undefined && !(FAULT_VENUES as readonly unknown[]).includes(params.venue)) return `venue must be one of ${FAULT_VENUES.join(', ')}`;
   if (kind === 'error10028' && params.venue !== undefined && params.venue !== 'deribit') return "error10028 is Deribit's (venue must be deribit or absent)";
   return { kind: kind as FaultKind, params };

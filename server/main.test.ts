@@ -7,6 +7,7 @@ describe('CLI arguments', () => {
     const a = parseArgs(['--source', 'sim', '--seed', '7', '--speed', '60', '--port', '0', '--start', '2025-03-03T07:58:30Z']);
     expect(a).toMatchObject({ source: 'sim', seed: 7, speed: 60, port: 0, host: '127.0.0.1', startMs: Date.parse('2025-03-03T07:58:30Z') });
     expect(parseArgs(['--max-connections-per-ip', '64'])).toMatchObject({ maxConnectionsPerIp: 64 });
+    expect(parseArgs(['--allow-host', 'deskbox', '--allow-host', 'deskbox.lan'])).toMatchObject({ allowHosts: ['deskbox', 'deskbox.lan'] });
     expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl'])).toMatchObject({ upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] });
     expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl', '--venues', 'okx,Bybit,deribit', '--upstream-base', 'ws://127.0.0.1:8787'])).toMatchObject({
       venues: ['okx', 'bybit', 'deribit'],
@@ -23,6 +24,7 @@ describe('CLI arguments', () => {
     expect(parseArgs(['--max-connections-per-ip', '2.5'])).toMatch(/--max-connections-per-ip/);
     expect(parseArgs(['--venues', 'okx,kraken'])).toMatch(/--venues must be/);
     expect(parseArgs(['--upstream-base', 'http://x'])).toMatch(/--upstream-base/);
+    expect(parseArgs(['--allow-host', 'evil;x'])).toMatch(/--allow-host/);
   });
   it('exits 2 on bad arguments', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'x'], { encoding: 'utf8', timeout: 20_000 });

@@ -1,7 +1,7 @@
 /**
  * CLI of the local venue server:
  *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
- *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N]
+ *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N]
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
  *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]
  * Bad arguments: one line on stderr, exit code 2.
@@ -22,6 +22,8 @@ export interface CliArgs {
   startMs?: number;
   loop: boolean;
   allowOrigins: string[];
+  /** Host names a request may carry besides IP literals, localhost and --host (a desk reaching the server by the machine's name). */
+  allowHosts: string[];
   maxConnectionsPerIp?: number;
   upstream: string;
   /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
@@ -34,11 +36,11 @@ export interface CliArgs {
   okxBooks?: 'current' | 'legacy';
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books']);
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
-  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] };
+  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], allowHosts: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] };
   let sourceSet = false;
   let upstreamSet = false;
   for (let i = 0; i < argv.length; i++) {
@@ -47,7 +49,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]';
+    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]';
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -120,6 +122,10 @@ export function parseArgs(argv: string[]): CliArgs | string {
       case '--allow-origin':
         a.allowOrigins.push(v);
         break;
+      case '--allow-host':
+        if (!/^[A-Za-z0-9.-]{1,253}$/.test(v)) return `--allow-host is not a host name (got ${v})`;
+        a.allowHosts.push(v);
+        break;
       case '--max-connections-per-ip': {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1 || n > 250) return `--max-connections-per-ip must be a whole number from 1 to 250 (got ${v})`;
@@ -172,6 +178,7 @@ async function main(): Promise<void> {
       startMs: args.startMs,
       loop: args.loop,
       allowedOrigins: args.allowOrigins,
+      allowedHosts: args.allowHosts,
       maxConnectionsPerIp: args.maxConnectionsPerIp,
       okxBooks: args.okxBooks,
       log,

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SimClock } from './clock.ts';
+import { CaughtErrors } from './client-socket.ts';
 import { parseInstrumentName } from './sim/calendar.ts';
 import type { DeribitHub, Session } from './deribit/hub.ts';
 import { BookFold, ChannelMap, isChainedBook } from './deribit/replay-book.ts';
@@ -53,6 +54,8 @@ export class ReplayPlayer {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Venue time of the recording's first data frame. */
   t0 = 0;
+  /** Throws caught delivering a frame (counted by cause; playback goes on). */
+  readonly errors = new CaughtErrors('replay');
 
   static load(file: string, opts: ReplayOptions): ReplayPlayer {
     let text: string;
@@ -168,7 +171,7 @@ export class ReplayPlayer {
       }
       this.cursor++;
       this.report.delivered++;
-      e.deliver(this.loopIdx * cycle);
+      this.errors.guard('deliver', () => e.deliver(this.loopIdx * cycle));
     }
   }
 
@@ -323,8 +326,11 @@ export class ReplaySource implements DeribitSource {
     for (const s of hub.sessions) {
       for (const name of this.channels.names(n.channel)) {
         if (!s.subs.has(name)) continue;
-        if (fold && kind) this.sendBook(s, name, n.data, fold, kind, out);
-        else s.notify(name, undefined, out.text(name));
+        // one session's failure is counted, the others still get the frame
+        hub.errors.guard('replay', () => {
+          if (fold && kind) this.sendBook(s, name, n.data, fold, kind, out);
+          else s.notify(name, undefined, out.text(name));
+        });
         report.delivered++;
       }
     }
@@ -372,6 +378,17 @@ export class ReplaySource implements DeribitSource {
 
   nowMs(): number {
     return this.clock.now();
+  }
+
+  /** Expiries of the instruments the recording names that are still ahead of the replay clock, ascending. */
+  listedExpiries(): number[] {
+    const now = this.nowMs();
+    const out = new Set<number>();
+    for (const n of this.names) {
+      const e = parseInstrumentName(n)?.expiryMs;
+      if (e !== undefined && e > now) out.add(e);
+    }
+    return [...out].sort((a, b) => a - b);
   }
 
   channelOk(ch: string): boolean {
@@ -514,7 +531,7 @@ export class ReplaySource implements DeribitSource {
   sendOversize(hub: DeribitHub): number {
     const text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: 'ticker.BTC-PERPETUAL.100ms', data: { padding: 'x'.repeat(10 * 1024 * 1024) } } });
     let n = 0;
-    for (const s of hub.sessions) if (s.sendRaw(text, true)) n++;
+    for (const s of hub.sessions) if (s.sendOversized(text)) n++;
     return n;
   }
 

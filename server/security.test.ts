@@ -58,7 +58,8 @@ describe('server security', () => {
     await sleep(2500);
     const st = srv.stats().sessions;
     const s = st.find((x) => x.id === 1)!;
-    expect(s.skippedFrames).toBeGreaterThan(100);
+    // a channel skipped for a tick counts once (it is skipped before its frames are built, flood copies and all)
+    expect(s.skippedFrames).toBeGreaterThan(20);
     // bounded by the soft cap plus the frames of one tick (flooded markprice ~ 20 x 100 kB)
     expect(s.maxBuffered).toBeLessThan(8 * 1024 * 1024);
     expect(process.memoryUsage().rss - rss0).toBeLessThan(150 * 1024 * 1024);

@@ -1,11 +1,13 @@
 /**
  * The local venue server: one HTTP server that serves the built app, the Deribit protocol at
  * /deribit/ws/api/v2 (simulator or replay behind it), /__gexdesk/info and the /__sim/* switches.
- * Security (issue 6): loopback by default, small inbound frames, connection caps, Origin check on
- * upgrades and on control POSTs, bounded per-client send buffers, a strict CSP on every response.
+ * Security (issues 6 and 11): loopback by default, a Host allow-list on every request and upgrade (DNS
+ * rebinding), small inbound frames, connection caps, Origin check on upgrades and on control POSTs,
+ * Origin / Sec-Fetch-Site check on the venue REST paths, bounded per-client send buffers and request
+ * budgets, a strict CSP on every response.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { SimClock } from './clock.ts';
 import { FaultState, parseFault } from './faults.ts';
@@ -37,6 +39,14 @@ export interface ServerOptions {
   maxConnectionsPerIp?: number;
   /** Extra allowed Origin values for websocket upgrades and control POSTs (e.g. the vite dev server). */
   allowedOrigins?: string[];
+  /**
+   * Extra host names a request may name in its Host header (a desk reaching the server by the
+   * machine's name). IP addresses, localhost, *.localhost, `host` and the names of `allowedOrigins`
+   * are always allowed.
+   */
+  allowedHosts?: string[];
+  /** Injected fetch for the live REST relay (tests). */
+  fetchImpl?: typeof fetch;
   limits?: Partial<HubLimits>;
   /**
    * OKX `books`: `current` (the venue since 23 June 2026: checksum 0, snapshot only over REST; the sim's
@@ -68,6 +78,9 @@ export interface RunningServer {
   stats(): { connections: number; sessions: SessionStats[]; closedSlow: number; rejected: Record<string, number> };
 }
 
+/** How far `expireAt` may move the clock to a time that is not a listed expiry. */
+export const MAX_EXPIRE_AT_JUMP_MS = 7 * 86_400_000;
+
 export function cspHeader(hostPort: string): string {
   return [
     "default-src 'self'",
@@ -86,6 +99,15 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
 
 function isLoopbackHost(h: string): boolean {
   return LOOPBACK.has(h.replace(/^\[|\]$/g, ''));
+}
+
+/** The name in a Host header or an origin's host (`name:port`, `[::1]:port`), lower case, without brackets or a trailing dot; null when unreadable. */
+export function hostNameOf(hostPort: string): string | null {
+  try {
+    return new URL(`http://${hostPort}`).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  } catch {
+    return null;
+  }
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -114,17 +136,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     clock = new SimClock(startMs, speed, opts.wallNow);
     sim = new MarketSim({ seed, startMs });
     simSource = new SimSource(sim, clock, faults);
-    hub = new DeribitHub(simSource, faults, limits);
+    hub = new DeribitHub(simSource, faults, limits, opts.log);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
     replay = new ReplaySource(player);
     clock = player.clock;
-    hub = new DeribitHub(replay, faults, limits);
+    hub = new DeribitHub(replay, faults, limits, opts.log);
     replay.attach(hub);
   }
   hub.start();
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, okxBooks: opts.okxBooks });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
   venues.start();
   if (player) {
     player.seal(); // every venue's frames are on the timeline now
@@ -155,6 +177,30 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     return isLoopbackHost(host) && isLoopbackHost(u.hostname);
   };
 
+  // DNS rebinding: a page whose name the attacker points at 127.0.0.1 sends its own name as Host (and
+  // as Origin, so the Origin check alone passes). An IP literal cannot be rebound, nor can localhost.
+  const allowedHostNames = new Set<string>();
+  for (const h of [host, ...(opts.allowedHosts ?? []), ...(opts.allowedOrigins ?? []).map((o) => URL.canParse(o) ? new URL(o).host : '')]) {
+    const n = h ? hostNameOf(h) : null;
+    if (n) allowedHostNames.add(n);
+  }
+  const hostAllowed = (hostHeader: string | undefined): boolean => {
+    if (hostHeader === undefined) return true; // HTTP/1.0 tools; a browser always sends one
+    const name = hostNameOf(hostHeader);
+    if (name === null) return false;
+    return isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost') || allowedHostNames.has(name);
+  };
+
+  // A cross-site page must not spend the relay's budget or the simulator's time: a CORS request carries
+  // an Origin (checked as for the control POSTs); a no-cors one (img, script, a form GET) carries only
+  // Sec-Fetch-Site in browsers that send it.
+  const restAllowed = (req: http.IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    if (origin !== undefined) return originAllowed(origin, req.headers.host);
+    const site = req.headers['sec-fetch-site'];
+    return site === undefined || site === 'same-origin' || site === 'none';
+  };
+
   const hostForCsp = (req: http.IncomingMessage): string => {
     const h = req.headers.host;
     return h && /^[A-Za-z0-9.\-:[\]]{1,100}$/.test(h) ? h : boundHostPort;
@@ -182,19 +228,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     venues: player ? RECORDED_VENUES.filter((v) => player.venues().includes(v) && (v === 'deribit' || venues.hubs.has(v))) : ['deribit', ...venues.names],
     paused: clock.paused,
     faults: faults.list(),
-    connections: hub.sessions.size,
+    // every venue's sockets, and each venue's sessions
+    connections: total,
+    sessions: Object.fromEntries([['deribit', hub.sessions.size], ...[...venues.hubs].map(([v, h]) => [v, h.sessions.size])]),
+    // throws caught in message handling and ticks, by venue and cause (empty when all is well)
+    errors: Object.fromEntries([hub.errors, ...[...venues.hubs.values()].map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
     ...(replay ? { replay: replay.report } : {}),
   });
 
-  const readBody = (req: http.IncomingMessage): Promise<string> =>
+  /** A control body of at most 4 KiB; undefined when larger (the rest is not read). */
+  const readBody = (req: http.IncomingMessage): Promise<string | undefined> =>
     new Promise((resolve, rejectP) => {
       let size = 0;
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => {
         size += c.length;
         if (size > 4096) {
-          rejectP(new Error('body too large'));
-          req.destroy();
+          req.removeAllListeners('data');
+          req.pause();
+          resolve(undefined);
         } else chunks.push(c);
       });
       req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -221,9 +273,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         effect = { armed: (deribit ? hub.sessions.size : 0) + venueHubs.reduce((n, h) => n + h.armGap(), 0) };
         break;
       case 'expireAt': {
-        const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : sim?.listedExpiries()[0];
+        const listed = sim ? sim.listedExpiries() : (replay?.listedExpiries() ?? []);
+        const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : listed[0];
         if (target === undefined) return { code: 400, body: { ok: false, error: 'no expiry to pass' } };
-        clock.jumpTo(target);
+        // a listed expiry, or a bounded jump: the venue clock is not a time machine
+        if (!listed.includes(target) && target - clock.now() > MAX_EXPIRE_AT_JUMP_MS) return { code: 400, body: { ok: false, error: `expiryMs must be a listed expiry or at most ${MAX_EXPIRE_AT_JUMP_MS / 86_400_000} days ahead` } };
+        // `beforeMs`: stop that long before the expiry (the hour before 08:00 is a view of its own)
+        const before = f.params.beforeMs !== undefined ? Number(f.params.beforeMs) : 0;
+        if (target - before > clock.now()) clock.jumpTo(target - before);
         if (simSource) simSource.tick(hub, 0); // announce the roll now
         effect = { simTimeMs: Math.floor(clock.now()) };
         break;
@@ -239,14 +296,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
       for (const [k, v] of Object.entries(securityHeaders(req))) res.setHeader(k, v);
+      if (!hostAllowed(req.headers.host)) {
+        reject('host');
+        return json(res, 400, { ok: false, error: 'host not allowed (start the server with --allow-host NAME to reach it by that name)' });
+      }
       const p = url.pathname;
       if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, info());
-      if (req.method === 'GET') {
-        const answer = venues.rest(p, url.searchParams);
-        if (answer) {
-          const r = await answer;
-          return json(res, r.status, r.body);
+      if (req.method === 'GET' && venues.isRestPath(p)) {
+        if (!restAllowed(req)) {
+          reject('crossSiteRest');
+          return json(res, 403, { ok: false, error: 'cross-site request refused' });
         }
+        const r = await venues.rest(p, url.searchParams)!;
+        return json(res, r.status, r.body);
       }
       if (p.startsWith('/__sim/')) {
         if (req.method !== 'POST') return json(res, 405, { ok: false, error: 'POST only' });
@@ -255,6 +317,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         let body: unknown;
         try {
           const text = await readBody(req);
+          if (text === undefined) {
+            res.setHeader('connection', 'close');
+            res.once('finish', () => req.destroy());
+            return json(res, 413, { ok: false, error: 'body over 4096 bytes' });
+          }
           body = text.trim() === '' ? {} : JSON.parse(text);
         } catch {
           return json(res, 400, { ok: false, error: 'invalid JSON body' });
@@ -295,6 +362,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   server.on('upgrade', (req, socket: Socket, head) => {
     socket.on('error', () => undefined);
+    if (!hostAllowed(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
     const url = new URL(req.url ?? '/', 'http://local');
     const venueHub = venues.hubForPath(url.pathname);
     if (url.pathname !== DERIBIT_PATH && !venueHub) return refuseUpgrade(socket, 404, 'Not Found');

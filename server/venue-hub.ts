@@ -11,7 +11,7 @@
  * instrument.state channel; these read the market at `sim.timeMs`.
  */
 import type { WebSocket } from 'ws';
-import { ClientSocket, DEFAULT_SEND_LIMITS, type SendLimits } from './client-socket.ts';
+import { CaughtErrors, ClientSocket, DEFAULT_SEND_LIMITS, eachSubscription, type SessionLimits, type TokenBucket } from './client-socket.ts';
 import type { FaultKind, FaultState } from './faults.ts';
 import { CURRENCIES, type MarketSim, type Currency, type OptionDef } from './sim/market.ts';
 import type { SimClock } from './clock.ts';
@@ -19,14 +19,12 @@ import type { SimClock } from './clock.ts';
 export type VenueName = 'okx' | 'bybit' | 'binance';
 
 export class VenueSession extends ClientSocket {
-  /** Subscribed topic keys (protocol-specific canonical strings). */
-  readonly subs = new Set<string>();
   /** Per-topic state owned by the protocol (e.g. the book last sent, for diffs). */
   readonly state = new Map<string, unknown>();
   readonly openedAt = Date.now();
   lastInboundAt = Date.now();
   gapPending = false;
-  /** Protocol scratch (e.g. per-second inbound message count). */
+  /** Protocol scratch (e.g. OKX's subscribe requests this hour). */
   counters: Record<string, number> = {};
   private dataCount = 0;
   private held = new Map<string, string>();
@@ -115,7 +113,12 @@ export interface VenueHubOptions {
   /** Venue time (ms): the simulator's current step, or the replay clock. */
   now: () => number;
   faults: FaultState;
-  limits?: Partial<SendLimits>;
+  /** The venue's own rules for a session: request budget and channel cap. */
+  session: Pick<SessionLimits, 'requestBurst' | 'requestsPerSec' | 'maxChannels'>;
+  /** Overrides (tests): send buffer limits and the session rules. */
+  limits?: Partial<SessionLimits>;
+  /** Where a caught error is logged (once per cause); default stderr. */
+  log?: (line: string) => void;
   /** Close a session that sent nothing for this long (venue keepalive rule); 0 = never. */
   idleCloseMs?: number;
   /** Send a websocket ping frame this often (Binance); 0 = never. */
@@ -126,7 +129,9 @@ export class VenueHub {
   readonly venue: VenueName;
   readonly clock: SimClock;
   readonly faults: FaultState;
-  readonly limits: SendLimits;
+  readonly limits: SessionLimits;
+  /** Throws caught in message handling and ticks, by cause. */
+  readonly errors: CaughtErrors;
   readonly sessions = new Set<VenueSession>();
   protocol!: VenueProtocol;
   /** Frames the hub injected for the `malformed` and `oversize` faults (tests compare client counters). */
@@ -147,7 +152,8 @@ export class VenueHub {
     this.clock = o.clock;
     this.now = o.now;
     this.faults = o.faults;
-    this.limits = { ...DEFAULT_SEND_LIMITS, ...o.limits };
+    this.limits = { ...DEFAULT_SEND_LIMITS, ...o.session, ...o.limits };
+    this.errors = new CaughtErrors(o.venue, o.log);
     this.idleCloseMs = o.idleCloseMs ?? 0;
     this.pingEveryMs = o.pingEveryMs ?? 0;
   }
@@ -194,33 +200,28 @@ export class VenueHub {
       for (const s of this.sessions) if (!s.closed) s.ws.ping();
     }
     if (this.fault('malformed') && this.tickNo % 5 === 0 && this.dataOn) for (const s of this.sessions) this.sendMalformed(s);
-    try {
-      this.protocol.tick(this.tickNo);
-    } catch (e) {
-      console.error(`[${this.venue}] tick failed`, e);
-    }
+    this.errors.guard('tick', () => this.protocol.tick(this.tickNo));
   }
 
   /**
    * The data side of a tick, as every source needs it: nothing under `silent`/`heartbeatOnly`, else
    * `each(session, key, once)` for every subscription of every session, where `once(build)` builds a
-   * topic's frames once per call for all sessions (the data-path faults then apply per session).
+   * topic's frames once per call for all sessions (the data-path faults then apply per session). A
+   * throw is counted per cause and the loop goes on with the next subscription.
    */
   forEachSubscription(each: (s: VenueSession, key: string, once: (build: () => string[]) => string[]) => void): void {
     if (!this.dataOn) return;
     const cache = new Map<string, string[]>();
-    for (const s of this.sessions) {
-      for (const key of s.subs) {
-        each(s, key, (build) => {
-          let frames = cache.get(key);
-          if (!frames) {
-            frames = build();
-            cache.set(key, frames);
-          }
-          return frames;
-        });
-      }
-    }
+    eachSubscription(this.sessions, this.errors, 'tick', (s, key) =>
+      each(s, key, (build) => {
+        let frames = cache.get(key);
+        if (!frames) {
+          frames = build();
+          cache.set(key, frames);
+        }
+        return frames;
+      }),
+    );
   }
 
   /** One frame of the `malformed` rotation: the generic ones, then the protocol's venue-looking ones. */
@@ -237,7 +238,7 @@ export class VenueHub {
   /** The `oversize` fault: one 10 MB data frame to each session; returns how many were sent. */
   sendOversize(): number {
     let n = 0;
-    for (const s of this.sessions) if (s.sendRaw(this.protocol.oversizeFrame(), true)) n++;
+    for (const s of this.sessions) if (s.sendOversized(this.protocol.oversizeFrame())) n++;
     this.injected.oversize += n;
     return n;
   }
@@ -246,16 +247,18 @@ export class VenueHub {
     const s = new VenueSession(ws, this, this.nextId++, path, ip);
     this.sessions.add(s);
     ws.on('message', (data, isBinary) => {
+      if (s.closed) return;
       s.lastInboundAt = Date.now();
       if (this.fault('silent')) return;
+      // every frame counts, whatever it holds: past the budget the client is closed, not answered
+      if (!s.admit()) {
+        s.close(1008, 'Too many requests');
+        return;
+      }
       const text = isBinary ? (data as Buffer).toString('utf8') : data.toString();
       if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
       this.requestLog.push({ at: Date.now(), sessionId: s.id, text: text.slice(0, 200) });
-      try {
-        this.protocol.onMessage(s, text);
-      } catch (e) {
-        console.error(`[${this.venue}] message handler failed`, e);
-      }
+      this.errors.guard('message', () => this.protocol.onMessage(s, text));
     });
     ws.on('pong', () => (s.lastInboundAt = Date.now()));
     ws.on('close', () => {
@@ -331,6 +334,7 @@ export function pushBook<L extends Level>(
 ): void {
   const prev = s.state.get(key) as SentBook | undefined;
   if (prev && prev.seq === seq) return;
+  if (!s.takesData()) return; // under backpressure: the next diff covers this one
   const lv = levels();
   const bids = new Map(lv.bids.map((l) => [l[0], l[1]]));
   const asks = new Map(lv.asks.map((l) => [l[0], l[1]]));
@@ -432,37 +436,21 @@ export function num(x: number, maxDecimals = 8): string {
 /** Malformed frames any JSON venue client must survive; the protocol adds venue-looking ones. */
 export const GENERIC_MALFORMED: (string | Buffer)[] = ['{"truncated":', '{}', '[]', 'null', Buffer.from([0xde, 0xad, 0xbe, 0xef])];
 
-/** A token bucket for the live REST relay (requests per second, burst). */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly burst: number,
-    private readonly perSec: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.tokens = burst;
-    this.last = now();
-  }
-  take(): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSec);
-    this.last = t;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
 export interface RestAnswer {
   status: number;
   body: unknown;
 }
 
+/** Largest relayed answer, bytes. */
+export const RELAY_MAX_BYTES = 16 * 1024 * 1024;
+const RELAY_MAX_REDIRECTS = 3;
+
 /**
  * Relays one allow-listed public read-only GET to the venue's REST host (live use, where the venue
- * refuses browser origins). Only the given path with only the given query keys goes out; answers are
- * capped in size; a local token bucket keeps us under the venue's own limit.
+ * refuses browser origins). Only the given path with only the given query keys goes out, and only
+ * after its values are checked (a bad call spends no token); a redirect is followed only on the venue's
+ * own host; answers are capped in size as they stream in; a local token bucket keeps us under the
+ * venue's own limit.
  */
 export async function relayGet(
   upstreamBase: string,
@@ -472,7 +460,6 @@ export async function relayGet(
   bucket: TokenBucket,
   fetchImpl: typeof fetch = fetch,
 ): Promise<RestAnswer> {
-  if (!bucket.take()) return { status: 429, body: { error: 'local relay rate limit' } };
   const q = new URLSearchParams();
   for (const k of allowedKeys) {
     const v = query.get(k);
@@ -481,23 +468,57 @@ export async function relayGet(
       q.set(k, v);
     }
   }
-  const url = `${upstreamBase}${path}${q.size > 0 ? `?${q.toString()}` : ''}`;
+  if (!bucket.take()) return { status: 429, body: { error: 'local relay rate limit' } };
+  const origin = new URL(upstreamBase).origin;
+  let url = `${upstreamBase}${path}${q.size > 0 ? `?${q.toString()}` : ''}`;
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 10_000);
   try {
-    const res = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: ctl.signal });
-    const text = await res.text();
-    if (text.length > 16 * 1024 * 1024) return { status: 502, body: { error: 'upstream answer too large' } };
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return { status: 502, body: { error: 'upstream answer is not JSON' } };
+    for (let hop = 0; ; hop++) {
+      const res = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: ctl.signal, redirect: 'manual' });
+      if (res.status >= 300 && res.status < 400) {
+        const to = res.headers.get('location');
+        const next = to === null ? null : URL.canParse(to, url) ? new URL(to, url) : null;
+        // a moved path on the venue's own host is followed; anywhere else is not the venue
+        if (next === null || next.origin !== origin || hop >= RELAY_MAX_REDIRECTS) return { status: 502, body: { error: 'upstream redirected off the venue host' } };
+        url = next.href;
+        continue;
+      }
+      const text = await readCapped(res, RELAY_MAX_BYTES);
+      if (text === undefined) {
+        ctl.abort();
+        return { status: 502, body: { error: 'upstream answer too large' } };
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return { status: 502, body: { error: 'upstream answer is not JSON' } };
+      }
+      return { status: res.status, body };
     }
-    return { status: res.status, body };
   } catch (e) {
     return { status: 502, body: { error: `upstream unreachable: ${String(e).slice(0, 120)}` } };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A response body as text, or undefined once it passes `max` bytes (the rest is not read). */
+async function readCapped(res: Response, max: number): Promise<string | undefined> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

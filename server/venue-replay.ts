@@ -161,7 +161,9 @@ export class ReplayVenueSource implements VenueSource {
     for (const s of this.hub.sessions) {
       if (s.path !== path || !s.subs.has(key)) continue;
       text ??= JSON.stringify(frame);
-      s.push(key, text, ordered);
+      const t = text;
+      // one session's failure is counted, the others still get the frame
+      this.hub.errors.guard('replay', () => s.push(key, t, ordered));
       report.delivered++;
     }
   }

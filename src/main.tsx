@@ -47,8 +47,21 @@ function boot(): void {
   );
 }
 
+/**
+ * The service worker of production builds (vite-plugin-pwa, see vite.config.ts): the page can be
+ * installed and starts offline from its own files, showing the last figures marked as saved. Registered
+ * after load so its download does not compete with the start.
+ */
+function registerServiceWorker(): void {
+  if (!import.meta.env.PROD || !('serviceWorker' in navigator)) return;
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((e: unknown) => console.warn('gexdesk: no offline start:', e));
+  });
+}
+
 try {
   boot();
+  registerServiceWorker();
 } catch (e) {
   // Never a blank screen, even if start-up itself fails (no Worker support, storage blocked, ...).
   root.render(<ErrorBoundary><Crash error={e} /></ErrorBoundary>);

@@ -15,7 +15,7 @@ import { EngineHost } from '../src/worker/host.ts';
 import { computeGex } from '../src/engine/index.ts';
 import type { Clock } from '../src/feeds/adapter.ts';
 import type { VenueId } from '../src/chain/model.ts';
-import type { FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
 import { RecordingStore, freeze, frozenStep, waitFor, wsFactory } from './harness.ts';
 
 /** Now: the clients drop expiries before their own (wall) clock, so the simulated market starts now. */
@@ -58,7 +58,7 @@ describe('cross-venue aggregation through the EngineHost', () => {
       const r = results();
       if (r.length > 0) host.handle({ type: 'ack', seq: r[r.length - 1].seq });
     };
-    const sel: ViewSelection = { source: 'sim', venues: ['okx', 'bybit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+    const sel: ViewSelection = { source: 'sim', venues: ['okx', 'bybit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
     host.handle({ type: 'hello', protocolVersion: 1, localBase: base });
     host.handle({ type: 'select', selection: sel });
     // both venues in, with OI on their lines (OKX OI arrives every 3 s)

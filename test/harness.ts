@@ -17,7 +17,7 @@ import { STEP_MS } from '../server/sim/market.ts';
 import type { ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../src/chain/model.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/limits.ts';
-import type { FeedHealth, FeedState, FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
 
 /** Summary (OI) refresh used by the test clock instead of 30 s. */
 export const TEST_SUMMARY_REFRESH_MS = 2_000;
@@ -35,7 +35,7 @@ export const testClock: Clock = {
 export const wsFactory = (url: string) => new WebSocket(url, { perMessageDeflate: false }) as unknown as SocketLike;
 
 export const btcSelection: ViewSelection = {
-  source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2,
+  source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS,
 };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

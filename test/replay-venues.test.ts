@@ -20,7 +20,7 @@ import { okxAdapter } from '../src/feeds/okx/index.ts';
 import { bybitAdapter } from '../src/feeds/bybit/index.ts';
 import type { FeedOptions, FeedSink, VenueAdapter } from '../src/feeds/adapter.ts';
 import type { Currency, VenueId } from '../src/chain/model.ts';
-import type { FromWorker, ResultMessage } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage } from '../src/worker/protocol.ts';
 import { sampleDir } from './samples.ts';
 import { testClock, waitFor, wsFactory } from './harness.ts';
 
@@ -82,7 +82,7 @@ describe('added venues through the EngineHost, replaying a recording of the simu
       });
       try {
         host.handle({ type: 'hello', protocolVersion: 1, localBase: base });
-        host.handle({ type: 'select', selection: { source: 'replay', venues: [tc.venue], currency: tc.currency, expiries: [], model: 'classic', profileRange: 0.2 } });
+        host.handle({ type: 'select', selection: { source: 'replay', venues: [tc.venue], currency: tc.currency, expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS } });
         // the whole chain has been pushed once (IV on most lines) and a result includes it
         const result = await waitFor(
           'a result with included lines',

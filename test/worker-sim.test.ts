@@ -17,7 +17,7 @@ import { startServer, type RunningServer } from '../server/server.ts';
 import { TestClient } from '../server/test-client.ts';
 import { runCli, type SnapshotOutput } from '../cli/gex.ts';
 import { EngineHost } from '../src/worker/host.ts';
-import type { FromWorker, ResultMessage, ViewSelection } from '../src/worker/protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
 import { RecordingStore, freeze, frozenStep, testClock, waitFor, wsFactory } from './harness.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
@@ -27,7 +27,7 @@ function relClose(a: number, b: number, tol = 1e-9): boolean {
   return Math.abs(a - b) <= tol * Math.max(Math.abs(a), Math.abs(b), 1e-300) || a === b;
 }
 
-const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
 
 describe('EngineHost against the simulator (real Deribit feed)', () => {
   let server: RunningServer;

@@ -10,18 +10,21 @@
  * `./replay.ts`). Subscription keys are the stream names.
  */
 import type { Currency } from '../sim/market.ts';
-import type { VenueHub, VenueProtocol, VenueSession, VenueSource } from '../venue-hub.ts';
+import type { VenueHub, VenueHubOptions, VenueProtocol, VenueSession, VenueSource } from '../venue-hub.ts';
 
 export const BINANCE_MARKET_PATH = '/binance/market/stream';
 export const BINANCE_PUBLIC_PATH = '/binance/public/stream';
 export const BINANCE_REST_PREFIX = '/binance/rest';
 export const BINANCE_LIVE_BASE = 'https://eapi.binance.com';
-export const BINANCE_RELAY_PATHS: Record<string, readonly string[]> = { '/eapi/v1/exchangeInfo': [] };
+export const BINANCE_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([['/eapi/v1/exchangeInfo', []]]);
 export const BINANCE_PING_MS = 180_000;
-const MAX_MSGS_PER_SEC = 10;
-const MAX_STREAMS = 1_024;
+/** Binance: at most 10 incoming messages a second (past it the connection is closed) and 1,024 streams per connection. */
+export const BINANCE_SESSION: VenueHubOptions['session'] = { requestBurst: 10, requestsPerSec: 10, maxChannels: 1_024 };
 const MAX_AGE_MS = 24 * 3_600_000;
-const UND: Record<string, Currency> = { btcusdt: 'BTC', ethusdt: 'ETH' };
+const UND: ReadonlyMap<string, Currency> = new Map([
+  ['btcusdt', 'BTC'],
+  ['ethusdt', 'ETH'],
+]);
 
 export type Stream =
   | { t: 'marks'; c: Currency; path: string; every: number }
@@ -33,7 +36,7 @@ export type Stream =
 export function parseStream(name: string): Stream | null {
   if (name === '!optionSymbol') return { t: 'symbols', path: BINANCE_MARKET_PATH, every: 0 };
   const p = name.split('@');
-  const c = UND[p[0]];
+  const c = UND.get(p[0]);
   if (!c) return null;
   if (p.length === 2 && p[1] === 'optionMarkPrice') return { t: 'marks', c, path: BINANCE_MARKET_PATH, every: 10 };
   if (p.length === 3 && p[1] === 'optionOpenInterest' && /^\d{6}$/.test(p[2])) return { t: 'oi', c, code: p[2], path: BINANCE_MARKET_PATH, every: 30 };
@@ -59,16 +62,8 @@ export class BinanceProtocol implements VenueProtocol {
     readonly source: VenueSource,
   ) {}
 
+  /** More than 10 messages a second close the connection: the hub's request budget (BINANCE_SESSION). */
   onMessage(s: VenueSession, text: string): void {
-    const sec = Math.floor(Date.now() / 1000);
-    if (s.counters.sec !== sec) {
-      s.counters.sec = sec;
-      s.counters.msgs = 0;
-    }
-    if (++s.counters.msgs > MAX_MSGS_PER_SEC) {
-      s.close(1008, 'Too many requests');
-      return;
-    }
     let m: Record<string, unknown>;
     try {
       const v: unknown = JSON.parse(text);
@@ -96,8 +91,8 @@ export class BinanceProtocol implements VenueProtocol {
       names.push(p);
     }
     if (m.method === 'SUBSCRIBE') {
-      if (s.subs.size + names.length > MAX_STREAMS) {
-        s.reply(JSON.stringify({ error: { code: 4, msg: `Too many streams: at most ${MAX_STREAMS} per connection` }, id }));
+      if (!s.roomFor(new Set(names.filter((n) => !s.subs.has(n))).size)) {
+        s.reply(JSON.stringify({ error: { code: 4, msg: `Too many streams: at most ${s.limits.maxChannels} per connection` }, id }));
         return;
       }
       for (const n of names) s.subs.add(n);

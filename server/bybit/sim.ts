@@ -17,7 +17,11 @@ import { BYBIT_LINEAR_PATH, BYBIT_OPTION_PATH } from './protocol.ts';
 
 export const BYBIT_OI_SHARE = 0.15;
 export const BYBIT_USDT_OI_SHARE = 0.05;
-const PERP: Record<string, Currency> = { BTCUSDT: 'BTC', ETHUSDT: 'ETH' };
+// a Map: a plain object would answer `constructor` or `__proto__` with its prototype's members
+const PERP: ReadonlyMap<string, Currency> = new Map([
+  ['BTCUSDT', 'BTC'],
+  ['ETHUSDT', 'ETH'],
+]);
 const BOOK_DEPTHS = new Set(['1', '50', '200', '500']);
 const SENTINEL = '987654321.5';
 
@@ -61,8 +65,8 @@ export class BybitSim implements VenueSource {
   serves(t: string, path: string): boolean {
     const parts = t.split('.');
     if (path === BYBIT_OPTION_PATH) return parts.length === 2 && parts[0] === 'tickers' && this.find(parts[1]) !== undefined;
-    if (parts.length === 2 && parts[0] === 'tickers') return PERP[parts[1]] !== undefined;
-    return parts.length === 3 && parts[0] === 'orderbook' && BOOK_DEPTHS.has(parts[1]) && PERP[parts[2]] !== undefined;
+    if (parts.length === 2 && parts[0] === 'tickers') return PERP.has(parts[1]);
+    return parts.length === 3 && parts[0] === 'orderbook' && BOOK_DEPTHS.has(parts[1]) && PERP.has(parts[2]);
   }
 
   /** Linear topics start with a snapshot, as on Bybit. */
@@ -177,7 +181,8 @@ export class BybitSim implements VenueSource {
     const parts = t.split('.');
     const ts = this.hub.nowMs();
     if (parts[0] === 'tickers') {
-      const c = PERP[parts[1]];
+      const c = PERP.get(parts[1]);
+      if (!c) return;
       const known = s.state.get(t) as number | undefined;
       if (!first && known === this.sim.bookChangeId(c)) return;
       const snapshot = first || known === undefined;
@@ -186,7 +191,8 @@ export class BybitSim implements VenueSource {
       if (s.push(t, text, true) || snapshot) s.state.set(t, this.sim.bookChangeId(c));
       return;
     }
-    const c = PERP[parts[2]];
+    const c = PERP.get(parts[2]);
+    if (!c) return;
     const depth = Number(parts[1]);
     const u = this.sim.bookChangeId(c) - 7_000_000_000;
     if (first) s.state.delete(t);

@@ -1,47 +1,35 @@
 /**
  * Deribit JSON-RPC 2.0 over websocket on top of a market source: sessions, heartbeats,
  * subscriptions, Deribit-style envelopes and errors, rate limits, fault switches and per-client
- * backpressure (skip non-essential frames above a soft cap, close 1008 above a hard cap).
+ * backpressure (skip non-essential frames above a soft cap, drop a client that does not read above a
+ * hard cap). Every inbound frame counts against the session's credits, malformed ones included; a
+ * throw while handling a frame or a subscription is counted and logged once per cause, never fatal.
  */
 import type { WebSocket } from 'ws';
 import type { FaultKind, FaultState } from '../faults.ts';
 import { ERR, type DeribitSource, type RpcError, type RpcReply } from './types.ts';
-import { ClientSocket, DEFAULT_SEND_LIMITS, type SendLimits } from '../client-socket.ts';
+import { CaughtErrors, ClientSocket, DEFAULT_SEND_LIMITS, TokenBucket, type SessionLimits } from '../client-socket.ts';
 
 export const API_VERSION = '1.2.26';
 
-export interface HubLimits extends SendLimits {
-  /** Deribit-like credit buckets; false disables them. */
-  rateLimits: boolean;
-  /** Minimum heartbeat interval accepted by public/set_heartbeat, seconds. */
+export interface HubLimits extends SessionLimits {
+  /** Heartbeat intervals accepted by public/set_heartbeat, seconds. */
   minHeartbeatS: number;
+  maxHeartbeatS: number;
 }
 
 export const DEFAULT_LIMITS: HubLimits = {
   ...DEFAULT_SEND_LIMITS,
-  rateLimits: true,
+  // Deribit's credits: a request costs 500 of a 50,000 pool refilled at 10,000/s (shared/feeds.md 1.2)
+  requestBurst: 100,
+  requestsPerSec: 20,
+  // Deribit documents no cap on channels per session; the app holds about 20 per currency
+  maxChannels: 1_000,
+  // Deribit documents "not less than 10"; the simulator takes 1 so tests run fast. Deribit documents no
+  // maximum: one hour keeps the timer far below Node's 2^31 ms limit, past which it fires at once.
   minHeartbeatS: 1,
+  maxHeartbeatS: 3_600,
 };
-
-class Bucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    private readonly max: number,
-    private readonly perSec: number,
-  ) {
-    this.tokens = max;
-    this.last = Date.now();
-  }
-  take(cost: number): boolean {
-    const now = Date.now();
-    this.tokens = Math.min(this.max, this.tokens + ((now - this.last) / 1000) * this.perSec);
-    this.last = now;
-    if (this.tokens < cost) return false;
-    this.tokens -= cost;
-    return true;
-  }
-}
 
 export interface SessionStats {
   id: number;
@@ -53,7 +41,6 @@ export interface SessionStats {
 }
 
 export class Session extends ClientSocket {
-  readonly subs = new Set<string>();
   /** Per-channel state owned by the source (e.g. last book sent, for diffs). */
   readonly channelState = new Map<string, unknown>();
   heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -62,8 +49,8 @@ export class Session extends ClientSocket {
   private held = new Map<string, string>(); // reorder fault: a frame held back per channel
   private old = new Map<string, { at: number; text: string }>(); // reorder fault: a ~5 s old frame per channel
   private dataCount = 0;
-  private credits = new Bucket(50_000, 10_000);
-  private subCredits = new Bucket(30_000, 10_000);
+  /** `public/subscribe` and `unsubscribe` draw on their own pool: 3,000 of 30,000 credits, 10,000/s. */
+  private subCredits = new TokenBucket(30_000, 10_000);
 
   constructor(
     ws: WebSocket,
@@ -135,10 +122,10 @@ export class Session extends ClientSocket {
     this.awaitingTest = false;
   }
 
-  takeCredits(method: string): boolean {
-    if (!this.hub.limits.rateLimits) return true;
+  /** Credits for one inbound frame: a (un)subscribe from its own pool, anything else (malformed frames too) from the session's request budget. */
+  takeCredits(method: string | undefined): boolean {
     if (method === 'public/subscribe' || method === 'public/unsubscribe') return this.subCredits.take(3_000);
-    return this.credits.take(500);
+    return this.admit();
   }
 }
 
@@ -150,12 +137,17 @@ export class DeribitHub {
   /** Inbound request log (method, wall ms), bounded; tests read subscribe spacing from it. */
   readonly requestLog: { method: string; at: number; sessionId: number }[] = [];
   closedSlowCount = 0;
+  /** Throws caught in message handling, subscriptions and ticks, by cause. */
+  readonly errors: CaughtErrors;
 
   constructor(
     readonly source: DeribitSource,
     readonly faults: FaultState,
     readonly limits: HubLimits = DEFAULT_LIMITS,
-  ) {}
+    log?: (line: string) => void,
+  ) {
+    this.errors = new CaughtErrors('deribit', log);
+  }
 
   /** Whether a fault applies to Deribit (set without a `venue` param, or with `venue: "deribit"`). */
   fault(kind: FaultKind): boolean {
@@ -179,17 +171,13 @@ export class DeribitHub {
 
   private tick(): void {
     this.tickNo++;
-    try {
-      this.source.tick?.(this, this.tickNo);
-    } catch (e) {
-      console.error('[deribit] tick failed', e);
-    }
+    this.errors.guard('tick', () => this.source.tick?.(this, this.tickNo));
   }
 
   attach(ws: WebSocket, ip: string): Session {
     const s = new Session(ws, this, this.nextId++, ip);
     this.sessions.add(s);
-    ws.on('message', (data, isBinary) => this.onMessage(s, data as Buffer, isBinary));
+    ws.on('message', (data, isBinary) => this.errors.guard('message', () => this.onMessage(s, data as Buffer, isBinary)));
     ws.on('close', () => {
       if (s.stats.closedSlow) this.closedSlowCount++;
       s.closed = true;
@@ -213,37 +201,34 @@ export class DeribitHub {
   }
 
   private onMessage(s: Session, data: Buffer, isBinary: boolean): void {
+    if (s.closed) return;
     const usIn = Math.round(this.source.nowMs() * 1000);
     if (this.fault('silent')) return;
-    let msg: unknown;
-    try {
-      msg = JSON.parse(isBinary ? data.toString('utf8') : data.toString());
-    } catch {
-      s.reply(undefined, usIn, { error: ERR.parse });
-      return;
+    const req = parseRequest(isBinary ? data.toString('utf8') : data.toString());
+    const method = 'method' in req ? req.method : undefined;
+    if (method !== undefined) {
+      if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
+      this.requestLog.push({ method, at: Date.now(), sessionId: s.id });
     }
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      s.reply(undefined, usIn, { error: ERR.invalidRequest });
-      return;
-    }
-    const m = msg as Record<string, unknown>;
-    const id = m.id;
-    if (typeof m.method !== 'string') {
-      s.reply(id, usIn, { error: ERR.invalidRequest });
-      return;
-    }
-    const method = m.method.replace(/^\/?(api\/v2\/)?/, '');
-    const params = typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Record<string, unknown>) : {};
-    if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
-    this.requestLog.push({ method, at: Date.now(), sessionId: s.id });
+    // every frame spends credits, a malformed one too: answering errors must not be free
     if (!s.takeCredits(method)) {
       // Deribit ends the session on 10028
-      s.reply(id, usIn, { error: ERR.tooManyRequests });
+      s.reply(req.id, usIn, { error: ERR.tooManyRequests });
       s.close(1000, 'too_many_requests');
       return;
     }
-    const r = this.dispatch(s, method, params);
-    if (r) s.reply(id, usIn, r);
+    if ('error' in req) {
+      s.reply(req.id, usIn, { error: req.error });
+      return;
+    }
+    let r: RpcReply | undefined;
+    try {
+      r = this.dispatch(s, req.method, req.params);
+    } catch (e) {
+      this.errors.count(req.method, e);
+      r = { error: ERR.internal };
+    }
+    if (r) s.reply(req.id, usIn, r);
   }
 
   private dispatch(s: Session, method: string, params: Record<string, unknown>): RpcReply | undefined {
@@ -257,6 +242,7 @@ export class DeribitHub {
       case 'public/set_heartbeat': {
         const iv = Number(params.interval);
         if (!Number.isFinite(iv) || iv < this.limits.minHeartbeatS) return { error: ERR.invalidParams('interval too small', 'interval') };
+        if (iv > this.limits.maxHeartbeatS) return { error: ERR.invalidParams(`interval too large (at most ${this.limits.maxHeartbeatS} s)`, 'interval') };
         this.startHeartbeat(s, iv * 1000);
         return { result: 'ok' };
       }
@@ -294,9 +280,10 @@ export class DeribitHub {
     const chans = channelList(params);
     if (!Array.isArray(chans)) return { error: chans };
     const ok = chans.filter((c) => this.source.channelOk(c));
-    const fresh = ok.filter((c) => !s.subs.has(c));
-    for (const c of ok) s.subs.add(c);
-    if (fresh.length > 0) queueMicrotask(() => this.source.onSubscribed?.(this, s, fresh));
+    const fresh = [...new Set(ok.filter((c) => !s.subs.has(c)))];
+    if (!s.roomFor(fresh.length)) return { error: ERR.invalidParams(`too many channels for one session (at most ${s.limits.maxChannels})`, 'channels') };
+    for (const c of fresh) s.subs.add(c);
+    if (fresh.length > 0) queueMicrotask(() => this.errors.guard('subscribe', () => this.source.onSubscribed?.(this, s, fresh)));
     return { result: ok };
   }
 
@@ -314,6 +301,21 @@ export class DeribitHub {
       s.sendRaw('{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}', true);
     }, ms);
   }
+}
+
+/** One inbound frame as a JSON-RPC request, or the error to answer it with. */
+function parseRequest(text: string): { id: unknown; method: string; params: Record<string, unknown> } | { id: unknown; error: RpcError } {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { id: undefined, error: ERR.parse };
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { id: undefined, error: ERR.invalidRequest };
+  const m = msg as Record<string, unknown>;
+  if (typeof m.method !== 'string') return { id: m.id, error: ERR.invalidRequest };
+  const params = typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Record<string, unknown>) : {};
+  return { id: m.id, method: m.method.replace(/^\/?(api\/v2\/)?/, ''), params };
 }
 
 function channelList(params: Record<string, unknown>): string[] | RpcError {

@@ -4,6 +4,7 @@ import type { FaultState } from '../faults.ts';
 import { CURRENCIES, indexNameOf, type Currency, type MarketSim, type SimEvent } from '../sim/market.ts';
 import { parseInstrumentName } from '../sim/calendar.ts';
 import { instrumentRow, optionTicker, perpInstrumentRow, perpSummaryRow, perpTicker, summaryRow } from './frames.ts';
+import { eachSubscription } from '../client-socket.ts';
 import type { DeribitHub, Session } from './hub.ts';
 import { ERR, type DeribitSource, type RpcReply } from './types.ts';
 
@@ -20,9 +21,25 @@ type Parsed =
 
 /** Placeholder swapped for the literal 1e400 in the serialised text. */
 const SENTINEL = 987654321.123;
-const INTERVAL_TICKS: Record<string, number> = { raw: 1, '100ms': 1, agg2: 20 };
-const IDX: Record<string, Currency> = { btc_usd: 'BTC', eth_usd: 'ETH' };
-const PERP: Record<string, Currency> = { 'BTC-PERPETUAL': 'BTC', 'ETH-PERPETUAL': 'ETH' };
+// name tables are Maps: a plain object would answer `constructor` or `__proto__` with its prototype's members
+const INTERVAL_TICKS: ReadonlyMap<string, number> = new Map([
+  ['raw', 1],
+  ['100ms', 1],
+  ['agg2', 20],
+]);
+const IDX: ReadonlyMap<string, Currency> = new Map([
+  ['btc_usd', 'BTC'],
+  ['eth_usd', 'ETH'],
+]);
+const PERP: ReadonlyMap<string, Currency> = new Map([
+  ['BTC-PERPETUAL', 'BTC'],
+  ['ETH-PERPETUAL', 'ETH'],
+]);
+/** Grouped-book groups Deribit documents per currency (ETH's are hundredths: `5` groups by 0.05). */
+const BOOK_GROUPS: ReadonlyMap<Currency, ReadonlyMap<string, number>> = new Map([
+  ['BTC', new Map([['none', 0], ['1', 1], ['2', 2], ['5', 5], ['10', 10]])],
+  ['ETH', new Map([['none', 0], ['5', 0.05], ['10', 0.1], ['25', 0.25], ['100', 1], ['250', 2.5]])],
+]);
 
 interface BookState {
   bids: Map<number, number>;
@@ -84,7 +101,7 @@ export class SimSource implements DeribitSource {
   channelOk(ch: string): boolean {
     const p = this.parse(ch);
     if (!p) return false;
-    if (p.t === 'ticker') return PERP[p.inst] !== undefined || this.sim.option(p.inst) !== undefined;
+    if (p.t === 'ticker') return PERP.has(p.inst) || this.sim.option(p.inst) !== undefined;
     return true;
   }
 
@@ -138,14 +155,14 @@ export class SimSource implements DeribitSource {
       }
       case 'public/ticker': {
         const name = String(params.instrument_name ?? '');
-        const perp = PERP[name];
+        const perp = PERP.get(name);
         if (perp) return { result: perpTicker(sim.perp(perp)) };
         const q = sim.quote(name);
         if (!q) return { error: ERR.invalidParams('instrument not found', 'instrument_name') };
         return { result: optionTicker(q) };
       }
       case 'public/get_index_price': {
-        const c = IDX[String(params.index_name ?? '')];
+        const c = IDX.get(String(params.index_name ?? ''));
         if (!c) return { error: ERR.invalidParams('unknown index', 'index_name') };
         const p = sim.index(c);
         return { result: { index_price: p, estimated_delivery_price: p } };
@@ -186,37 +203,42 @@ export class SimSource implements DeribitSource {
     if (f.on('silent', 'deribit')) return; // a silent venue's listing events are lost, as on the wire
     if (events.length > 0) this.announce(hub, events);
     if (f.on('heartbeatOnly', 'deribit')) return;
+    if (f.on('malformed', 'deribit') && tickNo % 5 === 0) for (const s of hub.sessions) this.sendMalformed(s);
+    // a throw for one subscription is counted and the loop goes on: it cannot starve the sessions after it
+    eachSubscription(hub.sessions, hub.errors, 'tick', (s, ch) => {
+      const p = this.parse(ch);
+      if (!p || p.t === 'state' || p.t === 'platform') return;
+      if (tickNo % p.every !== 0) return;
+      if (p.t === 'book' || p.t === 'bookGrouped') {
+        this.sendBook(s, ch, p);
+        return;
+      }
+      if (!s.takesData()) return; // backpressure: skip before building anything for this client
+      const bad = f.on('badNumbers', 'deribit') && (p.t === 'ticker' || p.t === 'markprice');
+      if (bad) {
+        s.notify(ch, undefined, this.badFrame(ch, p));
+        return;
+      }
+      const text = this.cachedFrame(ch, () => this.data(p));
+      if (text !== undefined) s.notify(ch, undefined, text);
+    });
+  }
+
+  /** The notification text of a channel at this step, built once for every session. */
+  private cachedFrame(ch: string, data: () => unknown): string | undefined {
     const stepTime = this.sim.timeMs;
     if (this.frameCacheAt !== stepTime) {
       this.frameCache.clear();
       this.frameCacheAt = stepTime;
     }
-    const malformedNow = f.on('malformed', 'deribit') && tickNo % 5 === 0;
-    for (const s of hub.sessions) {
-      if (malformedNow) this.sendMalformed(s);
-      for (const ch of s.subs) {
-        const p = this.parse(ch);
-        if (!p || p.t === 'state' || p.t === 'platform') continue;
-        if (tickNo % p.every !== 0) continue;
-        if (p.t === 'book' || p.t === 'bookGrouped') {
-          this.sendBook(s, ch, p);
-          continue;
-        }
-        const bad = f.on('badNumbers', 'deribit') && (p.t === 'ticker' || p.t === 'markprice');
-        if (bad) {
-          s.notify(ch, undefined, this.badFrame(ch, p));
-          continue;
-        }
-        let text = this.frameCache.get(ch);
-        if (text === undefined) {
-          const data = this.data(p);
-          if (data === undefined) continue;
-          text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: ch, data } });
-          this.frameCache.set(ch, text);
-        }
-        s.notify(ch, undefined, text);
-      }
+    let text = this.frameCache.get(ch);
+    if (text === undefined) {
+      const d = data();
+      if (d === undefined) return undefined;
+      text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: ch, data: d } });
+      this.frameCache.set(ch, text);
     }
+    return text;
   }
 
   private data(p: Parsed): unknown {
@@ -224,7 +246,7 @@ export class SimSource implements DeribitSource {
     const t = sim.timeMs;
     switch (p.t) {
       case 'ticker': {
-        const perp = PERP[p.inst];
+        const perp = PERP.get(p.inst);
         if (perp) return perpTicker(sim.perp(perp));
         const q = sim.quote(p.inst);
         return q ? optionTicker(q) : undefined;
@@ -307,22 +329,21 @@ export class SimSource implements DeribitSource {
     if (f.on('silent', 'deribit') || f.on('heartbeatOnly', 'deribit')) return;
     const c = p.inst;
     const changeId = this.sim.bookChangeId(c);
-    const book = this.sim.book(c);
+    const prev = p.t === 'book' ? (s.channelState.get(ch) as BookState | undefined) : undefined;
+    if (prev && prev.changeId === changeId) return;
+    if (!s.takesData()) return; // backpressure: skip before building anything for this client
     const t = this.sim.timeMs;
     const instrument_name = `${c}-PERPETUAL`;
     if (p.t === 'bookGrouped') {
-      const group = (side: [number, number][], up: boolean) => {
-        const m = new Map<number, number>();
-        for (const [px, a] of side) {
-          const g = p.group > 0 ? (up ? Math.ceil(px / p.group) : Math.floor(px / p.group)) * p.group : px;
-          m.set(g, (m.get(g) ?? 0) + a);
-        }
-        return [...m.entries()].slice(0, p.depth);
-      };
-      s.notify(ch, { timestamp: t, instrument_name, change_id: changeId, bids: group(book.bids, false), asks: group(book.asks, true) });
+      // whole every time and the same for every subscriber: built once a step
+      const text = this.cachedFrame(ch, () => {
+        const book = this.sim.book(c);
+        return { timestamp: t, instrument_name, change_id: changeId, bids: groupLevels(book.bids, p.group, p.depth, false), asks: groupLevels(book.asks, p.group, p.depth, true) };
+      });
+      if (text !== undefined) s.notify(ch, undefined, text);
       return;
     }
-    const prev = s.channelState.get(ch) as BookState | undefined;
+    const book = this.sim.book(c);
     const bids = new Map(book.bids);
     const asks = new Map(book.asks);
     if (!prev) {
@@ -337,7 +358,6 @@ export class SimSource implements DeribitSource {
       });
       return;
     }
-    if (prev.changeId === changeId) return;
     const diff = (old: Map<number, number>, now: Map<number, number>, desc: boolean) => {
       const out: [string, number, number][] = [];
       for (const [px, a] of now) {
@@ -363,19 +383,18 @@ export class SimSource implements DeribitSource {
   }
 
   private announce(hub: DeribitHub, events: SimEvent[]): void {
-    for (const s of hub.sessions) {
-      for (const ch of s.subs) {
-        const p = this.parse(ch);
-        if (!p || p.t !== 'state') continue;
-        if (p.kind !== 'option' && p.kind !== 'any') continue;
-        for (const e of events) {
-          if (p.cur !== 'any' && p.cur !== e.currency) continue;
-          s.notifyEssential(ch, { timestamp: e.timestamp, state: e.type, instrument_name: e.instrumentName });
-        }
-      }
+    const terminated = new Set(events.filter((e) => e.type === 'terminated').map((e) => e.instrumentName));
+    eachSubscription(hub.sessions, hub.errors, 'announce', (s, ch) => {
+      const p = this.parse(ch);
       // a subscribed ticker of an expired instrument stops; drop it so nothing stale is sent
-      for (const e of events) if (e.type === 'terminated') for (const ch of s.subs) if (ch.startsWith(`ticker.${e.instrumentName}.`)) s.subs.delete(ch);
-    }
+      if (p?.t === 'ticker' && terminated.has(p.inst)) s.subs.delete(ch);
+      if (!p || p.t !== 'state') return;
+      if (p.kind !== 'option' && p.kind !== 'any') return;
+      for (const e of events) {
+        if (p.cur !== 'any' && p.cur !== e.currency) continue;
+        s.notifyEssential(ch, { timestamp: e.timestamp, state: e.type, instrument_name: e.instrumentName });
+      }
+    });
   }
 
   /** One 10 MB frame to every session (the `oversize` fault). */
@@ -385,11 +404,22 @@ export class SimSource implements DeribitSource {
     for (const s of hub.sessions) {
       const ch = [...s.subs].find((c) => c.startsWith('ticker.')) ?? 'ticker.BTC-PERPETUAL.100ms';
       const text = JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: ch, data: { instrument_name: ch.split('.')[1], timestamp: this.sim.timeMs, padding: pad } } });
-      if (s.sendRaw(text, true)) n++;
+      if (s.sendOversized(text)) n++;
     }
     this.injected.oversize += n;
     return n;
   }
+}
+
+/** A book side grouped as Deribit groups it (bids down, asks up to the group), at most `depth` levels. */
+function groupLevels(side: [number, number][], group: number, depth: number, up: boolean): [number, number][] {
+  const m = new Map<number, number>();
+  for (const [px, a] of side) {
+    // toFixed: ETH groups are hundredths, and 3400.05 must not come out as 3400.0500000000002
+    const g = group > 0 ? Number(((up ? Math.ceil(px / group) : Math.floor(px / group)) * group).toFixed(2)) : px;
+    m.set(g, (m.get(g) ?? 0) + a);
+  }
+  return [...m.entries()].slice(0, depth);
 }
 
 function currencyParam(v: unknown): Currency[] | undefined {
@@ -399,7 +429,7 @@ function currencyParam(v: unknown): Currency[] | undefined {
 
 export function parseChannel(ch: string): Parsed | null {
   const parts = ch.split('.');
-  const every = (iv: string | undefined) => (iv !== undefined ? INTERVAL_TICKS[iv] : undefined);
+  const every = (iv: string | undefined) => (iv !== undefined ? INTERVAL_TICKS.get(iv) : undefined);
   switch (parts[0]) {
     case 'ticker': {
       const e = every(parts[2]);
@@ -409,30 +439,30 @@ export function parseChannel(ch: string): Parsed | null {
       return { t: 'ticker', inst: parts[1], every: e };
     }
     case 'book': {
-      const c = PERP[parts[1]];
+      const c = PERP.get(parts[1]);
       if (!c) return null;
       if (parts.length === 3 && every(parts[2]) !== undefined) return { t: 'book', inst: c, every: every(parts[2])! };
       if (parts.length === 5 && every(parts[4]) !== undefined && ['1', '10', '20'].includes(parts[3])) {
-        const group = parts[2] === 'none' ? 0 : Number(parts[2]);
-        if (!Number.isFinite(group) || group < 0) return null;
+        const group = BOOK_GROUPS.get(c)!.get(parts[2]);
+        if (group === undefined) return null;
         return { t: 'bookGrouped', inst: c, group, depth: Number(parts[3]), every: every(parts[4])! };
       }
       return null;
     }
     case 'markprice': {
-      const c = IDX[parts[2]];
+      const c = IDX.get(parts[2]);
       return parts.length === 3 && parts[1] === 'options' && c ? { t: 'markprice', c, every: 10 } : null;
     }
     case 'deribit_price_index': {
-      const c = IDX[parts[1]];
+      const c = IDX.get(parts[1]);
       return parts.length === 2 && c ? { t: 'index', c, every: 1 } : null;
     }
     case 'estimated_expiration_price': {
-      const c = IDX[parts[1]];
+      const c = IDX.get(parts[1]);
       return parts.length === 2 && c ? { t: 'estimated', c, every: 10 } : null;
     }
     case 'perpetual': {
-      const c = PERP[parts[1]];
+      const c = PERP.get(parts[1]);
       const e = every(parts[2]);
       return parts.length === 3 && c && e !== undefined ? { t: 'perpetual', c, every: e } : null;
     }

@@ -26,6 +26,7 @@ export const ERR = {
   parse: { code: -32700, message: 'Parse error' },
   invalidRequest: { code: -32600, message: 'Invalid Request' },
   methodNotFound: { code: -32601, message: 'Method not found' },
+  internal: { code: -32603, message: 'Internal error' },
   invalidParams: (reason: string, param?: string): RpcError => ({ code: -32602, message: 'Invalid params', data: param ? { reason, param } : { reason } }),
   tooManyRequests: { code: 10028, message: 'too_many_requests' },
   unauthorized: { code: 13009, message: 'unauthorized' },

@@ -6,18 +6,18 @@
  * `./replay.ts`). Subscription keys are the canonical arg as JSON (`{channel,instFamily}` for
  * opt-summary, else `{channel,instId}`).
  */
-import { yymmdd, type VenueHub, type VenueProtocol, type VenueSession, type VenueSource } from '../venue-hub.ts';
+import { yymmdd, type VenueHub, type VenueHubOptions, type VenueProtocol, type VenueSession, type VenueSource } from '../venue-hub.ts';
 import type { OptionDef } from '../sim/market.ts';
 
 export const OKX_WS_PATH = '/okx/ws/v5/public';
 export const OKX_REST_PREFIX = '/okx/rest';
 /** Read-only OKX REST paths the pass-through relays live, with their allowed query keys. */
 export const OKX_LIVE_BASE = 'https://www.okx.com';
-export const OKX_RELAY_PATHS: Record<string, readonly string[]> = {
-  '/api/v5/public/instruments': ['instType', 'instFamily', 'uly', 'instId'],
+export const OKX_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/api/v5/public/instruments', ['instType', 'instFamily', 'uly', 'instId']],
   // the perpetual's book snapshot (OKX pushes none since 2026)
-  '/api/v5/market/books': ['instId', 'sz'],
-};
+  ['/api/v5/market/books', ['instId', 'sz']],
+]);
 
 /**
  * How the `books` channel behaves. `current` (OKX since 23 June 2026): `checksum` is 0 on every frame
@@ -26,6 +26,14 @@ export const OKX_RELAY_PATHS: Record<string, readonly string[]> = {
  */
 export type OkxBooksMode = 'current' | 'legacy';
 const OKX_SUBSCRIBES_PER_HOUR = 480;
+/**
+ * OKX documents 480 (un)subscribes an hour per connection and 64 KB of args per request, but no cap
+ * on inbound frames or channels; ours: 1,000 frames at once, 100 a second, and 4,000 channels (the
+ * client subscribes one open-interest channel per listed option, about 1,000 a currency).
+ */
+export const OKX_SESSION: VenueHubOptions['session'] = { requestBurst: 1_000, requestsPerSec: 100, maxChannels: 4_000 };
+/** Args of one request answered with an error each; past this many, the rest share one error. */
+const OKX_ARG_ERRORS_PER_REQUEST = 20;
 
 export function okxOptionId(d: OptionDef): string {
   return `${d.currency}-USD-${yymmdd(d.expiryMs)}-${d.strike}-${d.isCall ? 'C' : 'P'}`;
@@ -116,16 +124,28 @@ export class OkxProtocol implements VenueProtocol {
       return;
     }
     const fresh: string[] = [];
+    let failed = 0;
+    // one error per bad arg, as OKX answers, but a request of thousands of bad args is not amplified
+    // into thousands of frames: past OKX_ARG_ERRORS_PER_REQUEST they share one error
+    const fail = (code: string, msg: string) => {
+      if (++failed <= OKX_ARG_ERRORS_PER_REQUEST) s.reply(this.error(s, code, msg));
+    };
     for (const a of m.args) {
       const arg = okxArg(a);
       const key = arg ? JSON.stringify(arg) : null;
       if (!arg || !key || !this.source.serves(key, s.path)) {
         const r = typeof a === 'object' && a !== null ? (a as Record<string, unknown>) : {};
-        s.reply(this.error(s, '60018', `Wrong URL or channel:${String(r.channel).slice(0, 40)},instId:${String(r.instId ?? r.instFamily).slice(0, 40)} doesn't exist`));
+        fail('60018', `Wrong URL or channel:${String(r.channel).slice(0, 40)},instId:${String(r.instId ?? r.instFamily).slice(0, 40)} doesn't exist`);
         continue;
       }
       if (m.op === 'subscribe') {
-        if (!s.subs.has(key)) fresh.push(key);
+        if (!s.subs.has(key)) {
+          if (!s.roomFor(1)) {
+            fail('60012', `Invalid request: at most ${s.limits.maxChannels} channels per connection`);
+            continue;
+          }
+          fresh.push(key);
+        }
         s.subs.add(key);
       } else {
         s.subs.delete(key);
@@ -133,6 +153,7 @@ export class OkxProtocol implements VenueProtocol {
       }
       s.reply(JSON.stringify({ event: m.op, arg, connId: s.connId }));
     }
+    if (failed > OKX_ARG_ERRORS_PER_REQUEST) s.reply(this.error(s, '60012', `Invalid request: ${failed - OKX_ARG_ERRORS_PER_REQUEST} more args refused`));
     if (fresh.length > 0) this.source.subscribed?.(s, fresh);
   }
 

@@ -28,15 +28,24 @@ export const OKX_UM_OI_SHARE = 0.1;
 export const OKX_UM_SETTLE = 'USD';
 const SENTINEL = '987654321.5';
 
-const SWAP: Record<string, Currency> = { 'BTC-USDT-SWAP': 'BTC', 'ETH-USDT-SWAP': 'ETH' };
-const INDEX_IDS: Record<string, Currency> = { 'BTC-USD': 'BTC', 'ETH-USD': 'ETH', 'BTC-USDT': 'BTC', 'ETH-USDT': 'ETH' };
+// name tables are Maps: a plain object would answer `constructor` or `__proto__` with its prototype's members
+const SWAP: ReadonlyMap<string, Currency> = new Map([
+  ['BTC-USDT-SWAP', 'BTC'],
+  ['ETH-USDT-SWAP', 'ETH'],
+]);
+const INDEX_IDS: ReadonlyMap<string, Currency> = new Map([
+  ['BTC-USD', 'BTC'],
+  ['ETH-USD', 'ETH'],
+  ['BTC-USDT', 'BTC'],
+  ['ETH-USDT', 'ETH'],
+]);
 /** Option family -> coin and whether it is the USD-margined one. */
-const FAMILY: Record<string, { c: Currency; um: boolean }> = {
-  'BTC-USD': { c: 'BTC', um: false },
-  'ETH-USD': { c: 'ETH', um: false },
-  'BTC-USD_UM': { c: 'BTC', um: true },
-  'ETH-USD_UM': { c: 'ETH', um: true },
-};
+const FAMILY: ReadonlyMap<string, { c: Currency; um: boolean }> = new Map([
+  ['BTC-USD', { c: 'BTC', um: false }],
+  ['ETH-USD', { c: 'ETH', um: false }],
+  ['BTC-USD_UM', { c: 'BTC', um: true }],
+  ['ETH-USD_UM', { c: 'ETH', um: true }],
+]);
 
 type Level4 = [string, string, string, string];
 
@@ -88,23 +97,23 @@ export class OkxSim implements VenueSource {
     const channel = r.channel;
     if (channel === 'opt-summary') {
       const fam = typeof r.instFamily === 'string' ? r.instFamily : '';
-      const f = Object.hasOwn(FAMILY, fam) ? FAMILY[fam] : undefined;
+      const f = FAMILY.get(fam);
       return f ? { ch: 'opt-summary', c: f.c, um: f.um, arg: { channel, instFamily: fam } } : null;
     }
     const instId = typeof r.instId === 'string' ? r.instId : '';
     switch (channel) {
       case 'index-tickers': {
-        const c = INDEX_IDS[instId];
+        const c = INDEX_IDS.get(instId);
         return c ? { ch: channel, c, instId, arg: { channel, instId } } : null;
       }
       case 'mark-price':
       case 'funding-rate':
       case 'books': {
-        const c = SWAP[instId];
+        const c = SWAP.get(instId);
         return c ? { ch: channel, c, instId, arg: { channel, instId } } : null;
       }
       case 'open-interest': {
-        const c = SWAP[instId];
+        const c = SWAP.get(instId);
         if (c) return { ch: channel, c, instId, swap: true, um: false, arg: { channel, instId } };
         for (const cc of CURRENCIES) {
           if (this.chain.byName(cc).has(instId)) return { ch: channel, c: cc, instId, swap: false, um: false, arg: { channel, instId } };
@@ -283,7 +292,7 @@ export class OkxSim implements VenueSource {
 
   /** `GET /api/v5/market/books?instId=C-USDT-SWAP&sz=N`: the book now, with the seqId its next update continues. */
   private bookSnapshot(q: URLSearchParams): RestAnswer {
-    const c = SWAP[q.get('instId') ?? ''];
+    const c = SWAP.get(q.get('instId') ?? '');
     if (!c) return { status: 200, body: { code: '51001', msg: "Instrument ID doesn't exist", data: [] } };
     const sz = Math.max(1, Math.min(400, Number(q.get('sz') ?? 1) || 1));
     const { bids, asks } = this.bookLevels(c);
@@ -300,7 +309,7 @@ export class OkxSim implements VenueSource {
     const type = q.get('instType');
     if (type === 'OPTION') {
       const fam = q.get('instFamily') ?? q.get('uly') ?? '';
-      const f = Object.hasOwn(FAMILY, fam) ? FAMILY[fam] : undefined;
+      const f = FAMILY.get(fam);
       if (!f) return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };
       const { c, um } = f;
       const listTime = String(this.hub.nowMs());
@@ -339,10 +348,10 @@ export class OkxSim implements VenueSource {
 
 /** `instType=SWAP[&instId=]`: OKX's linear USDT swaps (contract sizes are static venue facts). */
 export function okxSwapInstruments(id: string | null): RestAnswer {
-  const ids = id ? (SWAP[id] ? [id] : []) : Object.keys(SWAP);
+  const ids = id ? (SWAP.has(id) ? [id] : []) : [...SWAP.keys()];
   if (id && ids.length === 0) return { status: 200, body: { code: '51001', msg: "Instrument ID doesn't exist", data: [] } };
   const data = ids.map((instId) => {
-    const c = SWAP[instId];
+    const c = SWAP.get(instId)!;
     return {
       alias: '', baseCcy: '', category: '1', ctMult: '1', ctType: 'linear', ctVal: num(OKX_SWAP_CT_VAL[c]), ctValCcy: c, expTime: '',
       instFamily: `${c}-USDT`, instId, instType: 'SWAP', lever: '100', listTime: '1611916828000', lotSz: '1', minSz: '1', optType: '',

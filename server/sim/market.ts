@@ -1,17 +1,48 @@
 /**
  * Deterministic market simulator for BTC and ETH options on Deribit's calendar.
- * The state at simulated time t depends only on (seed, startMs, t): the spot path is stepped every
- * 100 ms of simulated time from one seeded PRNG stream with a fixed number of draws per step, and
- * every per-instrument constant (open interest, basis) is a stateless hash of the seed and the name.
+ * The state at simulated time t depends only on (seed, startMs, t), and reaching any t takes bounded
+ * work, however far ahead (issue 11: a jump of years must not replay every 100 ms step between):
+ * - the path is built at two scales. Every hour from the start (a segment) the log spot comes from a
+ *   Brownian path built by Levy's midpoint construction over a binary tree of hashed normals (40
+ *   levels, so any hour is 40 hashes away), the vol factor and the perp premium from mean-reverting
+ *   sums of the last few hundred hourly hashed normals;
+ * - inside an hour, 100 ms steps come from a PRNG stream seeded by (seed, hour), with jumps, and are
+ *   bridged onto the next hour's spot, so the path is continuous and an hour costs one pass of 36,000
+ *   steps, whichever way it was reached;
+ * - the listing at t is the calendar's, each expiry's strike grid fixed around the spot of the hour it
+ *   was listed in; per-instrument constants (open interest, basis) are stateless hashes of the seed
+ *   and the name.
  */
 import { black76 } from './black76.ts';
-import { expiryCode, lastFriday, listedExpiries, optionName } from './calendar.ts';
+import { at0800, expiryCode, lastFriday, listedExpiries, optionName } from './calendar.ts';
 import { gaussian, hash01, hashGaussian, mulberry32 } from './prng.ts';
 
 export type Currency = 'BTC' | 'ETH';
 export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
 export const STEP_MS = 100;
 const YEAR_MS = 365 * 86_400_000;
+const DAY_MS = 86_400_000;
+/** 100 ms steps in one segment (an hour) of the path. */
+export const SEGMENT_STEPS = 36_000;
+const SEGMENT_YEARS = (SEGMENT_STEPS * STEP_MS) / YEAR_MS;
+/** Depth of the hourly path's tree: 2^40 hours (about 125 million years) from the start. */
+const TREE_DEPTH = 40;
+/** Vol factor: OU around 0 with a 2-day half life (120 a year) and 0.9 a root-year of noise. */
+const VOL_KAPPA = 120;
+const VOL_NOISE = 0.9;
+/** Perp premium: OU around +2 bp with a ~1 h half life and 3.2 bp stationary spread. */
+const PREMIUM_MEAN = 0.0002;
+const PREMIUM_DECAY_PER_HOUR = Math.exp(-0.72);
+const PREMIUM_SD = 0.000316;
+/**
+ * The hourly log spot is its start plus SPOT_BAND * tanh(path / SPOT_BAND): the path itself where it
+ * matters (a year's 1-sd move is squeezed by 1.5 %), and a spot that stays within 10x of its start
+ * however many years the clock is moved on.
+ */
+const SPOT_BAND = Math.log(10);
+/** Hourly terms summed for the OU knots: later ones weigh under 1e-4. */
+const VOL_TERMS = 700;
+const PREMIUM_TERMS = 20;
 
 interface CurrencyParams {
   spotBase: number;
@@ -25,13 +56,20 @@ interface CurrencyParams {
   indexName: string;
 }
 
-const PARAMS: Record<Currency, CurrencyParams> = {
-  BTC: { spotBase: 95_000, vol: 0.5, atmVol: 0.52, skew: -0.05, perpTick: 0.5, perpContractUsd: 10, perpOiUsd: 1.1e9, oiScale: 260, indexName: 'btc_usd' },
-  ETH: { spotBase: 3_400, vol: 0.65, atmVol: 0.66, skew: -0.04, perpTick: 0.05, perpContractUsd: 1, perpOiUsd: 4.5e8, oiScale: 2_600, indexName: 'eth_usd' },
-};
+const PARAMS_BY_CURRENCY: ReadonlyMap<Currency, CurrencyParams> = new Map([
+  ['BTC', { spotBase: 95_000, vol: 0.5, atmVol: 0.52, skew: -0.05, perpTick: 0.5, perpContractUsd: 10, perpOiUsd: 1.1e9, oiScale: 260, indexName: 'btc_usd' }],
+  ['ETH', { spotBase: 3_400, vol: 0.65, atmVol: 0.66, skew: -0.04, perpTick: 0.05, perpContractUsd: 1, perpOiUsd: 4.5e8, oiScale: 2_600, indexName: 'eth_usd' }],
+]);
+
+/** A currency's parameters; a name that is not a simulated currency is a thrown error, not a prototype's member. */
+function currencyParams(c: Currency): CurrencyParams {
+  const p = PARAMS_BY_CURRENCY.get(c);
+  if (!p) throw new Error(`not a simulated currency: ${String(c).slice(0, 20)}`);
+  return p;
+}
 
 export function indexNameOf(c: Currency): string {
-  return PARAMS[c].indexName;
+  return currencyParams(c).indexName;
 }
 
 export interface OptionDef {
@@ -92,6 +130,56 @@ interface CcyState {
   premium: number;
 }
 
+/** The hourly knots of one currency at hour h: log spot, log vol factor, perp premium. */
+interface Knot {
+  logSpot: number;
+  logVolFactor: number;
+  premium: number;
+}
+
+/** One hour of 100 ms steps: the fine log-spot path from the hour's knot to the next one. */
+interface Segment {
+  hour: number;
+  from: Map<Currency, Knot>;
+  to: Map<Currency, Knot>;
+  /** Log spot at each step of the hour (SEGMENT_STEPS + 1 values, the last equal to the next knot). */
+  logSpot: Map<Currency, Float64Array>;
+}
+
+/**
+ * A standard Brownian path W at whole hours (W(0) = 0, unit variance an hour), built by Levy's midpoint
+ * construction: W at 2^D hours from a hashed normal, then each midpoint from its interval's ends plus
+ * a hashed normal scaled to the interval. Any hour costs D hashes; the same hour always gives the same W.
+ */
+export function levyPath(seed: number, tag: string, hour: number): number {
+  let lo = 0;
+  let hi = 2 ** TREE_DEPTH;
+  let wLo = 0;
+  let wHi = Math.sqrt(hi) * hashGaussian(seed, tag, 'root');
+  while (hour !== lo && hour !== hi) {
+    const mid = (lo + hi) / 2;
+    const wMid = (wLo + wHi) / 2 + Math.sqrt((hi - lo) / 4) * hashGaussian(seed, tag, lo, hi);
+    if (hour < mid) {
+      hi = mid;
+      wHi = wMid;
+    } else {
+      lo = mid;
+      wLo = wMid;
+    }
+  }
+  return hour === lo ? wLo : wHi;
+}
+
+/** An OU process sampled hourly, started at 0 at hour 0: the decayed sum of the last `terms` hourly hashed normals. */
+function ouKnot(seed: number, tag: string, hour: number, decay: number, noise: number, terms: number): number {
+  let x = 0;
+  let w = noise;
+  for (let j = hour - 1; j >= Math.max(0, hour - terms); j--) {
+    x += w * hashGaussian(seed, tag, j);
+    w *= decay;
+  }
+  return x;
+}
 function niceStep(x: number): number {
   const p = 10 ** Math.floor(Math.log10(x));
   const m = x / p;
@@ -131,13 +219,15 @@ export class MarketSim {
   readonly seed: number;
   readonly startMs: number;
   readonly currencies: readonly Currency[];
-  private rand: () => number;
   private step = 0;
   private state = new Map<Currency, CcyState>();
+  private segment: Segment | undefined;
+  private knots = new Map<number, Map<Currency, Knot>>();
+  private logSpot0 = new Map<Currency, number>();
   private expiries: number[] = [];
   private options = new Map<Currency, OptionDef[]>();
   private byName = new Map<string, OptionDef>();
-  private refSpot = new Map<string, number>(); // `${ccy}:${expiry}` -> spot when listed
+  private refSpot = new Map<string, number>(); // `${ccy}:${expiry}` -> spot of the hour it was listed in
   private quoteCache = new Map<string, OptionQuote>();
   private quoteCacheStep = -1;
 
@@ -145,12 +235,8 @@ export class MarketSim {
     this.seed = opts.seed >>> 0;
     this.startMs = Math.floor(opts.startMs);
     this.currencies = opts.currencies ?? CURRENCIES;
-    this.rand = mulberry32(this.seed ^ 0x9e3779b9);
-    for (const c of CURRENCIES) {
-      const p = PARAMS[c];
-      const spot0 = p.spotBase * Math.exp(0.12 * hashGaussian(this.seed, c, 'spot0'));
-      this.state.set(c, { logSpot: Math.log(spot0), logVolFactor: 0, premium: 0.0002 });
-    }
+    for (const c of CURRENCIES) this.logSpot0.set(c, Math.log(currencyParams(c).spotBase) + 0.12 * hashGaussian(this.seed, c, 'spot0'));
+    this.moveTo(0);
     this.relist(this.startMs, false);
   }
 
@@ -159,42 +245,123 @@ export class MarketSim {
     return this.startMs + this.step * STEP_MS;
   }
 
-  /** Advance the state to the last 100 ms step at or before t. Returns listing events in order. */
+  /**
+   * Move the state to the last 100 ms step at or before t (never back). Returns the listing events:
+   * what the calendar delisted and listed since the previous state, stamped with the new state's time.
+   * Bounded work however far t is: one hour of steps at most, and the listing diff.
+   */
   advanceTo(t: number): SimEvent[] {
     const target = Math.floor((t - this.startMs) / STEP_MS);
-    const events: SimEvent[] = [];
-    while (this.step < target) {
-      this.step++;
-      this.stepOnce();
-      if (this.expiries.length > 0 && this.timeMs >= this.expiries[0]) events.push(...this.relist(this.timeMs, true));
-    }
-    return events;
+    if (target <= this.step) return [];
+    this.moveTo(target);
+    return this.expiries.length > 0 && this.timeMs >= this.expiries[0] ? this.relist(this.timeMs, true) : [];
   }
 
-  private stepOnce(): void {
-    const dt = STEP_MS / YEAR_MS;
-    const zBtc = gaussian(this.rand);
+  /** The state at step n: the hour's fine path, built once per hour. */
+  private moveTo(n: number): void {
+    this.step = n;
+    const hour = Math.floor(n / SEGMENT_STEPS);
+    if (this.segment?.hour !== hour) this.segment = this.buildSegment(hour);
+    const seg = this.segment;
+    const i = n - hour * SEGMENT_STEPS;
+    const f = i / SEGMENT_STEPS;
     for (const c of CURRENCIES) {
-      const p = PARAMS[c];
-      const st = this.state.get(c)!;
-      // fixed number of draws per currency and step keeps the stream aligned whatever happens
-      const zOwn = gaussian(this.rand);
-      const uJump = this.rand();
-      const zJump = gaussian(this.rand);
-      const zVol = gaussian(this.rand);
-      const zPrem = gaussian(this.rand);
-      const z = c === 'BTC' ? zBtc : 0.8 * zBtc + 0.6 * zOwn;
-      const vf = Math.exp(st.logVolFactor);
-      const sig = p.vol * vf * Math.sqrt(dt);
-      let ret = sig * z - 0.5 * sig * sig;
-      // jumps: about one an hour, 0.8 % typical size, a little more often downward
-      if (uJump < STEP_MS / 3_600_000) ret += 0.008 * zJump - 0.001;
-      st.logSpot += ret;
-      // vol factor: OU around 0 with a 2-day half life, nudged up by down moves 
-      st.logVolFactor += -st.logVolFactor * (dt * 120) + 0.9 * Math.sqrt(dt) * zVol;
-      // perp premium: OU around +2 bp with a ~1 h half life
-      st.premium += (0.0002 - st.premium) * (STEP_MS / 5_000_000) + 0.000002 * zPrem;
+      const a = seg.from.get(c)!;
+      const b = seg.to.get(c)!;
+      this.state.set(c, {
+        logSpot: seg.logSpot.get(c)![i],
+        logVolFactor: a.logVolFactor + f * (b.logVolFactor - a.logVolFactor),
+        premium: a.premium + f * (b.premium - a.premium),
+      });
     }
+  }
+
+  /** The hourly knots at hour h (cached). */
+  private knot(h: number): Map<Currency, Knot> {
+    const hit = this.knots.get(h);
+    if (hit) return hit;
+    const sd = (c: Currency) => currencyParams(c).vol * Math.sqrt(SEGMENT_YEARS);
+    const w1 = levyPath(this.seed, 'spot-btc', h);
+    const w2 = levyPath(this.seed, 'spot-eth', h);
+    const volDecay = Math.exp(-VOL_KAPPA * SEGMENT_YEARS);
+    const volNoise = VOL_NOISE * Math.sqrt((1 - volDecay * volDecay) / (2 * VOL_KAPPA));
+    const premNoise = PREMIUM_SD * Math.sqrt(1 - PREMIUM_DECAY_PER_HOUR * PREMIUM_DECAY_PER_HOUR);
+    const out = new Map<Currency, Knot>();
+    for (const c of CURRENCIES) {
+      // ETH moves with BTC: correlation 0.8
+      const w = c === 'BTC' ? w1 : 0.8 * w1 + 0.6 * w2;
+      out.set(c, {
+        logSpot: this.logSpot0.get(c)! + SPOT_BAND * Math.tanh((sd(c) * w) / SPOT_BAND),
+        logVolFactor: ouKnot(this.seed, `vol-${c}`, h, volDecay, volNoise, VOL_TERMS),
+        premium: PREMIUM_MEAN + ouKnot(this.seed, `premium-${c}`, h, PREMIUM_DECAY_PER_HOUR, premNoise, PREMIUM_TERMS),
+      });
+    }
+    if (this.knots.size > 64) this.knots.clear();
+    this.knots.set(h, out);
+    return out;
+  }
+
+  /**
+   * One hour of 100 ms steps from its knot to the next: a random walk with the hour's vol and about one
+   * jump an hour, bridged (its end pulled onto the next knot by a straight line) so hours join up.
+   */
+  private buildSegment(hour: number): Segment {
+    const from = this.knot(hour);
+    const to = this.knot(hour + 1);
+    const rand = mulberry32(Math.floor(hash01(this.seed, 'segment', hour) * 4294967296));
+    const sqrtDt = Math.sqrt(STEP_MS / YEAR_MS);
+    const jumpOdds = STEP_MS / 3_600_000;
+    const walk = new Map<Currency, Float64Array>();
+    const sides = CURRENCIES.map((c) => {
+      const path = new Float64Array(SEGMENT_STEPS + 1);
+      walk.set(c, path);
+      const v0 = from.get(c)!.logVolFactor;
+      return { c, path, vol: currencyParams(c).vol, v0, dv: to.get(c)!.logVolFactor - v0 };
+    });
+    for (let i = 1; i <= SEGMENT_STEPS; i++) {
+      const f = i / SEGMENT_STEPS;
+      // a fixed number of draws per step keeps the stream aligned whatever happens
+      const zBtc = gaussian(rand);
+      for (const x of sides) {
+        const zOwn = gaussian(rand);
+        const uJump = rand();
+        const zJump = gaussian(rand);
+        const z = x.c === 'BTC' ? zBtc : 0.8 * zBtc + 0.6 * zOwn;
+        const sig = x.vol * Math.exp(x.v0 + f * x.dv) * sqrtDt;
+        let ret = sig * z - 0.5 * sig * sig;
+        // jumps: about one an hour, 0.8 % typical size, a little more often downward
+        if (uJump < jumpOdds) ret += 0.008 * zJump - 0.001;
+        x.path[i] = x.path[i - 1] + ret;
+      }
+    }
+    for (const c of CURRENCIES) {
+      const path = walk.get(c)!;
+      const start = from.get(c)!.logSpot;
+      const miss = path[SEGMENT_STEPS] - (to.get(c)!.logSpot - start);
+      for (let i = 0; i <= SEGMENT_STEPS; i++) path[i] = start + path[i] - (i / SEGMENT_STEPS) * miss;
+    }
+    return { hour, from, to, logSpot: walk };
+  }
+
+  /**
+   * The step at which expiry e was first listed: the start when the calendar listed it then, else the
+   * first step at or after the 08:00 roll that listed it (once listed, an expiry stays listed until it
+   * expires, so the roll is found by bisection over days).
+   */
+  private listingStep(e: number): number {
+    if (listedExpiries(this.startMs).includes(e)) return 0;
+    const d0 = new Date(this.startMs);
+    let firstRoll = at0800(d0.getUTCFullYear(), d0.getUTCMonth(), d0.getUTCDate());
+    if (firstRoll <= this.startMs) firstRoll += DAY_MS;
+    // no expiry is listed more than ~15 months ahead
+    let lo = Math.max(0, Math.floor((e - 500 * DAY_MS - firstRoll) / DAY_MS));
+    let hi = Math.max(lo, Math.floor((e - firstRoll) / DAY_MS));
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (listedExpiries(firstRoll + mid * DAY_MS).includes(e)) hi = mid;
+      else lo = mid + 1;
+    }
+    return Math.ceil((firstRoll + lo * DAY_MS - this.startMs) / STEP_MS);
   }
 
   /** Recompute the listed set at time t; returns created/terminated events when `emit`. */
@@ -204,6 +371,7 @@ export class MarketSim {
     const gone = this.expiries.filter((e) => !next.includes(e));
     const added = next.filter((e) => !this.expiries.includes(e));
     this.expiries = next;
+    const listedAt = new Map(added.map((e) => [e, this.listingStep(e)]));
     for (const c of CURRENCIES) {
       let list = this.options.get(c) ?? [];
       if (gone.length > 0) {
@@ -217,12 +385,15 @@ export class MarketSim {
         list = keep;
         for (const e of gone) this.refSpot.delete(`${c}:${e}`);
       }
-      const spot = Math.exp(this.state.get(c)!.logSpot);
       for (const e of added) {
+        const n = listedAt.get(e)!;
+        const createdMs = this.startMs + n * STEP_MS;
+        // the grid is fixed around the spot of the hour the expiry was listed in (the start for those listed then)
+        const spot = Math.exp(this.knot(Math.floor(n / SEGMENT_STEPS)).get(c)!.logSpot);
         this.refSpot.set(`${c}:${e}`, spot);
-        for (const k of strikeGrid(spot, (e - t) / YEAR_MS)) {
+        for (const k of strikeGrid(spot, (e - createdMs) / YEAR_MS)) {
           for (const isCall of [true, false]) {
-            const d: OptionDef = { name: optionName(c, e, k, isCall), currency: c, expiryMs: e, strike: k, isCall, createdMs: t };
+            const d: OptionDef = { name: optionName(c, e, k, isCall), currency: c, expiryMs: e, strike: k, isCall, createdMs };
             list.push(d);
             this.byName.set(d.name, d);
             if (emit) events.push({ type: 'created', currency: c, instrumentName: d.name, timestamp: t });
@@ -268,7 +439,7 @@ export class MarketSim {
 
   /** Mark IV (decimal, unrounded) from the term structure and smile. */
   private ivOf(def: OptionDef, f: number, t: number): number {
-    const p = PARAMS[def.currency];
+    const p = currencyParams(def.currency);
     const vf = Math.exp(this.state.get(def.currency)!.logVolFactor);
     const term = 0.88 + 0.25 * Math.exp(-t / 0.03) + 0.04 * hashGaussian(this.seed, def.currency, def.expiryMs, 'term');
     const atm = p.atmVol * vf * term;
@@ -279,7 +450,7 @@ export class MarketSim {
 
   /** Open interest in coins: concentrated near the listing spot and at round strikes, puts below, calls above. */
   openInterest(def: OptionDef, t: number = this.timeMs): number {
-    const p = PARAMS[def.currency];
+    const p = currencyParams(def.currency);
     const ref = this.refSpot.get(`${def.currency}:${def.expiryMs}`) ?? Math.exp(this.state.get(def.currency)!.logSpot);
     const tY = Math.max((def.expiryMs - def.createdMs) / YEAR_MS, 1 / 365);
     const s = Math.sqrt(tY);
@@ -354,7 +525,7 @@ export class MarketSim {
   }
 
   perp(c: Currency): PerpState {
-    const p = PARAMS[c];
+    const p = currencyParams(c);
     const st = this.state.get(c)!;
     const index = this.index(c);
     const mark = round(index * (1 + st.premium), 2);
@@ -385,7 +556,7 @@ export class MarketSim {
 
   /** Perpetual order book: ~100-150 levels a side out to 3 % of mid, amounts in USD. */
   book(c: Currency): { bids: BookSide; asks: BookSide } {
-    const p = PARAMS[c];
+    const p = currencyParams(c);
     const st = this.state.get(c)!;
     const mark = Math.exp(st.logSpot) * (1 + st.premium);
     const tick = p.perpTick;
@@ -417,6 +588,6 @@ export class MarketSim {
   }
 
   params(c: Currency): Readonly<CurrencyParams> {
-    return PARAMS[c];
+    return currencyParams(c);
   }
 }

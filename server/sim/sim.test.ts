@@ -37,6 +37,57 @@ describe('MarketSim', () => {
     expect(c.index('BTC')).not.toBe(a.index('BTC'));
   });
 
+  it('jumps to any time in bounded work, to the same state as stepping there (issue 11, review 3.10)', () => {
+    // across hour boundaries and an 08:00 roll: 07:59 -> 09:01 by 100 ms steps, or in one jump
+    const t0 = Date.parse('2025-03-03T07:59:00Z');
+    const target = t0 + 62 * 60_000 + 300;
+    const stepped = new MarketSim({ seed: 3, startMs: t0 });
+    const events: string[] = [];
+    for (let t = t0; t <= target; t += 100) for (const e of stepped.advanceTo(t)) events.push(`${e.type} ${e.instrumentName}`);
+    const jumped = new MarketSim({ seed: 3, startMs: t0 });
+    const jumpEvents = jumped.advanceTo(target).map((e) => `${e.type} ${e.instrumentName}`);
+    expect(jumpEvents.sort()).toEqual(events.sort());
+    expect(events.length).toBeGreaterThan(20);
+    const view = (s: MarketSim) => JSON.stringify({ t: s.timeMs, perp: s.perp('BTC'), eth: s.index('ETH'), list: s.instruments('BTC').map((d) => [d.name, d.createdMs]), q: s.instruments('ETH').slice(0, 50).map((d) => s.quote(d.name)) });
+    expect(view(jumped)).toBe(view(stepped));
+
+    // far jumps: bounded time, the same state as reaching there in two hops, a sane market
+    for (const dt of [30 * 86_400_000, 365 * 86_400_000, 4102444800000 - START, 1e15]) {
+      const a = new MarketSim({ seed: 42, startMs: START });
+      const t = performance.now();
+      const ev = a.advanceTo(START + dt);
+      expect(performance.now() - t).toBeLessThan(1_000);
+      expect(ev.length).toBeLessThan(10_000);
+      const b = new MarketSim({ seed: 42, startMs: START });
+      b.advanceTo(START + dt / 3);
+      b.advanceTo(START + dt);
+      expect(view(b)).toBe(view(a));
+      for (const c of ['BTC', 'ETH'] as const) {
+        const spot = a.index(c);
+        expect(spot / b.params(c).spotBase).toBeGreaterThan(0.05);
+        expect(spot / b.params(c).spotBase).toBeLessThan(20);
+        expect(a.instruments(c).length).toBeGreaterThan(200);
+      }
+    }
+  });
+
+  it('the path is continuous across hours and keeps its volatility', () => {
+    const s = new MarketSim({ seed: 5, startMs: START });
+    const sec: number[] = [];
+    let last = Math.log(s.index('BTC'));
+    for (let k = 1; k <= 3 * 3_600; k++) {
+      s.advanceTo(START + k * 1_000);
+      const x = Math.log(s.index('BTC'));
+      sec.push(x - last);
+      last = x;
+    }
+    // one-second moves at 50 % a year (about 9e-5), the hour boundaries no bigger than any other second
+    const sd = Math.sqrt(sec.reduce((a, x) => a + x * x, 0) / sec.length);
+    expect(sd * Math.sqrt(365 * 86_400)).toBeGreaterThan(0.35);
+    expect(sd * Math.sqrt(365 * 86_400)).toBeLessThan(0.8);
+    for (const k of [3_599, 7_199]) expect(Math.abs(sec[k])).toBeLessThan(6 * sd);
+  });
+
   it('rolls at 08:00 UTC: the expired daily disappears, the new one is listed, events are emitted', () => {
     const t0 = Date.parse('2025-03-03T07:59:50Z');
     const s = new MarketSim({ seed: 1, startMs: t0 });

@@ -25,6 +25,25 @@ export interface OptionInstrument {
   settleCurrency?: string;
   /** Underlying units per contract (Deribit inverse options: contract_size = 1 coin). */
   multiplier: number;
+  /** When the venue listed it, epoch ms (Deribit `creation_timestamp`), where the venue says. */
+  listedMs?: number;
+}
+
+/**
+ * One trade of a venue's public tape, normalised (design: "Dealer positions from the trade tape").
+ * The taker's side is what the venue publishes; the passive side is taken to be a dealer.
+ */
+export interface TapeTrade {
+  venue: VenueId;
+  instrument: string;
+  /** The venue's trade id: a trade is counted once by it. */
+  tradeId: string;
+  timestampMs: number;
+  takerSide: 'buy' | 'sell';
+  /** Size in the unit of the chain's open interest for that line. */
+  contracts: number;
+  /** Part of a block trade (counted apart on screen). */
+  block: boolean;
 }
 
 /**

@@ -21,6 +21,7 @@ export class ChainStore {
   private forward: Float64Array;
   private openInterest: Float64Array;
   private multiplier: Float64Array;
+  private listedMs: Float64Array;
   private ivTs: Float64Array;
   private fwdTs: Float64Array;
   private oiTs: Float64Array;
@@ -43,6 +44,7 @@ export class ChainStore {
     this.forward = new Float64Array(this.cap);
     this.openInterest = new Float64Array(this.cap);
     this.multiplier = new Float64Array(this.cap);
+    this.listedMs = new Float64Array(this.cap);
     this.ivTs = new Float64Array(this.cap);
     this.fwdTs = new Float64Array(this.cap);
     this.oiTs = new Float64Array(this.cap);
@@ -222,6 +224,7 @@ export class ChainStore {
       forward: this.forward.subarray(0, n),
       openInterest: this.openInterest.subarray(0, n),
       multiplier: this.multiplier.subarray(0, n),
+      listedMs: this.listedMs.subarray(0, n),
     };
   }
 
@@ -252,6 +255,7 @@ export class ChainStore {
     this.expiryMs[i] = ins.expiryMs;
     this.isCall[i] = ins.isCall ? 1 : 0;
     this.multiplier[i] = ins.multiplier;
+    this.listedMs[i] = ins.listedMs ?? NaN;
   }
 
   /** Swap-remove: the last line moves into slot i and its name is re-pointed. */
@@ -270,6 +274,7 @@ export class ChainStore {
       this.forward[i] = this.forward[last];
       this.openInterest[i] = this.openInterest[last];
       this.multiplier[i] = this.multiplier[last];
+      this.listedMs[i] = this.listedMs[last];
       this.ivTs[i] = this.ivTs[last];
       this.fwdTs[i] = this.fwdTs[last];
       this.oiTs[i] = this.oiTs[last];
@@ -293,6 +298,7 @@ export class ChainStore {
     this.forward = f(this.forward);
     this.openInterest = f(this.openInterest);
     this.multiplier = f(this.multiplier);
+    this.listedMs = f(this.listedMs);
     this.ivTs = f(this.ivTs);
     this.fwdTs = f(this.fwdTs);
     this.oiTs = f(this.oiTs);

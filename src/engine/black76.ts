@@ -1,5 +1,8 @@
 /**
- * Black-76 greeks on the forward, rate 0 (design: "Number conventions").
+ * Black-76 greeks on the forward, rate 0 (design: "Number conventions", "Beyond gamma"), in their
+ * literal form: used by the tests, the simulator and the expiring-line summary. The hot path
+ * (exposure.ts, sweep.ts, flows.ts, scenarios.ts) runs the same algebra precomputed per line, and
+ * its tests compare the two.
  * F forward (USD), K strike (USD), sigma decimal IV, T years (365-day, from design).
  * All greeks are per 1 unit of underlying (Deribit quotes its greeks the same way, feeds.md 1.6).
  */
@@ -21,6 +24,18 @@ export function delta(F: number, K: number, sigma: number, T: number, isCall: bo
 export function gamma(F: number, K: number, sigma: number, T: number): number {
   const s = sigma * Math.sqrt(T);
   return phi(d1(F, K, sigma, T)) / (F * s);
+}
+
+/** Vanna = d delta / d sigma = -phi(d1) d2 / sigma, per 1.00 of sigma (same for call and put). */
+export function vanna(F: number, K: number, sigma: number, T: number): number {
+  const a = d1(F, K, sigma, T);
+  return (-phi(a) * (a - sigma * Math.sqrt(T))) / sigma;
+}
+
+/** Charm = the drift of delta as time passes, -d delta / dT = phi(d1) d2 / (2T), per year (same for call and put). */
+export function charm(F: number, K: number, sigma: number, T: number): number {
+  const a = d1(F, K, sigma, T);
+  return (phi(a) * (a - sigma * Math.sqrt(T))) / (2 * T);
 }
 
 /** Vega in USD per 1 vol point (0.01 of sigma): F phi(d1) sqrt T / 100 (Deribit's unit). */

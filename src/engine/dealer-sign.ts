@@ -1,49 +1,54 @@
 /**
- * Dealer sign models (design: "Dealer sign model"). A model says, per option line, which side of
- * the customers' open interest dealers hold: +1 dealers long, -1 dealers short. Fractions are allowed
- * so that later models (e.g. inferred from the trade tape: "dealers are short 70 % of this line")
- * fit the same interface without changing the engine.
+ * Dealer position models (design: "Dealer sign model"). Every model gives each option line a signed
+ * dealer position q in the venue's contracts: classic +OI for calls and -OI for puts, short -OI, and
+ * flow (flow-model.ts) a position inferred from the public trade tape. The engine multiplies q by the
+ * contract multiplier and never asks how q was found, so a model is one function.
  */
 import type { ChainColumns, DealerModelId } from './types.ts';
 
-export interface DealerSignModel {
+export interface DealerPositionModel {
   readonly id: DealerModelId;
   /** Short label for the screen and shared links. */
   readonly label: string;
   /**
-   * Write the dealer sign (or signed fraction in [-1, 1]) of each listed line.
-   * @param chain the chain columns
-   * @param lines indices of the lines to sign (the included lines), first `count` used
-   * @param out out[j] receives the sign of line lines[j]
+   * Write the dealer position q (contracts, + = dealers long) of each listed line.
+   * @param chain the chain columns (valid lines: OI finite and >= 0)
+   * @param lines indices of the lines to position, first `count` used
+   * @param out out[j] receives q of line lines[j]
    */
-  fillSigns(chain: ChainColumns, lines: Int32Array, count: number, out: Float64Array): void;
+  fillPositions(chain: ChainColumns, lines: Int32Array, count: number, out: Float64Array): void;
 }
 
-/** classic: dealers long the calls, short the puts customers hold (+1 calls, -1 puts). */
-export const classic: DealerSignModel = {
+/** The classic sign of a line: +1 for a call (dealers long), -1 for a put (dealers short). */
+export const classicSign = (chain: ChainColumns, i: number): number => (chain.isCall[i] === 1 ? 1 : -1);
+
+/** classic: dealers long the calls, short the puts customers hold: q = +OI calls, -OI puts. */
+export const classic: DealerPositionModel = {
   id: 'classic',
   label: 'classic (dealers long calls, short puts)',
-  fillSigns(chain, lines, count, out) {
-    const isCall = chain.isCall;
-    for (let j = 0; j < count; j++) out[j] = isCall[lines[j]] === 1 ? 1 : -1;
+  fillPositions(chain, lines, count, out) {
+    for (let j = 0; j < count; j++) {
+      const i = lines[j];
+      out[j] = classicSign(chain, i) * chain.openInterest[i];
+    }
   },
 };
 
-/** short: dealers short every option (-1 for all). */
-export const short: DealerSignModel = {
+/** short: dealers short every option: q = -OI. */
+export const short: DealerPositionModel = {
   id: 'short',
   label: 'short (dealers short all options)',
-  fillSigns(_chain, _lines, count, out) {
-    for (let j = 0; j < count; j++) out[j] = -1;
+  fillPositions(chain, lines, count, out) {
+    for (let j = 0; j < count; j++) out[j] = -chain.openInterest[lines[j]];
   },
 };
 
-const MODELS: Record<DealerModelId, DealerSignModel> = { classic, short };
-
-/** The model for an id; unknown ids fall back to `classic` (the design default). */
-export function dealerSignModel(id: DealerModelId | string): DealerSignModel {
-  return (MODELS as Record<string, DealerSignModel>)[id] ?? classic;
-}
+/** Labels of every model, in display order (the flow model's behaviour lives in flow-model.ts). */
+export const DEALER_MODEL_LABELS: Readonly<Record<DealerModelId, string>> = {
+  classic: classic.label,
+  short: short.label,
+  flow: 'flow (dealer positions inferred from the trade tape; an estimate)',
+};
 
 /** The ids of every available model, in display order. */
-export const DEALER_MODEL_IDS: readonly DealerModelId[] = ['classic', 'short'];
+export const DEALER_MODEL_IDS: readonly DealerModelId[] = ['classic', 'short', 'flow'];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chainFromLines } from './fixtures.ts';
-import { PreparedLines, dollarGammaPerPct, netGexByExpiry, netGexByStrike, prepareLines } from './exposure.ts';
-import { classic, dealerSignModel, short } from './dealer-sign.ts';
-import { computeGex } from './index.ts';
+import { PreparedLines, dollarGammaPerPct, exposureByStrike, netGexByExpiry, prepareLines } from './exposure.ts';
+import { classic, short } from './dealer-sign.ts';
+import { computeGex, dealerPositionModel } from './index.ts';
 
 const YEAR = 365 * 86_400_000;
 // Hand values: F = K = 100, sigma = 0.5, T = 1 -> d1 = 0.25, phi(0.25) = 0.38666811680284924,
@@ -57,9 +57,10 @@ describe('dollar gamma and dealer signs on a hand-computed chain', () => {
     expect(r.profileSpots[200]).toBe(100);
     expect(r.profileNetGex[200]).toBeCloseTo(r.totalNetGex, 10);
   });
-  it('dealer sign models by id, unknown ids fall back to classic', () => {
-    expect(dealerSignModel('short')).toBe(short);
-    expect(dealerSignModel('nope')).toBe(classic);
+  it('dealer position models by id', () => {
+    expect(dealerPositionModel('short')).toBe(short);
+    expect(dealerPositionModel('classic')).toBe(classic);
+    expect(dealerPositionModel('flow').id).toBe('flow');
   });
 });
 
@@ -73,7 +74,7 @@ describe('expiry filter and per-expiry sums', () => {
   });
   it('per-expiry net GEX, ascending', () => {
     const lines = new PreparedLines();
-    prepareLines(chain, 0, classic, null, lines);
+    prepareLines(chain, 0, classic, {}, lines);
     const e = netGexByExpiry(chain, lines);
     expect(Array.from(e.expiries)).toEqual([YEAR / 2, YEAR]);
     // half-year ATM: d1 = 0.125 sqrt(2)... computed directly
@@ -81,7 +82,7 @@ describe('expiry filter and per-expiry sums', () => {
     const dgHalf = (Math.exp(-0.5 * (s / 2) ** 2) / Math.sqrt(2 * Math.PI) / (100 * s)) * 100;
     expect(e.netGex[0]).toBeCloseTo(-3 * dgHalf, 10);
     expect(e.netGex[1]).toBeCloseTo(10 * DG1, 10);
-    const k = netGexByStrike(chain, lines);
+    const k = exposureByStrike(chain, lines);
     expect(k.netGex[0]).toBeCloseTo(10 * DG1 - 3 * dgHalf, 10);
   });
 });

@@ -2,13 +2,19 @@
  * Line validation, per-line constants and signed dealer dollar gamma per 1 % move
  * (design: "Number conventions": dollar gamma, dealer sign, net GEX of a strike, invalid input).
  */
-import type { ChainColumns, ExclusionCounts, ExclusionReason } from './types.ts';
-import type { DealerSignModel } from './dealer-sign.ts';
+import type { ChainColumns, ExclusionCounts, ExclusionReason, ExpiringLines } from './types.ts';
+import type { DealerPositionModel } from './dealer-sign.ts';
+import { gamma } from './black76.ts';
+import { Phi } from './normal.ts';
 
-/** IV above this (decimal; 10 = 1000 %) is treated as absurd and excluded (design: "Invalid input"). */
+/** IV outside [MIN_IV, MAX_IV] (decimal; 0.01 = 1 %, 10 = 1000 %) is absurd and excluded (design: "Invalid input"). */
+export const MIN_IV = 0.01;
 export const MAX_IV = 10;
 
-const YEAR_MS = 365 * 86_400_000;
+/** Year of the design's T (365 days), ms. */
+export const YEAR_MS = 365 * 86_400_000;
+/** A line with under one hour to expiry (T < 1/8760) is "expiring" (design: "Expiring lines"). */
+export const EXPIRING_MS = 3_600_000;
 const INV_SQRT_2PI = 0.3989422804014327;
 
 export const EXCLUSION_REASONS: readonly ExclusionReason[] = [
@@ -51,7 +57,8 @@ export function exclusionReason(chain: ChainColumns, i: number, nowMs: number): 
   const iv = chain.markIv[i];
   if (Number.isNaN(iv)) return 'ivMissing';
   if (!(iv > 0)) return 'ivNonPositive';
-  if (!(iv <= MAX_IV)) return 'ivAbsurd'; // also +Infinity
+  // Below 1 % the line's gamma grows like 1/sigma and one mispriced line would decide the totals.
+  if (!(iv >= MIN_IV && iv <= MAX_IV)) return 'ivAbsurd'; // also +Infinity
   const F = chain.forward[i];
   if (!(F > 0) || !Number.isFinite(F)) return 'forwardInvalid';
   const oi = chain.openInterest[i];
@@ -62,116 +69,212 @@ export function exclusionReason(chain: ChainColumns, i: number, nowMs: number): 
 }
 
 /**
- * Per-line constants of the included lines, computed once per recompute so that the sweep's inner
- * loop is one exp and a few multiplies (see sweep.ts). Index j runs over included lines; idx[j] is
- * the chain line.
+ * Per-line constants of the lines in the sums, computed once per recompute so that the sweep's
+ * inner loop is one exp and a few multiplies (see sweep.ts). Index j runs over those lines; idx[j]
+ * is the chain line. black76.ts holds the literal formulas; this is the same algebra precomputed
+ * (tests compare the two).
  *
  * With s = sigma sqrt T and F' = F (1 + x) (design: "Spot sweep"):
- *   d1(x) = b + c ln(1 + x),  b = (ln(F/K) + s^2/2) / s,  c = 1 / s
- *   dollar gamma per 1 % at x = gamma(F') F'^2 0.01 w = (1 + x) a exp(-d1(x)^2 / 2),
- *   a = F 0.01 w / (s sqrt(2 pi)),   w = sign * OI * multiplier (dealer position in underlying units).
+ *   d1(x) = d1AtSpot + invS ln(1 + x),  d1AtSpot = (ln(F/K) + s^2/2) / s,  invS = 1 / s
+ *   dollar gamma per 1 % at x = gamma(F') F'^2 0.01 w = (1 + x) dgScale exp(-d1(x)^2 / 2),
+ *   dgScale = F 0.01 w / (s sqrt(2 pi)),   w = dealerUnits = q * multiplier (underlying units).
  */
 export class PreparedLines {
-  /** Included lines. */
+  /** Lines in the sums. */
   count = 0;
   /**
-   * Included lines with a non-zero position come first: j < active. Lines with zero open interest
-   * still show in the per-strike rows but add nothing to any sum, so the sweep and the flows stop at
-   * `active` (real chains list many strikes nobody holds).
+   * Lines with a non-zero position come first: j < active. Lines with zero position still show in
+   * the per-strike rows but add nothing to any sum, so the sweep and the flows stop at `active`
+   * (real chains list many strikes nobody holds).
    */
   active = 0;
   capacity = 0;
   idx = new Int32Array(0);
-  sign = new Float64Array(0);
-  /** Dealer position in underlying units: sign * OI * multiplier. */
-  w = new Float64Array(0);
+  /** Dealer position, contracts (design: q). */
+  position = new Float64Array(0);
+  /** Dealer position in underlying units: q * multiplier. */
+  dealerUnits = new Float64Array(0);
   isCall = new Uint8Array(0);
-  a = new Float64Array(0);
-  b = new Float64Array(0);
-  c = new Float64Array(0);
+  dgScale = new Float64Array(0);
+  d1AtSpot = new Float64Array(0);
+  invS = new Float64Array(0);
+  /** sigma, T (years) and ln(F/K): what a scenario needs to revalue the line at another time or vol. */
+  sigma = new Float64Array(0);
+  yearsToExpiry = new Float64Array(0);
+  logMoneyness = new Float64Array(0);
   /** Signed dealer dollar gamma per 1 % at spot, USD. */
   dollarGamma = new Float64Array(0);
-  /** w * gamma * F: dealer delta change per unit relative move of all forwards (gamma approximation). */
-  gammaF = new Float64Array(0);
+  /** w gamma F: dealer delta change per unit relative move of all forwards (gamma approximation). */
+  deltaPerRelMove = new Float64Array(0);
+  /** Exposures at spot, units of the underlying (design: "Beyond gamma"). */
+  deltaUnits = new Float64Array(0);
+  vannaUnits = new Float64Array(0);
+  charmUnits = new Float64Array(0);
 
   ensure(n: number): void {
     if (n <= this.capacity) return;
     const cap = Math.max(n, this.capacity * 2, 64);
     this.idx = new Int32Array(cap);
-    this.sign = new Float64Array(cap);
-    this.w = new Float64Array(cap);
     this.isCall = new Uint8Array(cap);
-    this.a = new Float64Array(cap);
-    this.b = new Float64Array(cap);
-    this.c = new Float64Array(cap);
-    this.dollarGamma = new Float64Array(cap);
-    this.gammaF = new Float64Array(cap);
+    for (const f of PreparedLines.FLOAT_FIELDS) this[f] = new Float64Array(cap);
     this.capacity = cap;
   }
+
+  static readonly FLOAT_FIELDS = [
+    'position',
+    'dealerUnits',
+    'dgScale',
+    'd1AtSpot',
+    'invS',
+    'sigma',
+    'yearsToExpiry',
+    'logMoneyness',
+    'dollarGamma',
+    'deltaPerRelMove',
+    'deltaUnits',
+    'vannaUnits',
+    'charmUnits',
+  ] as const;
+}
+
+export interface PrepareOptions {
+  /** Selected expiries (epoch ms); null = all. Other expiries are filtered out silently (not invalid). */
+  expiries?: ReadonlySet<number> | null;
+  /** Put lines under one hour to expiry in the sums too (design: "Expiring lines"). */
+  includeExpiring?: boolean;
+  /** One more expiry to leave out silently ("after the next expiry"). */
+  dropExpiryMs?: number | null;
+}
+
+export interface PrepareSummary {
+  excluded: ExclusionCounts;
+  expiring: ExpiringLines;
 }
 
 /**
- * Validate every line of the selected expiries, count exclusions by reason, and fill the per-line
- * constants of the included lines (design: "Dollar gamma per 1% move", "Dealer sign model").
- * Lines of unselected expiries are filtered out silently: they are not invalid.
- * @returns the excluded counts; `out` holds the included lines.
+ * Validate every line of the selected expiries, count exclusions by reason, set expiring lines
+ * apart, and fill the per-line constants of the lines in the sums (design: "Dollar gamma per 1%
+ * move", "Dealer sign model", "Expiring lines", "Beyond gamma").
+ * @returns the excluded counts and the expiring lines' summary; `out` holds the lines in the sums.
  */
-export function prepareLines(
-  chain: ChainColumns,
-  nowMs: number,
-  model: DealerSignModel,
-  expiries: ReadonlySet<number> | null | undefined,
-  out: PreparedLines,
-): ExclusionCounts {
+export function prepareLines(chain: ChainColumns, nowMs: number, model: DealerPositionModel, opts: PrepareOptions, out: PreparedLines): PrepareSummary {
   const excluded = emptyExclusions();
+  const expiries = opts.expiries ?? null;
+  const drop = opts.dropExpiryMs ?? null;
   const n = chain.length;
   out.ensure(n);
+  // Lines in the sums fill idx from the front; expiring lines left out fill it from the back, so
+  // one pass sorts them and no second array is needed.
   let count = 0;
+  let aside = n;
   for (let i = 0; i < n; i++) {
-    if (expiries && !expiries.has(chain.expiryMs[i])) continue;
+    const e = chain.expiryMs[i];
+    if ((expiries && !expiries.has(e)) || e === drop) continue;
     const reason = exclusionReason(chain, i, nowMs);
     if (reason !== null) {
       excluded[reason]++;
       continue;
     }
-    out.idx[count++] = i;
+    if (e - nowMs < EXPIRING_MS && !opts.includeExpiring) out.idx[--aside] = i;
+    else out.idx[count++] = i;
   }
   out.count = count;
-  model.fillSigns(chain, out.idx, count, out.sign);
+  model.fillPositions(chain, out.idx, count, out.position);
+
+  // Expiring lines (design: "Expiring lines"): their share of gross dollar gamma and the pin,
+  // whether they are in the sums or set aside at the back of idx.
+  let expiringLines = 0;
+  let expiringGross = 0;
+  let gross = 0;
+  const grossByStrike = new Map<number, number>();
+  const addExpiring = (K: number, g: number) => {
+    expiringLines++;
+    expiringGross += g;
+    grossByStrike.set(K, (grossByStrike.get(K) ?? 0) + g);
+  };
   for (let j = 0; j < count; j++) {
     const i = out.idx[j];
-    const F = chain.forward[i];
-    const K = chain.strike[i];
-    const T = (chain.expiryMs[i] - nowMs) / YEAR_MS;
-    const s = chain.markIv[i] * Math.sqrt(T);
-    const w = out.sign[j] * chain.openInterest[i] * chain.multiplier[i];
-    const b = (Math.log(F / K) + 0.5 * s * s) / s;
-    const a = (F * 0.01 * w * INV_SQRT_2PI) / s;
-    out.w[j] = w;
-    out.isCall[j] = chain.isCall[i];
-    out.a[j] = a;
-    out.b[j] = b;
-    out.c[j] = 1 / s;
-    const pdf = Math.exp(-0.5 * b * b);
-    out.dollarGamma[j] = a * pdf;
-    // gamma * F * w = phi(d1) / s * w
-    out.gammaF[j] = (INV_SQRT_2PI * pdf * w) / s;
+    fillLine(out, j, chain, i, nowMs);
+    const g = Math.abs(out.dollarGamma[j]);
+    gross += g;
+    if (chain.expiryMs[i] - nowMs < EXPIRING_MS) addExpiring(chain.strike[i], g);
   }
+  if (aside < n) {
+    const asideIdx = out.idx.slice(aside, n);
+    const asideQ = new Float64Array(asideIdx.length);
+    model.fillPositions(chain, asideIdx, asideIdx.length, asideQ);
+    for (let j = 0; j < asideIdx.length; j++) {
+      const i = asideIdx[j];
+      const g = Math.abs(dollarGammaAtSpot(chain, i, nowMs, asideQ[j]));
+      gross += g;
+      addExpiring(chain.strike[i], g);
+    }
+  }
+  let pinStrike: number | null = null;
+  let pinGross = 0;
+  for (const [K, g] of grossByStrike) {
+    if (g > pinGross || (g === pinGross && pinStrike !== null && K < pinStrike)) {
+      pinGross = g;
+      pinStrike = K;
+    }
+  }
+
   // Partition: non-zero positions to the front (order within each part does not matter to any sum).
   let front = 0;
   for (let j = 0; j < count; j++) {
-    if (out.w[j] !== 0) {
+    if (out.dealerUnits[j] !== 0) {
       if (j !== front) swapLines(out, j, front);
       front++;
     }
   }
   out.active = front;
-  return excluded;
+  return {
+    excluded,
+    expiring: { lines: expiringLines, included: opts.includeExpiring === true, grossGammaShare: gross > 0 ? expiringGross / gross : 0, pinStrike },
+  };
+}
+
+/** The constants of chain line i (valid) with dealer position out.position[j], into slot j. */
+function fillLine(out: PreparedLines, j: number, chain: ChainColumns, i: number, nowMs: number): void {
+  const F = chain.forward[i];
+  const K = chain.strike[i];
+  const sigma = chain.markIv[i];
+  const T = (chain.expiryMs[i] - nowMs) / YEAR_MS;
+  const s = sigma * Math.sqrt(T);
+  const w = out.position[j] * chain.multiplier[i];
+  const lnFK = Math.log(F / K);
+  const d1 = (lnFK + 0.5 * s * s) / s;
+  const d2 = d1 - s;
+  const a = (F * 0.01 * w * INV_SQRT_2PI) / s;
+  const pdf = Math.exp(-0.5 * d1 * d1); // phi(d1) sqrt(2 pi)
+  const phiD1 = INV_SQRT_2PI * pdf;
+  const isCall = chain.isCall[i];
+  out.dealerUnits[j] = w;
+  out.isCall[j] = isCall;
+  out.dgScale[j] = a;
+  out.d1AtSpot[j] = d1;
+  out.invS[j] = 1 / s;
+  out.sigma[j] = sigma;
+  out.yearsToExpiry[j] = T;
+  out.logMoneyness[j] = lnFK;
+  out.dollarGamma[j] = a * pdf;
+  out.deltaPerRelMove[j] = (phiD1 * w) / s; // gamma F w = phi(d1) / s * w
+  const n1 = Phi(d1);
+  out.deltaUnits[j] = w * (isCall === 1 ? n1 : n1 - 1);
+  out.vannaUnits[j] = w * ((-phiD1 * d2) / sigma) * 0.01; // vanna = -phi(d1) d2 / sigma, per vol point
+  out.charmUnits[j] = (w * ((phiD1 * d2) / (2 * T))) / 365; // charm = phi(d1) d2 / (2T), per day
+}
+
+/** Signed dollar gamma per 1 % at spot of one valid line with dealer position q (design: "Dollar gamma per 1% move"). */
+function dollarGammaAtSpot(chain: ChainColumns, i: number, nowMs: number, q: number): number {
+  const F = chain.forward[i];
+  const T = (chain.expiryMs[i] - nowMs) / YEAR_MS;
+  return dollarGammaPerPct(gamma(F, chain.strike[i], chain.markIv[i], T), F, q, chain.multiplier[i]);
 }
 
 function swapLines(p: PreparedLines, i: number, j: number): void {
-  const fs = [p.sign, p.w, p.a, p.b, p.c, p.dollarGamma, p.gammaF];
-  for (const f of fs) {
+  for (const name of PreparedLines.FLOAT_FIELDS) {
+    const f = p[name];
     const t = f[i];
     f[i] = f[j];
     f[j] = t;
@@ -185,11 +288,11 @@ function swapLines(p: PreparedLines, i: number, j: number): void {
 }
 
 /**
- * Dollar gamma per 1 % move of one line, USD: gamma * F^2 * 0.01 * OI * multiplier (unsigned).
- * (design: "Dollar gamma per 1% move")
+ * Dollar gamma per 1 % move of one line, USD: gamma * F^2 * 0.01 * q * multiplier, signed by the
+ * dealer position q (contracts); with q = OI it is the unsigned figure (design: "Dollar gamma per 1% move").
  */
-export function dollarGammaPerPct(gamma: number, F: number, openInterest: number, multiplier: number): number {
-  return gamma * F * F * 0.01 * openInterest * multiplier;
+export function dollarGammaPerPct(gammaPerUsd: number, F: number, q: number, multiplier: number): number {
+  return gammaPerUsd * F * F * 0.01 * q * multiplier;
 }
 
 export interface StrikeExposure {
@@ -197,13 +300,17 @@ export interface StrikeExposure {
   callGex: Float64Array;
   putGex: Float64Array;
   netGex: Float64Array;
+  /** Change of dealer delta, units of the underlying (design: "Beyond gamma"). */
+  deltaExposure: Float64Array;
+  vannaExposure: Float64Array;
+  charmExposure: Float64Array;
 }
 
 /**
- * Signed dealer dollar gamma per strike (call, put, net), strikes ascending
- * (design: "Net GEX of a strike").
+ * Per strike, strikes ascending: signed dealer dollar gamma (call, put, net; design: "Net GEX of a
+ * strike") and the delta, vanna (per vol point) and charm (per day) exposures (design: "Beyond gamma").
  */
-export function netGexByStrike(chain: ChainColumns, lines: PreparedLines): StrikeExposure {
+export function exposureByStrike(chain: ChainColumns, lines: PreparedLines): StrikeExposure {
   const n = lines.count;
   const keys: number[] = [];
   const pos = new Map<number, number>();
@@ -216,18 +323,27 @@ export function netGexByStrike(chain: ChainColumns, lines: PreparedLines): Strik
   }
   keys.sort((x, y) => x - y);
   for (let k = 0; k < keys.length; k++) pos.set(keys[k], k);
-  const strikes = Float64Array.from(keys);
-  const callGex = new Float64Array(keys.length);
-  const putGex = new Float64Array(keys.length);
-  const netGex = new Float64Array(keys.length);
+  const len = keys.length;
+  const out: StrikeExposure = {
+    strikes: Float64Array.from(keys),
+    callGex: new Float64Array(len),
+    putGex: new Float64Array(len),
+    netGex: new Float64Array(len),
+    deltaExposure: new Float64Array(len),
+    vannaExposure: new Float64Array(len),
+    charmExposure: new Float64Array(len),
+  };
   for (let j = 0; j < n; j++) {
     const k = pos.get(chain.strike[lines.idx[j]]) as number;
     const g = lines.dollarGamma[j];
-    if (lines.isCall[j] === 1) callGex[k] += g;
-    else putGex[k] += g;
+    if (lines.isCall[j] === 1) out.callGex[k] += g;
+    else out.putGex[k] += g;
+    out.deltaExposure[k] += lines.deltaUnits[j];
+    out.vannaExposure[k] += lines.vannaUnits[j];
+    out.charmExposure[k] += lines.charmUnits[j];
   }
-  for (let k = 0; k < keys.length; k++) netGex[k] = callGex[k] + putGex[k];
-  return { strikes, callGex, putGex, netGex };
+  for (let k = 0; k < len; k++) out.netGex[k] = out.callGex[k] + out.putGex[k];
+  return out;
 }
 
 /** Net signed dealer dollar gamma per expiry, expiries ascending (design: "Net GEX"). */

@@ -1,7 +1,8 @@
 /**
  * Small helpers to build ChainColumns from plain rows, for tests and benchmarks (no I/O).
  */
-import type { ChainColumns } from './types.ts';
+import type { ChainColumns, GexResult } from './types.ts';
+import { emptyExclusions } from './exposure.ts';
 
 export interface LineSpec {
   strike: number;
@@ -68,4 +69,22 @@ export function syntheticChain(n: number, spot: number, nowMs: number, seed = 1)
     });
   }
   return chainFromLines(lines);
+}
+
+/** A result with no lines, for tests of the layers that show results (override what the test needs). */
+export function emptyGexResult(over: Partial<GexResult> = {}): GexResult {
+  const f = () => new Float64Array(0);
+  return {
+    spot: 0, nowMs: 0, model: 'classic',
+    strikes: f(), callGex: f(), putGex: f(), netGex: f(), deltaExposure: f(), vannaExposure: f(), charmExposure: f(),
+    totalDeltaExposure: 0, totalVannaExposure: 0, totalCharmExposure: 0,
+    expiries: f(), netGexByExpiry: f(), totalCallGex: 0, totalPutGex: 0, totalNetGex: 0,
+    profileSpots: f(), profileNetGex: f(), zeroGammaLevel: null, zeroGammaCrossings: [],
+    moves: f(), hedgeFlowUnits: f(), hedgeFlowUsd: f(), hedgeFlowUnitsGammaApprox: f(),
+    callWall: null, putWall: null, largestAbsGammaStrike: null, regime: 'flat', includedLines: 0,
+    excluded: emptyExclusions(),
+    expiring: { lines: 0, included: false, grossGammaShare: 0, pinStrike: null },
+    nextExpiryMs: null, droppedExpiryMs: null, positioning: null, scenarios: null, feedback: null,
+    ...over,
+  };
 }

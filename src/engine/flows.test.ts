@@ -16,7 +16,7 @@ const rows = [
 describe('hedge flow (design: "Hedge flow")', () => {
   it('full revaluation: dealer delta is sum sign * delta(F(1+m)) * OI * multiplier', () => {
     const p = new PreparedLines();
-    prepareLines(chainFromLines(rows), 0, classic, null, p);
+    prepareLines(chainFromLines(rows), 0, classic, {}, p);
     const m = 0.07;
     const hand =
       -40 * delta(100 * (1 + m), 90, 0.6, 0.25, false) +
@@ -46,7 +46,7 @@ describe('hedge flow (design: "Hedge flow")', () => {
     const shifted = rows.map((r, i) => ({ ...r, forward: 100 + 3 * i }));
     const chain = chainFromLines(shifted);
     const p = new PreparedLines();
-    prepareLines(chain, 0, short, null, p);
+    prepareLines(chain, 0, short, {}, p);
     let s = 0;
     for (let j = 0; j < p.count; j++) s += p.dollarGamma[j] / chain.forward[p.idx[j]];
     const f = hedgeFlowByMove(p, 100, [0.002]);

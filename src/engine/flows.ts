@@ -2,7 +2,7 @@
  * Dealer hedge flow for hypothetical moves (design: "Hedge flow").
  *
  * Dealer delta at S' = S (1 + m), all forwards F' = F (1 + m):  D(m) = sum_j w_j delta_j(F'),
- * w = sign * OI * multiplier (underlying units). Dealers must trade -(D(m) - D(0)) units (+ = buy),
+ * w = q * multiplier (dealer position in underlying units). Dealers must trade -(D(m) - D(0)) units (+ = buy),
  * USD notional = units * S (1 + m). Full revaluation: no gamma approximation.
  *
  * Gamma-only approximation: dD/dm at m = 0 is sum_j w_j gamma_j F_j, so
@@ -19,8 +19,8 @@ export function dealerDeltaAt(lines: PreparedLines, m: number): number {
   const L = Math.log1p(m);
   let sum = 0;
   for (let j = 0; j < lines.active; j++) {
-    const n = Phi(lines.b[j] + L * lines.c[j]);
-    sum += lines.w[j] * (lines.isCall[j] === 1 ? n : n - 1);
+    const n = Phi(lines.d1AtSpot[j] + L * lines.invS[j]);
+    sum += lines.dealerUnits[j] * (lines.isCall[j] === 1 ? n : n - 1);
   }
   return sum;
 }
@@ -50,7 +50,7 @@ export function hedgeFlowByMove(lines: PreparedLines, spot: number, moves: reado
   };
   const d0 = dealerDeltaAt(lines, 0);
   let gF = 0;
-  for (let j = 0; j < lines.active; j++) gF += lines.gammaF[j];
+  for (let j = 0; j < lines.active; j++) gF += lines.deltaPerRelMove[j];
   for (let k = 0; k < n; k++) {
     const m = out.moves[k];
     const units = m === 0 ? 0 : -(dealerDeltaAt(lines, m) - d0);

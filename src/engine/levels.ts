@@ -23,8 +23,12 @@ export function largestAbsGammaStrike(strikes: Float64Array, netGex: Float64Arra
   return argMaxAbs(strikes, netGex);
 }
 
-/** Gamma regime at spot: the sign of total net dealer gamma ('flat' when exactly 0 or empty). */
+/**
+ * Gamma regime at spot: the sign of total net dealer gamma ('flat' when exactly 0 or empty).
+ * A non-finite total is 'invalid', never 'flat' (design: "Invalid input").
+ */
 export function gammaRegime(totalNetGexAtSpot: number): GammaRegime {
+  if (!Number.isFinite(totalNetGexAtSpot)) return 'invalid';
   if (totalNetGexAtSpot > 0) return 'positive';
   if (totalNetGexAtSpot < 0) return 'negative';
   return 'flat';

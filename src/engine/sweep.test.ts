@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { chainFromLines } from './fixtures.ts';
 import { PreparedLines, prepareLines } from './exposure.ts';
 import { classic } from './dealer-sign.ts';
-import { gexAcrossSpotMoves, netGexAt, symmetricGrid, zeroGammaCrossings } from './sweep.ts';
+import { gexOnLogGrid, gexProfile, netGexAt, zeroGammaCrossings } from './sweep.ts';
+import { syntheticChain } from './fixtures.ts';
 import { computeGex } from './index.ts';
 import { gamma } from './black76.ts';
 
@@ -17,7 +18,7 @@ const line = (strike: number, isCall: boolean, oi: number, markIv = 0.3, forward
 });
 const prep = (rows: ReturnType<typeof line>[]) => {
   const p = new PreparedLines();
-  prepareLines(chainFromLines(rows), 0, classic, null, p);
+  prepareLines(chainFromLines(rows), 0, classic, {}, p);
   return p;
 };
 
@@ -36,14 +37,30 @@ describe('spot sweep', () => {
       expect(netGexAt(p, x)).toBeCloseTo(gamma(Fp, 110, 0.4, 1) * Fp * Fp * 0.01 * 3, 10);
     }
   });
-  it('profile grid is symmetric with an exact 0 in the middle', () => {
-    const xs = symmetricGrid(0.2, 401);
-    expect(xs[0]).toBeCloseTo(-0.2, 15);
+  it('profile: 401 points from -20 % to +20 %, exact 0 in the middle, each equal to the exp-per-point sum', () => {
+    const p = prep([line(100, true, 1), line(90, false, 3, 0.6), line(121, true, 2, 0.02)]);
+    const { xs, values } = gexProfile(p, 0.2, 401);
+    expect(xs[0]).toBeCloseTo(-0.2, 14);
     expect(xs[200]).toBe(0);
-    expect(xs[400]).toBeCloseTo(0.2, 15);
-    const p = prep([line(100, true, 1)]);
-    const out = gexAcrossSpotMoves(p, xs, new Float64Array(401));
-    expect(out[137]).toBe(netGexAt(p, xs[137]));
+    expect(xs[400]).toBeCloseTo(0.2, 14);
+    for (let k = 1; k < 401; k++) expect(xs[k]).toBeGreaterThan(xs[k - 1]);
+    expect(Math.max(...Array.from(xs.subarray(1), (x, k) => x - xs[k]))).toBeLessThan(0.0012);
+    const scale = Math.max(...Array.from(values, Math.abs));
+    for (let k = 0; k < 401; k++) expect(Math.abs(values[k] - netGexAt(p, xs[k]))).toBeLessThan(1e-13 * scale);
+  });
+  it('the log-grid recurrence equals an exp per point on a whole synthetic chain, narrow lines included', () => {
+    const p = new PreparedLines();
+    prepareLines(syntheticChain(600, 100_000, 0, 5), 0, classic, {}, p);
+    expect(p.active).toBeGreaterThan(500);
+    const n = 900;
+    const L0 = Math.log(0.5);
+    const dL = (Math.log(1.5) - L0) / (n - 1);
+    const out = new Float64Array(n + 3);
+    gexOnLogGrid(p, L0, dL, n, out, 3);
+    let scale = 0;
+    const direct = Array.from({ length: n }, (_, k) => netGexAt(p, Math.expm1(L0 + k * dL)));
+    for (const v of direct) scale = Math.max(scale, Math.abs(v));
+    for (let k = 0; k < n; k++) expect(Math.abs(out[k + 3] - direct[k])).toBeLessThan(1e-12 * scale);
   });
 });
 
@@ -92,9 +109,7 @@ describe('zero gamma', () => {
   });
   it('reuses the profile points (same answer with and without them)', () => {
     const p = prep([line(110, true, 5), line(90, false, 5), line(140, false, 1)]);
-    const xs = symmetricGrid(0.2, 401);
-    const values = gexAcrossSpotMoves(p, xs, new Float64Array(401));
-    const a = zeroGammaCrossings(p, 100, { known: { xs, values } });
+    const a = zeroGammaCrossings(p, 100, { known: gexProfile(p, 0.2, 401) });
     const b = zeroGammaCrossings(p, 100);
     expect(a.crossings.length).toBe(b.crossings.length);
     a.crossings.forEach((c, i) => expect(Math.abs(c - b.crossings[i])).toBeLessThanOrEqual(1e-2));

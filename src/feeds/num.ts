@@ -31,9 +31,8 @@ export function readTsMs(v: unknown): number | null {
   return n !== null && Number.isInteger(n) && n > 1_230_000_000_000 && n < 4_102_444_800_000 ? n : null;
 }
 
-const MONTHS: Record<string, number> = {
-  JAN: 0, FEB: 1, MAR: 2, APR: 3, MAY: 4, JUN: 5, JUL: 6, AUG: 7, SEP: 8, OCT: 9, NOV: 10, DEC: 11,
-};
+// a Map, as every name table read with a name from the wire: a plain object answers `constructor`
+const MONTHS: ReadonlyMap<string, number> = new Map(['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'].map((m, i) => [m, i]));
 
 /** `YYMMDD` -> that day at 08:00 UTC (the crypto option expiry time) or null. */
 export function yymmddAt0800(s: string): number | null {
@@ -48,7 +47,7 @@ export function yymmddAt0800(s: string): number | null {
 export function dMMMyyAt0800(s: string): number | null {
   const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(s);
   if (!m) return null;
-  const month = MONTHS[m[2]];
+  const month = MONTHS.get(m[2]);
   if (month === undefined) return null;
   return validDay(2000 + Number(m[3]), month, Number(m[1]));
 }

@@ -1,29 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedHealth, GexResult, ResultMessage } from '../worker/protocol.ts';
-import { createGexStore, historyKey, loadHistory, staleness, type KeyValueStorage } from './store.ts';
+import { createGexStore, historyKey, loadHistory, savedFiguresKey, staleness, type KeyValueStorage } from './store.ts';
 import { defaultView, type ViewState } from './url.ts';
+import { emptyGexResult } from '../engine/fixtures.ts';
 
 class MemStorage implements KeyValueStorage {
   map = new Map<string, string>();
-  writes = 0;
+  writes = new Map<string, number>();
   getItem(k: string) {
     return this.map.get(k) ?? null;
   }
   setItem(k: string, v: string) {
-    this.writes++;
+    this.writes.set(k, (this.writes.get(k) ?? 0) + 1);
     this.map.set(k, v);
+  }
+  writesTo(k: string) {
+    return this.writes.get(k) ?? 0;
   }
 }
 
-const f = (n = 0) => new Float64Array(n);
 function gex(nowMs: number, spot: number, zeroGammaLevel: number | null): GexResult {
-  return {
-    spot, nowMs, model: 'classic', strikes: f(), callGex: f(), putGex: f(), netGex: f(), expiries: f(), netGexByExpiry: f(),
-    totalCallGex: 0, totalPutGex: 0, totalNetGex: 0, profileSpots: f(), profileNetGex: f(), zeroGammaLevel, zeroGammaCrossings: [],
-    moves: f(), hedgeFlowUnits: f(), hedgeFlowUsd: f(), hedgeFlowUnitsGammaApprox: f(), callWall: null, putWall: null,
-    largestAbsGammaStrike: null, regime: 'positive', includedLines: 0,
-    excluded: { expired: 0, ivMissing: 0, ivNonPositive: 0, ivAbsurd: 0, oiMissing: 0, oiNegative: 0, strikeInvalid: 0, forwardInvalid: 0, multiplierInvalid: 0 },
-  };
+  return emptyGexResult({ spot, nowMs, zeroGammaLevel, regime: 'positive' });
 }
 let seq = 0;
 function result(view: ViewState, nowMs: number, spot = 100_000, zg: number | null = 95_000): ResultMessage {
@@ -94,7 +91,9 @@ describe('store', () => {
       clock += 1000;
       s1.getState().actions.applyMessage(result(simView(), T0 + i * 10_000, 100_000 + i));
     }
-    expect(storage.writes).toBe(2); // at clock 1000 and 6000
+    // At clock 1000 and 6000, the history and the last figures together.
+    expect(storage.writesTo(historyKey(simView()))).toBe(2);
+    expect(storage.writesTo(savedFiguresKey(simView()))).toBe(2);
     s1.getState().actions.flushHistory();
     const s2 = createGexStore(opts);
     expect(s2.getState().history).toEqual(s1.getState().history);
@@ -104,6 +103,61 @@ describe('store', () => {
     expect(s2.getState().history).toEqual([]);
     s2.getState().actions.setView({ currency: 'BTC' });
     expect(s2.getState().history).toHaveLength(10);
+  });
+
+  it('saved figures: shown on request when no result has come, of the exact view only, stale until a live result', () => {
+    const storage = new MemStorage();
+    let clock = 50_000;
+    const opts = { initialView: simView(), storage, nowMs: () => clock, persistEveryMs: 5000 };
+    const s1 = createGexStore(opts);
+    const live = result(simView(), T0, 101_234, 99_000);
+    s1.getState().actions.applyMessage(live);
+    s1.getState().actions.flushHistory();
+    expect(storage.writesTo(savedFiguresKey(simView()))).toBe(1);
+
+    // A later start, no connection: nothing until asked, then the saved figures, flagged.
+    clock = 80_000;
+    const s2 = createGexStore(opts);
+    expect(s2.getState().result).toBeNull();
+    expect(s2.getState().actions.showSavedFigures()).toBe(true);
+    const st = s2.getState();
+    expect(st.resultSaved).toBe(true);
+    expect(st.result?.gex.spot).toBe(101_234);
+    expect(st.result?.gex.zeroGammaLevel).toBe(99_000);
+    expect(st.resultReceivedAtMs).toBe(50_000);
+    const stale = staleness(st, clock);
+    expect(stale.stale).toBe(true);
+    expect(stale.ageMs).toBe(30_000);
+    expect(stale.reason).toMatch(/saved figures .*not live/);
+    // Even within the first seconds, and with a feed reported down the reason still names them.
+    expect(staleness({ ...st, resultReceivedAtMs: clock }, clock).stale).toBe(true);
+    const down: FeedHealth = { venue: 'deribit', stream: 'all', state: 'reconnecting', dataAgeMs: null, messagesPerSec: 0, reconnects: 1, dropped: {}, excludedLines: {}, lastError: 'refused', retryAtMs: null };
+    expect(staleness({ ...st, feeds: [down] }, clock).reason).toBe('deribit feed reconnecting · saved figures from an earlier visit, not live');
+    // Never saved back as if they were new.
+    s2.getState().actions.flushHistory();
+    expect(storage.writesTo(savedFiguresKey(simView()))).toBe(1);
+    // A live result replaces them and clears the flag.
+    s2.getState().actions.applyMessage(result(simView(), T0 + 5000));
+    expect(s2.getState().resultSaved).toBe(false);
+    expect(staleness(s2.getState(), clock).stale).toBe(false);
+    expect(s2.getState().actions.showSavedFigures()).toBe(false);
+
+    // Another model, range or currency: not these figures.
+    const s3 = createGexStore({ ...opts, initialView: { ...simView(), model: 'short' } });
+    expect(s3.getState().actions.showSavedFigures()).toBe(false);
+    const s4 = createGexStore(opts);
+    s4.getState().actions.showSavedFigures();
+    s4.getState().actions.setView({ profileRange: 0.3 });
+    expect(s4.getState().result).toBeNull();
+    expect(s4.getState().resultSaved).toBe(false);
+    const s5 = createGexStore(opts);
+    s5.getState().actions.showSavedFigures();
+    s5.getState().actions.setView({ currency: 'ETH' });
+    expect(s5.getState().result).toBeNull();
+    expect(s5.getState().actions.showSavedFigures()).toBe(false);
+    // Damaged entry: ignored.
+    storage.map.set(savedFiguresKey(simView()), '{"v":1,"receivedAtMs":1,"result":{"type":"result"}}');
+    expect(createGexStore(opts).getState().actions.showSavedFigures()).toBe(false);
   });
 
   it('bad stored history is ignored, never thrown', () => {

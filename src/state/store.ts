@@ -8,7 +8,8 @@
 import { createContext, useContext } from 'react';
 import { createStore, useStore, type StoreApi } from 'zustand';
 import type { FeedHealth, FromWorker, ResultMessage } from '../worker/protocol.ts';
-import { defaultView, type ViewState } from './url.ts';
+import { decodeSavedFigures, encodeSavedFigures } from './saved-figures.ts';
+import { defaultView, sameSelection, toSelection, type ViewState } from './url.ts';
 
 export type NoticeLevel = 'info' | 'warn' | 'error';
 export interface Notice {
@@ -51,6 +52,8 @@ export interface GexState {
   result: ResultMessage | null;
   /** Main-thread clock when the latest result arrived. */
   resultReceivedAtMs: number | null;
+  /** The result on screen was saved at an earlier visit (`showSavedFigures`), not received now: stale, never live. */
+  resultSaved: boolean;
   feeds: FeedHealth[];
   /** Worker time of the latest health message, and main-thread receipt time. */
   healthAtMs: number | null;
@@ -69,12 +72,17 @@ export interface GexActions {
   addNotice(level: NoticeLevel, message: string): void;
   dismissNotice(id: number): void;
   setWorkerRestarts(n: number): void;
-  /** Writes the session history now (call on pagehide). */
+  /** Writes the session history and the last figures now (call on pagehide). */
   flushHistory(): void;
   /** The page went to the background (hidden, frozen). Wired to the document by default (`StoreOptions.lifecycle`). */
   pageSuspended(): void;
   /** The page is visible again: figures stay flagged until a result has caught up with the venue clock. */
   pageResumed(): void;
+  /**
+   * With no result yet, shows the figures saved for this exact view at an earlier visit, flagged as
+   * saved (stale, not live) until a live result replaces them. Returns whether there were any.
+   */
+  showSavedFigures(): boolean;
 }
 
 /** The document events the store follows (injectable for tests). */
@@ -101,6 +109,13 @@ export interface StoreOptions {
 export const HISTORY_STEP_MS = 10_000;
 export const HISTORY_MAX_MS = 6 * 3_600_000;
 const STORAGE_PREFIX = 'gexdesk.history.v1.';
+const FIGURES_PREFIX = 'gexdesk.figures.v1.';
+/**
+ * With no result this long after a view starts (page load, currency switch), its saved figures are
+ * shown (the bridge calls showSavedFigures): a normal start has live figures well before, an offline
+ * one shows the last ones, marked, instead of an empty page.
+ */
+export const SAVED_FIGURES_AFTER_MS = 3_000;
 
 /** Shorter absences are not flagged: the figures on screen are then at most about this much older. */
 export const SUSPEND_GRACE_MS = 1_000;
@@ -116,19 +131,20 @@ const CLOCK_WINDOW_MS = 20_000;
 /** A rate needs at least this much worker time between the oldest and newest sample. */
 const CLOCK_MIN_SPAN_MS = 2_000;
 
+const seriesKey = (view: Pick<ViewState, 'venues' | 'currency' | 'source'>) => `${view.source}.${[...view.venues].sort().join('+')}.${view.currency}`;
+
 export function historyKey(view: Pick<ViewState, 'venues' | 'currency' | 'source'>): string {
-  return `${STORAGE_PREFIX}${view.source}.${[...view.venues].sort().join('+')}.${view.currency}`;
+  return STORAGE_PREFIX + seriesKey(view);
+}
+
+/** Where the last figures of a series are saved (one entry per source, venues and currency). */
+export function savedFiguresKey(view: Pick<ViewState, 'venues' | 'currency' | 'source'>): string {
+  return FIGURES_PREFIX + seriesKey(view);
 }
 
 /** Reads stored history; anything malformed is ignored (never thrown). */
 export function loadHistory(storage: KeyValueStorage | null | undefined, key: string, maxPoints: number): HistoryPoint[] {
-  if (!storage) return [];
-  let raw: string | null;
-  try {
-    raw = storage.getItem(key);
-  } catch {
-    return [];
-  }
+  const raw = readStorage(storage, key);
   if (!raw || raw.length > 2_000_000) return [];
   let parsed: unknown;
   try {
@@ -151,12 +167,25 @@ export function loadHistory(storage: KeyValueStorage | null | undefined, key: st
   return out.slice(-maxPoints);
 }
 
-function saveHistory(storage: KeyValueStorage | null | undefined, key: string, points: HistoryPoint[]): void {
+/** Writes `value()` under `key`; quota or privacy mode: it simply does not survive a reload. */
+function writeStorage(storage: KeyValueStorage | null | undefined, key: string, value: () => string): void {
   if (!storage) return;
   try {
-    storage.setItem(key, JSON.stringify({ v: 1, points: points.map((p) => [p.t, p.spot, p.zeroGamma]) }));
+    storage.setItem(key, value());
   } catch {
-    // Quota or privacy mode: history simply does not survive a reload.
+    // not kept
+  }
+}
+
+function saveHistory(storage: KeyValueStorage | null | undefined, key: string, points: HistoryPoint[]): void {
+  writeStorage(storage, key, () => JSON.stringify({ v: 1, points: points.map((p) => [p.t, p.spot, p.zeroGamma]) }));
+}
+
+function readStorage(storage: KeyValueStorage | null | undefined, key: string): string | null {
+  try {
+    return storage?.getItem(key) ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -179,15 +208,22 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
   let clockSamples: { computedAtMs: number; nowMs: number }[] = [];
   let lastPersistAt = -Infinity;
   let dirtyHistory = false;
+  /** A live result has arrived since the figures were last saved. */
+  let dirtyFigures = false;
 
   const store = createStore<GexState>()((set, get) => {
     const persist = (force: boolean) => {
-      if (!dirtyHistory) return;
+      if (!dirtyHistory && !dirtyFigures) return;
       const t = now();
       if (!force && t - lastPersistAt < persistEveryMs) return;
       lastPersistAt = t;
+      const { view, history, result, resultReceivedAtMs, resultSaved } = get();
+      if (dirtyHistory) saveHistory(storage, historyKey(view), history);
+      if (dirtyFigures && result && !resultSaved && resultReceivedAtMs !== null) {
+        writeStorage(storage, savedFiguresKey(view), () => encodeSavedFigures(result, resultReceivedAtMs));
+      }
       dirtyHistory = false;
-      saveHistory(storage, historyKey(get().view), get().history);
+      dirtyFigures = false;
     };
 
     const appendHistory = (msg: ResultMessage) => {
@@ -215,7 +251,6 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       kept.push({ t: g.nowMs, spot: g.spot, zeroGamma: zg });
       dirtyHistory = true;
       set({ history: kept });
-      persist(false);
     };
 
     const sampleVenueClock = (msg: ResultMessage) => {
@@ -268,6 +303,7 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
         const seriesChanged = historyKey(view) !== historyKey(prev);
         if (seriesChanged) {
           persist(true);
+          dirtyFigures = false;
           clockSamples = [];
           const sus = get().suspended;
           set({
@@ -277,8 +313,12 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
             // The figures on screen belong to the old currency/venue/source: clear rather than mislabel.
             result: null,
             resultReceivedAtMs: null,
+            resultSaved: false,
             history: loadHistory(storage, historyKey(view), maxPoints),
           });
+        } else if (get().resultSaved && !sameSelection(get().result!.selection, toSelection(view))) {
+          // Saved figures are of one exact view (model, expiries, range): not to be shown under another.
+          set({ view, result: null, resultReceivedAtMs: null, resultSaved: false });
         } else {
           set({ view });
         }
@@ -298,8 +338,11 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
             }
             if (sus === null) sampleVenueClock(msg);
             const back = sus !== null && caughtUp(sus, msg);
-            set(back ? { result: msg, resultReceivedAtMs: now(), suspended: null } : { result: msg, resultReceivedAtMs: now() });
+            const fresh = { result: msg, resultReceivedAtMs: now(), resultSaved: false };
+            set(back ? { ...fresh, suspended: null } : fresh);
+            dirtyFigures = true;
             appendHistory(msg);
+            persist(false);
             return;
           }
           case 'health':
@@ -347,12 +390,21 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
         // A short absence: what is on screen is about as current as it would have been.
         set({ suspended: t - sus.sinceMs <= SUSPEND_GRACE_MS ? null : { ...sus, resumedAtMs: t } });
       },
+      showSavedFigures() {
+        const { view, result } = get();
+        if (result !== null) return false;
+        const saved = decodeSavedFigures(readStorage(storage, savedFiguresKey(view)));
+        if (!saved || !sameSelection(saved.result.selection, toSelection(view))) return false;
+        set({ result: saved.result, resultReceivedAtMs: saved.receivedAtMs, resultSaved: true });
+        return true;
+      },
     };
 
     return {
       view: initialView,
       result: null,
       resultReceivedAtMs: null,
+      resultSaved: false,
       feeds: [],
       healthAtMs: null,
       healthReceivedAtMs: null,
@@ -404,7 +456,8 @@ export function suspensionInForce(sus: PageSuspension | null | undefined, nowMs:
 
 /**
  * Stale when no result for `staleAfterMs` on the main-thread clock, a feed reports stale/down/reconnecting,
- * or the page has been in the background for more than `SUSPEND_GRACE_MS` and no result has caught up since.
+ * the page has been in the background for more than `SUSPEND_GRACE_MS` and no result has caught up since,
+ * or the figures on screen are saved ones from an earlier visit.
  */
 export interface Staleness {
   stale: boolean;
@@ -420,7 +473,7 @@ export const STALE_AFTER_MS = 10_000;
  *   result at all for `staleAfterMs` after it, that is stale too.
  */
 export function staleness(
-  s: Pick<GexState, 'resultReceivedAtMs' | 'feeds' | 'healthReceivedAtMs'> & { suspended?: PageSuspension | null },
+  s: Pick<GexState, 'resultReceivedAtMs' | 'feeds' | 'healthReceivedAtMs'> & { suspended?: PageSuspension | null; resultSaved?: boolean },
   nowMs: number,
   sinceMs: number | null = null,
   staleAfterMs = STALE_AFTER_MS,
@@ -441,6 +494,10 @@ export function staleness(
   const awayMs = suspensionInForce(s.suspended, nowMs);
   // The figures on screen may be as old as the absence.
   if (awayMs !== null) ageMs = Math.max(ageMs ?? 0, awayMs);
+  if (s.resultSaved) {
+    const saved = 'saved figures from an earlier visit, not live';
+    return { stale: true, ageMs, reason: badFeed ? `${badFeed.venue} feed ${badFeed.state} · ${saved}` : saved };
+  }
   if (badFeed) return { stale: true, ageMs, reason: `${badFeed.venue} feed ${badFeed.state}` };
   if (awayMs !== null) return { stale: true, ageMs, reason: `page was in the background ${Math.round(awayMs / 1000)} s: catching up` };
   if (sinceResult !== null && sinceResult > staleAfterMs) return { stale: true, ageMs, reason: 'no update' };

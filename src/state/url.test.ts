@@ -35,7 +35,27 @@ describe('parseViewFromSearch', () => {
     expect(r.view).toEqual({
       source: 'sim', venues: ['deribit'], currency: 'ETH', expiries: [D(2024, 12, 27), D(2025, 1, 3)], model: 'short',
       profileRange: 0.125, kiosk: true, rotate: ['BTC', 'ETH'], everyMs: 45_000,
+      includeExpiring: false, afterNextExpiry: false, ladder: defaultView().ladder, exposure: 'gex', ladderVol: 0,
     } satisfies ViewState);
+  });
+
+  it('reads the beyond-gamma parameters: exposure, expiring lines, after the next expiry, the ladder', () => {
+    const r = parseViewFromSearch('?exposure=vex&expiring=1&after=next&moves=-4,-1,0,2.5,1&horizons=0,4,next&vols=-3,0,3&vol=3');
+    expect(r.notices).toEqual([]);
+    expect(r.view).toMatchObject({
+      exposure: 'vex', includeExpiring: true, afterNextExpiry: true, ladderVol: 0.03,
+      ladder: { moves: [-0.04, -0.01, 0, 0.01, 0.025], hours: [0, 4, 'nextExpiry'], volShifts: [-0.03, 0, 0.03] },
+    });
+    expect(viewToSearch(r.view)).toBe(
+      'source=live&venue=deribit&currency=BTC&expiries=all&model=classic&range=20&exposure=vex&expiring=1&after=next&moves=-4,-1,0,1,2.5&horizons=0,4,next&vols=-3,0,3&vol=3',
+    );
+    expect(parseViewFromSearch(viewToSearch(r.view)).view).toEqual(r.view);
+  });
+
+  it('a bad ladder axis or a shown vol shift not on it falls back with a notice', () => {
+    const r = parseViewFromSearch('?exposure=theta&expiring=maybe&after=2&moves=1,x&horizons=0,1000&vols=' + Array(10).fill('1').join(',') + '&vol=7');
+    expect(r.view).toMatchObject({ exposure: 'gex', includeExpiring: false, afterNextExpiry: false, ladderVol: 0, ladder: defaultView().ladder });
+    for (const k of ['exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol']) expect(r.notices.some((n) => n.startsWith(`parameter "${k}"`)), k).toBe(true);
   });
 
   it('round trips exactly (view -> query -> view and canonical query -> view -> query)', () => {

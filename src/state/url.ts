@@ -5,9 +5,17 @@
  * falls back to its default and produces a notice naming it; nothing from the URL is ever used as an
  * object key or rendered as HTML (notices are plain text, truncated).
  */
-import type { Currency, DealerModelId, ExpiryInfo, SourceKind, VenueId, ViewSelection } from '../worker/protocol.ts';
+import { DEFAULT_LADDER, LADDER_LIMITS, type Currency, type DealerModelId, type ExpiryInfo, type Horizon, type SourceKind, type VenueId, type ViewSelection } from '../worker/protocol.ts';
+
+/** What the strike chart shows per strike (design: "Beyond gamma"): dollar gamma, or the delta, vanna or charm exposure. */
+export type ExposureKind = 'gex' | 'dex' | 'vex' | 'chex';
+export const EXPOSURES: readonly ExposureKind[] = ['gex', 'dex', 'vex', 'chex'];
 
 export interface ViewState extends ViewSelection {
+  /** The strike chart's series. */
+  exposure: ExposureKind;
+  /** The vol shift the ladder shows (one of ladder.volShifts), decimal. */
+  ladderVol: number;
   kiosk: boolean;
   /** Currencies a wall display rotates through; empty = no rotation. */
   rotate: Currency[];
@@ -19,7 +27,7 @@ export const SOURCES: readonly SourceKind[] = ['live', 'sim', 'replay'];
 export const ALL_VENUES: readonly VenueId[] = ['deribit', 'okx', 'bybit', 'binance'];
 export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
 export const MODELS: readonly DealerModelId[] = ['classic', 'short'];
-const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'kiosk', 'rotate', 'every'] as const;
+const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol', 'kiosk', 'rotate', 'every'] as const;
 type Key = (typeof KEYS)[number];
 
 export const MAX_QUERY_LENGTH = 2048;
@@ -36,14 +44,37 @@ export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze<ViewState>({
   expiries: [],
   model: 'classic',
   profileRange: 0.2,
+  includeExpiring: false,
+  afterNextExpiry: false,
+  ladder: DEFAULT_LADDER,
+  exposure: 'gex',
+  ladderVol: 0,
   kiosk: false,
   rotate: [],
   everyMs: 30_000,
 });
 
+const copyLadder = (l: ViewSelection['ladder']): ViewSelection['ladder'] => ({ moves: [...l.moves], hours: [...l.hours], volShifts: [...l.volShifts] });
+
 export function defaultView(): ViewState {
-  return { ...DEFAULT_VIEW, venues: [...DEFAULT_VIEW.venues], expiries: [], rotate: [] };
+  return { ...DEFAULT_VIEW, venues: [...DEFAULT_VIEW.venues], expiries: [], rotate: [], ladder: copyLadder(DEFAULT_VIEW.ladder) };
 }
+
+/** What the worker computes for a view (the view less its display-only parts). */
+export function toSelection(v: ViewState): ViewSelection {
+  return {
+    source: v.source, venues: [...v.venues], currency: v.currency, expiries: [...v.expiries], model: v.model, profileRange: v.profileRange,
+    includeExpiring: v.includeExpiring, afterNextExpiry: v.afterNextExpiry, ladder: copyLadder(v.ladder),
+  };
+}
+
+const sameLadder = (a: ViewSelection['ladder'], b: ViewSelection['ladder']) =>
+  a.moves.join() === b.moves.join() && a.hours.join() === b.hours.join() && a.volShifts.join() === b.volShifts.join();
+
+export const sameSelection = (a: ViewSelection, b: ViewSelection) =>
+  a.source === b.source && a.currency === b.currency && a.model === b.model && a.profileRange === b.profileRange &&
+  a.venues.join() === b.venues.join() && a.expiries.join() === b.expiries.join() &&
+  a.includeExpiring === b.includeExpiring && a.afterNextExpiry === b.afterNextExpiry && sameLadder(a.ladder, b.ladder);
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 /** Deribit expiries are at 08:00 UTC. */
@@ -179,6 +210,64 @@ export function parseViewFromSearch(search: string): ParsedView {
     else bad('range', range, `${DEFAULT_VIEW.profileRange * 100} (percent, ${RANGE_MIN_PCT}-${RANGE_MAX_PCT})`);
   }
 
+  const exposure = values.get('exposure');
+  if (exposure !== undefined) {
+    if ((EXPOSURES as readonly string[]).includes(exposure)) view.exposure = exposure as ExposureKind;
+    else bad('exposure', exposure, `${DEFAULT_VIEW.exposure} (one of ${EXPOSURES.join(', ')})`);
+  }
+
+  const flag = (k: Key, set: (on: boolean) => void, offText: string) => {
+    const raw = values.get(k);
+    if (raw === undefined) return;
+    if (raw === '1' || raw === 'true') set(true);
+    else if (raw === '0' || raw === 'false') set(false);
+    else bad(k, raw, offText);
+  };
+  flag('expiring', (on) => (view.includeExpiring = on), 'off (lines under one hour to expiry left out)');
+  const after = values.get('after');
+  if (after !== undefined) {
+    if (after === 'next') view.afterNextExpiry = true;
+    else if (after === 'none') view.afterNextExpiry = false;
+    else bad('after', after, 'none (after=next shows the view after the next expiry)');
+  }
+
+  // The ladder's axes: moves and vol shifts in percent / vol points, horizons in hours or "next".
+  const numberList = (k: Key, max: number, bound: number, scale: number): number[] | null => {
+    const raw = values.get(k);
+    if (raw === undefined) return null;
+    const list = parseList(raw);
+    const out = list.map((t) => (/^[+-]?\d{1,3}(\.\d{1,2})?$/.test(t) ? Number(t) : NaN));
+    if (list.length === 0 || list.length > max || out.some((v) => !(Math.abs(v) <= bound))) {
+      bad(k, raw, `the default (${max} values at most, each within ±${bound})`);
+      return null;
+    }
+    return [...new Set(out.map((v) => Math.round(v * 100) / (100 * scale)))].sort((a, b) => a - b);
+  };
+  const moves = numberList('moves', LADDER_LIMITS.moves, LADDER_LIMITS.maxAbsMove * 100, 100);
+  if (moves) view.ladder.moves = moves;
+  const vols = numberList('vols', LADDER_LIMITS.volShifts, LADDER_LIMITS.maxAbsVolShift * 100, 100);
+  if (vols) view.ladder.volShifts = vols;
+  const horizons = values.get('horizons');
+  if (horizons !== undefined) {
+    const list = parseList(horizons);
+    const out: Horizon[] = [];
+    let ok = list.length > 0 && list.length <= LADDER_LIMITS.hours;
+    for (const t of list) {
+      if (t === 'next') out.push('nextExpiry');
+      else if (/^\d{1,3}(\.\d)?$/.test(t) && Number(t) <= LADDER_LIMITS.maxHours) out.push(Number(t));
+      else ok = false;
+    }
+    if (ok) view.ladder.hours = [...new Set(out)];
+    else bad('horizons', horizons, `0,1,8,24,next (hours ahead up to ${LADDER_LIMITS.maxHours}, or next)`);
+  }
+  const vol = values.get('vol');
+  if (vol !== undefined) {
+    const v = /^[+-]?\d{1,2}(\.\d{1,2})?$/.test(vol) ? Math.round(Number(vol) * 100) / 10000 : NaN;
+    if (view.ladder.volShifts.includes(v)) view.ladderVol = v;
+    else bad('vol', vol, `${DEFAULT_VIEW.ladderVol * 100} (one of the ladder's vol shifts)`);
+  }
+  if (!view.ladder.volShifts.includes(view.ladderVol)) view.ladderVol = view.ladder.volShifts[view.ladder.volShifts.length >> 1];
+
   const kiosk = values.get('kiosk');
   if (kiosk !== undefined) {
     if (kiosk === '1' || kiosk === 'true') view.kiosk = true;
@@ -217,6 +306,17 @@ export function viewToSearch(view: ViewState): string {
     `model=${view.model}`,
     `range=${Math.round(view.profileRange * 1000) / 10}`,
   ];
+  // Beyond gamma: written only when not the default, so a plain link stays short.
+  if (view.exposure !== DEFAULT_VIEW.exposure) parts.push(`exposure=${view.exposure}`);
+  if (view.includeExpiring) parts.push('expiring=1');
+  if (view.afterNextExpiry) parts.push('after=next');
+  const pct = (xs: readonly number[]) => xs.map((x) => String(Math.round(x * 10000) / 100)).join(',');
+  const L = view.ladder;
+  const D = DEFAULT_VIEW.ladder;
+  if (L.moves.join() !== D.moves.join()) parts.push(`moves=${pct(L.moves)}`);
+  if (L.hours.join() !== D.hours.join()) parts.push(`horizons=${L.hours.map((h) => (h === 'nextExpiry' ? 'next' : String(h))).join(',')}`);
+  if (L.volShifts.join() !== D.volShifts.join()) parts.push(`vols=${pct(L.volShifts)}`);
+  if (view.ladderVol !== DEFAULT_VIEW.ladderVol) parts.push(`vol=${pct([view.ladderVol])}`);
   if (view.kiosk) parts.push('kiosk=1');
   if (view.rotate.length > 0) parts.push(`rotate=${view.rotate.join(',')}`);
   if (view.rotate.length > 0 || view.everyMs !== DEFAULT_VIEW.everyMs) parts.push(`every=${Math.round(view.everyMs / 1000)}s`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createWorkerClient, type WorkerLike } from './worker-client.ts';
-import { PROTOCOL_VERSION, type FromWorker, type ToWorker, type ViewSelection } from '../worker/protocol.ts';
+import { PROTOCOL_VERSION, SELECTION_DEFAULTS, type FromWorker, type ToWorker, type ViewSelection } from '../worker/protocol.ts';
 import { FakeClock } from '../feeds/testing.ts';
 
 /** A fake worker that answers pings unless hung. */
@@ -24,7 +24,7 @@ class FakeWorker implements WorkerLike {
   }
 }
 
-const sel: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+const sel: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
 
 function setup() {
   const clock = new FakeClock(0);

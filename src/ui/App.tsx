@@ -1,112 +1,96 @@
+import { useCallback, useState, type CSSProperties } from 'react';
 import { useGex } from '../state/store.ts';
-import { GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
+import { expiryLabel } from '../state/url.ts';
+import { EXPOSURE_TEXT, GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
+import { ExposureSwitch } from './panels/ExposureSwitch.tsx';
+import { ExpiringNote, FeedbackLine } from './panels/BeyondGamma.tsx';
+import { ScenarioLadder } from './panels/ScenarioLadder.tsx';
 import { GammaProfileChart } from './charts/GammaProfileChart.tsx';
 import { HedgeFlowChart } from './charts/HedgeFlowChart.tsx';
 import { SessionHistory } from './charts/SessionHistory.tsx';
-import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { C } from './colors.ts';
-import { expiryLabel } from '../state/url.ts';
-import { useRotation, useWakeLock } from './kiosk/useKiosk.ts';
-import { Controls } from './panels/Controls.tsx';
+import { ErrorBoundary } from './ErrorBoundary.tsx';
+import { fmtPct } from './format.ts';
+import { useRotation } from './kiosk/useKiosk.ts';
+import { MenuButton } from './layout/ControlsDrawer.tsx';
+import { DeskHeader, KioskHeader } from './layout/Header.tsx';
+import { Legend, Panel } from './layout/Panel.tsx';
+import { ViewportContext, useWindowViewport } from './layout/viewport.ts';
 import { KeyLevels } from './panels/KeyLevels.tsx';
 import { LiveOffline } from './panels/LiveOffline.tsx';
 import { Notices } from './panels/Notices.tsx';
-import { SourceBadge } from './panels/SourceBadge.tsx';
 import { StaleBanner } from './panels/StaleBanner.tsx';
 import { StatusBar } from './panels/StatusBar.tsx';
-import { fmtPct, fmtTimeUtc } from './format.ts';
-import { useNow } from './useNow.ts';
+import { DocumentTitle } from './title.ts';
 
-function Legend({ items }: { items: [string, string][] }) {
+function ExpiriesSub({ unit }: { unit: string }) {
+  const expiries = useGex((s) => s.view.expiries);
+  const range = useGex((s) => s.view.profileRange);
+  const after = useGex((s) => (s.view.afterNextExpiry ? s.result?.gex.droppedExpiryMs ?? null : null));
+  const text = expiries.length === 0 ? 'all expiries' : expiries.length <= 4 ? expiries.map(expiryLabel).join(', ') : `${expiries.length} expiries`;
+  return <span className="sub">{text}{after !== null ? ` after ${expiryLabel(after)}` : ''} · strikes spot ±{fmtPct(range, 0)} · {unit}</span>;
+}
+
+/** Gamma by strike, or the exposure the switch picks (design: "Beyond gamma"). */
+function StrikePanel() {
+  const exposure = useGex((s) => s.view.exposure);
+  const title = exposure === 'gex' ? 'Gamma by strike' : `${EXPOSURE_TEXT[exposure].name} by strike`;
+  const unit = exposure === 'gex' ? 'USD per 1% move' : `USD${EXPOSURE_TEXT[exposure].per}, coin in the tooltip`;
+  const legend = exposure === 'gex'
+    ? <Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} />
+    : <Legend items={[['dealers long', C.call], ['dealers short', C.put], ['spot', C.spot]]} />;
   return (
-    <span className="legend">
-      {items.map(([label, color]) => (
-        <span key={label}><i style={{ background: color }} />{label}</span>
-      ))}
-    </span>
+    <Panel area="strike" title={title} sub={<><ExpiriesSub unit={unit} /><ExpiringNote /></>} chartTestId="chart-gamma-by-strike" legend={<>{legend}<ExposureSwitch /></>}>
+      <GammaByStrikeChart />
+    </Panel>
   );
 }
 
-function ExpiriesSub() {
-  const expiries = useGex((s) => s.view.expiries);
-  const range = useGex((s) => s.view.profileRange);
-  const text = expiries.length === 0 ? 'all expiries' : expiries.length <= 4 ? expiries.map(expiryLabel).join(', ') : `${expiries.length} expiries`;
-  return <span className="sub">{text} · strikes spot ±{fmtPct(range, 0)} · USD per 1% move</span>;
-}
-
-function KioskHeader() {
-  const currency = useGex((s) => s.view.currency);
-  const venues = useGex((s) => s.view.venues);
-  const model = useGex((s) => s.view.model);
-  const now = useNow(1000);
-  const wake = useWakeLock(true);
+/** The panels in reading order (a phone shows them in this order, one under another). */
+function Panels() {
   return (
-    <header className="header">
-      <span className="brand">gexdesk</span>
-      <span className="kiosk-title">{currency}</span>
-      <span className="brand"><small>{venues.join(' + ')} · {model} dealers</small></span>
-      <SourceBadge />
-      {(wake === 'failed' || wake === 'unsupported') && <span className="wake" title="Screen Wake Lock unavailable">screen may sleep</span>}
-      <span className="kiosk-clock num">{fmtTimeUtc(now)} UTC</span>
-    </header>
+    <>
+      <Panel area="levels" title="Key levels"><KeyLevels /></Panel>
+      <StrikePanel />
+      <Panel area="profile" title="Gamma profile across spot" sub={<span className="sub hide-kiosk">total net GEX if spot moved</span>} chartTestId="chart-gamma-profile">
+        <GammaProfileChart />
+      </Panel>
+      <Panel area="flow" title="Dealer hedge flow per move" sub={<FeedbackLine />} legend={<Legend items={[['buy', C.buy], ['sell', C.sell], ['perp depth', C.depth]]} />}>
+        <HedgeFlowChart />
+      </Panel>
+      <Panel area="ladder" title="Hedge flow by scenario" sub={<span className="sub hide-kiosk">spot move x horizon, dealers buy + / sell −, USD</span>}>
+        <ScenarioLadder />
+      </Panel>
+      <Panel area="history" title="Session history" sub={<span className="sub">spot and zero gamma, UTC</span>} chartTestId="chart-session-history">
+        <SessionHistory />
+      </Panel>
+    </>
   );
 }
 
 function Dashboard() {
   const kiosk = useGex((s) => s.view.kiosk);
+  const viewport = useWindowViewport(kiosk);
+  const phone = viewport.layout === 'phone' && !kiosk;
+  const [menuOpen, setMenuOpen] = useState(false);
+  const closeMenu = useCallback(() => setMenuOpen(false), []);
   useRotation();
   return (
-    <div className={`app${kiosk ? ' kiosk' : ''}`} data-testid="app" data-kiosk={kiosk ? '1' : '0'}>
-      {kiosk ? (
-        <KioskHeader />
-      ) : (
-        <header className="header">
-          <span className="brand">gexdesk<small>dealer gamma</small></span>
-          <SourceBadge />
-          <Controls />
-        </header>
-      )}
-      <main className="main">
-        <section className="panel" style={{ gridColumn: 1, gridRow: 1 }}>
-          <h2>Gamma by strike <ExpiriesSub /><span className="spacer" />
-            <Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} />
-          </h2>
-          <div className="chart-body" data-testid="chart-gamma-by-strike">
-            <ErrorBoundary where="Gamma by strike"><GammaByStrikeChart /></ErrorBoundary>
-          </div>
-        </section>
-        <div className="bottom-row" style={{ gridColumn: 1, gridRow: 2 }}>
-          <section className="panel">
-            <h2>Gamma profile across spot <span className="sub hide-kiosk">total net GEX if spot moved</span></h2>
-            <div className="chart-body" data-testid="chart-gamma-profile">
-              <ErrorBoundary where="Gamma profile"><GammaProfileChart /></ErrorBoundary>
-            </div>
-          </section>
-          <section className="panel">
-            <h2>Dealer hedge flow per move <span className="spacer" />
-              <Legend items={[['buy', C.buy], ['sell', C.sell], ['perp depth', C.depth]]} />
-            </h2>
-            <ErrorBoundary where="Hedge flow"><HedgeFlowChart /></ErrorBoundary>
-          </section>
+    <ViewportContext.Provider value={viewport}>
+      <div className={`app${kiosk ? ' kiosk' : ''}`} data-testid="app" data-kiosk={kiosk ? '1' : '0'} data-layout={viewport.layout}
+        style={{ '--k': viewport.scale } as CSSProperties}>
+        {kiosk ? <KioskHeader /> : <DeskHeader phone={phone} menuOpen={menuOpen} closeMenu={closeMenu} />}
+        <main className="main"><Panels /></main>
+        <div className="bottom-bar">
+          <StatusBar />
+          {phone && <MenuButton open={menuOpen} onToggle={() => setMenuOpen((o) => !o)} />}
         </div>
-        <div className="side">
-          <section className="panel">
-            <h2>Key levels</h2>
-            <ErrorBoundary where="Key levels"><KeyLevels /></ErrorBoundary>
-          </section>
-          <section className="panel">
-            <h2>Session history <span className="sub">spot and zero gamma, UTC</span></h2>
-            <div className="chart-body">
-              <ErrorBoundary where="Session history"><SessionHistory /></ErrorBoundary>
-            </div>
-          </section>
-        </div>
-      </main>
-      <StatusBar />
-      <Notices />
-      <StaleBanner />
-      <LiveOffline />
-    </div>
+        <Notices />
+        <StaleBanner />
+        <LiveOffline />
+        <DocumentTitle />
+      </div>
+    </ViewportContext.Provider>
   );
 }
 

@@ -1,20 +1,12 @@
 /**
  * Wires the worker client to the store and the page: worker messages into the store, acks after the
  * frame that shows a result (backpressure), the selection and URL following the view, expired expiries
- * replaced, a fresh snapshot on tab return, history flushed on pagehide.
+ * replaced, a fresh snapshot on tab return, history flushed on pagehide, saved figures shown when none come.
  */
-import type { GexStore } from '../state/store.ts';
+import { SAVED_FIGURES_AFTER_MS, type GexStore } from '../state/store.ts';
 import type { WorkerClient } from '../state/worker-client.ts';
-import { resolveExpiries, viewToSearch, type ViewState } from '../state/url.ts';
-import type { FromWorker, ResultMessage, ViewSelection } from '../worker/protocol.ts';
-
-export function toSelection(v: ViewState): ViewSelection {
-  return { source: v.source, venues: [...v.venues], currency: v.currency, expiries: [...v.expiries], model: v.model, profileRange: v.profileRange };
-}
-
-const sameSelection = (a: ViewSelection, b: ViewSelection) =>
-  a.source === b.source && a.currency === b.currency && a.model === b.model && a.profileRange === b.profileRange &&
-  a.venues.join() === b.venues.join() && a.expiries.join() === b.expiries.join();
+import { resolveExpiries, sameSelection, toSelection, viewToSearch, type ViewState } from '../state/url.ts';
+import type { FromWorker, ResultMessage } from '../worker/protocol.ts';
 
 export function isResultMessage(x: unknown): x is ResultMessage {
   return typeof x === 'object' && x !== null && (x as { type?: unknown }).type === 'result' &&
@@ -78,8 +70,19 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
     win.history.replaceState(null, '', `${win.location.pathname}${search}${win.location.hash}`);
   };
   writeUrl(store.getState().view);
+  // No figures soon after a view starts (offline, the venue unreachable): its saved ones, marked as such.
+  let savedTimer: number | null = null;
+  const showSavedLater = () => {
+    if (savedTimer !== null) win.clearTimeout(savedTimer);
+    savedTimer = win.setTimeout(() => {
+      savedTimer = null;
+      actions.showSavedFigures();
+    }, SAVED_FIGURES_AFTER_MS);
+  };
+  showSavedLater();
   const unView = store.subscribe((s, prev) => {
     if (s.view === prev.view) return;
+    if (s.result === null) showSavedLater();
     const next = toSelection(s.view);
     if (!sameSelection(next, selection)) {
       selection = next;
@@ -112,5 +115,6 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
     doc.removeEventListener('visibilitychange', onVisible);
     win.removeEventListener('pagehide', onPageHide);
     if (rafId !== null) win.cancelAnimationFrame(rafId);
+    if (savedTimer !== null) win.clearTimeout(savedTimer);
   };
 }

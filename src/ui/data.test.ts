@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
 import type { HistoryPoint } from '../state/store.ts';
+import { emptyGexResult } from '../engine/fixtures.ts';
 import { distanceFromSpot, flowRows, historyRows, perpBasis, profileRows, strikeRows, summedDepth, symmetricDomain } from './data.ts';
 
 const F = (a: number[]) => Float64Array.from(a);
 function g(): GexResult {
-  return {
+  return emptyGexResult({
     spot: 100_000, nowMs: 0, model: 'classic',
     strikes: F([70_000, 90_000, 100_000, 110_000, 130_000]), callGex: F([1, 2, 3, 4, 5]), putGex: F([-5, -4, -3, -2, -1]), netGex: F([-4, -2, 0, 2, 4]),
     expiries: F([]), netGexByExpiry: F([]), totalCallGex: 15, totalPutGex: -15, totalNetGex: 0,
     profileSpots: F([80_000, 100_000, 120_000]), profileNetGex: F([-1, 0, 1]), zeroGammaLevel: 100_000, zeroGammaCrossings: [100_000],
     moves: F([-0.02, -0.01, 0, 0.01, 0.02]), hedgeFlowUnits: F([-10, -5, 0, 4, 8]), hedgeFlowUsd: F([-980_000, -495_000, 0, 404_000, 816_000]),
     hedgeFlowUnitsGammaApprox: F([0, 0, 0, 0, 0]), callWall: 130_000, putWall: 70_000, largestAbsGammaStrike: 70_000, regime: 'flat', includedLines: 10,
-    excluded: { expired: 0, ivMissing: 0, ivNonPositive: 0, ivAbsurd: 0, oiMissing: 0, oiNegative: 0, strikeInvalid: 0, forwardInvalid: 0, multiplierInvalid: 0 },
-  };
+  });
 }
 const perp: PerpQuote = {
   venue: 'deribit', instrument: 'BTC-PERPETUAL', timestampMs: 0, markPrice: 100_100, indexPrice: 100_000, funding8h: 0.0001,

@@ -184,3 +184,68 @@ export function niceSymmetric(values: readonly number[]): { domain: [number, num
   const top = ([1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((k) => k * p >= m * 1.02) ?? 10) * p;
   return { domain: [-top, top], ticks: [-top, -top / 2, 0, top / 2, top] };
 }
+
+/** Which exposure the strike chart shows beside gamma (design: "Beyond gamma"). */
+export type ExposureSeries = 'dex' | 'vex' | 'chex';
+
+export interface ExposureRow {
+  strike: number;
+  /** Change of dealer delta, units of the underlying (per vol point for vanna, per day for charm). */
+  units: number;
+  /** The same in USD: units x spot. */
+  usd: number;
+}
+
+/** Per-strike delta, vanna or charm exposure within spot x (1 +- range), in units and USD. */
+export function exposureRows(g: GexResult, range: number, series: ExposureSeries): ExposureRow[] {
+  const col = series === 'dex' ? g.deltaExposure : series === 'vex' ? g.vannaExposure : g.charmExposure;
+  const lo = g.spot * (1 - range);
+  const hi = g.spot * (1 + range);
+  const rows: ExposureRow[] = [];
+  for (let i = 0; i < g.strikes.length; i++) {
+    const k = g.strikes[i];
+    if (k < lo || k > hi) continue;
+    rows.push({ strike: k, units: col[i], usd: col[i] * g.spot });
+  }
+  return rows;
+}
+
+export interface LadderCell {
+  move: number;
+  hours: number;
+  volShift: number;
+  units: number;
+  usd: number;
+}
+
+export interface LadderTable {
+  /** Spot moves, largest first (up moves on top, as a price axis reads). */
+  moves: number[];
+  hours: number[];
+  /** rows[m][h] for the chosen vol shift. */
+  rows: LadderCell[][];
+  /** The largest |usd| over the table (the colour scale). */
+  maxAbsUsd: number;
+}
+
+/**
+ * The scenario ladder at one vol shift: moves x horizons (design: "Beyond gamma"); null without a
+ * ladder or when that vol shift is not on it.
+ */
+export function ladderTable(g: GexResult, volShift: number): LadderTable | null {
+  const s = g.scenarios;
+  if (!s) return null;
+  const v = s.volShifts.indexOf(volShift);
+  if (v < 0) return null;
+  const order = s.moves.map((m, i) => [m, i] as const).sort((a, b) => b[0] - a[0]);
+  let maxAbsUsd = 0;
+  const rows = order.map(([move, m]) =>
+    s.hours.map((hours, h) => {
+      const k = (m * s.hours.length + h) * s.volShifts.length + v;
+      const cell = { move, hours, volShift, units: s.units[k], usd: s.usd[k] };
+      if (Number.isFinite(cell.usd)) maxAbsUsd = Math.max(maxAbsUsd, Math.abs(cell.usd));
+      return cell;
+    }),
+  );
+  return { moves: order.map(([m]) => m), hours: [...s.hours], rows, maxAbsUsd };
+}

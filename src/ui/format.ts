@@ -109,3 +109,21 @@ export function fmtTimeUtc(ms: number | null | undefined): string {
 export function fmtFunding(v: number | null | undefined): string {
   return fmtSignedPct(v, 4);
 }
+
+/** A horizon in hours: "now", "+1 h", "+2 d 3 h" past a day. */
+export function fmtHorizon(hours: number): string {
+  if (!Number.isFinite(hours)) return DASH;
+  if (hours === 0) return 'now';
+  if (hours < 48) return `+${Math.round(hours * 10) / 10} h`;
+  const d = Math.floor(hours / 24);
+  const h = Math.round(hours - 24 * d);
+  return `+${d} d${h > 0 ? ` ${h} h` : ''}`;
+}
+
+/** An expiry's date and time: "27 Dec 08:00 UTC". */
+export function fmtExpiryTime(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms)) return DASH;
+  const d = new Date(ms);
+  const mon = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  return `${d.getUTCDate()} ${mon} ${d.toISOString().slice(11, 16)} UTC`;
+}

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EngineHost } from './host.ts';
-import type { FromWorker, ResultMessage } from './protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage } from './protocol.ts';
 import { okxAdapter } from '../feeds/okx/index.ts';
 import { parseOkxOptionInstruments } from '../feeds/okx/parse.ts';
 import { ChainStore } from '../chain/store.ts';
@@ -77,7 +77,7 @@ describe('OKX coin- and USD-margined option families through the EngineHost', ()
         if (msg.type === 'result') host.handle({ type: 'ack', seq: msg.seq });
       },
     });
-    host.handle({ type: 'select', selection: { source: 'sim', venues: ['okx'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 } });
+    host.handle({ type: 'select', selection: { source: 'sim', venues: ['okx'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS } });
     await flush();
     const s = sockets[0];
     s.open();
@@ -118,7 +118,7 @@ describe('OKX coin- and USD-margined option families through the EngineHost', ()
 
     // an expiry selection counts the lines of the selected expiries only; an unlisted family line has no data
     const e2 = Date.UTC(2026, 11, 25, 8);
-    host.handle({ type: 'select', selection: { source: 'sim', venues: ['okx'], currency: 'BTC', expiries: [e2], model: 'classic', profileRange: 0.2 } });
+    host.handle({ type: 'select', selection: { source: 'sim', venues: ['okx'], currency: 'BTC', expiries: [e2], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS } });
     clock.advance(1_000);
     expect(host.health()[0].families).toEqual([
       { family: 'BTC-USD', settleCurrency: 'BTC', lines: 6, linesIn: 6 },

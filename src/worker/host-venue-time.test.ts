@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EngineHost, expiryLabel } from './host.ts';
-import type { FromWorker, ResultMessage, ViewSelection } from './protocol.ts';
+import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage, type ViewSelection } from './protocol.ts';
 import type { VenueAdapter } from '../feeds/adapter.ts';
 import type { VenueId } from '../../src/chain/model.ts';
 import { deribitAdapter } from '../feeds/deribit/index.ts';
@@ -102,7 +102,7 @@ function setup(usOut: boolean) {
       if (msg.type === 'result') queueMicrotask(() => host.handle({ type: 'ack', seq: msg.seq }));
     },
   });
-  const selection: ViewSelection = { source: 'replay', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+  const selection: ViewSelection = { source: 'replay', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
   host.handle({ type: 'select', selection });
   const venue = new MiniDeribit(usOut);
   const open = new Set<FakeSocket>();
@@ -197,7 +197,7 @@ function venueHost(adapter: VenueAdapter, fetchJson: FetchJson) {
       if (msg.type === 'result') host.handle({ type: 'ack', seq: msg.seq });
     },
   });
-  host.handle({ type: 'select', selection: { source: 'replay', venues: [adapter.id as VenueId], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 } });
+  host.handle({ type: 'select', selection: { source: 'replay', venues: [adapter.id as VenueId], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS } });
   const last = () => posted.filter((m): m is ResultMessage => m.type === 'result').at(-1)!;
   return { clock, host, sockets, last };
 }

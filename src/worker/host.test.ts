@@ -3,7 +3,7 @@ import type { FeedOptions, FeedSink, VenueAdapter, VenueFeed } from '../feeds/ad
 import type { ChainColumns, OptionInstrument, VenueId } from '../chain/model.ts';
 import type { ExposureParams, GexResult } from '../engine/types.ts';
 import { EngineHost, expiryLabel } from './host.ts';
-import { PROTOCOL_VERSION, type FromWorker, type ResultMessage, type ViewSelection } from './protocol.ts';
+import { PROTOCOL_VERSION, SELECTION_DEFAULTS, type FromWorker, type ResultMessage, type ViewSelection } from './protocol.ts';
 import { ChainStore } from '../chain/store.ts';
 import { computeGex } from '../engine/index.ts';
 import { FakeClock } from '../feeds/testing.ts';
@@ -62,7 +62,7 @@ function feedChain(sink: FeedSink, venue: VenueId, ts: number, spot: number, opt
   return list;
 }
 
-const baseSel: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2 };
+const baseSel: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS };
 
 function setup(extra: { adapters?: FakeAdapter[]; compute?: (c: ChainColumns, p: ExposureParams) => GexResult } = {}) {
   const clock = new FakeClock(Date.UTC(2026, 10, 24, 9, 0, 0));
@@ -227,12 +227,49 @@ describe('EngineHost', () => {
     expect(of('notice').some((n) => n.message.includes('13DEC24 has expired'))).toBe(true);
   });
 
+  it('beyond gamma: the ladder with its next-expiry column, after the next expiry, and the feedback against the summed perp books', () => {
+    const { host, adapters, clock, results } = setup();
+    const ladder = { moves: [-0.02, 0, 0.02], hours: [0, 'nextExpiry' as const], volShifts: [0, 0.02] };
+    host.handle({ type: 'select', selection: { ...baseSel, ladder } });
+    feedChain(adapters[0].sink, 'deribit', VENUE_T0, 100_000);
+    const book = { bandPct: 0.5, bidCoin: 20, askCoin: 30 };
+    adapters[0].sink.perp({
+      venue: 'deribit', instrument: 'BTC-PERPETUAL', timestampMs: VENUE_T0, markPrice: 100_000, indexPrice: 100_000, funding8h: 0, openInterestCoin: 1,
+      bestBid: 99_999, bestAsk: 100_001, depth: [book, { bandPct: 1, bidCoin: 50, askCoin: 60 }, { bandPct: 2, bidCoin: 90, askCoin: 100 }],
+    }, 'BTC');
+    clock.advance(300);
+    const r = results().at(-1)!;
+    expect(r.gex.scenarios!.hours).toEqual([0, (EXP1 - VENUE_T0) / 3_600_000]);
+    expect(r.gex.scenarios!.units.length).toBe(3 * 2 * 2);
+    expect(r.gex.feedback!.map((f) => f.shock)).toEqual([-0.05, -0.02, -0.01, 0.01, 0.02, 0.05]);
+    expect(r.gex.deltaExposure.length).toBe(3);
+    host.handle({ type: 'ack', seq: r.seq });
+    host.handle({ type: 'select', selection: { ...baseSel, ladder, afterNextExpiry: true } });
+    clock.advance(300);
+    const after = results().at(-1)!;
+    expect(after.selection.afterNextExpiry).toBe(true);
+    expect(after.gex.droppedExpiryMs).toBe(EXP1);
+    expect(Array.from(after.gex.expiries)).toEqual([EXP2]);
+    expect(after.gex.scenarios!.hours[1]).toBe((EXP2 - VENUE_T0) / 3_600_000);
+  });
+
+  it('a selection with a ladder out of bounds uses the default ladder and says so', () => {
+    const { host, adapters, clock, results, of } = setup();
+    host.handle({ type: 'select', selection: { ...baseSel, ladder: { moves: [NaN], hours: [-1], volShifts: [0] } } });
+    feedChain(adapters[0].sink, 'deribit', VENUE_T0, 100_000);
+    clock.advance(300);
+    expect(results().at(-1)!.selection.ladder).toEqual(SELECTION_DEFAULTS.ladder);
+    expect(of('notice').some((n) => n.message.includes('ladder'))).toBe(true);
+  });
+
   it('drops expired lines by venue time at each recompute', () => {
     const { host, adapters, clock, results } = setup();
     host.handle({ type: 'select', selection: baseSel });
     const list = feedChain(adapters[0].sink, 'deribit', EXP1 - 30_000, 100_000);
     clock.advance(300);
-    expect(results()[0].gex.includedLines).toBe(12);
+    // 30 s before 08:00 the EXP1 lines are expiring: counted apart, not summed (design: "Expiring lines")
+    expect(results()[0].gex.includedLines).toBe(6);
+    expect(results()[0].gex.expiring.lines).toBe(6);
     host.handle({ type: 'ack', seq: 1 });
     // The venue clock passes 08:00 of EXP1.
     adapters[0].sink.options('deribit', [{ name: list[6].name, timestampMs: EXP1 + 1_000, markIv: 0.6 }]);
@@ -240,6 +277,7 @@ describe('EngineHost', () => {
     const r = results()[1];
     expect(r.gex.nowMs).toBe(EXP1 + 1_000);
     expect(r.gex.includedLines).toBe(6);
+    expect(r.gex.expiring.lines).toBe(0);
     expect(r.expiries.map((e) => e.expiryMs)).toEqual([EXP2]);
   });
 

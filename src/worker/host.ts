@@ -15,13 +15,13 @@ import { DATA_STALE_MS } from '../feeds/limits.ts';
 import { VenueTime } from '../feeds/venue-time.ts';
 import { availableAdapters } from '../feeds/registry.ts';
 import { ChainStore } from '../chain/store.ts';
-import { computeGex } from '../engine/index.ts';
+import { computeGex, PreparedLines } from '../engine/index.ts';
 import type {
   ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId,
 } from '../chain/model.ts';
-import type { ExposureParams, GexResult } from '../engine/types.ts';
+import type { ExposureParams, GexResult, VisibleDepth } from '../engine/types.ts';
 import {
-  PROTOCOL_VERSION, transferablesOf,
+  checkLadder, DEFAULT_LADDER, FEEDBACK_SHOCKS, PROTOCOL_VERSION, transferablesOf,
   type ExpiryInfo, type FamilyLines, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ToWorker,
   type ViewSelection, type WorkerRequest,
 } from './protocol.ts';
@@ -148,7 +148,9 @@ export class EngineHost {
     this.postRaw = options.post;
     this.adapters = new Map((options.adapters ?? availableAdapters()).map((a) => [a.id, a]));
     this.createStore = options.createStore ?? ((venue, currency) => new ChainStore(venue, currency));
-    this.compute = options.compute ?? computeGex;
+    // The worker recomputes ~4x/s: one scratch for the per-line constants, reused.
+    const scratch = new PreparedLines();
+    this.compute = options.compute ?? ((chain, params) => computeGex(chain, params, scratch));
     this.staleAfterMs = options.staleAfterMs ?? DATA_STALE_MS;
     this.downAfterMs = options.downAfterMs ?? DOWN_AFTER_MS;
     this.healthIntervalMs = options.healthIntervalMs ?? 1_000;
@@ -293,13 +295,19 @@ export class EngineHost {
       ? raw.profileRange : 0.2;
     if (profileRange !== raw.profileRange) problems.push(`range ${String(raw.profileRange)}`);
     const expiries = (Array.isArray(raw.expiries) ? raw.expiries : []).filter((x) => Number.isFinite(x));
+    const checkedLadder = checkLadder(raw.ladder);
+    if (!checkedLadder) problems.push('ladder');
+    const ladder = checkedLadder ?? { ...DEFAULT_LADDER };
     if (!source || !currency) {
       this.notice('warn', `ignored a selection with an invalid ${problems.join(', ')}`);
       return null;
     }
     if (problems.length > 0) this.notice('warn', `ignored in selection: ${problems.join(', ')}`);
     if (venues.length === 0) this.notice('warn', 'no known venue selected');
-    return { source, venues, currency, expiries: [...new Set(expiries)].sort((a, b) => a - b), model, profileRange };
+    return {
+      source, venues, currency, expiries: [...new Set(expiries)].sort((a, b) => a - b), model, profileRange,
+      includeExpiring: raw.includeExpiring === true, afterNextExpiry: raw.afterNextExpiry === true, ladder,
+    };
   }
 
   private restartFeeds(sel: ViewSelection): void {
@@ -616,6 +624,8 @@ export class EngineHost {
     const chain = included.length === 1 ? included[0].store.columns() : this.concat(included.map((e) => e.store.columns()));
     const gex = this.compute(chain, {
       spot, nowMs: valuation, model: sel.model, expiries: expirySet, profileRange: sel.profileRange,
+      includeExpiring: sel.includeExpiring, afterNextExpiry: sel.afterNextExpiry, scenarios: sel.ladder,
+      visibleDepth: visibleDepth(included.map((e) => e.perp)), feedbackShocks: FEEDBACK_SHOCKS,
     });
     this.lastValuation = { nowMs: valuation, expiries: expirySet };
 
@@ -807,6 +817,25 @@ function errorText(e: unknown): string {
   } catch {
     return 'unprintable error';
   }
+}
+
+/**
+ * The perpetual books of the venues in the figures summed per band, for the feedback estimate
+ * (design: "Feedback estimate"); null without any book.
+ */
+function visibleDepth(perps: (PerpQuote | null)[]): VisibleDepth | null {
+  const bands = new Map<number, { bid: number; ask: number }>();
+  for (const p of perps) {
+    for (const d of p?.depth ?? []) {
+      const b = bands.get(d.bandPct) ?? { bid: 0, ask: 0 };
+      b.bid += d.bidCoin;
+      b.ask += d.askCoin;
+      bands.set(d.bandPct, b);
+    }
+  }
+  if (bands.size === 0) return null;
+  const bandPct = [...bands.keys()].sort((a, b) => a - b);
+  return { bandPct, bidUnits: bandPct.map((k) => bands.get(k)!.bid), askUnits: bandPct.map((k) => bands.get(k)!.ask) };
 }
 
 /** What the spot is and where forwards come from, in words for the status bar. */

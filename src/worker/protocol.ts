@@ -3,12 +3,54 @@
  * Results, not ticks: the worker posts computed figures at a bounded rate; large arrays travel as
  * Float64Array whose buffers are transferred (see `transferablesOf`).
  */
-import type { DealerModelId, GexResult } from '../engine/types.ts';
+import type { DealerModelId, FeedbackEstimate, GexResult, Horizon } from '../engine/types.ts';
 import type { Currency, PerpQuote, VenueId } from '../chain/model.ts';
 
 export const PROTOCOL_VERSION = 1;
 
-export type { Currency, DealerModelId, GexResult, PerpQuote, VenueId };
+export type { Currency, DealerModelId, FeedbackEstimate, GexResult, Horizon, PerpQuote, VenueId };
+
+/** The scenario ladder's axes (design: "Beyond gamma"): rows a trader picks, in the link. */
+export interface LadderAxes {
+  /** Spot moves as fractions (0.01 = +1 %). */
+  moves: number[];
+  /** Horizons in hours, or 'nextExpiry' (through the nearest expiry in the sums). */
+  hours: Horizon[];
+  /** Vol shifts as decimals (0.01 = one vol point). */
+  volShifts: number[];
+}
+
+/**
+ * The page's default ladder: 11 moves x (now, +1 h, +8 h, +24 h, through the next expiry) x 5 vol
+ * shifts; a full recompute of 1,000 lines with it stays under 10 ms (bench/engine.bench.ts).
+ */
+export const DEFAULT_LADDER: Readonly<LadderAxes> = Object.freeze<LadderAxes>({
+  moves: [-0.1, -0.05, -0.03, -0.02, -0.01, 0, 0.01, 0.02, 0.03, 0.05, 0.1],
+  hours: [0, 1, 8, 24, 'nextExpiry'],
+  volShifts: [-0.05, -0.02, 0, 0.02, 0.05],
+});
+
+/** The shocks the feedback estimate is given for (design: "Feedback estimate": -5 % ... +5 %). */
+export const FEEDBACK_SHOCKS: readonly number[] = [-0.05, -0.02, -0.01, 0.01, 0.02, 0.05];
+
+/** Bounds of a ladder in a link or a selection: what a recompute at 4 Hz can afford. */
+export const LADDER_LIMITS = Object.freeze({ moves: 21, hours: 8, volShifts: 9, maxAbsMove: 0.5, maxHours: 720, maxAbsVolShift: 0.5 });
+
+/** The ladder if every axis is within LADDER_LIMITS (finite, in range, not too many), else null. */
+export function checkLadder(x: unknown): LadderAxes | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const { moves, hours, volShifts } = x as Record<string, unknown>;
+  const nums = (a: unknown, max: number, bound: number): a is number[] =>
+    Array.isArray(a) && a.length >= 1 && a.length <= max && a.every((v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= bound);
+  if (!nums(moves, LADDER_LIMITS.moves, LADDER_LIMITS.maxAbsMove) || !nums(volShifts, LADDER_LIMITS.volShifts, LADDER_LIMITS.maxAbsVolShift)) return null;
+  const okHours = Array.isArray(hours) && hours.length >= 1 && hours.length <= LADDER_LIMITS.hours &&
+    hours.every((h) => h === 'nextExpiry' || (typeof h === 'number' && Number.isFinite(h) && h >= 0 && h <= LADDER_LIMITS.maxHours));
+  if (!okHours) return null;
+  return { moves: [...moves], hours: [...(hours as Horizon[])], volShifts: [...volShifts] };
+}
+
+/** What a selection holds beyond its venues, currency and expiries, at their defaults (tests, links). */
+export const SELECTION_DEFAULTS = Object.freeze({ includeExpiring: false, afterNextExpiry: false, ladder: DEFAULT_LADDER });
 
 /** Where data comes from. Anything but `live` is labelled on screen. */
 export type SourceKind = 'live' | 'sim' | 'replay';
@@ -23,6 +65,11 @@ export interface ViewSelection {
   model: DealerModelId;
   /** Half-width of the gamma profile across spot, fraction (0.2 = +-20 %). */
   profileRange: number;
+  /** Sum lines under one hour to expiry too (design: "Expiring lines"; `expiring=1`). */
+  includeExpiring: boolean;
+  /** Leave out the nearest expiry: the view after the next 08:00 (design: "Beyond gamma"). */
+  afterNextExpiry: boolean;
+  ladder: LadderAxes;
 }
 
 export interface ExpiryInfo {
@@ -124,6 +171,8 @@ export function transferablesOf(msg: FromWorker): ArrayBuffer[] {
   const arrays = [
     g.strikes, g.callGex, g.putGex, g.netGex, g.expiries, g.netGexByExpiry,
     g.profileSpots, g.profileNetGex, g.moves, g.hedgeFlowUnits, g.hedgeFlowUsd, g.hedgeFlowUnitsGammaApprox,
+    g.deltaExposure, g.vannaExposure, g.charmExposure,
+    ...(g.scenarios ? [g.scenarios.units, g.scenarios.usd] : []),
   ];
   const seen = new Set<ArrayBuffer>();
   for (const a of arrays) if (a.buffer instanceof ArrayBuffer) seen.add(a.buffer);

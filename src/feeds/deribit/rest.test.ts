@@ -66,7 +66,8 @@ describe('parseInstrumentsResult on real get_instruments responses', () => {
     expect(r.instruments.length).toBe(390);
     expect(r.dropped).toEqual({ notOption: 8 });
     const i = r.instruments.find((x) => x.name === 'BTC-24SEP21-40000-P')!;
-    expect(i).toEqual({ venue: 'deribit', name: 'BTC-24SEP21-40000-P', currency: 'BTC', strike: 40000, expiryMs: 1632470400000, isCall: false, multiplier: 1 });
+    // creation_timestamp of get_instruments is the listing time (2020-11-23 11:04:18 UTC)
+    expect(i).toEqual({ venue: 'deribit', name: 'BTC-24SEP21-40000-P', currency: 'BTC', strike: 40000, expiryMs: 1632470400000, isCall: false, multiplier: 1, listedMs: 1606129458000 });
   });
   it('ETH 2021: 418 options; the BTC list read as ETH matches nothing', () => {
     const eth = parseInstrumentsResult(result(load('rest-get_instruments-ETH-2021-07-22.json')), 'ETH');

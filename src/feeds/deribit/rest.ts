@@ -172,7 +172,10 @@ export function parseInstrumentsResult(result: unknown, currency: Currency): { i
       bump(dropped, 'badOptionType');
       continue;
     }
-    instruments.push({ venue: 'deribit', name, currency, strike, expiryMs, isCall: p.isCall, multiplier: size });
+    // creation_timestamp here is the listing time (in the book summary it is the row's time)
+    const created = row.creation_timestamp;
+    const listedMs = finite(created) && created >= MIN_TS && created <= MAX_TS ? created : undefined;
+    instruments.push({ venue: 'deribit', name, currency, strike, expiryMs, isCall: p.isCall, multiplier: size, ...(listedMs !== undefined && { listedMs }) });
   }
   return { instruments, dropped };
 }
@@ -187,16 +190,19 @@ export function parseInstrumentsResult(result: unknown, currency: Currency): { i
 export function parseBookSummaryResult(result: unknown): {
   lines: OptionLineUpdate[];
   indexPrice: number | null;
+  /** The row whose `estimated_delivery_price` is `indexPrice`. */
+  indexRow: string | null;
   newestTimestampMs: number | null;
   dropped: Record<string, number>;
 } {
   const dropped: Record<string, number> = {};
   const lines: OptionLineUpdate[] = [];
   let indexPrice: number | null = null;
+  let indexRow: string | null = null;
   let newest: number | null = null;
   if (!Array.isArray(result)) {
     bump(dropped, 'notArray');
-    return { lines, indexPrice, newestTimestampMs: newest, dropped };
+    return { lines, indexPrice, indexRow, newestTimestampMs: newest, dropped };
   }
   for (const row of result) {
     if (!isRecord(row) || typeof row.instrument_name !== 'string') {
@@ -231,8 +237,11 @@ export function parseBookSummaryResult(result: unknown): {
     lines.push({ name, timestampMs: ts, markIv: iv / 100, forward: fwd, openInterest: oi });
     const idx = row.estimated_delivery_price;
     // the index of the newest row wins; "expired" (a string) or junk is simply not an index
-    if (finite(idx) && idx > 0 && idx <= MAX_PRICE_USD && (newest === null || ts >= newest)) indexPrice = idx;
+    if (finite(idx) && idx > 0 && idx <= MAX_PRICE_USD && (newest === null || ts >= newest)) {
+      indexPrice = idx;
+      indexRow = name;
+    }
     if (newest === null || ts > newest) newest = ts;
   }
-  return { lines, indexPrice, newestTimestampMs: newest, dropped };
+  return { lines, indexPrice, indexRow, newestTimestampMs: newest, dropped };
 }

@@ -7,7 +7,9 @@ import { flowRows, niceSymmetric, perpBasis, summedDepth, type FlowRow } from '.
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
 import { YMark, barShape } from './marks.tsx';
 import { selectResult, usePacedGex } from './pace.ts';
-import { BAR_CURSOR, MARGIN_FLOW, MARGIN_FLOW_KIOSK, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
+import { plotWidth, useChartStyle, useChartWidth, type ChartStyle } from './style.ts';
+import { categoryStride } from './ticks.ts';
+import { BAR_CURSOR, Tip, tipRow, type TipProps } from './Tip.tsx';
 
 function flowTip(props: TipProps, coin: string, spot: number) {
   const r = tipRow<FlowRow>(props);
@@ -38,11 +40,12 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
   // In its own turn, into a memoised view: see GammaByStrikeChart.
   const r = usePacedGex(selectResult);
   const coin = useGex((s) => s.view.currency);
-  const kiosk = useGex((s) => s.view.kiosk);
-  return <FlowView r={r} coin={coin} kiosk={kiosk} />;
+  const style = useChartStyle();
+  return <FlowView r={r} coin={coin} style={style} />;
 });
 
-const FlowView = memo(function FlowView({ r, coin, kiosk }: { r: ResultMessage | null; coin: string; kiosk: boolean }) {
+const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage | null; coin: string; style: ChartStyle }) {
+  const [width, onResize] = useChartWidth();
   const g = r?.gex ?? null;
   const perps = r?.perps ?? null;
   const perp = perps?.[0];
@@ -53,16 +56,19 @@ const FlowView = memo(function FlowView({ r, coin, kiosk }: { r: ResultMessage |
   const tip = useCallback((p: TipProps) => flowTip(p, coin, spot), [coin, spot]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
   const basis = perpBasis(perp);
+  // Every n-th move labelled, as many as fit, always including 0 %.
+  const zeroAt = Math.max(0, rows.findIndex((r) => r.move === 0));
+  const stride = categoryStride(rows.length, plotWidth(width, style), Math.max(...rows.map((r) => r.label.length)), style.fontSize, zeroAt);
   const bands = depth.bands;
   const ratioAt = (pct: number, up: boolean) => rows.find((r) => Math.abs(r.move * 100 - (up ? pct : -pct)) < 1e-6)?.ratio ?? null;
   return (
     <div className="flow-wrap">
       <div className="chart-body" data-testid="chart-hedge-flow">
-        <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={rows} margin={kiosk ? MARGIN_FLOW_KIOSK : MARGIN_FLOW} barGap={1}>
+        <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
+          <ComposedChart data={rows} margin={style.margin} barGap={1}>
             <CartesianGrid stroke={C.grid} vertical={false} />
-            <XAxis dataKey="label" tick={axisTick(kiosk)} stroke={C.axisLine} interval={kiosk ? 3 : 1} />
-            <YAxis tickFormatter={fmtUsd} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} domain={y.domain} ticks={y.ticks} />
+            <XAxis height={style.xAxisHeight} dataKey="label" tick={style.tick} stroke={C.axisLine} interval={stride - 1} />
+            <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
             <Tooltip content={tip} cursor={BAR_CURSOR} isAnimationActive={false} />
             <YMark y={0} stroke={C.axis} />
             <Bar dataKey="usd" isAnimationActive={false} shape={flowShape} />

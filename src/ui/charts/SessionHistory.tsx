@@ -1,11 +1,13 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { useGex, type HistoryPoint } from '../../state/store.ts';
+import type { HistoryPoint } from '../../state/store.ts';
 import { C } from '../colors.ts';
 import { historyRows } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtTimeUtc } from '../format.ts';
 import { selectHistory, usePacedGex } from './pace.ts';
-import { MARGIN_HISTORY, Tip, axisTick, tipRow, type TipProps } from './Tip.tsx';
+import { plotWidth, useChartStyle, useChartWidth, type ChartStyle } from './style.ts';
+import { timeStepShowsSeconds, timeTicks } from './ticks.ts';
+import { Tip, tipRow, type TipProps } from './Tip.tsx';
 
 function historyTip(props: TipProps) {
   const p = tipRow<HistoryPoint>(props);
@@ -22,26 +24,30 @@ function historyTip(props: TipProps) {
 export const SessionHistory = memo(function SessionHistory() {
   // In its own turn, into a memoised view: see GammaByStrikeChart.
   const history = usePacedGex(selectHistory);
-  const kiosk = useGex((s) => s.view.kiosk);
-  return <HistoryView history={history} kiosk={kiosk} />;
+  const style = useChartStyle();
+  return <HistoryView history={history} style={style} />;
 });
 
 const shortTime = (t: number) => fmtTimeUtc(t).slice(0, 5);
 
-const HistoryView = memo(function HistoryView({ history, kiosk }: { history: HistoryPoint[]; kiosk: boolean }) {
-  const span = history.length > 1 ? history[history.length - 1].t - history[0].t : 0;
-  const tickFmt = span < 15 * 60_000 ? fmtTimeUtc : shortTime;
+const HistoryView = memo(function HistoryView({ history, style }: { history: HistoryPoint[]; style: ChartStyle }) {
+  const [width, onResize] = useChartWidth();
+  const t0 = history.length > 0 ? history[0].t : NaN;
+  const t1 = history.length > 0 ? history[history.length - 1].t : NaN;
+  const plot = plotWidth(width, style);
+  const x = useMemo(() => timeTicks(t0, t1, plot, style.fontSize), [t0, t1, plot, style]);
+  const tickFmt = timeStepShowsSeconds(x.stepMs) ? fmtTimeUtc : shortTime;
   const rows = useMemo(() => historyRows(history), [history]);
   if (history.length < 2) return <div className="empty">Collecting history (one point per 10 s)…</div>;
   return (
-    <ResponsiveContainer width="100%" height="100%">
-      <LineChart data={rows} margin={MARGIN_HISTORY}>
+    <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
+      <LineChart data={rows} margin={style.margin}>
         <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={axisTick(kiosk)} stroke={C.axisLine} tickCount={5} />
-        <YAxis domain={['auto', 'auto']} tickFormatter={fmtLevel} tick={axisTick(kiosk)} stroke={C.axisLine} width={kiosk ? 84 : 62} />
+        <XAxis height={style.xAxisHeight} dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickFmt} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} />
+        <YAxis domain={['auto', 'auto']} tickFormatter={fmtLevel} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} />
         <Tooltip content={historyTip} isAnimationActive={false} />
-        <Line dataKey="spot" stroke={C.spot} strokeWidth={2} dot={false} isAnimationActive={false} />
-        <Line dataKey="zeroGamma" stroke={C.zero} strokeWidth={2} strokeDasharray="5 3" dot={false} connectNulls={false} isAnimationActive={false} />
+        <Line dataKey="spot" stroke={C.spot} strokeWidth={style.lineWidth} dot={false} isAnimationActive={false} />
+        <Line dataKey="zeroGamma" stroke={C.zero} strokeWidth={style.lineWidth} strokeDasharray="5 3" dot={false} connectNulls={false} isAnimationActive={false} />
       </LineChart>
     </ResponsiveContainer>
   );

@@ -26,14 +26,4 @@ export function Tip({ title, rows }: { title: ReactNode; rows: [string, ReactNod
   );
 }
 
-const TICK = { fill: '#9aa7b4', fontSize: 11 };
-const TICK_KIOSK = { fill: '#9aa7b4', fontSize: 16 };
-/** Axis tick style; the same object every render, so recharts does not re-register the axis. */
-export const axisTick = (kiosk: boolean) => (kiosk ? TICK_KIOSK : TICK);
-
-/** Chart margins, shared constants for the same reason. */
-export const MARGIN_PLOT = { top: 6, right: 16, bottom: 2, left: 4 };
-export const MARGIN_HISTORY = { top: 8, right: 12, bottom: 2, left: 4 };
-export const MARGIN_FLOW = { top: 8, right: 10, bottom: 2, left: 4 };
-export const MARGIN_FLOW_KIOSK = { top: 8, right: 22, bottom: 2, left: 4 };
 export const BAR_CURSOR = { fill: 'rgba(255,255,255,0.06)' };

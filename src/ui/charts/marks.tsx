@@ -31,13 +31,15 @@ export const XMark = memo(function XMark({ x, label, ...style }: LineStyle & { x
   if (!scale || !plot) return null;
   const px = scale(x);
   if (typeof px !== 'number' || !Number.isFinite(px) || px < plot.x - 0.5 || px > plot.x + plot.width + 0.5) return null;
+  // A label that would run past the plot's right edge (a narrow phone chart) goes left of its line.
+  const flip = label !== undefined && px + 4 + label.text.length * label.fontSize * 0.62 > plot.x + plot.width;
   return (
     <ZIndexLayer zIndex={DefaultZIndexes.line}>
       <g className="mark mark-x">
         <line x1={px} x2={px} y1={plot.y} y2={plot.y + plot.height} fill="none" {...style} />
         {label && (
-          <text x={px + 4} y={plot.y + (label.row + 1) * (label.fontSize + 4)} fill={style.stroke} fontSize={label.fontSize}
-            fontWeight={600} style={{ paintOrder: 'stroke' }} stroke="#121821" strokeWidth={3}>
+          <text x={flip ? px - 4 : px + 4} y={plot.y + (label.row + 1) * (label.fontSize + 4)} fill={style.stroke} fontSize={label.fontSize}
+            textAnchor={flip ? 'end' : 'start'} fontWeight={600} style={{ paintOrder: 'stroke' }} stroke="#121821" strokeWidth={3}>
             {label.text}
           </text>
         )}

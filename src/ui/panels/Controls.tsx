@@ -4,13 +4,15 @@ import { useGex } from '../../state/store.ts';
 import {
   ALL_VENUES, CURRENCIES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
 } from '../../state/url.ts';
-import type { ExpiryInfo, VenueId } from '../../worker/protocol.ts';
+import type { DealerModelId, ExpiryInfo, VenueId } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
+import { AfterNextExpirySwitch } from './BeyondGamma.tsx';
 
-export const MODEL_HELP = {
+export const MODEL_HELP: Readonly<Record<DealerModelId, string>> = {
   classic: 'dealers long the calls, short the puts customers hold',
   short: 'dealers short every option (market makers sold them all)',
-} as const;
+  flow: 'dealer positions inferred from the public trade tape (an estimate)',
+};
 
 function isExpiryList(x: unknown): x is ExpiryInfo[] {
   return Array.isArray(x) && x.every((e) => typeof e === 'object' && e !== null && typeof (e as ExpiryInfo).expiryMs === 'number');
@@ -137,6 +139,7 @@ export function Controls() {
       </label>
       <span className="control">Venue <VenuePicker /></span>
       <span className="control">
+        <span className="only-drawer">Currency</span>
         <span className="seg" role="group" aria-label="currency">
           {CURRENCIES.map((c) => (
             <button key={c} aria-pressed={c === currency} onClick={() => setView({ currency: c })} data-testid={`currency-${c}`}>{c}</button>
@@ -166,6 +169,7 @@ export function Controls() {
           onBlur={() => setRangeText(null)}
         />%
       </label>
+      <AfterNextExpirySwitch />
       <span className="spacer" />
       <CopyLink />
     </div>

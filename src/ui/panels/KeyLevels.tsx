@@ -3,11 +3,12 @@ import { useGex } from '../../state/store.ts';
 import { distanceFromSpot } from '../data.ts';
 import { fmtLevel, fmtSignedPct, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
 
-const REGIME_TEXT = { positive: 'POSITIVE GAMMA', negative: 'NEGATIVE GAMMA', flat: 'FLAT GAMMA' } as const;
+const REGIME_TEXT = { positive: 'POSITIVE GAMMA', negative: 'NEGATIVE GAMMA', flat: 'FLAT GAMMA', invalid: 'GAMMA: DATA ERROR' } as const;
 const REGIME_HELP = {
   positive: 'dealers dampen moves: they sell rallies and buy dips',
   negative: 'dealers amplify moves: they buy rallies and sell dips',
   flat: 'dealer gamma is about zero',
+  invalid: 'the total is not a finite number: the figures cannot be trusted until the data is fixed',
 } as const;
 
 /** Spot, zero gamma (with distance), walls, largest |gamma| strike, total net GEX and the regime. */

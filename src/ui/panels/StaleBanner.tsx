@@ -1,24 +1,10 @@
-import { useEffect, useRef } from 'react';
-import { staleness, useGex, useGexStoreApi } from '../../state/store.ts';
+import { useEffect } from 'react';
 import { fmtAge } from '../format.ts';
-import { useNow } from '../useNow.ts';
+import { useStaleness } from '../useStaleness.ts';
 
-/**
- * Cannot be missed: shown when no update for 10 s or a feed is stale/down, age counting up; clears
- * itself on recovery. Reads the store on a 4 Hz tick (transient) rather than on every result.
- */
+/** Cannot be missed: shown while the figures are stale, age counting up; clears itself on recovery. */
 export function StaleBanner() {
-  const store = useGexStoreApi();
-  const now = useNow(250);
-  const hasResult = useGex((s) => s.result !== null);
-  // When the current view started waiting for data (load or currency switch).
-  const since = useRef<number | null>(null);
-  useEffect(() => {
-    if (!hasResult) since.current = Date.now();
-  }, [hasResult]);
-  const s = store.getState();
-  // eslint-disable-next-line react-hooks/refs -- a timestamp read on the 4 Hz tick, not render state
-  const st = staleness(s, now, since.current);
+  const st = useStaleness(250);
   useEffect(() => {
     document.documentElement.classList.toggle('is-stale', st.stale);
   }, [st.stale]);

@@ -1,26 +1,31 @@
+import type { ReactNode } from 'react';
 import { useGex, useGexStoreApi } from '../../state/store.ts';
 import type { FeedHealth } from '../../worker/protocol.ts';
 import { fmtAge, fmtTimeUtc } from '../format.ts';
+import { useViewport } from '../layout/viewport.ts';
 import { useNow } from '../useNow.ts';
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
 const detail = (r: Record<string, number>) =>
   Object.entries(r).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
 
-/** One feed's health; `compact` (several venues) keeps state, age and drops, the rest in the tooltip. */
+/** Parts of the status line that wrap as a whole, never mid-phrase ("151 msg/s"). */
+const Nw = ({ children, title }: { children: ReactNode; title?: string }) => <span className="nw" title={title}>{children}</span>;
+
+/** One feed's health; `compact` (several venues, or a phone) keeps state, age and drops, the rest in the tooltip. */
 function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compact: boolean }) {
   const dropped = sum(f.dropped);
   const excluded = sum(f.excludedLines);
   const age = f.dataAgeMs === null ? '—' : fmtAge(f.dataAgeMs + extraAge);
+  const name = <Nw><span className={`dot ${f.state}`} /><b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state}</Nw>;
   if (compact) {
     const fam = familiesText(f);
     const subs = f.subscribes ? ` · subscribes ${f.subscribes.lastHour}/${f.subscribes.budgetPerHour} this hour` : '';
     const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects}${subs} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${fam ? ` · lines in by family: ${fam}` : ''}${(f.assumptions ?? []).map((a) => ` · ${a}`).join('')}${f.lastError ? ` · ${f.lastError}` : ''}`;
     return (
       <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state} title={tip}>
-        <span className={`dot ${f.state}`} />
-        <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state} <span className="num">{age}</span>
-        {dropped > 0 && <> · dropped <span className="num">{dropped}</span></>}
+        {name} <span className="num">{age}</span>
+        {dropped > 0 && <> · <Nw>dropped <span className="num">{dropped}</span></Nw></>}
         {f.lastError && ' ⚠'}
         <Assumptions f={f} />
       </span>
@@ -28,13 +33,12 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
   }
   return (
     <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state}>
-      <span className={`dot ${f.state}`} />
-      <b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state}
-      {' · data '}<span className="num">{age}</span>
-      {' · '}<span className="num">{Math.round(f.messagesPerSec)}</span> msg/s
-      {f.reconnects > 0 && <> · reconnects <span className="num">{f.reconnects}</span></>}
-      {' · '}<span title={detail(f.dropped) || 'none'}>dropped <span className="num">{dropped}</span></span>
-      {' · '}<span title={detail(f.excludedLines) || 'none'}>excluded lines <span className="num">{excluded}</span></span>
+      {name}
+      {' · '}<Nw>data <span className="num">{age}</span></Nw>
+      {' · '}<Nw><span className="num">{Math.round(f.messagesPerSec)}</span> msg/s</Nw>
+      {f.reconnects > 0 && <> · <Nw>reconnects <span className="num">{f.reconnects}</span></Nw></>}
+      {' · '}<Nw title={detail(f.dropped) || 'none'}>dropped <span className="num">{dropped}</span></Nw>
+      {' · '}<Nw title={detail(f.excludedLines) || 'none'}>excluded lines <span className="num">{excluded}</span></Nw>
       {f.lastError && <span title={f.lastError}> · ⚠ {f.lastError.slice(0, 60)}</span>}
       {f.families && <span data-testid="feed-families" title="lines in the figures / listed, per option family"> · {familiesText(f)}</span>}
       {f.subscribes && <span title="subscribe requests spent on this connection in the last hour / the venue's budget"> · subscribes <span className="num">{f.subscribes.lastHour}/{f.subscribes.budgetPerHour}</span></span>}
@@ -43,8 +47,12 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
   );
 }
 
-/** Per-feed state and data age, drops, exclusions, engine restarts, venues in and out. */
+/**
+ * Per-feed state and data age, drops, exclusions, engine restarts, venues in and out. It wraps between
+ * items rather than cutting them; a phone gets the summary (feed state and age, valuation time).
+ */
 export function StatusBar() {
+  const phone = useViewport().layout === 'phone';
   const now = useNow(1000);
   const store = useGexStoreApi();
   const feeds = useGex((s) => s.feeds);
@@ -56,24 +64,24 @@ export function StatusBar() {
   return (
     <footer className="status">
       <span data-testid="feed-status" className="item">
-        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} compact={feeds.length > 1} />)}
+        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} compact={phone || feeds.length > 1} />)}
       </span>
       {r && (
         <>
-          <span className="item">venues <b>{r.includedVenues.join(', ') || 'none'}</b>
+          <span className={`item${r.excludedVenues.length === 0 ? ' hide-phone' : ''}`}>venues <b>{r.includedVenues.join(', ') || 'none'}</b>
             {r.excludedVenues.length > 0 && <> · left out {r.excludedVenues.map((v) => `${v.venue} (${v.reason})`).join(', ')}</>}
           </span>
-          <span className="item hide-kiosk" title={detail(r.gex.excluded as unknown as Record<string, number>) || 'none'}>
+          <span className="item hide-kiosk hide-phone" title={detail(r.gex.excluded as unknown as Record<string, number>) || 'none'}>
             lines <b className="num">{r.gex.includedLines}</b> in · <span className="num">{excludedEngine}</span> excluded
           </span>
-          <span className="item hide-kiosk">{r.spotSource}</span>
+          <span className="item hide-kiosk hide-phone">{r.spotSource}</span>
           <span className="item" data-testid="result-stamp" data-seq={r.seq} data-computed-at={r.computedAtMs} data-frame-at={r.newestFrameAtMs ?? ''} data-now-ms={r.gex.nowMs}
             data-model={r.selection.model}>
             valued at <b className="num">{fmtTimeUtc(r.gex.nowMs)}</b> UTC
           </span>
         </>
       )}
-      <span className="item">engine restarts <b className="num">{restarts}</b></span>
+      <span className={`item${restarts === 0 ? ' hide-phone' : ''}`}>engine restarts <b className="num">{restarts}</b></span>
     </footer>
   );
 }

@@ -1,0 +1,38 @@
+import type { ReactNode } from 'react';
+import { ErrorBoundary } from '../ErrorBoundary.tsx';
+
+/**
+ * One dashboard panel, placed by its grid area: theme.css names where each area goes in every layout
+ * (phone, stack, wide), so a new panel is one <Panel area="..."> here and one area name per layout there.
+ */
+export function Panel({ area, title, sub, legend, chartTestId, children }: {
+  area: string;
+  title: string;
+  sub?: ReactNode;
+  legend?: ReactNode;
+  /** A chart filling the panel below its title, under this test id; otherwise the body lays itself out. */
+  chartTestId?: string;
+  children: ReactNode;
+}) {
+  const body = <ErrorBoundary where={title}>{children}</ErrorBoundary>;
+  return (
+    <section className="panel" style={{ gridArea: area }} data-panel={area}>
+      <h2>
+        <span className="title">{title}</span>
+        {sub}
+        {legend}
+      </h2>
+      {chartTestId ? <div className="chart-body" data-testid={chartTestId}>{body}</div> : body}
+    </section>
+  );
+}
+
+export function Legend({ items }: { items: [string, string][] }) {
+  return (
+    <span className="legend">
+      {items.map(([label, color]) => (
+        <span key={label}><i style={{ background: color }} />{label}</span>
+      ))}
+    </span>
+  );
+}
