@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { VenueId } from '../src/shared/venues.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -34,6 +35,6 @@ function findShared(): string {
 export const SHARED_DIR = findShared();
 
 /** Absolute folder of a venue's samples, with a trailing slash. */
-export function sampleDir(venue: 'deribit' | 'okx' | 'bybit' | 'binance'): string {
+export function sampleDir(venue: VenueId): string {
   return path.join(SHARED_DIR, 'data/feeds', venue) + path.sep;
 }

@@ -5,7 +5,6 @@
  */
 
 const DAY = 86_400_000;
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 
 export function at0800(y: number, m: number, d: number): number {
   return Date.UTC(y, m, d, 8, 0, 0, 0);
@@ -54,20 +53,9 @@ export function listedExpiries(t: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Deribit's expiry code: `27DEC24`, `5JAN25` (no leading zero on the day). */
-export function expiryCode(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCDate()}${MONTHS[d.getUTCMonth()]}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
-}
-
-/** Parse `27DEC24` -> 08:00 UTC ms, or undefined. */
-export function parseExpiryCode(code: string): number | undefined {
-  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(code);
-  if (!m) return undefined;
-  const mi = MONTHS.indexOf(m[2]);
-  if (mi < 0) return undefined;
-  return at0800(2000 + Number(m[3]), mi, Number(m[1]));
-}
+/** Deribit's expiry code (`27DEC24`, `5JAN25`): the one label of src/shared/expiry.ts. */
+import { expiryLabel as expiryCode, parseExpiryLabel } from '../../src/shared/expiry.ts';
+export { expiryCode };
 
 /** Strike in a Deribit name: integers plain, decimals with `d` (linear USDC options: `1d02`). */
 export function strikeCode(k: number): string {
@@ -92,13 +80,13 @@ export function parseInstrumentName(name: string): ParsedName | undefined {
   const p = name.split('-');
   if (p.length === 2 && p[1] === 'PERPETUAL') return { currency: p[0], kind: 'future', perpetual: true };
   if (p.length === 2) {
-    const e = parseExpiryCode(p[1]);
-    return e === undefined ? undefined : { currency: p[0], kind: 'future', expiryMs: e };
+    const e = parseExpiryLabel(p[1]);
+    return e === null ? undefined : { currency: p[0], kind: 'future', expiryMs: e };
   }
   if (p.length === 4 && (p[3] === 'C' || p[3] === 'P')) {
-    const e = parseExpiryCode(p[1]);
+    const e = parseExpiryLabel(p[1]);
     const k = Number(p[2].replace('d', '.'));
-    if (e === undefined || !Number.isFinite(k) || k <= 0) return undefined;
+    if (e === null || !Number.isFinite(k) || k <= 0) return undefined;
     return { currency: p[0], kind: 'option', expiryMs: e, strike: k, isCall: p[3] === 'C' };
   }
   return undefined;

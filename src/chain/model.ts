@@ -4,8 +4,10 @@
  */
 import type { ChainColumns } from '../engine/types.ts';
 
-export type VenueId = 'deribit' | 'okx' | 'bybit' | 'binance';
-export type Currency = 'BTC' | 'ETH';
+export type { VenueId } from '../shared/venues.ts';
+export type { Currency } from '../shared/policy.ts';
+import type { VenueId } from '../shared/venues.ts';
+import type { Currency } from '../shared/policy.ts';
 
 /** Static description of an option instrument (from instrument discovery). */
 export interface OptionInstrument {

@@ -5,6 +5,7 @@
  * contract multiplier and never asks how q was found, so a model is one function.
  */
 import type { ChainColumns, DealerModelId } from './types.ts';
+import { DEALER_MODEL_HELP, DEALER_MODELS } from '../shared/policy.ts';
 
 export interface DealerPositionModel {
   readonly id: DealerModelId;
@@ -47,8 +48,8 @@ export const short: DealerPositionModel = {
 export const DEALER_MODEL_LABELS: Readonly<Record<DealerModelId, string>> = {
   classic: classic.label,
   short: short.label,
-  flow: 'flow (dealer positions inferred from the trade tape; an estimate)',
+  flow: `flow (${DEALER_MODEL_HELP.flow})`,
 };
 
 /** The ids of every available model, in display order. */
-export const DEALER_MODEL_IDS: readonly DealerModelId[] = ['classic', 'short', 'flow'];
+export const DEALER_MODEL_IDS: readonly DealerModelId[] = DEALER_MODELS;

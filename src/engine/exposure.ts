@@ -8,8 +8,8 @@ import { gamma } from './black76.ts';
 import { Phi } from './normal.ts';
 
 /** IV outside [MIN_IV, MAX_IV] (decimal; 0.01 = 1 %, 10 = 1000 %) is absurd and excluded (design: "Invalid input"). */
-export const MIN_IV = 0.01;
-export const MAX_IV = 10;
+import { MAX_IV, MIN_IV } from '../shared/policy.ts';
+export { MAX_IV, MIN_IV };
 
 /** Year of the design's T (365 days), ms. */
 export const YEAR_MS = 365 * 86_400_000;

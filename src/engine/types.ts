@@ -4,7 +4,8 @@
  */
 
 /** Dealer sign model id (design: "Dealer sign model"). Part of shared links. */
-export type DealerModelId = 'classic' | 'short' | 'flow';
+export type { DealerModelId } from '../shared/policy.ts';
+import type { DealerModelId } from '../shared/policy.ts';
 
 /**
  * One option chain in struct-of-arrays form, so the worker can update lines in place and the engine

@@ -16,12 +16,8 @@ export interface SocketLike {
 }
 export type SocketFactory = (url: string) => SocketLike;
 
-/** Injected time, so tests drive heartbeats, backoff and staleness without real waiting. */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Clock } from '../shared/clock.ts';
+import type { Clock } from '../shared/clock.ts';
 
 /**
  * Everything a feed tells the host. Called synchronously from the socket handler.

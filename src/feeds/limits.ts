@@ -21,8 +21,8 @@ export function livenessTimeoutMs(heartbeatSec: number): number {
   return 2 * heartbeatSec * 1_000 + HEARTBEAT_SLACK_MS;
 }
 
-/** A venue with no data message (heartbeats excluded) for this long is stale (tardis default). */
-export const DATA_STALE_MS = 10_000;
+/** A venue with no data message (heartbeats excluded) for this long is stale (tardis default; src/shared/policy.ts). */
+export { DATA_STALE_MS } from '../shared/policy.ts';
 
 /** Deribit public/subscribe: ~3.3 calls/s sustained, burst 10. We stay at <= 3 calls/s. */
 export const SUBSCRIBE_CALLS_PER_SEC = 3;
@@ -41,8 +41,8 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 export const DERIBIT_INSTRUMENTS_REFRESH_MS = 10 * 60_000;
 export const DERIBIT_SUMMARY_REFRESH_MS = 30_000;
 
-/** Sanity bounds for venue numbers (drop beyond these, never clamp). */
-export const MAX_IV_DECIMAL = 10; // 1000 %
+/** Sanity bounds for venue numbers (drop beyond these, never clamp). IV: the engine's bound (src/shared/policy.ts). */
+export { MAX_IV as MAX_IV_DECIMAL } from '../shared/policy.ts';
 export const MAX_BOOK_LEVELS_PER_SIDE = 5_000;
 
 /**

@@ -31,8 +31,6 @@ export function readTsMs(v: unknown): number | null {
   return n !== null && Number.isInteger(n) && n > 1_230_000_000_000 && n < 4_102_444_800_000 ? n : null;
 }
 
-// a Map, as every name table read with a name from the wire: a plain object answers `constructor`
-const MONTHS: ReadonlyMap<string, number> = new Map(['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'].map((m, i) => [m, i]));
 
 /** `YYMMDD` -> that day at 08:00 UTC (the crypto option expiry time) or null. */
 export function yymmddAt0800(s: string): number | null {
@@ -43,14 +41,8 @@ export function yymmddAt0800(s: string): number | null {
   return validDay(y, m, d);
 }
 
-/** `27DEC24` / `6JAN23` -> that day at 08:00 UTC or null. */
-export function dMMMyyAt0800(s: string): number | null {
-  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(s);
-  if (!m) return null;
-  const month = MONTHS.get(m[2]);
-  if (month === undefined) return null;
-  return validDay(2000 + Number(m[3]), month, Number(m[1]));
-}
+/** `27DEC24` / `6JAN23` -> that day at 08:00 UTC or null (the shared label). */
+export { parseExpiryLabel as dMMMyyAt0800 } from '../shared/expiry.ts';
 
 function validDay(y: number, m: number, d: number): number | null {
   if (m < 0 || m > 11 || d < 1 || d > 31) return null;

@@ -10,6 +10,7 @@ import { createStore, useStore, type StoreApi } from 'zustand';
 import type { FeedHealth, FromWorker, ResultMessage } from '../worker/protocol.ts';
 import { decodeSavedFigures, encodeSavedFigures } from './saved-figures.ts';
 import { defaultView, sameSelection, toSelection, type ViewState } from './url.ts';
+import { DATA_STALE_MS } from '../shared/policy.ts';
 
 export type NoticeLevel = 'info' | 'warn' | 'error';
 export interface Notice {
@@ -466,7 +467,8 @@ export interface Staleness {
   reason: string | null;
 }
 
-export const STALE_AFTER_MS = 10_000;
+/** Figures older than this are stale on screen: the same threshold as a venue's feed health. */
+export const STALE_AFTER_MS = DATA_STALE_MS;
 
 /**
  * @param sinceMs when the current view started waiting for data (page load, currency switch): with no

@@ -6,6 +6,9 @@
  * object key or rendered as HTML (notices are plain text, truncated).
  */
 import { DEFAULT_LADDER, LADDER_LIMITS, type Currency, type DealerModelId, type ExpiryInfo, type Horizon, type SourceKind, type VenueId, type ViewSelection } from '../worker/protocol.ts';
+import { CURRENCIES, DEALER_MODELS, SOURCES } from '../shared/policy.ts';
+import { VENUE_IDS } from '../shared/venues.ts';
+import { expiryLabel, parseExpiryLabel } from '../shared/expiry.ts';
 
 /** What the strike chart shows per strike (design: "Beyond gamma"): dollar gamma, or the delta, vanna or charm exposure. */
 export type ExposureKind = 'gex' | 'dex' | 'vex' | 'chex';
@@ -23,10 +26,10 @@ export interface ViewState extends ViewSelection {
   everyMs: number;
 }
 
-export const SOURCES: readonly SourceKind[] = ['live', 'sim', 'replay'];
-export const ALL_VENUES: readonly VenueId[] = ['deribit', 'okx', 'bybit', 'binance'];
-export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
-export const MODELS: readonly DealerModelId[] = ['classic', 'short'];
+export { SOURCES, CURRENCIES };
+export const ALL_VENUES: readonly VenueId[] = VENUE_IDS;
+/** The models a link may name: `flow` joins when the tape reaches the worker (issue 13). */
+export const MODELS: readonly DealerModelId[] = DEALER_MODELS.filter((m) => m !== 'flow');
 const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol', 'kiosk', 'rotate', 'every'] as const;
 type Key = (typeof KEYS)[number];
 
@@ -76,29 +79,7 @@ export const sameSelection = (a: ViewSelection, b: ViewSelection) =>
   a.venues.join() === b.venues.join() && a.expiries.join() === b.expiries.join() &&
   a.includeExpiring === b.includeExpiring && a.afterNextExpiry === b.afterNextExpiry && sameLadder(a.ladder, b.ladder);
 
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-/** Deribit expiries are at 08:00 UTC. */
-const EXPIRY_HOUR_UTC = 8;
-
-/** Deribit-style label of an expiry: day without leading zero, e.g. 3JAN25, 27DEC24. */
-export function expiryLabel(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCDate()}${MONTHS[d.getUTCMonth()]}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
-}
-
-/** Parses a Deribit expiry label to epoch ms at 08:00 UTC; null when it is not a real date. */
-export function parseExpiryLabel(label: string): number | null {
-  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(label);
-  if (!m) return null;
-  const month = MONTHS.indexOf(m[2]);
-  const day = Number(m[1]);
-  const year = 2000 + Number(m[3]);
-  if (month < 0 || day < 1) return null;
-  const ms = Date.UTC(year, month, day, EXPIRY_HOUR_UTC);
-  // Date.UTC rolls 31FEB over into March: reject instead.
-  if (new Date(ms).getUTCDate() !== day) return null;
-  return ms;
-}
+export { expiryLabel, parseExpiryLabel };
 
 export interface ParsedView {
   view: ViewState;

@@ -7,6 +7,7 @@
  * then the engine is reported down instead of burning the CPU in a crash loop.
  * Imports only the protocol from our code (layering).
  */
+import type { Clock } from '../shared/clock.ts';
 import {
   PROTOCOL_VERSION,
   type FromWorker, type ToWorker, type ViewSelection, type WorkerRequest,
@@ -21,11 +22,8 @@ export interface WorkerLike {
   onmessageerror: ((ev: unknown) => void) | null;
 }
 
-export interface ClientClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The page's clock: the shared Clock (a fake one in tests). */
+export type ClientClock = Clock;
 
 export interface WorkerClientOptions {
   /** Base of the local server for sim/replay, e.g. ws://127.0.0.1:8787 (default: the page's origin). */

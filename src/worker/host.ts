@@ -11,7 +11,8 @@
 import type {
   Clock, FeedEvent, FeedSink, SocketFactory, VenueAdapter, VenueFeed,
 } from '../feeds/adapter.ts';
-import { DATA_STALE_MS } from '../feeds/limits.ts';
+import { CURRENCIES, DATA_STALE_MS, DEALER_MODELS, SOURCES, oneOf } from '../shared/policy.ts';
+import { expiryLabel } from '../shared/expiry.ts';
 import { VenueTime } from '../feeds/venue-time.ts';
 import { availableAdapters } from '../feeds/registry.ts';
 import { ChainStore } from '../chain/store.ts';
@@ -75,13 +76,7 @@ export interface HostStats {
 
 const DOWN_AFTER_MS = 60_000;
 const NOTICE_MIN_SPACING_MS = 10_000;
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-
-/** Venue-style expiry label, e.g. 27DEC24 (day without leading zero, as Deribit names them). */
-export function expiryLabel(expiryMs: number): string {
-  const d = new Date(expiryMs);
-  return `${d.getUTCDate()}${MONTHS[d.getUTCMonth()]}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
-}
+export { expiryLabel };
 
 /** One venue feed of the view: the health fields it reports as they are (FeedHealth), and its own state. */
 interface FeedEntry extends Pick<FeedHealth, 'venue' | 'messagesPerSec' | 'reconnects' | 'dropped' | 'excludedLines' | 'lastError' | 'retryAtMs'> {
@@ -111,9 +106,8 @@ interface Built {
   msg: Omit<ResultMessage, 'seq'>;
 }
 
-const SOURCES = new Set(['live', 'sim', 'replay']);
-const CURRENCIES = new Set(['BTC', 'ETH']);
-const MODELS = new Set(['classic', 'short']);
+/** The models the worker computes today; `flow` joins when the tape reaches the worker (issue 13). */
+const MODELS = DEALER_MODELS.filter((m) => m !== 'flow');
 
 export class EngineHost {
   private readonly clock: Clock;
@@ -280,16 +274,16 @@ export class EngineHost {
       return null;
     }
     const problems: string[] = [];
-    const source = SOURCES.has(raw.source) ? raw.source : null;
+    const source = oneOf(SOURCES, raw.source) ? raw.source : null;
     if (!source) problems.push(`source ${String(raw.source)}`);
-    const currency = CURRENCIES.has(raw.currency) ? raw.currency : null;
+    const currency = oneOf(CURRENCIES, raw.currency) ? raw.currency : null;
     if (!currency) problems.push(`currency ${String(raw.currency)}`);
     const venues: VenueId[] = [];
     for (const v of Array.isArray(raw.venues) ? raw.venues : []) {
       if (this.adapters.has(v) && !venues.includes(v)) venues.push(v);
       else problems.push(`venue ${String(v)}`);
     }
-    const model = MODELS.has(raw.model) ? raw.model : 'classic';
+    const model = oneOf(MODELS, raw.model) ? raw.model : 'classic';
     if (model !== raw.model) problems.push(`model ${String(raw.model)}`);
     const profileRange = Number.isFinite(raw.profileRange) && raw.profileRange > 0 && raw.profileRange <= 1
       ? raw.profileRange : 0.2;

@@ -13,7 +13,6 @@ const MAX_OPEN_INTEREST = 1e9;
 const MIN_TS = 946_684_800_000;
 const MAX_TS = 7_258_118_400_000;
 
-const MONTHS: Record<string, number> = { JAN: 0, FEB: 1, MAR: 2, APR: 3, MAY: 4, JUN: 5, JUL: 6, AUG: 7, SEP: 8, OCT: 9, NOV: 10, DEC: 11 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -49,26 +48,9 @@ export function unwrapJsonRpc(
   return { ok: false, code: null, message: 'neither result nor error' };
 }
 
-/** Expiry label `27DEC24` / `5JUN20` -> epoch ms at 08:00 UTC, or null. */
-export function parseExpiryLabel(label: string): number | null {
-  const m = /^(\d{1,2})([A-Z]{3})(\d{2})$/.exec(label);
-  if (!m) return null;
-  const month = MONTHS[m[2]];
-  if (month === undefined) return null;
-  const day = Number(m[1]);
-  const year = 2000 + Number(m[3]);
-  const ms = Date.UTC(year, month, day, 8);
-  // reject 31FEB24 and the like (Date.UTC would roll over)
-  if (new Date(ms).getUTCDate() !== day) return null;
-  return ms;
-}
-
-/** Epoch ms -> Deribit expiry label (`27DEC24`). */
-export function expiryLabel(expiryMs: number): string {
-  const d = new Date(expiryMs);
-  const mon = Object.keys(MONTHS)[d.getUTCMonth()];
-  return `${d.getUTCDate()}${mon}${String(d.getUTCFullYear() % 100).padStart(2, '0')}`;
-}
+/** Deribit names expiries with the shared label (`27DEC24`, 08:00 UTC). */
+export { expiryLabel, parseExpiryLabel } from '../../shared/expiry.ts';
+import { parseExpiryLabel } from '../../shared/expiry.ts';
 
 /**
  * Parse any Deribit option name: `BTC-27DEC24-100000-C` (inverse) or `MATIC_USDC-9MAR24-1d02-C`

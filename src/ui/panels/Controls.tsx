@@ -4,15 +4,13 @@ import { useGex } from '../../state/store.ts';
 import {
   ALL_VENUES, CURRENCIES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
 } from '../../state/url.ts';
-import type { DealerModelId, ExpiryInfo, VenueId } from '../../worker/protocol.ts';
+import type { ExpiryInfo, VenueId } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
 import { AfterNextExpirySwitch } from './BeyondGamma.tsx';
+import { DEALER_MODEL_HELP } from '../../shared/policy.ts';
+import { venueLabel } from '../../shared/venues.ts';
 
-export const MODEL_HELP: Readonly<Record<DealerModelId, string>> = {
-  classic: 'dealers long the calls, short the puts customers hold',
-  short: 'dealers short every option (market makers sold them all)',
-  flow: 'dealer positions inferred from the public trade tape (an estimate)',
-};
+const MODEL_HELP = DEALER_MODEL_HELP;
 
 function isExpiryList(x: unknown): x is ExpiryInfo[] {
   return Array.isArray(x) && x.every((e) => typeof e === 'object' && e !== null && typeof (e as ExpiryInfo).expiryMs === 'number');
@@ -49,12 +47,12 @@ function VenuePicker() {
   };
   return (
     <details className="dropdown control" data-testid="venue-picker">
-      <summary>{venues.join(', ')}</summary>
+      <summary>{venues.map(venueLabel).join(', ')}</summary>
       <div className="dropdown-panel">
         {ALL_VENUES.map((v) => (
           <label key={v} className="exp-row">
             <input type="checkbox" checked={venues.includes(v)} onChange={() => toggle(v)} data-venue={v} />
-            {v}
+            {venueLabel(v)}
           </label>
         ))}
       </div>
