@@ -1,3 +1,5 @@
+import { mulberry32 } from '../src/shared/prng.ts';
+
 /**
  * Test fixtures for the CLI (not shipped): a generated Deribit-format chain saved as the venue's own
  * JSON-RPC frames.
@@ -33,15 +35,7 @@ export interface Gen {
   listedMs: number;
 }
 
-export function rng(seed: number) {
-  let t = seed >>> 0;
-  return () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export function generate() {
   const rnd = rng(20241220);

@@ -1,16 +1,7 @@
 /** Small seeded PRNGs written for the simulator: same seed -> same stream, on every platform. */
 
-/** mulberry32: 32-bit state, period 2^32, good enough for a market toy and fast. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, shared with the tests: src/shared/prng.ts. */
+export { mulberry32 } from '../../src/shared/prng.ts';
 
 /** Stateless 32-bit hash of a list of numbers/strings -> [0,1). Used for per-instrument constants
  * (open interest, basis) so they do not depend on the order in which instruments were listed. */

@@ -3,6 +3,7 @@
  */
 import type { ChainColumns, GexResult } from './types.ts';
 import { emptyExclusions } from './exposure.ts';
+import { mulberry32 } from '../shared/prng.ts';
 
 export interface LineSpec {
   strike: number;
@@ -44,13 +45,7 @@ export function chainFromLines(lines: readonly LineSpec[]): ChainColumns {
  * 8 expiries from 1 day to 1 year, strikes spread +-60 %, a skewed smile, OI 0-500 contracts.
  */
 export function syntheticChain(n: number, spot: number, nowMs: number, seed = 1): ChainColumns {
-  let t = seed >>> 0;
-  const rnd = () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(t ^ (t >>> 15), 1 | t);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const days = [1, 2, 7, 14, 30, 60, 120, 365];
   const lines: LineSpec[] = [];
   for (let i = 0; i < n; i++) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Backoff, backoffCeilingMs } from './backoff.ts';
-import { mulberry32 } from '../../server/sim/prng.ts';
+import { mulberry32 } from '../shared/prng.ts';
 
 describe('backoff', () => {
   it('ceiling doubles from 1 s and caps at 30 s', () => {

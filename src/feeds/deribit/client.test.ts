@@ -5,7 +5,7 @@ import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
 import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_DATA_SILENCE, CLOSE_HEARTBEAT } from './client.ts';
 import { VenueTime } from '../venue-time.ts';
 import { sampleDir } from '../../../test/samples.ts';
-import { mulberry32 } from '../../../server/sim/prng.ts';
+import { mulberry32 } from '../../shared/prng.ts';
 
 // ------------------------------------------------------------------ fakes
 
