@@ -15,7 +15,7 @@ import {
 import { expiryLabel } from '../src/worker/host.ts';
 import { RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from '../src/feeds/limits.ts';
 import type { Clock } from '../src/feeds/adapter.ts';
-import type { ExpiryInfo, FromWorker } from '../src/worker/protocol.ts';
+import type { FromWorker } from '../src/worker/protocol.ts';
 
 const runs: Run[] = [];
 afterAll(async () => {
@@ -115,12 +115,13 @@ describe('venue errors and expiries through the EngineHost', () => {
     // Falls back to the next listed expiry (not an empty chart, not all of them), and says so.
     expect(Array.from(after.gex.expiries)).toEqual([after.expiries[0].expiryMs]);
     expect(after.gex.includedLines).toBeGreaterThan(10);
-    await waitFor('the expired notice', () => notices(r).find((x) => x.message.includes(`expiry ${expiryLabel(E)} has expired`)), 1_000);
+    // said once as a typed event (the page mirrors it into the link and a notice)
+    await waitFor('the expiry fallback', () => r.posted.find((m) => m.type === 'expiryFallback' && m.gone.some((g) => g.expiryMs === E && g.why === 'expired')), 1_000);
 
     // The expiry list request drops it too.
     r.host.handle({ type: 'request', id: 77, request: { kind: 'expiries', venues: ['deribit'], currency: 'BTC' } });
-    const resp = r.posted.find((m) => m.type === 'response' && m.id === 77) as Extract<FromWorker, { type: 'response'; ok: true }>;
-    const list = resp.data as ExpiryInfo[];
+    const resp = r.posted.find((m) => m.type === 'response' && m.id === 77) as Extract<FromWorker, { type: 'response'; ok: true; kind: 'expiries' }>;
+    const list = resp.data;
     expect(list.map((x) => x.expiryMs)).not.toContain(E);
     expect(list.length).toBeGreaterThanOrEqual(before.expiries.length - 1);
     expect(list.every((x) => x.expiryMs > E)).toBe(true);
