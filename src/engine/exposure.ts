@@ -356,3 +356,26 @@ export function netGexByExpiry(chain: ChainColumns, lines: PreparedLines): { exp
   const keys = [...sums.keys()].sort((x, y) => x - y);
   return { expiries: Float64Array.from(keys), netGex: Float64Array.from(keys, (k) => sums.get(k) as number) };
 }
+
+/**
+ * Net signed dealer dollar gamma per strike and expiry (design: "Net GEX of a strike", split by
+ * expiry): cell k * expiries.length + e holds strike `strikes[k]` of expiry `expiries[e]` (both
+ * ascending, as exposureByStrike and netGexByExpiry give them); summed over e it is netGex by strike,
+ * over k netGex by expiry. A line whose strike or expiry is not listed adds nothing.
+ */
+export function netGexByStrikeExpiry(chain: ChainColumns, lines: PreparedLines, strikes: Float64Array, expiries: Float64Array): Float64Array {
+  const E = expiries.length;
+  const out = new Float64Array(strikes.length * E);
+  if (E === 0) return out;
+  const strikeAt = new Map<number, number>();
+  for (let k = 0; k < strikes.length; k++) strikeAt.set(strikes[k], k);
+  const expiryAt = new Map<number, number>();
+  for (let e = 0; e < E; e++) expiryAt.set(expiries[e], e);
+  for (let j = 0; j < lines.count; j++) {
+    const i = lines.idx[j];
+    const k = strikeAt.get(chain.strike[i]);
+    const e = expiryAt.get(chain.expiryMs[i]);
+    if (k !== undefined && e !== undefined) out[k * E + e] += lines.dollarGamma[j];
+  }
+  return out;
+}
