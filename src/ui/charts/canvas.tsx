@@ -236,7 +236,8 @@ export const CanvasChart = memo(function CanvasChart({ style, frame, draw, tip, 
       data-bars={marks?.bars} data-lines={marks?.lines} data-cells={marks?.cells}
       onPointerMove={tip ? (e) => setPointer(at(e)) : undefined}
       onPointerDown={tip ? (e) => setPointer(at(e)) : undefined}
-      onPointerLeave={tip ? () => setPointer(null) : undefined}
+      // A finger lifted leaves the chart at once: its tip stays until the next tap.
+      onPointerLeave={tip ? (e) => e.pointerType !== 'touch' && setPointer(null) : undefined}
       onClick={onPick && f ? (e) => { const p = at(e); onPick(f, p.x, p.y); } : undefined}
       style={{ cursor: onPick ? 'pointer' : undefined }}>
       <canvas ref={canvas} style={{ width: f?.width ?? 0, height: f?.height ?? 0 }} />
