@@ -137,7 +137,7 @@ test('by expiry: a click on an expiry bar selects it in the link, again all; the
   await page.mouse.click(lb.x + lb.width / 2, cb.y + cb.height * 0.4);
   await expect.poll(() => search(page).get('expiries')).toBe(name);
   await expect(page.getByTestId('expiry-summary')).toHaveText(name);
-  await expect(chart.locator(`[data-testid="expiry-bar"][data-expiry="${name}"]`)).toHaveAttribute('aria-pressed', 'true');
+  await expect(chart.locator(`[data-testid="expiry-bar"][data-label="${name}"]`)).toHaveAttribute('aria-pressed', 'true');
   await page.mouse.click(lb.x + lb.width / 2, cb.y + cb.height * 0.4);
   await expect.poll(() => search(page).get('expiries')).toBe('all');
 

@@ -10,7 +10,7 @@ import { expiryLabel } from '../../state/url.ts';
 import { C } from '../colors.ts';
 import { expiryRows, heatColour, niceSymmetric, type ExpiryRow } from '../data.ts';
 import { fmtExpiryTime, fmtPct, fmtStrike, fmtUsd } from '../format.ts';
-import { CanvasChart, categoryTicks, drawGrid, drawYMark, linear, plotArea, type ChartFrame } from './canvas.tsx';
+import { CanvasChart, bandAt, bandFrame, categoryTicks, drawGrid, drawYMark, linear, plotArea, type BandFrame, type ChartFrame } from './canvas.tsx';
 import { PAST_NOTE } from './GammaProfileChart.tsx';
 import { selectShown, usePacedGex } from './pace.ts';
 import { useChartStyle, type ChartStyle } from './style.ts';
@@ -24,14 +24,6 @@ function useExpiryPick(): (expiryMs: number) => void {
   return useCallback((e: number) => setView({ expiries: expiries.length === 1 && expiries[0] === e ? [] : [e] }), [expiries, setView]);
 }
 
-interface BandFrame extends ChartFrame {
-  band: number;
-  y: (v: number) => number;
-}
-
-/** The band (expiry column) under pixel `px`. */
-const bandAt = (f: ChartFrame, px: number) => Math.floor((px - f.plot.x) / (f as BandFrame).band);
-
 export const GexByExpiryChart = memo(function GexByExpiryChart() {
   const r = usePacedGex(selectShown);
   const selected = useGex((s) => s.view.expiries);
@@ -44,16 +36,7 @@ const ByExpiryView = memo(function ByExpiryView({ r, selected, style, onPick }: 
   const g = r?.gex ?? null;
   const rows = useMemo(() => (g ? expiryRows(g, r!.expiries) : []), [g, r]);
   const y = useMemo(() => niceSymmetric(rows.map((x) => x.net ?? 0)), [rows]);
-  const frame = useCallback((width: number, height: number): BandFrame => {
-    const plot = plotArea(width, height, style);
-    const ys = linear(y.domain[0], y.domain[1], plot.y + plot.h, plot.y);
-    const stride = categoryStride(rows.length, plot.w, Math.max(0, ...rows.map((x) => x.label.length)), style.fontSize);
-    return {
-      width, height, plot, y: ys, band: plot.w / Math.max(1, rows.length),
-      xTicks: categoryTicks(rows.map((x) => x.label), plot, stride),
-      yTicks: y.ticks.map((v) => ({ at: ys(v), label: fmtUsd(v) })),
-    };
-  }, [style, rows, y]);
+  const frame = useCallback((width: number, height: number) => bandFrame(width, height, style, rows.map((x) => x.label), y, fmtUsd), [style, rows, y]);
   const draw = useCallback((ctx: CanvasRenderingContext2D, f: ChartFrame) => {
     const bf = f as BandFrame;
     const plot = f.plot;
@@ -110,7 +93,7 @@ function ExpiryButtons({ rows, selected, onPick }: { rows: ExpiryRow[]; selected
   return (
     <span className="sr-only">
       {rows.map((x) => (
-        <button key={x.expiryMs} data-testid="expiry-bar" data-expiry={x.label} data-net={x.net ?? ''} aria-pressed={selected.includes(x.expiryMs)} onClick={() => onPick(x.expiryMs)}>
+        <button key={x.expiryMs} data-testid="expiry-bar" data-label={x.label} data-net={x.net ?? ''} aria-pressed={selected.includes(x.expiryMs)} onClick={() => onPick(x.expiryMs)}>
           {x.label}
         </button>
       ))}
@@ -128,9 +111,7 @@ export function ShareNext24h({ share }: { share: { share: number; expiries: numb
   );
 }
 
-interface GridFrame extends ChartFrame {
-  band: number;
-  y: (price: number) => number;
+interface GridFrame extends BandFrame {
   priceInv: (py: number) => number;
 }
 

@@ -4,11 +4,10 @@ import { useGex } from '../../state/react.ts';
 import { C } from '../colors.ts';
 import { flowRows, niceSymmetric, perpBasis, summedDepth, type FlowRow } from '../data.ts';
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
-import { CanvasChart, categoryTicks, drawGrid, drawYMark, linear, plotArea, type ChartFrame } from './canvas.tsx';
+import { CanvasChart, bandAt, bandFrame, drawGrid, drawYMark, type BandFrame, type ChartFrame } from './canvas.tsx';
 import { PAST_NOTE } from './GammaProfileChart.tsx';
 import { selectShown, usePacedGex } from './pace.ts';
 import { useChartStyle, type ChartStyle } from './style.ts';
-import { categoryStride } from './ticks.ts';
 import { Tip } from './Tip.tsx';
 
 function flowTip(r: FlowRow, coin: string, spot: number) {
@@ -38,10 +37,6 @@ export const HedgeFlowChart = memo(function HedgeFlowChart() {
   return <FlowView r={r} coin={coin} style={style} />;
 });
 
-interface FlowFrame extends ChartFrame {
-  band: number;
-  y: (v: number) => number;
-}
 
 const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage | null; coin: string; style: ChartStyle }) {
   const g = r?.gex ?? null;
@@ -51,20 +46,10 @@ const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage |
   const rows = useMemo(() => (g ? flowRows(g, depth.bands) : []), [g, depth]);
   const y = useMemo(() => niceSymmetric(rows.flatMap((r) => [r.usd, r.depthUsd ?? 0])), [rows]);
   const spot = g?.spot ?? NaN;
-  const frame = useCallback((width: number, height: number): FlowFrame => {
-    const plot = plotArea(width, height, style);
-    const ys = linear(y.domain[0], y.domain[1], plot.y + plot.h, plot.y);
-    // Every n-th move labelled, as many as fit, always including 0 %.
-    const zeroAt = Math.max(0, rows.findIndex((r) => r.move === 0));
-    const stride = categoryStride(rows.length, plot.w, Math.max(0, ...rows.map((r) => r.label.length)), style.fontSize, zeroAt);
-    return {
-      width, height, plot, y: ys, band: plot.w / Math.max(1, rows.length),
-      xTicks: categoryTicks(rows.map((r) => r.label), plot, stride),
-      yTicks: y.ticks.map((v) => ({ at: ys(v), label: fmtUsd(v) })),
-    };
-  }, [style, rows, y]);
+  // Every n-th move labelled, as many as fit, always including 0 %.
+  const frame = useCallback((width: number, height: number) => bandFrame(width, height, style, rows.map((r) => r.label), y, fmtUsd, Math.max(0, rows.findIndex((r) => r.move === 0))), [style, rows, y]);
   const draw = useCallback((ctx: CanvasRenderingContext2D, f: ChartFrame) => {
-    const ff = f as FlowFrame;
+    const ff = f as BandFrame;
     const plot = f.plot;
     drawGrid(ctx, f);
     // Two bars a move, as recharts groups them: the flow (buy green, sell red) and the depth beside it.
@@ -85,8 +70,8 @@ const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage |
     drawYMark(ctx, plot, y0, C.axis);
   }, [rows]);
   const tip = useCallback((f: ChartFrame, px: number) => {
-    const i = Math.floor((px - f.plot.x) / (f as FlowFrame).band);
-    return rows[i] ? flowTip(rows[i], coin, spot) : null;
+    const row = rows[bandAt(f, px)];
+    return row ? flowTip(row, coin, spot) : null;
   }, [rows, coin, spot]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
   const basis = perpBasis(perp);

@@ -8,7 +8,7 @@
 import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type ReactNode } from 'react';
 import { C } from '../colors.ts';
 import type { ChartStyle } from './style.ts';
-import { labelSpacingPx } from './ticks.ts';
+import { categoryStride } from './ticks.ts';
 
 /** The UI's font (theme.css --font), for text painted on a canvas. */
 export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
@@ -163,8 +163,30 @@ export function categoryTicks(labels: readonly string[], plot: Plot, stride: num
   return out;
 }
 
-/** Whether labels of `chars` characters fit `count` bands of `plotPx`. */
-export const labelsFit = (count: number, plotPx: number, chars: number, fontSize: number) => count > 0 && plotPx / count >= labelSpacingPx(chars, fontSize);
+/** A chart of categories (one band each) against a value axis: the bars of flows, of expiries. */
+export interface BandFrame extends ChartFrame {
+  /** Width of one category's band. */
+  band: number;
+  y: (v: number) => number;
+}
+
+/**
+ * The frame of category `labels` (every n-th labelled, as many as fit, `keepIndex` always) against a
+ * y domain with its ticks labelled by `fmt`.
+ */
+export function bandFrame(width: number, height: number, s: ChartStyle, labels: readonly string[], y: { domain: [number, number]; ticks: number[] }, fmt: (v: number) => string, keepIndex = 0): BandFrame {
+  const plot = plotArea(width, height, s);
+  const ys = linear(y.domain[0], y.domain[1], plot.y + plot.h, plot.y);
+  const stride = categoryStride(labels.length, plot.w, Math.max(0, ...labels.map((l) => l.length)), s.fontSize, keepIndex);
+  return {
+    width, height, plot, y: ys, band: plot.w / Math.max(1, labels.length),
+    xTicks: categoryTicks(labels, plot, stride),
+    yTicks: y.ticks.map((v) => ({ at: ys(v), label: fmt(v) })),
+  };
+}
+
+/** The band (category) under pixel `px`. */
+export const bandAt = (f: ChartFrame, px: number) => Math.floor((px - f.plot.x) / (f as BandFrame).band);
 
 export interface CanvasChartProps {
   style: ChartStyle;
