@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from './server.ts';
-import { TestClient, sleep } from './test-client.ts';
-import { Conn } from './venue-test-conn.ts';
+import { TestClient, sleep } from './testing/test-client.ts';
+import { Conn } from './testing/venue-test-conn.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 let srv: RunningServer;

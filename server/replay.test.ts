@@ -12,7 +12,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { record } from './record.ts';
 import { parseRecording } from './replay.ts';
 import { startServer, type RunningServer } from './server.ts';
-import { TestClient, sleep, type Msg } from './test-client.ts';
+import { TestClient, sleep, type Msg } from './testing/test-client.ts';
 import { sampleDir } from '../test/samples.ts';
 import { createDeribitFeed } from '../src/feeds/deribit/client.ts';
 import { RecordingSink } from '../src/feeds/testing.ts';

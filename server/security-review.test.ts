@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from './server.ts';
-import { TestClient, sleep } from './test-client.ts';
-import { Conn } from './venue-test-conn.ts';
-import { rawRequest } from './raw-http.ts';
+import { TestClient, sleep } from './testing/test-client.ts';
+import { Conn } from './testing/venue-test-conn.ts';
+import { rawRequest } from './testing/raw-http.ts';
 import type { Session } from './deribit/hub.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');

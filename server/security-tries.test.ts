@@ -16,9 +16,9 @@ import { BYBIT_SESSION } from './bybit/protocol.ts';
 import { BINANCE_SESSION } from './binance/protocol.ts';
 import { createVenues } from './venues.ts';
 import { FaultState } from './faults.ts';
-import { TestClient, sleep } from './test-client.ts';
-import { Conn } from './venue-test-conn.ts';
-import { rawRequest, rawSocket } from './raw-http.ts';
+import { TestClient, sleep } from './testing/test-client.ts';
+import { Conn } from './testing/venue-test-conn.ts';
+import { rawRequest, rawSocket } from './testing/raw-http.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 const INDEX = '<!doctype html><title>app</title>';

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../server/server.ts';
-import { TestClient } from '../server/test-client.ts';
+import { TestClient } from '../server/testing/test-client.ts';
 import { runCli, type SnapshotOutput } from '../cli/gex.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';

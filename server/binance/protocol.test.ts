@@ -1,7 +1,7 @@
 /** Binance protocol of the local server, checked with the Binance client's own parser. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server.ts';
-import { Conn } from '../venue-test-conn.ts';
+import { Conn } from '../testing/venue-test-conn.ts';
 import { parseBinanceExchangeInfo, parseBinanceMessage, type BinanceMessage } from '../../src/feeds/binance/parse.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);

@@ -1,7 +1,7 @@
 /** Bybit protocol of the local server, checked with the Bybit client's own parsers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server.ts';
-import { Conn } from '../venue-test-conn.ts';
+import { Conn } from '../testing/venue-test-conn.ts';
 import { parseBybitInstruments, parseBybitMessage, type BybitMessage } from '../../src/feeds/bybit/parse.ts';
 import { LevelBook } from '../../src/feeds/level-book.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server.ts';
-import { TestClient, sleep } from '../test-client.ts';
+import { TestClient, sleep } from '../testing/test-client.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 let srv: RunningServer | undefined;

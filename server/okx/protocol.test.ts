@@ -1,6 +1,6 @@
 /** OKX protocol of the local server, checked with the OKX client's own parsers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Conn } from '../venue-test-conn.ts';
+import { Conn } from '../testing/venue-test-conn.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { okxBookChecksum, parseOkxBookSnapshot, parseOkxMessage, parseOkxOptionInstruments, parseOkxSwapSpec, type OkxMessage } from '../../src/feeds/okx/parse.ts';
 import { LevelBook } from '../../src/feeds/level-book.ts';
