@@ -8,8 +8,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { startServer } from './server.ts';
-import { record } from './record.ts';
-import { RECORDED_VENUES, type RecordedVenue } from './recording.ts';
+import { record } from './replay/record.ts';
+import { RECORDED_VENUES, type RecordedVenue } from './replay/recording.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record';

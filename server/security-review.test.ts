@@ -12,7 +12,7 @@ import { startServer, type RunningServer, type ServerOptions } from './server.ts
 import { TestClient, sleep } from './testing/test-client.ts';
 import { Conn } from './testing/venue-test-conn.ts';
 import { rawRequest } from './testing/raw-http.ts';
-import type { Session } from './deribit/hub.ts';
+import type { Session } from './venues/deribit/hub.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];

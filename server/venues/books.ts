@@ -1,0 +1,76 @@
+/**
+ * Snapshot-then-delta books, as the venue sources push them (the simulator: levelDiff, pushBook) and
+ * fold them (a replay: applyLevels, sortedLevels). A book frame skipped under backpressure only makes
+ * the next diff bigger: diffs are against what that session last received.
+ */
+import type { VenueSession } from './session.ts';
+
+/** A book as last sent to one session on one topic: price -> size text, and its sequence number. */
+interface SentBook {
+  bids: Map<string, string>;
+  asks: Map<string, string>;
+  seq: number;
+}
+
+/** A level as the venues write it: price text, size text, venue extras. */
+export type Level = readonly [string, string, ...string[]];
+
+/** The levels of `now` that differ from `old`, plus `removed(px)` for prices no longer there. */
+export function levelDiff<L extends Level>(old: ReadonlyMap<string, string>, now: readonly L[], removed: (px: string) => L): L[] {
+  const out: L[] = [];
+  const seen = new Set<string>();
+  for (const l of now) {
+    seen.add(l[0]);
+    if (old.get(l[0]) !== l[1]) out.push(l);
+  }
+  for (const px of old.keys()) if (!seen.has(px)) out.push(removed(px));
+  return out;
+}
+
+/**
+ * Snapshot-then-delta book topics (OKX `books`, Bybit `orderbook.*`): the first frame a session gets
+ * on `key` is a snapshot, later ones carry only the levels that changed since what this session last
+ * received (so a frame skipped under backpressure only makes the next diff bigger). Nothing is sent
+ * while `seq` is unchanged. With `gaps`, a pending `gap` fault lowers the delta's previous sequence.
+ */
+export function pushBook<L extends Level>(
+  s: VenueSession,
+  key: string,
+  seq: number,
+  levels: () => { bids: L[]; asks: L[] },
+  o: {
+    removed: (px: string) => L;
+    /** The frame text; `full` is the whole book now (e.g. for a checksum). */
+    frame: (kind: 'snapshot' | 'delta', bids: L[], asks: L[], prevSeq: number, full: { bids: L[]; asks: L[] }) => string;
+    gaps?: boolean;
+    onGap?: () => void;
+    /**
+     * False: the venue pushes no snapshot (OKX since 2026: the client takes it over REST); the first
+     * call only records the book the session's deltas start from.
+     */
+    snapshot?: boolean;
+  },
+): void {
+  const prev = s.state.get(key) as SentBook | undefined;
+  if (prev && prev.seq === seq) return;
+  if (!s.takesData()) return; // under backpressure: the next diff covers this one
+  const lv = levels();
+  const bids = new Map(lv.bids.map((l) => [l[0], l[1]]));
+  const asks = new Map(lv.asks.map((l) => [l[0], l[1]]));
+  if (!prev && o.snapshot === false) {
+    s.state.set(key, { bids, asks, seq });
+    return;
+  }
+  let text: string;
+  if (!prev) text = o.frame('snapshot', lv.bids, lv.asks, -1, lv);
+  else {
+    let prevSeq = prev.seq;
+    if (o.gaps && s.gapPending) {
+      s.gapPending = false;
+      prevSeq -= 3;
+      o.onGap?.();
+    }
+    text = o.frame('delta', levelDiff(prev.bids, lv.bids, o.removed), levelDiff(prev.asks, lv.asks, o.removed), prevSeq, lv);
+  }
+  if (s.push(key, text, true)) s.state.set(key, { bids, asks, seq });
+}
