@@ -156,8 +156,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false, clientTracking: false });
-  // OKX allows 64 KB of subscribe args per request; the other venues' requests are smaller
-  const venueWss = new WebSocketServer({ noServer: true, maxPayload: 70 * 1024, perMessageDeflate: false, clientTracking: false });
   const perIp = new Map<string, number>();
   let total = 0;
   let boundHostPort = '';
@@ -384,9 +382,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     };
     socket.once('close', release);
     if (venueHub) {
-      venueWss.handleUpgrade(req, socket, head, (ws) => {
-        ws.once('close', release);
-        const s = venueHub.attach(ws, url.pathname, ip);
+      venueHub.accept(req, socket, head, url.pathname, ip, (s) => {
+        s.ws.once('close', release);
         if (venueHub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
       });
       return;

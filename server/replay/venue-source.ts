@@ -21,12 +21,13 @@
 import { pickRecorded, type ReplayPlayer } from './player.ts';
 import { canonicalQuery, shiftTimes, type RecordedRest } from './recording.ts';
 import type { RestAnswer } from '../http/rest-relay.ts';
-import type { VenueHub, VenueName, VenueSource } from '../venues/hub.ts';
+import type { VenueHub, VenueSource } from '../venues/hub.ts';
+import type { VenueId } from '../../src/shared/venues.ts';
 import type { VenueSession } from '../venues/session.ts';
 
 /** How one venue's recording is read. */
 export interface ReplaySpec {
-  readonly venue: VenueName;
+  readonly venue: VenueId;
   readonly restPrefix: string;
   /** Fields holding venue time (shifted per loop). */
   readonly timeFields: ReadonlySet<string>;

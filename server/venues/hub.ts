@@ -10,15 +10,16 @@
  * does that every 100 ms, so listing events reach its instrument.state channel; these read the market
  * at `sim.timeMs`.
  */
-import type { WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { CaughtErrors, DEFAULT_SEND_LIMITS, eachSubscription, type SessionLimits } from './client-socket.ts';
 import type { FaultKind, FaultState } from '../faults/state.ts';
-import { GENERIC_MALFORMED } from '../faults/malformed.ts';
+import { GENERIC_MALFORMED, INVALID_UTF8, type MalformedFrame } from '../faults/malformed.ts';
 import type { RestAnswer } from '../http/rest-relay.ts';
 import type { SimClock } from '../clock.ts';
+import type { VenueId } from '../../src/shared/venues.ts';
 import { VenueSession } from './session.ts';
-
-export type VenueName = 'okx' | 'bybit' | 'binance';
 
 /**
  * Where a venue protocol's data comes from: the simulator (`venues/<venue>/sim.ts`) or a recording
@@ -34,8 +35,20 @@ export interface VenueSource {
   opened?(s: VenueSession): void;
   /** Every 100 ms of wall time. */
   tick(tickNo: number): void;
-  /** The REST pass-through answer for `path` (below the venue's REST prefix). */
-  rest(path: string, q: URLSearchParams): RestAnswer;
+  /** The REST pass-through answer for `path` (below the venue's REST prefix); absent: the venue has none. */
+  rest?(path: string, q: URLSearchParams): RestAnswer;
+  /** Expiries still ahead of the venue clock (`expireAt` picks the nearest by default); absent: the simulator's. */
+  listedExpiries?(): number[];
+}
+
+/** One inbound frame in the hub's request log (bounded; tests read pacing and sessions from it). */
+export interface LoggedRequest {
+  at: number;
+  sessionId: number;
+  /** The frame's first 200 characters. */
+  text: string;
+  /** The request's method as the protocol read it (Deribit's JSON-RPC method). */
+  method?: string;
 }
 
 /** What a venue protocol implements on top of the hub. */
@@ -44,9 +57,16 @@ export interface VenueProtocol {
   readonly paths: readonly string[];
   readonly source: VenueSource;
   /** Venue-looking malformed frames for the `malformed` fault (sent after GENERIC_MALFORMED, in turn). */
-  readonly malformed: readonly (string | Buffer)[];
+  readonly malformed: readonly MalformedFrame[];
+  /**
+   * True: onMessage spends the session's request budget itself, because what a frame costs depends on
+   * what it asks (Deribit: subscribes draw on their own pool, and a frame over budget is answered with
+   * 10028 before the close). Otherwise the hub spends one unit a frame and closes with 1008 past it.
+   */
+  readonly spendsBudget?: boolean;
   onOpen?(s: VenueSession): void;
-  onMessage(s: VenueSession, text: string): void;
+  /** One inbound frame; `logged` is its line in the request log (the protocol may name its method). */
+  onMessage(s: VenueSession, text: string, logged: LoggedRequest): void;
   /** Every 100 ms of wall time (after the hub's keepalive and fault work). */
   tick(tickNo: number): void;
   /** The `oversize` fault's 10 MB data frame. */
@@ -54,7 +74,7 @@ export interface VenueProtocol {
 }
 
 export interface VenueHubOptions {
-  venue: VenueName;
+  venue: VenueId;
   clock: SimClock;
   /** Venue time (ms): the simulator's current step, or the replay clock. */
   now: () => number;
@@ -69,10 +89,12 @@ export interface VenueHubOptions {
   idleCloseMs?: number;
   /** Send a websocket ping frame this often (Binance); 0 = never. */
   pingEveryMs?: number;
+  /** Largest inbound frame, bytes (past it ws closes with 1009). */
+  maxFrameBytes: number;
 }
 
 export class VenueHub {
-  readonly venue: VenueName;
+  readonly venue: VenueId;
   readonly clock: SimClock;
   readonly faults: FaultState;
   readonly limits: SessionLimits;
@@ -82,6 +104,8 @@ export class VenueHub {
   protocol!: VenueProtocol;
   /** Frames the hub injected for the `malformed` and `oversize` faults (tests compare client counters). */
   readonly injected = { malformed: 0, oversize: 0 };
+  /** Sessions dropped for not reading (over the hard send-buffer limit). */
+  closedSlow = 0;
   private nextId = 1;
   private tickNo = 0;
   private malformedIdx = 0;
@@ -91,7 +115,8 @@ export class VenueHub {
   private readonly pingEveryMs: number;
   private lastPingAt = Date.now();
   /** Inbound messages (wall ms, session id), bounded; tests read pacing from it. */
-  readonly requestLog: { at: number; sessionId: number; text: string }[] = [];
+  readonly requestLog: LoggedRequest[] = [];
+  private readonly wss: WebSocketServer;
 
   constructor(o: VenueHubOptions) {
     this.venue = o.venue;
@@ -102,6 +127,7 @@ export class VenueHub {
     this.errors = new CaughtErrors(o.venue, o.log);
     this.idleCloseMs = o.idleCloseMs ?? 0;
     this.pingEveryMs = o.pingEveryMs ?? 0;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   }
 
   /** Whether a fault applies to this venue (a `venue` param scopes it). */
@@ -135,6 +161,11 @@ export class VenueHub {
       s.ws.terminate();
     }
     this.sessions.clear();
+  }
+
+  /** A tick now, out of turn: the venue clock jumped (`expireAt`), and every venue announces what it changed at once. */
+  tickNow(): void {
+    this.tick();
   }
 
   private tick(): void {
@@ -172,13 +203,12 @@ export class VenueHub {
 
   /** One frame of the `malformed` rotation: the generic ones, then the protocol's venue-looking ones. */
   private sendMalformed(s: VenueSession): void {
-    const own = this.protocol.malformed;
-    const n = GENERIC_MALFORMED.length + own.length;
-    const i = this.malformedIdx++ % n;
-    const item = i < GENERIC_MALFORMED.length ? GENERIC_MALFORMED[i] : own[i - GENERIC_MALFORMED.length];
+    const list = [...GENERIC_MALFORMED, ...this.protocol.malformed];
+    if (this.faults.params('malformed')?.invalidUtf8 === true) list.push(INVALID_UTF8);
+    const item = list[this.malformedIdx++ % list.length];
     this.injected.malformed++;
     if (typeof item === 'string') s.sendRaw(item, false);
-    else s.sendRaw(item, false, true);
+    else s.sendRaw(item.bytes, false, item.binary);
   }
 
   /** The `oversize` fault: one 10 MB data frame to each session; returns how many were sent. */
@@ -189,6 +219,11 @@ export class VenueHub {
     return n;
   }
 
+  /** Completes a websocket upgrade on one of this venue's paths; `ready` gets the session. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, ip: string, ready: (s: VenueSession) => void): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => ready(this.attach(ws, path, ip)));
+  }
+
   attach(ws: WebSocket, path: string, ip: string): VenueSession {
     const s = new VenueSession(ws, this, this.nextId++, path, ip);
     this.sessions.add(s);
@@ -196,18 +231,20 @@ export class VenueHub {
       if (s.closed) return;
       s.lastInboundAt = Date.now();
       if (this.fault('silent')) return;
+      const text = isBinary ? (data as Buffer).toString('utf8') : data.toString();
+      if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
+      const logged: LoggedRequest = { at: Date.now(), sessionId: s.id, text: text.slice(0, 200) };
+      this.requestLog.push(logged);
       // every frame counts, whatever it holds: past the budget the client is closed, not answered
-      if (!s.admit()) {
+      if (!this.protocol.spendsBudget && !s.admit()) {
         s.close(1008, 'Too many requests');
         return;
       }
-      const text = isBinary ? (data as Buffer).toString('utf8') : data.toString();
-      if (this.requestLog.length > 10_000) this.requestLog.splice(0, 5_000);
-      this.requestLog.push({ at: Date.now(), sessionId: s.id, text: text.slice(0, 200) });
-      this.errors.guard('message', () => this.protocol.onMessage(s, text));
+      this.errors.guard('message', () => this.protocol.onMessage(s, text, logged));
     });
     ws.on('pong', () => (s.lastInboundAt = Date.now()));
     ws.on('close', () => {
+      if (s.closedSlow) this.closedSlow++;
       s.closed = true;
       this.sessions.delete(s);
     });
