@@ -1,6 +1,7 @@
 /**
- * The local venue server: one HTTP server that serves the built app, the Deribit protocol at
- * /deribit/ws/api/v2 (simulator or replay behind it), /__gexdesk/info and the /__sim/* switches.
+ * The local venue server: one HTTP server that serves the built app, every venue's own protocol on its
+ * own paths (venues/registry.ts: simulator or replay behind them), /__gexdesk/info and the /__sim/*
+ * switches.
  * Security (issues 6 and 11): loopback by default, a Host allow-list on every request and upgrade (DNS
  * rebinding), small inbound frames, connection caps, Origin check on upgrades and on control POSTs,
  * Origin / Sec-Fetch-Site check on the venue REST paths, bounded per-client send buffers and request
@@ -8,18 +9,16 @@
  */
 import http from 'node:http';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import { SimClock } from './clock.ts';
 import { FaultState, parseFault } from './faults/state.ts';
-import { DEFAULT_LIMITS, DeribitHub, type HubLimits, type SessionStats } from './venues/deribit/hub.ts';
-import { SimSource } from './venues/deribit/sim-source.ts';
 import { MarketSim } from './sim/market.ts';
-import { ReplayPlayer, ReplaySource } from './replay/player.ts';
-import { RECORDED_VENUES } from './replay/recording.ts';
+import { ReplayPlayer } from './replay/player.ts';
 import { serveStatic } from './http/static.ts';
+import type { SessionLimits } from './venues/client-socket.ts';
+import type { VenueHub } from './venues/hub.ts';
+import type { SessionStats } from './venues/session.ts';
 import { createVenues, type Venues } from './venues/registry.ts';
 
-export const DERIBIT_PATH = '/deribit/ws/api/v2';
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
 export interface ServerOptions {
@@ -47,7 +46,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Injected fetch for the live REST relay (tests). */
   fetchImpl?: typeof fetch;
-  limits?: Partial<HubLimits>;
+  /** Overrides of every venue's session rules and send buffers (tests). */
+  limits?: Partial<SessionLimits>;
   /**
    * OKX `books`: `current` (the venue since 23 June 2026: checksum 0, snapshot only over REST; the sim's
    * default) or `legacy` (a snapshot pushed on subscribe, CRC32 checksums). Replay: as the recording was
@@ -65,16 +65,18 @@ export interface RunningServer {
   host: string;
   close(): Promise<void>;
   sim?: MarketSim;
-  simSource?: SimSource;
-  /** Deribit's side of a replay. */
-  replay?: ReplaySource;
   /** The replay clock and timeline of every venue in the recording. */
   player?: ReplayPlayer;
   clock: SimClock;
-  hub: DeribitHub;
+  /**
+   * Deribit's hub (the tests that drive the Deribit client read its sessions and request log); throws
+   * when the server has no Deribit (a replay of a recording without it).
+   */
+  readonly hub: VenueHub;
   faults: FaultState;
-  /** OKX, Bybit and Binance hubs (sim mode) and the venues' REST pass-through. */
+  /** Every venue's hub, protocol and REST pass-through. */
   venues: Venues;
+  /** Every venue's sockets and sessions, sessions dropped for not reading, refused requests by reason. */
   stats(): { connections: number; sessions: SessionStats[]; closedSlow: number; rejected: Record<string, number> };
 }
 
@@ -121,33 +123,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // second such tab. 32 is five.
   const maxPerIp = opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
   const faults = new FaultState();
-  const limits: HubLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const rejected: Record<string, number> = {};
   const reject = (r: string) => (rejected[r] = (rejected[r] ?? 0) + 1);
 
   let sim: MarketSim | undefined;
-  let simSource: SimSource | undefined;
-  let replay: ReplaySource | undefined;
   let player: ReplayPlayer | undefined;
   let clock: SimClock;
-  let hub: DeribitHub;
   if (opts.source === 'sim') {
     const startMs = opts.startMs ?? Date.now();
     clock = new SimClock(startMs, speed, opts.wallNow);
     sim = new MarketSim({ seed, startMs });
-    simSource = new SimSource(sim, clock, faults);
-    hub = new DeribitHub(simSource, faults, limits, opts.log);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
-    replay = new ReplaySource(player);
     clock = player.clock;
-    hub = new DeribitHub(replay, faults, limits, opts.log);
-    replay.attach(hub);
   }
-  hub.start();
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
   venues.start();
+  const hubs = [...venues.hubs.values()];
   if (player) {
     player.seal(); // every venue's frames are on the timeline now
     const r = player.report;
@@ -155,7 +148,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log(`replay: ${r.frames} frames (${perVenue || 'none'}; Deribit ${r.notifications} notifications, ${r.responses} responses) from ${opts.file}, span ${(r.spanMs / 1000).toFixed(1)} s; ${r.badLines} bad line(s) skipped${r.badLines ? ' ' + JSON.stringify(r.badReasons) : ''}; ${r.loop ? 'loops' : 'stops'} at the end`);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false, clientTracking: false });
   const perIp = new Map<string, number>();
   let total = 0;
   let boundHostPort = '';
@@ -223,15 +215,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     speed,
     simTimeMs: Math.floor(clock.now()),
     // replay: the venues the recording holds, in display order
-    venues: player ? RECORDED_VENUES.filter((v) => player.venues().includes(v) && (v === 'deribit' || venues.hubs.has(v))) : ['deribit', ...venues.names],
+    venues: venues.names,
     paused: clock.paused,
     faults: faults.list(),
     // every venue's sockets, and each venue's sessions
     connections: total,
-    sessions: Object.fromEntries([['deribit', hub.sessions.size], ...[...venues.hubs].map(([v, h]) => [v, h.sessions.size])]),
+    sessions: Object.fromEntries(hubs.map((h) => [h.venue, h.sessions.size])),
     // throws caught in message handling and ticks, by venue and cause (empty when all is well)
-    errors: Object.fromEntries([hub.errors, ...[...venues.hubs.values()].map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
-    ...(replay ? { replay: replay.report } : {}),
+    errors: Object.fromEntries([...hubs.map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
+    ...(player ? { replay: player.report } : {}),
   });
 
   /** A control body of at most 4 KiB; undefined when larger (the rest is not read). */
@@ -255,23 +247,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const f = parseFault(body);
     if (typeof f === 'string') return { code: 400, body: { ok: false, error: f } };
     let effect: Record<string, unknown> = {};
-    // a `venue` param scopes every switch to that venue's sockets (Deribit included)
+    // a `venue` param scopes every switch to that venue's sockets
     const scope = f.params.venue;
-    const deribit = scope === undefined || scope === 'deribit';
-    const venueHubs = [...venues.hubs.values()].filter((h) => scope === undefined || scope === h.venue);
+    const scoped = hubs.filter((h) => scope === undefined || scope === h.venue);
+    const sum = (each: (h: VenueHub) => number) => scoped.reduce((n, h) => n + each(h), 0);
     switch (f.kind) {
       case 'drop':
-        effect = { dropped: (deribit ? hub.dropAll() : 0) + venueHubs.reduce((n, h) => n + h.dropAll(), 0) };
+        effect = { dropped: sum((h) => h.dropAll()) };
         break;
       case 'oversize':
-        effect = { sent: (deribit ? (simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0)) : 0) + venueHubs.reduce((n, h) => n + h.sendOversize(), 0) };
+        effect = { sent: sum((h) => h.sendOversize()) };
         break;
       case 'gap':
-        if (deribit) for (const s of hub.sessions) s.gapPending = true;
-        effect = { armed: (deribit ? hub.sessions.size : 0) + venueHubs.reduce((n, h) => n + h.armGap(), 0) };
+        effect = { armed: sum((h) => h.armGap()) };
         break;
       case 'expireAt': {
-        const listed = sim ? sim.listedExpiries() : (replay?.listedExpiries() ?? []);
+        const listed = sim ? sim.listedExpiries() : venues.listedExpiries();
         const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : listed[0];
         if (target === undefined) return { code: 400, body: { ok: false, error: 'no expiry to pass' } };
         // a listed expiry, or a bounded jump: the venue clock is not a time machine
@@ -279,7 +270,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // `beforeMs`: stop that long before the expiry (the hour before 08:00 is a view of its own)
         const before = f.params.beforeMs !== undefined ? Number(f.params.beforeMs) : 0;
         if (target - before > clock.now()) clock.jumpTo(target - before);
-        if (simSource) simSource.tick(hub, 0); // announce the roll now
+        for (const h of hubs) h.tickNow(); // announce the roll now
         effect = { simTimeMs: Math.floor(clock.now()) };
         break;
       }
@@ -345,7 +336,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: 'method not allowed' });
       if (opts.serveDir) return serveStatic(opts.serveDir, req, res, p);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`gexdesk local venue server (source=${opts.source}).\nDeribit: ws://${hostForCsp(req)}${DERIBIT_PATH}\nInfo: /__gexdesk/info\nNo app served (start with --serve dist).\n`);
+      const paths = [...venues.protocols].map(([v, pr]) => `${v}: ${pr.paths.map((p) => `ws://${hostForCsp(req)}${p}`).join(' ')}`);
+      res.end(`gexdesk local venue server (source=${opts.source}).\n${paths.join('\n')}\nInfo: /__gexdesk/info\nNo app served (start with --serve dist).\n`);
     })().catch((e: unknown) => {
       log(`http error: ${String(e)}`);
       if (!res.headersSent) json(res, 500, { ok: false, error: 'internal error' });
@@ -363,8 +355,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!hostAllowed(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
     const url = new URL(req.url ?? '/', 'http://local');
     const venueHub = venues.hubForPath(url.pathname);
-    if (url.pathname !== DERIBIT_PATH && !venueHub) return refuseUpgrade(socket, 404, 'Not Found');
-    if (faults.on('refuse', venueHub?.venue ?? 'deribit')) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!venueHub) return refuseUpgrade(socket, 404, 'Not Found');
+    if (faults.on('refuse', venueHub.venue)) return refuseUpgrade(socket, 503, 'Service Unavailable');
     if (!originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     const ip = socket.remoteAddress ?? '?';
     if (total >= maxConn) return refuseUpgrade(socket, 503, 'Service Unavailable');
@@ -381,17 +373,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       else perIp.set(ip, n);
     };
     socket.once('close', release);
-    if (venueHub) {
-      venueHub.accept(req, socket, head, url.pathname, ip, (s) => {
-        s.ws.once('close', release);
-        if (venueHub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
-      });
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.once('close', release);
-      const s = hub.attach(ws, ip);
-      if (hub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
+    venueHub.accept(req, socket, head, url.pathname, ip, (s) => {
+      s.ws.once('close', release);
+      if (venueHub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
     });
   });
 
@@ -412,20 +396,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port: addr.port,
     host: addr.address,
     sim,
-    simSource,
-    replay,
     player,
     clock,
-    hub,
+    get hub(): VenueHub {
+      const h = venues.hubs.get('deribit');
+      if (!h) throw new Error('this server has no Deribit (a replay of a recording without it)');
+      return h;
+    },
     faults,
     venues,
-    stats: () => ({ connections: hub.sessions.size, sessions: [...hub.sessions].map((s) => ({ ...s.stats })), closedSlow: hub.closedSlowCount, rejected: { ...rejected } }),
+    stats: () => {
+      const sessions = hubs.flatMap((h) => [...h.sessions]);
+      return { connections: sessions.length, sessions: sessions.map((s) => s.stats), closedSlow: hubs.reduce((n, h) => n + h.closedSlow, 0), rejected: { ...rejected } };
+    },
     close: async () => {
       if (closed) return;
       closed = true;
-      hub.stop();
       venues.stop();
-      replay?.close();
+      player?.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
     },

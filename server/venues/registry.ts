@@ -11,14 +11,16 @@ import { relayGet, type RestAnswer } from '../http/rest-relay.ts';
 import type { TokenBucket } from './client-socket.ts';
 import { VenueHub, type VenueProtocol, type VenueSource } from './hub.ts';
 import type { VenueDef, VenueRest, VenuesOptions } from './venue-def.ts';
+import { DERIBIT } from './deribit/index.ts';
 import { OKX } from './okx/index.ts';
 import { BYBIT } from './bybit/index.ts';
 import { BINANCE } from './binance/index.ts';
 
 export type { VenuesOptions } from './venue-def.ts';
 
-/** Every venue's wiring, by id. */
-const VENUE_DEFS: Partial<Record<VenueId, VenueDef>> = {
+/** Every venue's wiring, by id: a venue in src/shared/venues.ts without its line here does not compile. */
+const VENUE_DEFS: Record<VenueId, VenueDef> = {
+  deribit: DERIBIT,
   okx: OKX,
   bybit: BYBIT,
   binance: BINANCE,
@@ -34,6 +36,8 @@ export interface Venues {
   isRestPath(pathname: string): boolean;
   /** Answers `/<venue>/rest/...`, or undefined when the path is not a venue REST path. */
   rest(pathname: string, query: URLSearchParams): Promise<RestAnswer> | undefined;
+  /** Expiries the venue sources still list (a replay's, from the instruments the recording names), ascending. */
+  listedExpiries(): number[];
   start(): void;
   stop(): void;
 }
@@ -55,7 +59,6 @@ export function createVenues(o: VenuesOptions): Venues {
   const rests: RestSide[] = [];
   for (const id of VENUE_IDS) {
     const def = VENUE_DEFS[id];
-    if (!def) continue;
     let hub: VenueHub | undefined;
     let source: VenueSource | undefined;
     const base = { venue: id, faults: o.faults, limits: o.limits, log: o.log, ...def.hub };
@@ -101,6 +104,10 @@ export function createVenues(o: VenuesOptions): Venues {
       const keys = side.relayPaths.get(path);
       if (!keys) return Promise.resolve({ status: 404, body: { error: 'not a relayed path' } });
       return relayGet(side.liveBase, path, query, keys, side.budget, o.fetchImpl);
+    },
+    listedExpiries() {
+      const all = new Set([...protocols.values()].flatMap((p) => p.source.listedExpiries?.() ?? []));
+      return [...all].sort((a, b) => a - b);
     },
     start() {
       for (const h of hubs.values()) h.start();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { record } from '../../replay/record.ts';
-import { parseRecording } from '../../replay/player.ts';
+import { parseRecording } from '../../replay/recording.ts';
 import { startServer, type RunningServer } from '../../server.ts';
 import { TestClient, sleep, type Msg } from '../../testing/test-client.ts';
 import { sampleDir } from '../../../test/samples.ts';
@@ -199,7 +199,7 @@ describe('replay of a recording of the simulator', () => {
     expect(recordedNotes(frames, BOOK).length).toBeGreaterThan(10);
 
     const rep = await replay(file, 4, false);
-    expect(rep.replay!.report.badLines).toBe(0);
+    expect(rep.player!.report.badLines).toBe(0);
     const c = await connect(rep);
     await c.call('public/subscribe', { channels: ['deribit_price_index.btc_usd'] });
     const sum = (await c.call('public/get_book_summary_by_currency', { currency: 'BTC', kind: 'option' })).result as unknown[];
