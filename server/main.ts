@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { startServer } from './server.ts';
 import { record } from './replay/record.ts';
-import { RECORDED_VENUES, type RecordedVenue } from './replay/recording.ts';
+import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record';
@@ -29,7 +29,7 @@ export interface CliArgs {
   /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
   upstreamBase?: string;
   /** Venues to record (default deribit). */
-  venues: RecordedVenue[];
+  venues: VenueId[];
   currencies: ('BTC' | 'ETH')[];
   durationS?: number;
   /** OKX `books` as the venue serves them since 2026 (sim default) or before; replay: by the recording unless set. */
@@ -103,8 +103,8 @@ export function parseArgs(argv: string[]): CliArgs | string {
         break;
       case '--venues': {
         const list = v.split(',').map((s) => s.trim().toLowerCase());
-        if (list.length === 0 || list.some((x) => !(RECORDED_VENUES as readonly string[]).includes(x))) return `--venues must be a list of ${RECORDED_VENUES.join(', ')} (got ${v})`;
-        a.venues = [...new Set(list)] as RecordedVenue[];
+        if (list.length === 0 || !list.every(isVenueId)) return `--venues must be a list of ${VENUE_IDS.join(', ')} (got ${v})`;
+        a.venues = [...new Set(list)];
         break;
       }
       case '--currencies': {

@@ -9,6 +9,7 @@
  */
 import http from 'node:http';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
+import { VENUES } from '../src/shared/venues.ts';
 import { SimClock } from './clock.ts';
 import { FaultState, parseFault } from './faults/state.ts';
 import { MarketSim } from './sim/market.ts';
@@ -17,7 +18,7 @@ import { serveStatic } from './http/static.ts';
 import type { SessionLimits } from './venues/client-socket.ts';
 import type { VenueHub } from './venues/hub.ts';
 import type { SessionStats } from './venues/session.ts';
-import { createVenues, type Venues } from './venues/registry.ts';
+import { createVenues, venueStamp, type Venues } from './venues/registry.ts';
 
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
@@ -83,11 +84,14 @@ export interface RunningServer {
 /** How far `expireAt` may move the clock to a time that is not a listed expiry. */
 export const MAX_EXPIRE_AT_JUMP_MS = 7 * 86_400_000;
 
+/** The venues' live websocket hosts: a live page reaches the venues directly only by websocket (REST goes through this server's relay, 'self'). */
+const LIVE_WS_HOSTS = VENUES.flatMap((v) => v.liveHosts.filter((h) => h.startsWith('wss://')));
+
 export function cspHeader(hostPort: string): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
-    `connect-src 'self' ws://${hostPort} wss://www.deribit.com wss://ws.okx.com:8443 wss://stream.bybit.com wss://fstream.binance.com wss://nbstream.binance.com`,
+    `connect-src 'self' ws://${hostPort} ${LIVE_WS_HOSTS.join(' ')}`,
     "img-src 'self' data:",
     "style-src 'self' 'unsafe-inline'",
     "worker-src 'self'",
@@ -135,7 +139,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     sim = new MarketSim({ seed, startMs });
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
-    player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
+    player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow, stampOf: venueStamp });
     clock = player.clock;
   }
   const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });

@@ -1,4 +1,5 @@
 /** Fault switches of the local venue (POST /__sim/fault {kind, ...params}); see server/README.md. */
+import { VENUE_IDS, isVenueId, type VenueId } from '../../src/shared/venues.ts';
 
 export const FAULT_KINDS = [
   'drop',
@@ -18,9 +19,6 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** Venues a fault can be scoped to with a `venue` param. */
-export const FAULT_VENUES = ['deribit', 'okx', 'bybit', 'binance'] as const;
-export type FaultVenue = (typeof FAULT_VENUES)[number];
 
 /** Kinds that act once when set (the others stay on until /__sim/clear). */
 export const ONE_SHOT: ReadonlySet<FaultKind> = new Set<FaultKind>(['drop', 'oversize', 'gap', 'expireAt', 'error10028']);
@@ -41,7 +39,7 @@ export function parseFault(body: unknown): FaultRequest | string {
   }
   if (kind === 'expireAt' && params.expiryMs !== undefined && !Number.isFinite(Number(params.expiryMs))) return 'expiryMs must be a number';
   if (kind === 'expireAt' && params.beforeMs !== undefined && !(Number(params.beforeMs) >= 0 && Number(params.beforeMs) <= 86_400_000)) return 'beforeMs must be 0..86400000';
-  if (params.venue !== undefined && !(FAULT_VENUES as readonly unknown[]).includes(params.venue)) return `venue must be one of ${FAULT_VENUES.join(', ')}`;
+  if (params.venue !== undefined && !isVenueId(params.venue)) return `venue must be one of ${VENUE_IDS.join(', ')}`;
   if (kind === 'error10028' && params.venue !== undefined && params.venue !== 'deribit') return "error10028 is Deribit's (venue must be deribit or absent)";
   return { kind: kind as FaultKind, params };
 }
@@ -70,7 +68,7 @@ export class FaultState {
   }
 
   /** Whether fault `k` is on for `venue`: set without a `venue` param (every venue) or with this one. */
-  on(k: FaultKind, venue: FaultVenue): boolean {
+  on(k: FaultKind, venue: VenueId): boolean {
     const p = this.active.get(k);
     return p !== undefined && (p.venue === undefined || p.venue === venue);
   }

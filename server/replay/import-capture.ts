@@ -2,7 +2,7 @@
  * Turns real venue captures into replay recordings (recording.ts format), so they replay on the venue's
  * own path like the Deribit 2021 capture does:
  *
- *   node --import tsx server/import-capture.ts --venue okx IN [IN ...] [--out OUT.jsonl]
+ *   node --import tsx server/replay/import-capture.ts --venue okx IN [IN ...] [--out OUT.jsonl]
  *
  * Read formats (bad input is counted and skipped, never thrown):
  * - a session log, one frame a line: `URL <-> SECONDS` (connect), `URL <- SECONDS: JSON` (sent),
@@ -10,11 +10,16 @@
  * - JSON holding venue pushes: one frame (`{arg,data}`, `{topic,data}`, `{stream,data}`), an array of
  *   them, `{messages:[...]}` (Tardis test data), or an object whose values are frames (keys starting
  *   with `_` are notes) — e.g. OKX's 2023 opt-summary snapshot. A frame's time is the venue time it
- *   carries (OKX `data[0].ts`, Bybit `ts`, Binance `E`), its path the one the venue serves it on.
+ *   carries and its path the one the venue serves it on (each venue's `stampOf` and `capturePath`, venues/<venue>/index.ts).
  * Lines are ordered by time; REST answers are not in these captures: the replayer derives them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { localPath, type RecordedVenue } from './recording.ts';
+import { localPath } from './recording.ts';
+import { VENUE_IDS, isVenueId, type VenueId } from '../../src/shared/venues.ts';
+import { venueDef } from '../venues/registry.ts';
+
+/** Venues whose captures are imported (the others' captures are recordings already). */
+export const CAPTURE_VENUES: readonly VenueId[] = VENUE_IDS.filter((v) => venueDef(v).capturePath !== undefined);
 
 export interface ImportReport {
   frames: number;
@@ -26,31 +31,8 @@ interface Line {
   text: string;
 }
 
-const WS_PATH: Record<Exclude<RecordedVenue, 'deribit'>, (frame: Record<string, unknown>) => string | null> = {
-  okx: () => '/okx/ws/v5/public',
-  // option topics name a dashed option symbol; linear perps (BTCUSDT) go to /linear; others are not served
-  bybit: (f) => {
-    const sym = String(f.topic).split('.').pop() ?? '';
-    if (sym.includes('-')) return '/bybit/v5/public/option';
-    return /USDT$/.test(sym) ? '/bybit/v5/public/linear' : null;
-  },
-  // USD-M book streams are routed to /public, everything else to /market
-  binance: (f) => (/@depth/.test(String(f.stream)) ? '/binance/public/stream' : '/binance/market/stream'),
-};
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The venue time a push carries (ms), or null. */
-function frameTime(venue: RecordedVenue, f: Record<string, unknown>): number | null {
-  const first = (v: unknown): Record<string, unknown> | undefined => (Array.isArray(v) ? (isObject(v[0]) ? v[0] : undefined) : isObject(v) ? v : undefined);
-  let t: unknown;
-  if (venue === 'okx') t = first(f.data)?.ts;
-  else if (venue === 'bybit') t = f.ts ?? first(f.data)?.updatedTime;
-  else if (venue === 'binance') t = first(f.data)?.E;
-  const n = Number(t);
-  return Number.isFinite(n) && n > 1e11 ? n : null;
 }
 
 function isPush(f: Record<string, unknown>): boolean {
@@ -58,7 +40,10 @@ function isPush(f: Record<string, unknown>): boolean {
 }
 
 /** Recording lines from one capture file's text. */
-export function importCapture(venue: Exclude<RecordedVenue, 'deribit'>, text: string): { lines: string[]; report: ImportReport } {
+export function importCapture(venue: VenueId, text: string): { lines: string[]; report: ImportReport } {
+  const def = venueDef(venue);
+  const capturePath = def.capturePath;
+  if (!capturePath) throw new Error(`${venue} captures are not imported: they are recordings already`);
   const report: ImportReport = { frames: 0, skipped: {} };
   const skip = (r: string) => (report.skipped[r] = (report.skipped[r] ?? 0) + 1);
   const out: Line[] = [];
@@ -121,8 +106,8 @@ export function importCapture(venue: Exclude<RecordedVenue, 'deribit'>, text: st
         skip('not a push');
         continue;
       }
-      const ts = frameTime(venue, f);
-      const path = WS_PATH[venue](f);
+      const ts = def.stampOf(f);
+      const path = capturePath(f);
       if (ts === null) {
         skip('no venue time');
         continue;
@@ -148,8 +133,8 @@ function main(argv: string[]): number {
     else if (argv[i] === '--out') outFile = argv[++i];
     else inputs.push(argv[i]);
   }
-  if (venue !== 'okx' && venue !== 'bybit' && venue !== 'binance') {
-    process.stderr.write('usage: server/import-capture.ts --venue okx|bybit|binance IN [IN ...] [--out OUT.jsonl]\n');
+  if (!isVenueId(venue) || !CAPTURE_VENUES.includes(venue)) {
+    process.stderr.write(`usage: server/replay/import-capture.ts --venue ${CAPTURE_VENUES.join('|')} IN [IN ...] [--out OUT.jsonl]\n`);
     return 2;
   }
   const all: Line[] = [];

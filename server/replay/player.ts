@@ -10,12 +10,16 @@
 import { readFileSync } from 'node:fs';
 import { SimClock } from '../clock.ts';
 import { CaughtErrors } from '../venues/client-socket.ts';
-import { parseRecording, type RecordedFrame, type RecordedRest, type RecordedVenue, type ReplayReport } from './recording.ts';
+import { parseRecording, type RecordedFrame, type RecordedRest, type ReplayReport } from './recording.ts';
+import { venueClockOffset, type StampOf } from './venue-clock.ts';
+import type { VenueId } from '../../src/shared/venues.ts';
 
 export interface ReplayOptions {
   speed: number;
   loop: boolean;
   wallNow?: () => number;
+  /** The venue time a recorded frame carries, per venue (the registry's): the replay runs on the venues' clock. */
+  stampOf: StampOf;
 }
 
 interface Entry {
@@ -56,8 +60,8 @@ export class ReplayPlayer {
     private readonly opts: ReplayOptions,
   ) {
     const { frames, rest, report } = parseRecording(text);
-    // play on the venue's clock: recorded times move to the venue time the Deribit frames carry
-    const offset = venueClockOffset(frames);
+    // play on the venues' clock: recorded times move to the venue time the frames carry
+    const offset = venueClockOffset(frames, opts.stampOf);
     if (offset !== 0) {
       for (const f of frames) f.ts += offset;
       for (const r of rest) r.ts += offset;
@@ -72,15 +76,15 @@ export class ReplayPlayer {
   }
 
   /** Venues with any recorded line (frames or REST answers). */
-  venues(): RecordedVenue[] {
-    return Object.keys(this.report.venues) as RecordedVenue[];
+  venues(): VenueId[] {
+    return Object.keys(this.report.venues) as VenueId[];
   }
 
-  framesOf(venue: RecordedVenue): RecordedFrame[] {
+  framesOf(venue: VenueId): RecordedFrame[] {
     return this.frames.filter((f) => f.venue === venue);
   }
 
-  restOf(venue: RecordedVenue): RecordedRest[] {
+  restOf(venue: VenueId): RecordedRest[] {
     return this.rest.filter((r) => r.venue === venue);
   }
 
@@ -163,31 +167,6 @@ export class ReplayPlayer {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
-}
-
-/**
- * How far the venue's clock was from the recorder's (ms, venue minus recorder), read from the Deribit
- * frames: replies' `usOut` and notifications' `timestamp` against their recorded receive times (the
- * median, so a few stale stamps do not matter). Under a second is transit time and the recorded times
- * stay as they are; beyond that the recording is of a market on another clock (a simulator started at
- * another date, a re-timed capture), and the replay clock must run on the venue's own time: it answers
- * `get_time`, stamps `usOut`, and decides which instruments have expired. 0 without Deribit stamps.
- */
-export function venueClockOffset(frames: readonly RecordedFrame[]): number {
-  const d: number[] = [];
-  for (const f of frames) {
-    if (f.venue !== 'deribit' || f.dir !== 'in') continue;
-    const fr = f.frame;
-    let venueMs: unknown;
-    if (typeof fr.usOut === 'number') venueMs = fr.usOut / 1000;
-    else if (fr.method === 'subscription') venueMs = ((fr.params as { data?: { timestamp?: unknown } } | undefined)?.data as { timestamp?: unknown } | undefined)?.timestamp;
-    if (typeof venueMs === 'number' && Number.isFinite(venueMs) && venueMs > 1e11) d.push(venueMs - f.ts);
-    if (d.length >= 2_000) break;
-  }
-  if (d.length === 0) return 0;
-  d.sort((a, b) => a - b);
-  const median = Math.round(d[Math.floor(d.length / 2)]);
-  return Math.abs(median) < 1_000 ? 0 : median;
 }
 
 /** The latest recorded answer at or before the playback position (the first one before that). */

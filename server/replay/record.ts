@@ -19,7 +19,9 @@ import { defaultFetchJson, type FetchJson } from '../../src/feeds/rest-fetch.ts'
 import { okxAdapter } from '../../src/feeds/okx/index.ts';
 import { bybitAdapter } from '../../src/feeds/bybit/index.ts';
 import { binanceAdapter } from '../../src/feeds/binance/index.ts';
-import { DERIBIT_WS_PATH, localPath, localRestPath, type RecordedVenue } from './recording.ts';
+import { localPath, localRestPath } from './recording.ts';
+import { DERIBIT_WS_PATH } from '../venues/deribit/protocol.ts';
+import type { VenueId } from '../../src/shared/venues.ts';
 
 export interface RecordOptions {
   /** Deribit's websocket (default live; with `upstreamBase`, that server's Deribit path). */
@@ -27,7 +29,7 @@ export interface RecordOptions {
   /** Record every venue from a local gexdesk server at this ws:// base (its venue paths) instead of live. */
   upstreamBase?: string;
   /** Venues to record (default Deribit only). */
-  venues?: RecordedVenue[];
+  venues?: VenueId[];
   file: string;
   currencies: ('BTC' | 'ETH')[];
   /** Stop after this many ms (default: until stop() / SIGINT). */
@@ -52,7 +54,7 @@ export interface Recording {
 }
 
 export const DERIBIT_LIVE_URL = 'wss://www.deribit.com/ws/api/v2';
-const ADAPTERS: Partial<Record<RecordedVenue, VenueAdapter>> = { okx: okxAdapter, bybit: bybitAdapter, binance: binanceAdapter };
+const ADAPTERS: Partial<Record<VenueId, VenueAdapter>> = { okx: okxAdapter, bybit: bybitAdapter, binance: binanceAdapter };
 
 const realClock: Clock = {
   now: () => Date.now(),
@@ -95,11 +97,11 @@ export function record(opts: RecordOptions): Recording {
     if (!out.writableEnded) out.write(line + '\n');
   };
   /** A frame line; `frameText` is already JSON (spliced in rather than re-serialised). */
-  const frameLine = (venue: RecordedVenue, path: string, conn: number, dir: 'in' | 'out', frameText: string) =>
+  const frameLine = (venue: VenueId, path: string, conn: number, dir: 'in' | 'out', frameText: string) =>
     write(`{"venue":"${venue}","path":${JSON.stringify(path)},"conn":${conn},"dir":"${dir}","ts":${Date.now()},"frame":${frameText}}`);
 
   /** A `ws` socket whose frames are written to the recording, as the feeds' SocketLike. */
-  const tappedSocket = (venue: RecordedVenue) => (url: string): SocketLike => {
+  const tappedSocket = (venue: VenueId) => (url: string): SocketLike => {
     const conn = ++connSeq;
     const path = localPath(venue, url);
     counts.connects++;
@@ -126,7 +128,7 @@ export function record(opts: RecordOptions): Recording {
   };
 
   /** The feeds' REST client, writing each answer as a `dir:"rest"` line. */
-  const tappedFetch = (venue: RecordedVenue): FetchJson => async (url) => {
+  const tappedFetch = (venue: VenueId): FetchJson => async (url) => {
     const body = await defaultFetchJson(url);
     const { path, query } = localRestPath(venue, url);
     write(JSON.stringify({ venue, path, query, dir: 'rest', ts: Date.now(), status: 200, body }));
@@ -135,7 +137,7 @@ export function record(opts: RecordOptions): Recording {
   };
 
   /** A sink that keeps only the feed's venue time (its newest stamp), which the client prunes expiries by. */
-  const sink = (venue: RecordedVenue, time: { ms: number | null }): FeedSink => {
+  const sink = (venue: VenueId, time: { ms: number | null }): FeedSink => {
     const seen = (ts: number) => {
       if (Number.isFinite(ts) && (time.ms === null || ts > time.ms)) time.ms = ts;
     };

@@ -15,12 +15,11 @@
  * by reason and skipped, never thrown.
  */
 
-export const RECORDED_VENUES = ['deribit', 'okx', 'bybit', 'binance'] as const;
-export type RecordedVenue = (typeof RECORDED_VENUES)[number];
-export const DERIBIT_WS_PATH = '/deribit/ws/api/v2';
+import { isVenueId, type VenueId } from '../../src/shared/venues.ts';
+import { DERIBIT_WS_PATH } from '../venues/deribit/protocol.ts';
 
 export interface RecordedFrame {
-  venue: RecordedVenue;
+  venue: VenueId;
   path: string;
   conn?: number;
   dir: 'in' | 'out';
@@ -29,7 +28,7 @@ export interface RecordedFrame {
 }
 
 export interface RecordedRest {
-  venue: RecordedVenue;
+  venue: VenueId;
   /** Local path including the `/<venue>/rest` prefix. */
   path: string;
   /** The query string the client sent (without `?`). */
@@ -58,7 +57,7 @@ export interface ReplayReport {
   loops: number;
   delivered: number;
   /** Per venue: recorded inbound frames, REST answers, data frames delivered so far. */
-  venues: Partial<Record<RecordedVenue, VenueReport>>;
+  venues: Partial<Record<VenueId, VenueReport>>;
   /** Venue clock minus recorder clock (ms) the replay applies to recorded times; 0 = recorded times as they are (player.ts venueClockOffset). */
   clockOffsetMs?: number;
 }
@@ -78,7 +77,7 @@ export function parseRecording(text: string): { frames: RecordedFrame[]; rest: R
     report.badLines++;
     report.badReasons[r] = (report.badReasons[r] ?? 0) + 1;
   };
-  const venueReport = (v: RecordedVenue) => (report.venues[v] ??= { frames: 0, rest: 0, delivered: 0 });
+  const venueReport = (v: VenueId) => (report.venues[v] ??= { frames: 0, rest: 0, delivered: 0 });
   const frames: RecordedFrame[] = [];
   const rest: RecordedRest[] = [];
   for (const line of text.split('\n')) {
@@ -103,13 +102,13 @@ export function parseRecording(text: string): { frames: RecordedFrame[]; rest: R
       report.metaLines++;
       continue;
     }
-    let venue: RecordedVenue = 'deribit';
+    let venue: VenueId = 'deribit';
     if (o.venue !== undefined) {
-      if (!(RECORDED_VENUES as readonly unknown[]).includes(o.venue)) {
+      if (!isVenueId(o.venue)) {
         bad('unknown venue');
         continue;
       }
-      venue = o.venue as RecordedVenue;
+      venue = o.venue;
     }
     if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts <= 0) {
       bad('bad ts');
@@ -148,7 +147,7 @@ export function parseRecording(text: string): { frames: RecordedFrame[]; rest: R
 }
 
 /** The local server path of a venue URL: its path under `/<venue>` (already there for a local URL). */
-export function localPath(venue: RecordedVenue, url: string): string {
+export function localPath(venue: VenueId, url: string): string {
   let p: string;
   try {
     p = new URL(url).pathname;
@@ -159,7 +158,7 @@ export function localPath(venue: RecordedVenue, url: string): string {
 }
 
 /** The local REST path of a venue REST URL (`/<venue>/rest/...`) and its query string. */
-export function localRestPath(venue: RecordedVenue, url: string): { path: string; query: string } {
+export function localRestPath(venue: VenueId, url: string): { path: string; query: string } {
   const u = new URL(url, 'http://local');
   const p = u.pathname;
   return { path: p.startsWith(`/${venue}/rest/`) ? p : `/${venue}/rest${p}`, query: u.search.replace(/^\?/, '') };

@@ -82,3 +82,18 @@ export function pushBook<L extends Level>(
   }
   if (s.push(key, text, true, o.dupsKnown)) s.state.set(key, { bids, asks, seq });
 }
+
+/** Sorted book side from a price -> level map (bids high to low, asks low to high). */
+export function sortedLevels<L extends readonly string[]>(side: ReadonlyMap<string, L>, desc: boolean): L[] {
+  return [...side.values()].sort((a, b) => (desc ? Number(b[0]) - Number(a[0]) : Number(a[0]) - Number(b[0])));
+}
+
+/** Apply recorded levels to a price -> level map; a zero size removes the price. */
+export function applyLevels<L extends readonly string[]>(side: Map<string, L>, levels: unknown): void {
+  if (!Array.isArray(levels)) return;
+  for (const l of levels) {
+    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') continue;
+    if (Number(l[1]) === 0) side.delete(l[0]);
+    else side.set(l[0], l as unknown as L);
+  }
+}

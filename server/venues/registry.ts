@@ -11,6 +11,7 @@ import { relayGet, type RestAnswer } from '../http/rest-relay.ts';
 import type { TokenBucket } from './client-socket.ts';
 import { VenueHub, type VenueProtocol, type VenueSource } from './hub.ts';
 import type { VenueDef, VenueRest, VenuesOptions } from './venue-def.ts';
+import type { StampOf } from '../replay/venue-clock.ts';
 import { DERIBIT } from './deribit/index.ts';
 import { OKX } from './okx/index.ts';
 import { BYBIT } from './bybit/index.ts';
@@ -25,6 +26,14 @@ const VENUE_DEFS: Record<VenueId, VenueDef> = {
   bybit: BYBIT,
   binance: BINANCE,
 };
+
+/** A venue's definition (capture import reads its paths and stamps). */
+export function venueDef(id: VenueId): VenueDef {
+  return VENUE_DEFS[id];
+}
+
+/** The venue time a recorded frame carries, per venue: the replay player runs on it. */
+export const venueStamp: StampOf = (venue, frame) => VENUE_DEFS[venue].stampOf(frame);
 
 export interface Venues {
   /** Venue names served over websocket (sim mode, or the venues of a replayed recording), in display order. */

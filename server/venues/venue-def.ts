@@ -50,6 +50,13 @@ export interface VenueDef<S extends VenueSource = VenueSource> {
   sim(hub: VenueHub, sim: MarketSim, o: VenuesOptions): S;
   /** The recording's frames of this venue as its source. */
   replay(hub: VenueHub, player: ReplayPlayer, o: VenuesOptions): S;
+  /** The venue time (ms) an inbound frame carries, or null: a replay runs on it, capture import orders by it. */
+  stampOf(frame: Record<string, unknown>): number | null;
+  /**
+   * The local path a captured push (which names no path) was served on, or null when this server does
+   * not serve it; absent: the venue's captures are recordings already (Deribit's), nothing to import.
+   */
+  capturePath?(frame: Record<string, unknown>): string | null;
   /** The REST pass-through; absent: the venue needs none (Deribit answers everything over its socket). */
   rest?: VenueRest;
 }

@@ -4,7 +4,7 @@ import { ReplayVenueSource } from '../../replay/venue-source.ts';
 import type { VenueDef } from '../venue-def.ts';
 import { BINANCE_LIVE_BASE, BINANCE_PING_MS, BINANCE_RELAY_PATHS, BINANCE_REST_PREFIX, BINANCE_SESSION, BinanceProtocol } from './protocol.ts';
 import { BinanceSim } from './sim.ts';
-import { BINANCE_REPLAY } from './replay.ts';
+import { BINANCE_REPLAY, binanceCapturePath, binanceStamp } from './replay.ts';
 
 export const BINANCE: VenueDef = {
   venue: 'binance',
@@ -12,6 +12,8 @@ export const BINANCE: VenueDef = {
   protocol: (hub, source) => new BinanceProtocol(hub, source),
   sim: (hub, sim) => new BinanceSim(hub, sim),
   replay: (hub, player) => new ReplayVenueSource(hub, player, BINANCE_REPLAY),
+  stampOf: binanceStamp,
+  capturePath: binanceCapturePath,
   // Binance eapi: weight 1 for exchangeInfo, 400 weight/min per IP; we relay at most 1/s.
   rest: { prefix: BINANCE_REST_PREFIX, liveBase: BINANCE_LIVE_BASE, relayPaths: BINANCE_RELAY_PATHS, bucket: () => new TokenBucket(2, 1) },
 };

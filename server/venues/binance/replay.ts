@@ -6,7 +6,8 @@
  */
 import type { RestAnswer } from '../../http/rest-relay.ts';
 import type { ReplaySpec } from '../../replay/venue-source.ts';
-import { BINANCE_REST_PREFIX, parseStream } from './protocol.ts';
+import { firstRow, venueTime } from '../../replay/venue-clock.ts';
+import { BINANCE_MARKET_PATH, BINANCE_PUBLIC_PATH, BINANCE_REST_PREFIX, parseStream } from './protocol.ts';
 
 const SYMBOL = /^([A-Z0-9]+)-(\d{2})(\d{2})(\d{2})-(\d+(?:\.\d+)?)-([CP])$/;
 
@@ -22,6 +23,12 @@ function deriveExchangeInfo(known: ReadonlySet<string>, nowMs: number): RestAnsw
   }
   return { status: 200, body: { timezone: 'UTC', serverTime: Math.floor(nowMs), optionContracts: [], optionAssets: [], optionSymbols, rateLimits: [] } };
 }
+
+/** The venue time of a Binance push: its (first) event's `E`. */
+export const binanceStamp = (f: Record<string, unknown>): number | null => venueTime(firstRow(f.data)?.E);
+
+/** A captured push's path: USD-M book streams are served on /public, everything else on /market. */
+export const binanceCapturePath = (f: Record<string, unknown>): string => (/@depth/.test(String(f.stream)) ? BINANCE_PUBLIC_PATH : BINANCE_MARKET_PATH);
 
 export const BINANCE_REPLAY: ReplaySpec = {
   venue: 'binance',

@@ -4,7 +4,7 @@ import { ReplayVenueSource } from '../../replay/venue-source.ts';
 import type { VenueDef } from '../venue-def.ts';
 import { BYBIT_IDLE_CLOSE_MS, BYBIT_LIVE_BASE, BYBIT_RELAY_PATHS, BYBIT_REST_PREFIX, BYBIT_SESSION, BybitProtocol } from './protocol.ts';
 import { BybitSim } from './sim.ts';
-import { BYBIT_REPLAY } from './replay.ts';
+import { BYBIT_REPLAY, bybitCapturePath, bybitStamp } from './replay.ts';
 
 export const BYBIT: VenueDef = {
   venue: 'bybit',
@@ -12,6 +12,8 @@ export const BYBIT: VenueDef = {
   protocol: (hub, source) => new BybitProtocol(hub, source),
   sim: (hub, sim) => new BybitSim(hub, sim),
   replay: (hub, player) => new ReplayVenueSource(hub, player, BYBIT_REPLAY),
+  stampOf: bybitStamp,
+  capturePath: bybitCapturePath,
   // Bybit market endpoints: 600 requests / 5 s per IP; we relay at most 5/s.
   rest: { prefix: BYBIT_REST_PREFIX, liveBase: BYBIT_LIVE_BASE, relayPaths: BYBIT_RELAY_PATHS, bucket: () => new TokenBucket(5, 5) },
 };

@@ -6,8 +6,10 @@
  */
 import { parseInstrumentName } from '../../sim/calendar.ts';
 import type { RestAnswer } from '../../http/rest-relay.ts';
-import { applyLevels, sortedLevels, type ReplaySpec } from '../../replay/venue-source.ts';
-import { BYBIT_OPTION_PATH, BYBIT_REST_PREFIX } from './protocol.ts';
+import type { ReplaySpec } from '../../replay/venue-source.ts';
+import { applyLevels, sortedLevels } from '../books.ts';
+import { firstRow, venueTime } from '../../replay/venue-clock.ts';
+import { BYBIT_LINEAR_PATH, BYBIT_OPTION_PATH, BYBIT_REST_PREFIX } from './protocol.ts';
 
 type Lvl = readonly string[];
 
@@ -32,6 +34,16 @@ function deriveInstruments(q: URLSearchParams, known: ReadonlySet<string>, nowMs
     list.push({ symbol: sym, optionsType: p.isCall ? 'Call' : 'Put', status: 'Trading', baseCoin: coin, quoteCoin: usdt ? 'USDT' : 'USD', settleCoin: usdt ? 'USDT' : 'USDC', launchTime: '', deliveryTime: String(p.expiryMs) });
   }
   return { status: 200, body: { retCode: 0, retMsg: 'success', result: { category: 'option', nextPageCursor: '', list }, retExtInfo: {}, time } };
+}
+
+/** The venue time of a Bybit push: its `ts` (or its data's `updatedTime`). */
+export const bybitStamp = (f: Record<string, unknown>): number | null => venueTime(f.ts ?? firstRow(f.data)?.updatedTime);
+
+/** A captured push's socket: option topics name a dashed option symbol, linear perps (BTCUSDT) go to /linear, others are not served. */
+export function bybitCapturePath(f: Record<string, unknown>): string | null {
+  const sym = String(f.topic).split('.').pop() ?? '';
+  if (sym.includes('-')) return BYBIT_OPTION_PATH;
+  return /USDT$/.test(sym) ? BYBIT_LINEAR_PATH : null;
 }
 
 export const BYBIT_REPLAY: ReplaySpec = {

@@ -2,7 +2,7 @@
 import type { VenueDef } from '../venue-def.ts';
 import { DERIBIT_SESSION, DeribitProtocol, type DeribitSource } from './protocol.ts';
 import { DeribitSim } from './sim.ts';
-import { DeribitReplay } from './replay.ts';
+import { DeribitReplay, deribitStamp } from './replay.ts';
 
 export const DERIBIT: VenueDef<DeribitSource> = {
   venue: 'deribit',
@@ -11,4 +11,5 @@ export const DERIBIT: VenueDef<DeribitSource> = {
   protocol: (hub, source) => new DeribitProtocol(hub, source),
   sim: (hub, sim) => new DeribitSim(hub, sim),
   replay: (hub, player) => new DeribitReplay(hub, player),
+  stampOf: deribitStamp,
 };

@@ -14,6 +14,7 @@
 import { parseInstrumentName } from '../../sim/calendar.ts';
 import { pickRecorded, type ReplayPlayer } from '../../replay/player.ts';
 import { shiftTimes } from '../../replay/recording.ts';
+import { firstRow, venueTime } from '../../replay/venue-clock.ts';
 import type { VenueHub } from '../hub.ts';
 import type { VenueSession } from '../session.ts';
 import { BookFold, ChannelMap, isChainedBook } from './replay-book.ts';
@@ -27,6 +28,12 @@ interface Note {
 }
 
 const TIME_FIELDS: ReadonlySet<string> = new Set(['timestamp', 'creation_timestamp']);
+
+/** The venue time of a Deribit frame: a reply's `usOut`, a notification's `timestamp`. */
+export function deribitStamp(f: Record<string, unknown>): number | null {
+  if (typeof f.usOut === 'number') return venueTime(f.usOut / 1000);
+  return f.method === 'subscription' ? venueTime(firstRow((f.params as { data?: unknown } | undefined)?.data)?.timestamp) : null;
+}
 
 /** Deribit's recorded notifications and responses behind the Deribit protocol. */
 export class DeribitReplay implements DeribitSource {

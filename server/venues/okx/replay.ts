@@ -6,7 +6,9 @@
  * option ids it names.
  */
 import type { RestAnswer } from '../../http/rest-relay.ts';
-import { applyLevels, sortedLevels, type ReplaySpec } from '../../replay/venue-source.ts';
+import type { ReplaySpec } from '../../replay/venue-source.ts';
+import { applyLevels, sortedLevels } from '../books.ts';
+import { firstRow, venueTime } from '../../replay/venue-clock.ts';
 import { OKX_REST_PREFIX, OKX_WS_PATH, okxChecksum, okxKey, type OkxBooksMode } from './protocol.ts';
 import { OKX_OPTION_CT_MULT, OKX_OPTION_CT_VAL, OKX_UM_CT_VAL, OKX_UM_SETTLE, okxSwapInstruments } from './sim.ts';
 
@@ -61,6 +63,9 @@ function deriveInstruments(q: URLSearchParams, known: ReadonlySet<string>, nowMs
   if (data.length === 0) return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };
   return { status: 200, body: { code: '0', msg: '', data } };
 }
+
+/** The venue time of an OKX push: its first row's `ts`. */
+export const okxStamp = (f: Record<string, unknown>): number | null => venueTime(firstRow(f.data)?.ts);
 
 /**
  * The OKX replay spec. `books` (the 2026 venue pushes no snapshot, the client asks REST): a late
