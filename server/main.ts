@@ -49,7 +49,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]';
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   }
   const log = (l: string) => process.stderr.write(l + '\n');
   if (args.source === 'record') {
-    const rec = record({ upstream: args.upstream, upstreamBase: args.upstreamBase, venues: args.venues, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
+    const rec = record({ urls: { deribit: args.upstream }, upstreamBase: args.upstreamBase, venues: args.venues, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
     process.stdout.write(`gexdesk recorder: ${args.venues.join(',')} from ${args.upstreamBase ?? 'live'} -> ${args.file} (${args.currencies.join(',')})\n`);
     process.once('SIGINT', () => rec.stop());
     process.once('SIGTERM', () => rec.stop());

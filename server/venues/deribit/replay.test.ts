@@ -179,7 +179,7 @@ describe('replay of a recording of the simulator', () => {
   beforeAll(async () => {
     const sim = await startServer({ source: 'sim', seed: 5, port: 0, startMs: Date.parse('2025-03-03T12:00:00Z'), log: () => undefined });
     try {
-      const counts = await record({ upstream: sim.url.replace('http', 'ws') + '/deribit/ws/api/v2', file, currencies: ['BTC'], durationMs: 3000, heartbeatS: 1 }).done;
+      const counts = await record({ upstreamBase: sim.url.replace('http', 'ws'), file, currencies: ['BTC'], durationMs: 3000, heartbeatS: 1 }).done;
       expect(counts.framesIn).toBeGreaterThan(20);
       listedExpiries = sim.sim!.listedExpiries().length;
     } finally {
