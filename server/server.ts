@@ -1,19 +1,21 @@
 /**
- * The local venue server: one HTTP server that serves the built app, every venue's own protocol on its
- * own paths (venues/registry.ts: simulator or replay behind them), /__gexdesk/info and the /__sim/*
- * switches.
+ * The local venue server, its public entry (`startServer`): one HTTP server that serves the built app,
+ * every venue's own protocol on its own paths (venues/registry.ts: simulator or replay behind them),
+ * /__gexdesk/info and the /__sim/* switches (http/control.ts).
  * Security (issues 6 and 11): loopback by default, a Host allow-list on every request and upgrade (DNS
  * rebinding), small inbound frames, connection caps, Origin check on upgrades and on control POSTs,
- * Origin / Sec-Fetch-Site check on the venue REST paths, bounded per-client send buffers and request
- * budgets, a strict CSP on every response.
+ * Origin / Sec-Fetch-Site check on the venue REST paths (http/access.ts), bounded per-client send
+ * buffers and request budgets (venues/client-socket.ts), a strict CSP on every response (http/headers.ts).
  */
 import http from 'node:http';
-import { isIP, type AddressInfo, type Socket } from 'node:net';
-import { VENUES } from '../src/shared/venues.ts';
+import type { AddressInfo, Socket } from 'node:net';
 import { SimClock } from './clock.ts';
-import { FaultState, parseFault } from './faults/state.ts';
+import { FaultState } from './faults/state.ts';
 import { MarketSim } from './sim/market.ts';
 import { ReplayPlayer } from './replay/player.ts';
+import { createAccess } from './http/access.ts';
+import { createControl } from './http/control.ts';
+import { hostOf, json, securityHeaders } from './http/headers.ts';
 import { serveStatic } from './http/static.ts';
 import type { SessionLimits } from './venues/client-socket.ts';
 import type { VenueHub } from './venues/hub.ts';
@@ -81,41 +83,6 @@ export interface RunningServer {
   stats(): { connections: number; sessions: SessionStats[]; closedSlow: number; rejected: Record<string, number> };
 }
 
-/** How far `expireAt` may move the clock to a time that is not a listed expiry. */
-export const MAX_EXPIRE_AT_JUMP_MS = 7 * 86_400_000;
-
-/** The venues' live websocket hosts: a live page reaches the venues directly only by websocket (REST goes through this server's relay, 'self'). */
-const LIVE_WS_HOSTS = VENUES.flatMap((v) => v.liveHosts.filter((h) => h.startsWith('wss://')));
-
-export function cspHeader(hostPort: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    `connect-src 'self' ws://${hostPort} ${LIVE_WS_HOSTS.join(' ')}`,
-    "img-src 'self' data:",
-    "style-src 'self' 'unsafe-inline'",
-    "worker-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
-
-function isLoopbackHost(h: string): boolean {
-  return LOOPBACK.has(h.replace(/^\[|\]$/g, ''));
-}
-
-/** The name in a Host header or an origin's host (`name:port`, `[::1]:port`), lower case, without brackets or a trailing dot; null when unreadable. */
-export function hostNameOf(hostPort: string): string | null {
-  try {
-    return new URL(`http://${hostPort}`).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
-  } catch {
-    return null;
-  }
-}
-
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const speed = opts.speed ?? 1;
@@ -155,148 +122,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const perIp = new Map<string, number>();
   let total = 0;
   let boundHostPort = '';
-
-  const originAllowed = (origin: string | undefined, hostHeader: string | undefined): boolean => {
-    if (origin === undefined) return true; // CLI tools and tests send none; browsers always do
-    if (opts.allowedOrigins?.includes(origin)) return true;
-    let u: URL;
-    try {
-      u = new URL(origin);
-    } catch {
-      return false;
-    }
-    if (hostHeader && u.host === hostHeader) return true;
-    if (u.host === boundHostPort) return true;
-    // while bound to loopback, other local dev servers (vite on :5173) may connect
-    return isLoopbackHost(host) && isLoopbackHost(u.hostname);
-  };
-
-  // DNS rebinding: a page whose name the attacker points at 127.0.0.1 sends its own name as Host (and
-  // as Origin, so the Origin check alone passes). An IP literal cannot be rebound, nor can localhost.
-  const allowedHostNames = new Set<string>();
-  for (const h of [host, ...(opts.allowedHosts ?? []), ...(opts.allowedOrigins ?? []).map((o) => URL.canParse(o) ? new URL(o).host : '')]) {
-    const n = h ? hostNameOf(h) : null;
-    if (n) allowedHostNames.add(n);
-  }
-  const hostAllowed = (hostHeader: string | undefined): boolean => {
-    if (hostHeader === undefined) return true; // HTTP/1.0 tools; a browser always sends one
-    const name = hostNameOf(hostHeader);
-    if (name === null) return false;
-    return isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost') || allowedHostNames.has(name);
-  };
-
-  // A cross-site page must not spend the relay's budget or the simulator's time: a CORS request carries
-  // an Origin (checked as for the control POSTs); a no-cors one (img, script, a form GET) carries only
-  // Sec-Fetch-Site in browsers that send it.
-  const restAllowed = (req: http.IncomingMessage): boolean => {
-    const origin = req.headers.origin;
-    if (origin !== undefined) return originAllowed(origin, req.headers.host);
-    const site = req.headers['sec-fetch-site'];
-    return site === undefined || site === 'same-origin' || site === 'none';
-  };
-
-  const hostForCsp = (req: http.IncomingMessage): string => {
-    const h = req.headers.host;
-    return h && /^[A-Za-z0-9.\-:[\]]{1,100}$/.test(h) ? h : boundHostPort;
-  };
-
-  const securityHeaders = (req: http.IncomingMessage): Record<string, string> => ({
-    'content-security-policy': cspHeader(hostForCsp(req)),
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-embedder-policy': 'require-corp',
-    'cross-origin-resource-policy': 'same-origin',
-  });
-
-  const json = (res: http.ServerResponse, code: number, body: unknown) => {
-    res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-  };
-
-  const info = () => ({
-    source: opts.source,
-    seed: opts.source === 'sim' ? seed : null,
-    speed,
-    simTimeMs: Math.floor(clock.now()),
-    // replay: the venues the recording holds, in display order
-    venues: venues.names,
-    paused: clock.paused,
-    faults: faults.list(),
-    // every venue's sockets, and each venue's sessions
-    connections: total,
-    sessions: Object.fromEntries(hubs.map((h) => [h.venue, h.sessions.size])),
-    // throws caught in message handling and ticks, by venue and cause (empty when all is well)
-    errors: Object.fromEntries([...hubs.map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
-    ...(player ? { replay: player.report } : {}),
-  });
-
-  /** A control body of at most 4 KiB; undefined when larger (the rest is not read). */
-  const readBody = (req: http.IncomingMessage): Promise<string | undefined> =>
-    new Promise((resolve, rejectP) => {
-      let size = 0;
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > 4096) {
-          req.removeAllListeners('data');
-          req.pause();
-          resolve(undefined);
-        } else chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      req.on('error', rejectP);
-    });
-
-  const applyFault = (body: unknown): { code: number; body: unknown } => {
-    const f = parseFault(body);
-    if (typeof f === 'string') return { code: 400, body: { ok: false, error: f } };
-    let effect: Record<string, unknown> = {};
-    // a `venue` param scopes every switch to that venue's sockets
-    const scope = f.params.venue;
-    const scoped = hubs.filter((h) => scope === undefined || scope === h.venue);
-    const sum = (each: (h: VenueHub) => number) => scoped.reduce((n, h) => n + each(h), 0);
-    switch (f.kind) {
-      case 'drop':
-        effect = { dropped: sum((h) => h.dropAll()) };
-        break;
-      case 'oversize':
-        effect = { sent: sum((h) => h.sendOversize()) };
-        break;
-      case 'gap':
-        effect = { armed: sum((h) => h.armGap()) };
-        break;
-      case 'expireAt': {
-        const listed = sim ? sim.listedExpiries() : venues.listedExpiries();
-        const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : listed[0];
-        if (target === undefined) return { code: 400, body: { ok: false, error: 'no expiry to pass' } };
-        // a listed expiry, or a bounded jump: the venue clock is not a time machine
-        if (!listed.includes(target) && target - clock.now() > MAX_EXPIRE_AT_JUMP_MS) return { code: 400, body: { ok: false, error: `expiryMs must be a listed expiry or at most ${MAX_EXPIRE_AT_JUMP_MS / 86_400_000} days ahead` } };
-        // `beforeMs`: stop that long before the expiry (the hour before 08:00 is a view of its own)
-        const before = f.params.beforeMs !== undefined ? Number(f.params.beforeMs) : 0;
-        if (target - before > clock.now()) clock.jumpTo(target - before);
-        for (const h of hubs) h.tickNow(); // announce the roll now
-        effect = { simTimeMs: Math.floor(clock.now()) };
-        break;
-      }
-      default:
-        faults.set(f);
-    }
-    log(`fault: ${f.kind} ${JSON.stringify(f.params)}`);
-    return { code: 200, body: { ok: true, kind: f.kind, active: faults.list(), ...effect } };
-  };
+  const access = createAccess({ host, allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts, boundHostPort: () => boundHostPort });
+  const control = createControl({ source: opts.source, seed, speed, clock, sim, player, venues, faults, connections: () => total, log });
 
   const server = http.createServer({ maxHeaderSize: 20_000 }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
-      for (const [k, v] of Object.entries(securityHeaders(req))) res.setHeader(k, v);
-      if (!hostAllowed(req.headers.host)) {
+      for (const [k, v] of Object.entries(securityHeaders(hostOf(req, boundHostPort)))) res.setHeader(k, v);
+      if (!access.hostAllowed(req.headers.host)) {
         reject('host');
         return json(res, 400, { ok: false, error: 'host not allowed (start the server with --allow-host NAME to reach it by that name)' });
       }
       const p = url.pathname;
-      if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, info());
+      if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, control.info());
       if (req.method === 'GET' && venues.isRestPath(p)) {
-        if (!restAllowed(req)) {
+        if (!access.restAllowed(req)) {
           reject('crossSiteRest');
           return json(res, 403, { ok: false, error: 'cross-site request refused' });
         }
@@ -306,41 +146,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (p.startsWith('/__sim/')) {
         if (req.method !== 'POST') return json(res, 405, { ok: false, error: 'POST only' });
         // a foreign page must not be able to flip switches through a simple cross-site POST
-        if (!originAllowed(req.headers.origin, req.headers.host)) return json(res, 403, { ok: false, error: 'origin not allowed' });
-        let body: unknown;
-        try {
-          const text = await readBody(req);
-          if (text === undefined) {
-            res.setHeader('connection', 'close');
-            res.once('finish', () => req.destroy());
-            return json(res, 413, { ok: false, error: 'body over 4096 bytes' });
-          }
-          body = text.trim() === '' ? {} : JSON.parse(text);
-        } catch {
-          return json(res, 400, { ok: false, error: 'invalid JSON body' });
-        }
-        switch (p) {
-          case '/__sim/fault': {
-            const r = applyFault(body);
-            return json(res, r.code, r.body);
-          }
-          case '/__sim/clear':
-            faults.clear();
-            return json(res, 200, { ok: true, active: [] });
-          case '/__sim/pause':
-            clock.pause();
-            return json(res, 200, { ok: true, paused: true, simTimeMs: Math.floor(clock.now()) });
-          case '/__sim/resume':
-            clock.resume();
-            return json(res, 200, { ok: true, paused: false, simTimeMs: Math.floor(clock.now()) });
-          default:
-            return json(res, 404, { ok: false, error: 'unknown control endpoint' });
-        }
+        if (!access.originAllowed(req.headers.origin, req.headers.host)) return json(res, 403, { ok: false, error: 'origin not allowed' });
+        return control.handle(req, res, p);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: 'method not allowed' });
       if (opts.serveDir) return serveStatic(opts.serveDir, req, res, p);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      const paths = [...venues.protocols].map(([v, pr]) => `${v}: ${pr.paths.map((p) => `ws://${hostForCsp(req)}${p}`).join(' ')}`);
+      const paths = [...venues.protocols].map(([v, pr]) => `${v}: ${pr.paths.map((x) => `ws://${hostOf(req, boundHostPort)}${x}`).join(' ')}`);
       res.end(`gexdesk local venue server (source=${opts.source}).\n${paths.join('\n')}\nInfo: /__gexdesk/info\nNo app served (start with --serve dist).\n`);
     })().catch((e: unknown) => {
       log(`http error: ${String(e)}`);
@@ -356,12 +168,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   server.on('upgrade', (req, socket: Socket, head) => {
     socket.on('error', () => undefined);
-    if (!hostAllowed(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
+    if (!access.hostAllowed(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
     const url = new URL(req.url ?? '/', 'http://local');
     const venueHub = venues.hubForPath(url.pathname);
     if (!venueHub) return refuseUpgrade(socket, 404, 'Not Found');
     if (faults.on('refuse', venueHub.venue)) return refuseUpgrade(socket, 503, 'Service Unavailable');
-    if (!originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!access.originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     const ip = socket.remoteAddress ?? '?';
     if (total >= maxConn) return refuseUpgrade(socket, 503, 'Service Unavailable');
     if ((perIp.get(ip) ?? 0) >= maxPerIp) return refuseUpgrade(socket, 429, 'Too Many Requests');
