@@ -10,6 +10,7 @@ import { yymmdd } from '../format.ts';
 import type { VenueHub, VenueHubOptions, VenueProtocol, VenueSource } from '../hub.ts';
 import type { VenueSession } from '../session.ts';
 import type { OptionDef } from '../../sim/market.ts';
+import { okxBookChecksum } from '../../../src/feeds/okx/parse.ts';
 
 export const OKX_WS_PATH = '/okx/ws/v5/public';
 export const OKX_REST_PREFIX = '/okx/rest';
@@ -63,30 +64,13 @@ export function okxKey(a: unknown): string | null {
   return arg ? JSON.stringify(arg) : null;
 }
 
-let crcTable: Int32Array | null = null;
-/** CRC32 (signed), as OKX's book checksum uses it. */
-export function crc32Signed(text: string): number {
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c;
-    }
-  }
-  let crc = -1;
-  for (let i = 0; i < text.length; i++) crc = crcTable[(crc ^ text.charCodeAt(i)) & 0xff] ^ (crc >>> 8);
-  return (crc ^ -1) | 0;
-}
-
-/** OKX checksum of a book: best 25 of each side interleaved `bidPx:bidSz:askPx:askSz:...`. */
-export function okxChecksum(bids: [string, string][], asks: [string, string][]): number {
-  const parts: string[] = [];
-  for (let i = 0; i < 25; i++) {
-    if (i < bids.length) parts.push(bids[i][0], bids[i][1]);
-    if (i < asks.length) parts.push(asks[i][0], asks[i][1]);
-  }
-  return crc32Signed(parts.join(':'));
+/**
+ * OKX checksum of a book (best 25 of each side interleaved `bidPx:bidSz:askPx:askSz:...`, CRC32): the
+ * client's own (src/feeds/okx/parse.ts), which the real 2022 captures' checksums test.
+ */
+export function okxChecksum(bids: readonly (readonly [string, string])[], asks: readonly (readonly [string, string])[]): number {
+  const level = ([priceText, sizeText]: readonly [string, string]) => ({ price: Number(priceText), size: Number(sizeText), priceText, sizeText });
+  return okxBookChecksum(bids.map(level), asks.map(level));
 }
 
 export class OkxProtocol implements VenueProtocol {
