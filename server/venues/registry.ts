@@ -19,21 +19,25 @@ import { BINANCE } from './binance/index.ts';
 
 export type { VenuesOptions } from './venue-def.ts';
 
-/** Every venue's wiring, by id: a venue in src/shared/venues.ts without its line here does not compile. */
-const VENUE_DEFS: Record<VenueId, VenueDef> = {
+/** Every venue's wiring, one line each: a venue in src/shared/venues.ts without its line here does not compile. */
+const TABLE: Record<VenueId, VenueDef> = {
   deribit: DERIBIT,
   okx: OKX,
   bybit: BYBIT,
   binance: BINANCE,
 };
+// looked up as a Map: a plain object would answer `constructor` or `__proto__` with its prototype's members
+const VENUE_DEFS: ReadonlyMap<VenueId, VenueDef> = new Map(VENUE_IDS.map((id) => [id, TABLE[id]]));
 
 /** A venue's definition (capture import reads its paths and stamps). */
 export function venueDef(id: VenueId): VenueDef {
-  return VENUE_DEFS[id];
+  const def = VENUE_DEFS.get(id);
+  if (!def) throw new Error(`not a venue: ${String(id).slice(0, 20)}`);
+  return def;
 }
 
 /** The venue time a recorded frame carries, per venue: the replay player runs on it. */
-export const venueStamp: StampOf = (venue, frame) => VENUE_DEFS[venue].stampOf(frame);
+export const venueStamp: StampOf = (venue, frame) => venueDef(venue).stampOf(frame);
 
 export interface Venues {
   /** Venue names served over websocket (sim mode, or the venues of a replayed recording), in display order. */
@@ -66,8 +70,7 @@ export function createVenues(o: VenuesOptions): Venues {
   const protocols = new Map<VenueId, VenueProtocol>();
   const byPath = new Map<string, VenueHub>();
   const rests: RestSide[] = [];
-  for (const id of VENUE_IDS) {
-    const def = VENUE_DEFS[id];
+  for (const [id, def] of VENUE_DEFS) {
     let hub: VenueHub | undefined;
     let source: VenueSource | undefined;
     const base = { venue: id, faults: o.faults, limits: o.limits, log: o.log, ...def.hub };
