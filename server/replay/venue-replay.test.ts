@@ -196,6 +196,27 @@ describe('OKX replay', () => {
     expect((await (await fetch(`${srv.url}/__gexdesk/info`)).json()).venues).toEqual(['deribit', 'okx', 'bybit', 'binance']);
   });
 
+  it('a REST book answer that arrived after the updates following its snapshot still starts a whole chain (as a live recording has it)', async () => {
+    const T = 1_700_000_000_000;
+    const arg = { channel: 'books', instId: 'BTC-USDT-SWAP' };
+    const update = (at: number, seqId: number, bids: string[][]) =>
+      JSON.stringify({ venue: 'okx', path: '/okx/ws/v5/public', conn: 1, dir: 'in', ts: at, frame: { arg, action: 'update', data: [{ asks: [], bids, ts: String(at), checksum: 0, prevSeqId: seqId - 1, seqId }] } });
+    const file = path.join(dir, 'okx-late-rest.jsonl');
+    writeFileSync(file, [
+      update(T, 10, [['100', '1', '0', '1']]),
+      update(T + 100, 11, [['101', '2', '0', '1']]),
+      update(T + 200, 12, [['102', '3', '0', '1']]),
+      // the snapshot at seqId 10, fetched before update 11 and answered after update 12
+      JSON.stringify({ venue: 'okx', path: '/okx/rest/api/v5/market/books', query: 'instId=BTC-USDT-SWAP&sz=400', dir: 'rest', ts: T + 250, status: 200, body: { code: '0', msg: '', data: [{ asks: [['110', '5', '0', '1']], bids: [['100', '1', '0', '1'], ['99', '4', '0', '1']], ts: String(T), seqId: 10 }] } }),
+      update(T + 300, 13, [['99', '0', '0', '0']]),
+    ].join('\n'));
+    const srv = await replay(file, 4);
+    await open(srv, '/okx/ws/v5/public'); // starts playback
+    await playedOut(srv, 5_000);
+    const body = await (await fetch(`${srv.url}/okx/rest/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400`)).json();
+    expect(body).toMatchObject({ code: '0', data: [{ seqId: 13, asks: [['110', '5', '0', '1']], bids: [['102', '3', '0', '1'], ['101', '2', '0', '1'], ['100', '1', '0', '1']] }] });
+  });
+
   it('a real 2022 OKX session: a late subscriber gets a snapshot that OKX\'s own checksums on the next updates confirm', async () => {
     const file = path.join(dir, 'okx-2022.jsonl');
     writeFileSync(file, importCapture('okx', readFileSync(sampleDir('okx') + 'cryptofeed-sample_data-OKX.ws.1.0.txt', 'utf8')).lines.join('\n'));

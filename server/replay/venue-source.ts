@@ -19,7 +19,7 @@
  * - Loops shift the venue's time fields by one span + 1 s per loop (the player).
  */
 import { pickRecorded, type ReplayPlayer } from './player.ts';
-import { canonicalQuery, shiftTimes, type RecordedRest } from './recording.ts';
+import { canonicalQuery, shiftTimes, type RecordedFrame, type RecordedRest } from './recording.ts';
 import type { RestAnswer } from '../http/rest-relay.ts';
 import type { VenueHub, VenueSource } from '../venues/hub.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
@@ -51,6 +51,8 @@ export interface ReplaySpec {
     pushOnSubscribe?(key: string, recorded: boolean): boolean;
     /** A recorded pushed frame that is a whole snapshot. */
     isSnapshot?(frame: Record<string, unknown>): boolean;
+    /** The sequence number of a book frame (pushed, or a REST answer as restFrame makes it), or null. */
+    seqOf?(frame: Record<string, unknown>): number | null;
     /** A REST call that reads a book (OKX `GET /api/v5/market/books`): the topic and path it reads, else null. */
     restTopic?(path: string, q: URLSearchParams): { path: string; key: string } | null;
     /** A recorded answer of such a call as a snapshot frame to fold at its recorded time (null: unusable). */
@@ -94,10 +96,11 @@ export class ReplayVenueSource implements VenueSource {
     readonly player: ReplayPlayer,
     readonly spec: ReplaySpec,
   ) {
-    for (const f of player.framesOf(spec.venue)) {
-      if (f.dir !== 'in') continue;
+    const frames = player.framesOf(spec.venue).filter((f) => f.dir === 'in').map((f) => ({ f, key: spec.topicOf(f.frame) }));
+    // REST books first: at the same recorded ms their fold goes before the pushed frames
+    for (const r of player.restOf(spec.venue)) this.addRest(r, frames);
+    for (const { f, key } of frames) {
       collectIds(f.frame, spec.idFields, this.known);
-      const key = spec.topicOf(f.frame);
       if (key === null) {
         this.skipped++;
         continue;
@@ -113,23 +116,34 @@ export class ReplayVenueSource implements VenueSource {
         this.deliver(path, key, shifted, shift === 0 ? text : undefined);
       });
     }
-    for (const r of player.restOf(spec.venue)) {
-      collectIds(r.body, spec.idFields, this.known);
-      const restPath = r.path.slice(spec.restPrefix.length);
-      const book = spec.book;
-      const read = book?.restTopic?.(restPath, new URLSearchParams(r.query));
-      const snap = read ? book!.restFrame?.(read.key, r.body) : null;
-      if (read && snap) {
-        // The book the client got over REST is the venue's state at that time: folded when it is due.
-        const at = `${read.path} ${read.key}`;
-        player.add(r.ts, (shift) => this.books.set(at, book!.fold(this.books.get(at), shift === 0 ? snap : shiftTimes(snap, spec.timeFields, shift))));
-      }
-      const k = restKey(restPath, r.query);
-      const list = this.rests.get(k) ?? [];
-      list.push(r);
-      this.rests.set(k, list);
-    }
     for (const list of this.rests.values()) list.sort((a, b) => a.ts - b.ts);
+  }
+
+  /**
+   * A recorded REST answer: kept for the pass-through, and when it is a book (OKX's snapshot) folded as
+   * the venue's state at its sequence number. It is folded when it arrived, or earlier, just before the
+   * first pushed update past its sequence: the answer arrives after the updates that followed its
+   * snapshot were already pushed (a live REST call takes longer than 100 ms), and folded after them it
+   * would break the chain the client builds on it.
+   */
+  private addRest(r: RecordedRest, frames: readonly { f: RecordedFrame; key: string | null }[]): void {
+    const spec = this.spec;
+    collectIds(r.body, spec.idFields, this.known);
+    const restPath = r.path.slice(spec.restPrefix.length);
+    const book = spec.book;
+    const read = book?.restTopic?.(restPath, new URLSearchParams(r.query));
+    const snap = read ? book!.restFrame?.(read.key, r.body) : null;
+    if (book && read && snap) {
+      const at = `${read.path} ${read.key}`;
+      const seq = book.seqOf?.(snap) ?? null;
+      const next = seq === null ? undefined : frames.find(({ f, key }) => key === read.key && f.path === read.path && (book.seqOf?.(f.frame) ?? -Infinity) > seq)?.f;
+      const due = next !== undefined && next.ts < r.ts ? next.ts : r.ts;
+      this.player.add(due, (shift) => this.books.set(at, book.fold(this.books.get(at), shift === 0 ? snap : shiftTimes(snap, spec.timeFields, shift))));
+    }
+    const k = restKey(restPath, r.query);
+    const list = this.rests.get(k) ?? [];
+    list.push(r);
+    this.rests.set(k, list);
   }
 
   serves(key: string, path: string): boolean {

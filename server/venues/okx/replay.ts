@@ -102,6 +102,10 @@ export function okxReplay(mode?: OkxBooksMode): ReplaySpec {
       },
       pushOnSubscribe: (_key, recorded) => (mode === undefined ? recorded : mode === 'legacy'),
       isSnapshot: (f) => f.action === 'snapshot',
+      seqOf: (f) => {
+        const seq = firstRow(f.data)?.seqId;
+        return typeof seq === 'number' ? seq : null;
+      },
       restTopic(path, q) {
         const instId = q.get('instId');
         return path === '/api/v5/market/books' && instId ? { path: OKX_WS_PATH, key: JSON.stringify({ channel: 'books', instId }) } : null;
