@@ -52,7 +52,7 @@ import {
   livenessTimeoutMs,
 } from '../limits.ts';
 import { expiredAt } from '../venue-time.ts';
-import { PerpBook } from './book.ts';
+import { DeribitBookChain } from './book.ts';
 import { indexNameOf, parseDeribitFrame, type DeribitMessage, type DeribitOptionTicker, type DeribitPerpTicker } from './parse.ts';
 import { parseBookSummaryResult, parseInstrumentsResult, parseOptionName } from './rest.ts';
 
@@ -139,7 +139,7 @@ class DeribitFeed implements VenueFeed {
   private spotAtPick: number | null = null;
   private lastIndexTs = 0;
   private perpTicker: DeribitPerpTicker | null = null;
-  private readonly book: PerpBook;
+  private readonly book: DeribitBookChain;
 
   constructor(options: DeribitFeedOptions) {
     this.o = options;
@@ -148,7 +148,7 @@ class DeribitFeed implements VenueFeed {
     this.channelsPerCall = Math.max(1, options.channelsPerCall ?? SUBSCRIBE_CHANNELS_PER_CALL);
     this.backoff = new Backoff({ random: this.random });
     this.bookChannel = `book.${options.currency}-PERPETUAL.100ms`;
-    this.book = new PerpBook(true);
+    this.book = new DeribitBookChain(true);
     for (const c of staticChannels(options.currency)) this.desired.add(c);
   }
 
@@ -625,6 +625,7 @@ class DeribitFeed implements VenueFeed {
   private emitPerp(): boolean | void {
     const t = this.perpTicker;
     if (!t) return;
+    const top = this.book.top();
     return this.o.sink.perp(
       {
         venue: VENUE,
@@ -634,9 +635,9 @@ class DeribitFeed implements VenueFeed {
         indexPrice: t.indexPrice,
         funding8h: t.funding8h,
         openInterestCoin: t.openInterestCoin,
-        bestBid: t.bestBid ?? this.book.bestBid(),
-        bestAsk: t.bestAsk ?? this.book.bestAsk(),
-        depth: this.book.depth(),
+        bestBid: t.bestBid ?? top.bestBid,
+        bestAsk: t.bestAsk ?? top.bestAsk,
+        depth: top.depth,
       },
       this.o.currency,
     );
