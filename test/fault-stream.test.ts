@@ -24,7 +24,7 @@ import {
   sleep, startRun, total, waitFor, type Run,
 } from './harness.ts';
 import type { Clock } from '../src/feeds/adapter.ts';
-import { DERIBIT_SUMMARY_REFRESH_MS, livenessTimeoutMs } from '../src/feeds/limits.ts';
+import { DERIBIT_SUMMARY_REFRESH_MS, livenessTimeoutMs } from '../src/feeds/deribit/limits.ts';
 import type { ResultMessage } from '../src/worker/protocol.ts';
 
 const START_MS = Date.UTC(2026, 4, 12, 10, 15, 0);

@@ -13,7 +13,7 @@ import {
   btcSelection, chainBuilt, post, sleep, startRun, testClock, waitFor, type Run,
 } from './harness.ts';
 import { expiryLabel } from '../src/worker/host.ts';
-import { RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from '../src/feeds/limits.ts';
+import { RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from '../src/feeds/deribit/limits.ts';
 import type { Clock } from '../src/feeds/adapter.ts';
 import type { ExpiryInfo, FromWorker } from '../src/worker/protocol.ts';
 

@@ -16,7 +16,7 @@ import { ChainStore } from '../src/chain/store.ts';
 import { STEP_MS } from '../server/sim/market.ts';
 import type { ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../src/chain/model.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
-import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/limits.ts';
+import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/deribit/limits.ts';
 import { SELECTION_DEFAULTS, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
 
 /** Summary (OI) refresh used by the test clock instead of 30 s. */
