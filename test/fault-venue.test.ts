@@ -10,7 +10,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  btcSelection, chainBuilt, post, sleep, startRun, testClock, waitFor, type Run,
+  btcSelection, chainBuilt, post, realClock, sleep, startRun, waitFor, type Run,
 } from './harness.ts';
 import { expiryLabel } from '../src/worker/host.ts';
 import { RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from '../src/feeds/deribit/limits.ts';
@@ -30,12 +30,12 @@ describe('venue errors and expiries through the EngineHost', () => {
     const rateLimitWait = RATE_LIMIT_FLOOR_MS + RATE_LIMIT_JITTER_MS / 2;
     const asked: number[] = [];
     const clock: Clock = {
-      now: testClock.now,
+      now: realClock.now,
       setTimeout: (fn, ms) => {
         asked.push(ms);
-        return testClock.setTimeout(fn, ms === rateLimitWait ? 1_000 : ms);
+        return realClock.setTimeout(fn, ms === rateLimitWait ? 1_000 : ms);
       },
-      clearTimeout: testClock.clearTimeout,
+      clearTimeout: realClock.clearTimeout,
     };
     const r = await startRun({
       seed: 31, startMs: Date.UTC(2026, 5, 2, 16, 0, 0), host: { clock, feedOptions: { heartbeatSec: 1, random: () => 0.5 } },

@@ -11,7 +11,7 @@ import { startServer, type RunningServer } from '../server/server.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import { createWorkerClient, type WorkerClient, type WorkerLike } from '../src/state/worker-client.ts';
 import type { FromWorker, ResultMessage, ToWorker } from '../src/worker/protocol.ts';
-import { btcSelection, sleep, testClock, waitFor, wsFactory } from './harness.ts';
+import { TEST_FEED_OPTIONS, btcSelection, realClock, sleep, waitFor, wsFactory } from './harness.ts';
 
 interface FakeWorker extends WorkerLike {
   host: EngineHost;
@@ -47,7 +47,7 @@ describe('worker watchdog with a real engine against the simulator', () => {
         },
       } as unknown as FakeWorker;
       w.host = new EngineHost({
-        clock: testClock, socketFactory: wsFactory, feedOptions: { heartbeatSec: 1 }, staleAfterMs: 2_000,
+        clock: realClock, socketFactory: wsFactory, feedOptions: TEST_FEED_OPTIONS, staleAfterMs: 2_000,
         post: (msg) => {
           if (w.hung || w.terminated) return;
           const copy = structuredClone(msg);
