@@ -3,7 +3,8 @@
  * Venue-neutral: each venue keeps its book integrity check beside it (Deribit's change_id chain, OKX's
  * seqId chain and checksum) and stores the levels here.
  *
- * Levels keep the venue's original price/size strings, because OKX's checksum is computed over them.
+ * Levels keep the venue's original price/size strings where it sends strings, because OKX's checksum
+ * is computed over them.
  */
 import { readNum } from './num.ts';
 
@@ -13,13 +14,15 @@ export const DEPTH_BANDS_PCT = [0.5, 1, 2] as const;
 export interface Level {
   price: number;
   size: number;
+  /** The venue's own text of price and size (OKX's checksum is computed over them); '' where it sends numbers. */
   priceText: string;
   sizeText: string;
 }
 
 export class LevelBook {
-  private readonly bidMap = new Map<string, Level>();
-  private readonly askMap = new Map<string, Level>();
+  // Keyed by numeric value, so "5.16" and "5.160" are the same level.
+  private readonly bidMap = new Map<number, Level>();
+  private readonly askMap = new Map<number, Level>();
   private trimmed = false;
 
   clear(): void {
@@ -51,12 +54,10 @@ export class LevelBook {
   }
 
   /** Set a level from numbers the venue's parser already checked (price > 0, size >= 0); size 0 deletes it. */
-  set(side: 'bid' | 'ask', price: number, size: number, priceText = String(price), sizeText = String(size)): void {
+  set(side: 'bid' | 'ask', price: number, size: number, priceText = '', sizeText = ''): void {
     const map = side === 'bid' ? this.bidMap : this.askMap;
-    // Key by numeric value so "5.16" and "5.160" are the same level.
-    const key = String(price);
-    if (size === 0) map.delete(key);
-    else map.set(key, { price, size, priceText, sizeText });
+    if (size === 0) map.delete(price);
+    else map.set(price, { price, size, priceText, sizeText });
   }
 
   /**
@@ -84,7 +85,7 @@ const bestBidFirst = (a: Level, b: Level) => b.price - a.price;
 const bestAskFirst = (a: Level, b: Level) => a.price - b.price;
 
 /** Drops the levels past the `max` nearest the touch (one sort, not one scan per level). */
-function trimSide(side: Map<string, Level>, max: number, nearestFirst: (a: Level, b: Level) => number): number {
+function trimSide(side: Map<number, Level>, max: number, nearestFirst: (a: Level, b: Level) => number): number {
   if (side.size <= max) return 0;
   const far = [...side.entries()].sort((a, b) => nearestFirst(a[1], b[1])).slice(max);
   for (const [key] of far) side.delete(key);
