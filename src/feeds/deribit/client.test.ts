@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CLOSE_CONNECT_TIMEOUT, CLOSE_DATA_SILENCE, CLOSE_SILENCE } from '../managed-socket.ts';
-import { feedRig, type FakeSocket } from '../testing.ts';
+import { feedRig, type FakeSocket, type RecordingSink } from '../testing.ts';
 import { VenueTime, guardSink } from '../venue-time.ts';
 import { createDeribitFeed } from './client.ts';
 import { forwardChannel } from './forwards.ts';
@@ -76,13 +76,12 @@ function setup(opts: { random?: () => number; channelsPerCall?: number; heartbea
   return { clock, sockets, sink, feed, last, venueTime };
 }
 
-type Sink = ReturnType<typeof setup>['sink'];
-const dropped = (sink: Sink): Record<string, number> => {
+const dropped = (sink: RecordingSink): Record<string, number> => {
   const out: Record<string, number> = {};
   for (const r of sink.drops()) out[r] = (out[r] ?? 0) + 1;
   return out;
 };
-const figuresOf = (sink: Sink) => ({ options: sink.optionUpdates.length, forwards: sink.forwardUpdates.length, index: sink.indexes.length, perps: sink.perps.length });
+const figuresOf = (sink: RecordingSink) => ({ options: sink.optionUpdates.length, forwards: sink.forwardUpdates.length, index: sink.indexes.length, perps: sink.perps.length });
 
 // ------------------------------------------------------------------ real-shaped data
 
