@@ -54,6 +54,39 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
   }
 }
 
+/**
+ * For a condition that must hold for a while (an absence, a steady state): waits until `probe` is true,
+ * then requires it to stay true for `holdMs`; throws naming what broke it. Tests that assert "nothing
+ * happens" use this rather than a sleep followed by one look.
+ */
+export async function staysFor(what: string, probe: () => boolean, holdMs: number, timeoutMs = holdMs + 5_000, everyMs = 25): Promise<void> {
+  await waitFor(what, () => probe(), timeoutMs, everyMs);
+  const end = Date.now() + holdMs;
+  while (Date.now() < end) {
+    if (!probe()) throw new Error(`${what}: no longer so after ${holdMs - (end - Date.now())} of ${holdMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+/** Waits until `value()` has stopped changing for `quietMs` (a burst of requests is over) and returns it. */
+export async function settled<T>(what: string, value: () => T, quietMs: number, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last = JSON.stringify(value());
+  let since = Date.now();
+  for (;;) {
+    await sleep(everyMs);
+    const v = value();
+    const key = JSON.stringify(v);
+    if (key !== last) {
+      last = key;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return v;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} to settle`);
+  }
+}
+
 /** One applyOptions / applyForwards call as the host made it, with the store's verdict. */
 export interface ApplyRecord {
   /** Wall time of the call. */

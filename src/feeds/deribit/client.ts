@@ -306,8 +306,8 @@ class DeribitFeed implements VenueFeed {
     return 'other';
   }
 
-  /** A parser's drop counts: the sink counts one `dropped` event per dropped row. */
+  /** A parser's drop counts: one `dropped` event per reason, with its count. */
   private dropEach(counts: Record<string, number>): void {
-    for (const [reason, n] of Object.entries(counts)) for (let i = 0; i < n; i++) this.drop(reason);
+    for (const [reason, count] of Object.entries(counts)) if (count > 0) this.o.sink.status(VENUE, { kind: 'dropped', reason, count });
   }
 }
