@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { fmtLevel, fmtStrike, fmtUsd } from '../src/ui/format.ts';
+import { fmtLevel, fmtStrike } from '../src/ui/format.ts';
 import { countMarks, referenceGex, resetSim, simPost, waitForFigures, waitForSettledFigures } from './helpers.ts';
 
 const SHOTS = 'test-results/screens';
@@ -9,6 +9,13 @@ mkdirSync(SHOTS, { recursive: true });
 test.afterEach(async ({ request }) => {
   await resetSim(request);
 });
+
+/** "$5.37M", "-$812K" -> USD. */
+function usdOf(text: string): number {
+  const m = /^(-?)\$([\d.]+)([KMB]?)$/.exec(text.trim());
+  if (!m) throw new Error(`not a USD figure: ${text}`);
+  return (m[1] ? -1 : 1) * Number(m[2]) * ({ '': 1, K: 1e3, M: 1e6, B: 1e9 } as Record<string, number>)[m[3]];
+}
 
 test('loads with source=sim, draws all three charts, and shows the zero gamma the engine computes', async ({ page, request, baseURL }) => {
   const errors: string[] = [];
@@ -34,10 +41,14 @@ test('loads with source=sim, draws all three charts, and shows the zero gamma th
   const ref = await referenceGex(baseURL!, 'BTC');
   const expected = ref.gex.zeroGammaLevel === null ? 'none in range' : fmtLevel(ref.gex.zeroGammaLevel);
   test.info().annotations.push({ type: 'zero gamma', description: `page ${figures['zero-gamma']} (valued ${nowMs}) vs engine ${expected} (summary ${ref.summaryMs})` });
-  expect(figures['zero-gamma']).toBe(expected);
+  // The page's open interest is up to one 30 s summary refresh old and the simulator's OI drifts a few
+  // percent over hours: levels agree to 0.05 % of spot, net GEX to 1 % (it is wiring that is checked
+  // here; the numbers themselves are the engine's, checked against references in its own tests).
+  if (ref.gex.zeroGammaLevel === null) expect(figures['zero-gamma']).toBe(expected);
+  else expect(Math.abs(Number(figures['zero-gamma'].replace(/,/g, '')) - ref.gex.zeroGammaLevel)).toBeLessThan(5e-4 * ref.gex.spot);
   expect(figures['call-wall']).toBe(fmtStrike(ref.gex.callWall));
   expect(figures['put-wall']).toBe(fmtStrike(ref.gex.putWall));
-  expect(figures['net-gex']).toBe(fmtUsd(ref.gex.totalNetGex));
+  expect(Math.abs(usdOf(figures['net-gex']) - ref.gex.totalNetGex)).toBeLessThanOrEqual(0.01 * Math.abs(ref.gex.totalNetGex) + 0.005 * 10 ** Math.floor(Math.log10(Math.abs(ref.gex.totalNetGex))));
   expect(figures.regime).toBe(`${ref.gex.regime.toUpperCase()} GAMMA`);
 
   await page.screenshot({ path: `${SHOTS}/normal.png` });

@@ -19,7 +19,7 @@ test('OKX: the perp book holds with 0 drops; coin- and USD-margined lines are in
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/?source=sim&venue=okx');
   await waitForFigures(page);
-  const feed = page.locator('[data-feed="okx:all"]');
+  const feed = page.locator('[data-feed="okx"]');
   await expect(feed).toHaveAttribute('data-state', 'connected');
   const flow = page.getByTestId('chart-hedge-flow');
   await expect(flow).not.toContainText('book depth unknown', { timeout: 15_000 });

@@ -1,11 +1,12 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { GexStoreContext, createGexStore } from './state/store.ts';
+import { createGexStore } from './state/store.ts';
+import { GexStoreContext } from './state/react.ts';
 import { parseViewFromSearch } from './state/url.ts';
 import { createWorkerClient } from './state/worker-client.ts';
 import { App } from './ui/App.tsx';
-import { connectBridge } from './ui/bridge.ts';
+import { connectBridge } from './state/bridge.ts';
 import { WorkerClientContext } from './ui/context.ts';
 import { ErrorBoundary } from './ui/ErrorBoundary.tsx';
 import './ui/theme.css';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FeedHealth, GexResult, ResultMessage } from '../worker/protocol.ts';
-import { createGexStore, historyKey, loadHistory, savedFiguresKey, staleness, type KeyValueStorage } from './store.ts';
+import { createGexStore, historyKey, loadHistory, savedFiguresKey, type KeyValueStorage } from './store.ts';
+import { staleness } from './staleness.ts';
 import { defaultView, type ViewState } from './url.ts';
 import { emptyGexResult } from '../engine/fixtures.ts';
 
@@ -43,7 +44,7 @@ describe('store', () => {
     a.applyMessage(r2);
     expect(store.getState().result).toBe(r2);
     expect(store.getState().resultReceivedAtMs).toBe(1500);
-    const feed: FeedHealth = { venue: 'deribit', stream: 'all', state: 'connected', dataAgeMs: 120, messagesPerSec: 40, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null };
+    const feed: FeedHealth = { venue: 'deribit', state: 'connected', dataAgeMs: 120, messagesPerSec: 40, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null };
     a.applyMessage({ type: 'health', feeds: [feed], atMs: T0 });
     expect(store.getState().feeds).toEqual([feed]);
     for (const m of ['a', 'b', 'a', 'c', 'd']) a.applyMessage({ type: 'notice', level: 'warn', message: m });
@@ -131,7 +132,7 @@ describe('store', () => {
     expect(stale.reason).toMatch(/saved figures .*not live/);
     // Even within the first seconds, and with a feed reported down the reason still names them.
     expect(staleness({ ...st, resultReceivedAtMs: clock }, clock).stale).toBe(true);
-    const down: FeedHealth = { venue: 'deribit', stream: 'all', state: 'reconnecting', dataAgeMs: null, messagesPerSec: 0, reconnects: 1, dropped: {}, excludedLines: {}, lastError: 'refused', retryAtMs: null };
+    const down: FeedHealth = { venue: 'deribit', state: 'reconnecting', dataAgeMs: null, messagesPerSec: 0, reconnects: 1, dropped: {}, excludedLines: {}, lastError: 'refused', retryAtMs: null };
     expect(staleness({ ...st, feeds: [down] }, clock).reason).toBe('deribit feed reconnecting · saved figures from an earlier visit, not live');
     // Never saved back as if they were new.
     s2.getState().actions.flushHistory();
@@ -180,7 +181,7 @@ describe('store', () => {
 
 describe('staleness', () => {
   const feed = (state: FeedHealth['state'], dataAgeMs: number | null): FeedHealth => ({
-    venue: 'deribit', stream: 'all', state, dataAgeMs, messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null,
+    venue: 'deribit', state, dataAgeMs, messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null,
   });
   it('fresh, then stale after 10 s without a result, with the age counting up', () => {
     const s = { resultReceivedAtMs: 1000, feeds: [feed('connected', 100)], healthReceivedAtMs: 1000 };
@@ -345,7 +346,7 @@ describe('page suspension (hidden, frozen, back)', () => {
     live(3_000);
     doc.fire('visibilitychange', 'hidden');
     tick(5_000);
-    const down: FeedHealth = { venue: 'deribit', stream: 'all', state: 'down', dataAgeMs: 100, messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null };
+    const down: FeedHealth = { venue: 'deribit', state: 'down', dataAgeMs: 100, messagesPerSec: 0, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null };
     store.getState().actions.applyMessage({ type: 'health', feeds: [down], atMs: 0 });
     expect(stale()).toMatchObject({ stale: true, reason: 'deribit feed down' });
     expect(stale().ageMs).toBeGreaterThanOrEqual(5_000);

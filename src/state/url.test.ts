@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  defaultView, expiryLabel, parseExpiryLabel, parseViewFromSearch, quickPicks, resolveExpiries, viewToSearch, type ViewState,
+  defaultView, expiryLabel, parseExpiryLabel, parseViewFromSearch, quickPicks, viewToSearch, type ViewState,
 } from './url.ts';
 
 const D = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d, 8);
@@ -124,26 +124,6 @@ describe('parseViewFromSearch', () => {
     const r = parseViewFromSearch(`currency=${encodeURIComponent('\u0000\n' + 'A'.repeat(100))}`);
     expect([...r.notices[0]].every((ch) => ch.charCodeAt(0) >= 0x20)).toBe(true);
     expect(r.notices[0].length).toBeLessThan(100);
-  });
-});
-
-describe('resolveExpiries', () => {
-  const live = [D(2025, 1, 3), D(2025, 1, 10), D(2025, 1, 31)];
-  it('replaces an expired expiry by the nearest live one, with the notice', () => {
-    const r = resolveExpiries([D(2024, 12, 27)], live);
-    expect(r.expiries).toEqual([D(2025, 1, 3)]);
-    expect(r.changed).toBe(true);
-    expect(r.notices).toEqual(['expiry 27DEC24 has expired; showing nearest live expiry 3JAN25']);
-  });
-  it('keeps live ones, dedupes, and leaves "all" alone', () => {
-    expect(resolveExpiries([D(2025, 1, 10), D(2025, 1, 31)], live)).toEqual({ expiries: [D(2025, 1, 10), D(2025, 1, 31)], notices: [], changed: false });
-    const r = resolveExpiries([D(2025, 1, 2), D(2025, 1, 3)], live);
-    expect(r.expiries).toEqual([D(2025, 1, 3)]);
-    expect(resolveExpiries([], live).changed).toBe(false);
-    expect(resolveExpiries([D(2024, 12, 27)], []).changed).toBe(false);
-  });
-  it('an unlisted future expiry is "not listed"', () => {
-    expect(resolveExpiries([D(2025, 1, 12)], live).notices).toEqual(['expiry 12JAN25 is not listed; showing nearest live expiry 10JAN25']);
   });
 });
 

@@ -304,39 +304,6 @@ export function viewToSearch(view: ViewState): string {
   return parts.join('&');
 }
 
-export interface ResolvedExpiries {
-  expiries: number[];
-  notices: string[];
-  changed: boolean;
-}
-
-/**
- * Replaces selected expiries that are no longer listed by the nearest live expiry, with a notice each
- * ("expiry 27DEC24 has expired; showing nearest live expiry 3JAN25"). With no live list, nothing changes.
- */
-export function resolveExpiries(selected: readonly number[], live: readonly (ExpiryInfo | number)[]): ResolvedExpiries {
-  const liveMs = live.map((e) => (typeof e === 'number' ? e : e.expiryMs)).filter(Number.isFinite).sort((a, b) => a - b);
-  if (selected.length === 0 || liveMs.length === 0) return { expiries: [...selected], notices: [], changed: false };
-  const out: number[] = [];
-  const notices: string[] = [];
-  for (const ms of selected) {
-    if (liveMs.includes(ms)) {
-      if (!out.includes(ms)) out.push(ms);
-      continue;
-    }
-    let best = liveMs[0];
-    for (const l of liveMs) {
-      // Ties go to the later expiry: an expired one is replaced by what is next, not what was before.
-      if (Math.abs(l - ms) < Math.abs(best - ms) || (Math.abs(l - ms) === Math.abs(best - ms) && l > best)) best = l;
-    }
-    const what = ms < liveMs[0] ? 'has expired' : 'is not listed';
-    notices.push(`expiry ${expiryLabel(ms)} ${what}; showing nearest live expiry ${expiryLabel(best)}`);
-    if (!out.includes(best)) out.push(best);
-  }
-  out.sort((a, b) => a - b);
-  return { expiries: out, notices, changed: notices.length > 0 };
-}
-
 export interface QuickPicks {
   nearest: number[];
   thisWeek: number[];

@@ -10,7 +10,7 @@
 import type { Clock } from '../shared/clock.ts';
 import {
   PROTOCOL_VERSION,
-  type FromWorker, type ToWorker, type ViewSelection, type WorkerRequest,
+  type FromWorker, type RequestKind, type ToWorker, type ViewSelection, type WorkerRequest, type WorkerRequests,
 } from '../worker/protocol.ts';
 
 /** The parts of `Worker` used here (a fake in tests). */
@@ -51,8 +51,8 @@ export interface WorkerClient {
   select(selection: ViewSelection): void;
   /** The page painted result `seq` (backpressure). */
   ack(seq: number): void;
-  /** One-off request (react-query's queryFn). Rejects on error, timeout or worker restart. */
-  request(req: WorkerRequest): Promise<unknown>;
+  /** One-off request (react-query's queryFn), answered with its kind's type. Rejects on error, timeout or worker restart. */
+  request<K extends RequestKind>(req: Extract<WorkerRequest, { kind: K }>): Promise<WorkerRequests[K]['answer']>;
   /** Every FromWorker message except pong/response, plus client notices ("worker restarted"). */
   subscribe(listener: (msg: FromWorker) => void): () => void;
   status(): WorkerClientStatus;
@@ -246,14 +246,15 @@ export function createWorkerClient(options: WorkerClientOptions = {}): WorkerCli
     ack(seq) {
       send({ type: 'ack', seq });
     },
-    request(req) {
+    request<K extends RequestKind>(req: Extract<WorkerRequest, { kind: K }>) {
       if (disposed || state === 'down' || !worker) return Promise.reject(new Error('engine down'));
       const id = nextId++;
-      return new Promise<unknown>((resolve, reject) => {
+      // The worker answers a request with its kind's type (protocol.ts WorkerRequests).
+      return new Promise<WorkerRequests[K]['answer']>((resolve, reject) => {
         const timer = clock.setTimeout(() => {
           if (pending.delete(id)) reject(new Error(`engine did not answer ${req.kind} within ${requestTimeoutMs} ms`));
         }, requestTimeoutMs);
-        pending.set(id, { resolve, reject, timer });
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
         send({ type: 'request', id, request: req });
       });
     },

@@ -1,5 +1,5 @@
 import { useCallback, useState, type CSSProperties } from 'react';
-import { useGex } from '../state/store.ts';
+import { useGex } from '../state/react.ts';
 import { expiryLabel } from '../state/url.ts';
 import { EXPOSURE_TEXT, GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
 import { ExposureSwitch } from './panels/ExposureSwitch.tsx';

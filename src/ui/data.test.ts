@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
-import type { HistoryPoint } from '../state/store.ts';
+import type { HistoryPoint } from '../state/history.ts';
 import { emptyGexResult } from '../engine/fixtures.ts';
 import { distanceFromSpot, flowRows, historyRows, perpBasis, profileRows, strikeRows, summedDepth, symmetricDomain } from './data.ts';
 

@@ -2,7 +2,7 @@
  * Pure transformations from a worker result to chart rows. Kept out of the components so they are
  * unit-tested and memoised once per result (at most a few per second).
  */
-import type { HistoryPoint } from '../state/store.ts';
+import type { HistoryPoint } from '../state/history.ts';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
 
 export interface StrikeRow {

@@ -4,7 +4,7 @@
  * not Deribit alone, and STALE first while the figures are not current.
  */
 import { useEffect } from 'react';
-import { useGex } from '../state/store.ts';
+import { useGex } from '../state/react.ts';
 import type { GexResult, SourceKind, VenueId } from '../worker/protocol.ts';
 import { fmtLevel } from './format.ts';
 import { useStaleness } from './useStaleness.ts';

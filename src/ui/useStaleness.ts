@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
-import { staleness, useGex, useGexStoreApi, type Staleness } from '../state/store.ts';
+import { useGex, useGexStoreApi } from '../state/react.ts';
+import { staleness, type Staleness } from '../state/staleness.ts';
 import { useNow } from './useNow.ts';
 
 /**

@@ -224,7 +224,19 @@ describe('EngineHost', () => {
     expect(r.expiredSelected).toEqual([gone]);
     expect(r.gex.includedLines).toBe(6); // the next expiry only
     expect(Array.from(r.gex.expiries)).toEqual([EXP1]);
-    expect(of('notice').some((n) => n.message.includes('13DEC24 has expired'))).toBe(true);
+    // said once, as a typed event the page mirrors into the link (not prose it parses)
+    expect(of('expiryFallback')).toEqual([{ type: 'expiryFallback', selection: r.selection, gone: [{ expiryMs: gone, why: 'expired' }], showing: [EXP1] }]);
+    clock.advance(300);
+    expect(of('expiryFallback')).toHaveLength(1);
+  });
+
+  it('a gone expiry beside a listed one: the listed one is shown, a never-listed date is told apart from a passed one', () => {
+    const { host, adapters, clock, of } = setup();
+    const unlisted = Date.UTC(2025, 0, 31, 8);
+    host.handle({ type: 'select', selection: { ...baseSel, expiries: [EXP2, unlisted] } });
+    feedChain(adapters[0].sink, 'deribit', VENUE_T0, 100_000);
+    clock.advance(300);
+    expect(of('expiryFallback')[0]).toMatchObject({ gone: [{ expiryMs: unlisted, why: 'unlisted' }], showing: [EXP2] });
   });
 
   it('beyond gamma: the ladder with its next-expiry column, after the next expiry, and the feedback against the summed perp books', () => {
@@ -485,10 +497,10 @@ describe('EngineHost', () => {
     host.handle({ type: 'request', id: 8, request: { kind: 'expiries', venues: ['deribit'], currency: 'ETH' } });
     host.handle({ type: 'request', id: 9, request: { kind: 'snapshot' } });
     const resp = of('response');
-    expect(resp[0]).toEqual({ type: 'response', id: 7, ok: true, data: [
+    expect(resp[0]).toEqual({ type: 'response', id: 7, ok: true, kind: 'expiries', data: [
       { expiryMs: EXP1, label: '27DEC24', lines: 6 }, { expiryMs: EXP2, label: '28MAR25', lines: 6 },
     ] });
-    expect(resp[1]).toEqual({ type: 'response', id: 8, ok: true, data: [] });
+    expect(resp[1]).toEqual({ type: 'response', id: 8, ok: true, kind: 'expiries', data: [] });
     const snap = (resp[2] as { data: ResultMessage }).data;
     expect(snap.type).toBe('result');
     expect(snap.gex.includedLines).toBe(12);

@@ -5,6 +5,8 @@
  */
 import type { DealerModelId, FeedbackEstimate, GexResult, Horizon } from '../engine/types.ts';
 import type { Currency, PerpQuote, VenueId } from '../chain/model.ts';
+import { CURRENCIES, DEALER_MODELS, SOURCES, oneOf, type SourceKind } from '../shared/policy.ts';
+import { isVenueId } from '../shared/venues.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -53,7 +55,7 @@ export function checkLadder(x: unknown): LadderAxes | null {
 export const SELECTION_DEFAULTS = Object.freeze({ includeExpiring: false, afterNextExpiry: false, ladder: DEFAULT_LADDER });
 
 /** Where data comes from. Anything but `live` is labelled on screen. */
-export type SourceKind = 'live' | 'sim' | 'replay';
+export type { SourceKind };
 
 /** What the user is looking at; mirrors the URL's view state. */
 export interface ViewSelection {
@@ -83,8 +85,6 @@ export type FeedState = 'connecting' | 'connected' | 'stale' | 'reconnecting' | 
 
 export interface FeedHealth {
   venue: VenueId;
-  /** `options` or `perp` when a venue runs separate sockets; `all` when one socket carries both. */
-  stream: string;
   state: FeedState;
   /** Milliseconds since the last data message (heartbeats do not count); null before the first. */
   dataAgeMs: number | null;
@@ -119,10 +119,35 @@ export interface FamilyLines {
   linesIn: number;
 }
 
-/** Requests answered once (used through @tanstack/react-query on the main thread). */
-export type WorkerRequest =
-  | { kind: 'expiries'; venues: VenueId[]; currency: Currency }
-  | { kind: 'snapshot' }; // latest result, uncoalesced (tests)
+/**
+ * Requests answered once (used through @tanstack/react-query on the main thread), by kind: what is
+ * asked and what comes back, so both ends are typed by the same map.
+ */
+export interface WorkerRequests {
+  /** The expiries the venues list now (the picker asks before any result has them). */
+  expiries: { args: { venues: VenueId[]; currency: Currency }; answer: ExpiryInfo[] };
+  /** The latest result, uncoalesced (a tab's return, tests). */
+  snapshot: { args: Record<never, never>; answer: ResultMessage | null };
+}
+export type RequestKind = keyof WorkerRequests;
+export type WorkerRequest = { [K in RequestKind]: { kind: K } & WorkerRequests[K]['args'] }[RequestKind];
+/** A request's answer, its kind carried so the page's pending table can trust the data's type. */
+export type WorkerResponse =
+  | { [K in RequestKind]: { type: 'response'; id: number; ok: true; kind: K; data: WorkerRequests[K]['answer'] } }[RequestKind]
+  | { type: 'response'; id: number; ok: false; error: string };
+
+/**
+ * Selected expiries that are gone (passed, or never listed by the venues): the worker decides what the
+ * figures show instead (the ones still listed, else the next listed expiry) and says so once; the page
+ * mirrors it into the link and a notice.
+ */
+export interface ExpiryFallback {
+  type: 'expiryFallback';
+  selection: ViewSelection;
+  gone: { expiryMs: number; why: 'expired' | 'unlisted' }[];
+  /** The expiries in the figures now; empty when the venues list none. */
+  showing: number[];
+}
 
 export type ToWorker =
   | { type: 'hello'; protocolVersion: number; /** Base for local sources, e.g. ws://127.0.0.1:8787 */ localBase: string }
@@ -150,7 +175,7 @@ export interface ResultMessage {
   /** Spot used: from which venue's index, and whether forwards came from the venue or fell back to index. */
   spotSource: string;
   expiries: ExpiryInfo[];
-  /** Selected expiries that are no longer listed (expired), epoch ms. */
+  /** Selected expiries that are no longer listed (passed or never listed), epoch ms (ExpiryFallback says what is shown). */
   expiredSelected: number[];
 }
 
@@ -158,8 +183,8 @@ export type FromWorker =
   | { type: 'hello'; protocolVersion: number }
   | ResultMessage
   | { type: 'health'; feeds: FeedHealth[]; atMs: number }
-  | { type: 'response'; id: number; ok: true; data: unknown }
-  | { type: 'response'; id: number; ok: false; error: string }
+  | WorkerResponse
+  | ExpiryFallback
   | { type: 'pong'; id: number }
   /** A problem the user should read (bad selection, venue error); never a crash. */
   | { type: 'notice'; level: 'info' | 'warn' | 'error'; message: string };
@@ -178,3 +203,42 @@ export function transferablesOf(msg: FromWorker): ArrayBuffer[] {
   for (const a of arrays) if (a.buffer instanceof ArrayBuffer) seen.add(a.buffer);
   return [...seen];
 }
+
+/**
+ * A selection from the page, checked field by field (it crosses a message boundary): null when its
+ * source or currency is unusable, else the selection with every bad field at its default, and the
+ * problems found in words. `venues` keeps the known ones that `available` accepts.
+ */
+export function parseSelection(raw: unknown, available: (v: VenueId) => boolean): { selection: ViewSelection | null; problems: string[] } {
+  if (!raw || typeof raw !== 'object') return { selection: null, problems: ['selection'] };
+  const r = raw as Partial<Record<keyof ViewSelection, unknown>>;
+  const problems: string[] = [];
+  const source = oneOf(SOURCES, r.source) ? r.source : null;
+  if (!source) problems.push(`source ${String(r.source)}`);
+  const currency = oneOf(CURRENCIES, r.currency) ? r.currency : null;
+  if (!currency) problems.push(`currency ${String(r.currency)}`);
+  const venues: VenueId[] = [];
+  for (const v of Array.isArray(r.venues) ? r.venues : []) {
+    if (isVenueId(v) && available(v) && !venues.includes(v)) venues.push(v);
+    else problems.push(`venue ${String(v)}`);
+  }
+  const model = oneOf(WORKER_MODELS, r.model) ? r.model : 'classic';
+  if (model !== r.model) problems.push(`model ${String(r.model)}`);
+  const range = r.profileRange;
+  const profileRange = typeof range === 'number' && Number.isFinite(range) && range > 0 && range <= 1 ? range : 0.2;
+  if (profileRange !== range) problems.push(`range ${String(range)}`);
+  const expiries = (Array.isArray(r.expiries) ? r.expiries : []).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  const ladder = checkLadder(r.ladder);
+  if (!ladder) problems.push('ladder');
+  if (!source || !currency) return { selection: null, problems };
+  return {
+    selection: {
+      source, venues, currency, expiries: [...new Set(expiries)].sort((a, b) => a - b), model, profileRange,
+      includeExpiring: r.includeExpiring === true, afterNextExpiry: r.afterNextExpiry === true, ladder: ladder ?? { ...DEFAULT_LADDER },
+    },
+    problems,
+  };
+}
+
+/** The models the worker computes today; `flow` joins when the tape reaches the worker (issue 13). */
+export const WORKER_MODELS: readonly DealerModelId[] = DEALER_MODELS.filter((m) => m !== 'flow');

@@ -1,7 +1,7 @@
 import { memo, useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ResultMessage } from '../../worker/protocol.ts';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { C } from '../colors.ts';
 import { exposureRows, niceSymmetric, strikeRows, type ExposureRow, type ExposureSeries, type StrikeRow } from '../data.ts';
 import { fmtCoin, fmtLevel, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';

@@ -1,7 +1,7 @@
 import { memo, useCallback, useMemo } from 'react';
 import { Bar, CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type BarShapeProps } from 'recharts';
 import type { ResultMessage } from '../../worker/protocol.ts';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { C } from '../colors.ts';
 import { flowRows, niceSymmetric, perpBasis, summedDepth, type FlowRow } from '../data.ts';
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';

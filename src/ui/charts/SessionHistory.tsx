@@ -1,6 +1,6 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { HistoryPoint } from '../../state/store.ts';
+import type { HistoryPoint } from '../../state/history.ts';
 import { C } from '../colors.ts';
 import { historyRows } from '../data.ts';
 import { fmtLevel, fmtSpot, fmtTimeUtc } from '../format.ts';

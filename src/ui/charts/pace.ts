@@ -6,7 +6,8 @@
  */
 import { useEffect, useState } from 'react';
 import { flushSync } from 'react-dom';
-import { useGexStoreApi, type GexState } from '../../state/store.ts';
+import { useGexStoreApi } from '../../state/react.ts';
+import type { GexState } from '../../state/store.ts';
 import { createPacer } from '../pacer.ts';
 
 /** A fresh task per turn: a MessageChannel message (not throttled like timers in a hidden tab). */

@@ -3,7 +3,7 @@
  * 16 px times the kiosk scale (32 px on 4K), so a wall reads the same from across a room at any size.
  */
 import { useCallback, useState } from 'react';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { C } from '../colors.ts';
 import { useViewport } from '../layout/viewport.ts';
 import { yAxisWidthPx } from './ticks.ts';

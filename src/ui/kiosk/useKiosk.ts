@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useGex, useGexStoreApi } from '../../state/store.ts';
+import { useGex, useGexStoreApi } from '../../state/react.ts';
 import { keepScreenAwake, type WakeLockApi, type WakeState } from './wakeLock.ts';
 
 /** Rotates the currency every `every` through `rotate` (wall displays). */

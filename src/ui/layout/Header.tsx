@@ -1,4 +1,4 @@
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { fmtTimeUtc } from '../format.ts';
 import { useWakeLock } from '../kiosk/useKiosk.ts';
 import { Controls } from '../panels/Controls.tsx';

@@ -2,7 +2,7 @@
  * The small pieces of "beyond gamma" (design: "Beyond gamma", "Expiring lines") that sit in other
  * panels: the feedback sentence, the expiring-lines note, the after-the-next-expiry switch and badge.
  */
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { expiryLabel } from '../../state/url.ts';
 import type { FeedbackEstimate } from '../../worker/protocol.ts';
 import { fmtExpiryTime, fmtMove, fmtPct, fmtStrike } from '../format.ts';

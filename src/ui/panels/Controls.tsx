@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import {
   ALL_VENUES, CURRENCIES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
 } from '../../state/url.ts';
@@ -12,9 +12,6 @@ import { venueLabel } from '../../shared/venues.ts';
 
 const MODEL_HELP = DEALER_MODEL_HELP;
 
-function isExpiryList(x: unknown): x is ExpiryInfo[] {
-  return Array.isArray(x) && x.every((e) => typeof e === 'object' && e !== null && typeof (e as ExpiryInfo).expiryMs === 'number');
-}
 
 /** The live expiry list, from the worker through react-query; the latest result's list until it answers. */
 function useExpiries(): ExpiryInfo[] {
@@ -28,7 +25,7 @@ function useExpiries(): ExpiryInfo[] {
     queryFn: async () => {
       if (!client) return [];
       const data = await client.request({ kind: 'expiries', venues, currency });
-      return isExpiryList(data) ? data : [];
+      return data;
     },
     enabled: client !== null,
     refetchInterval: 30_000,

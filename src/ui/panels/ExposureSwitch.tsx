@@ -1,4 +1,4 @@
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { EXPOSURES, type ExposureKind } from '../../state/url.ts';
 
 const LABEL: Record<ExposureKind, { short: string; help: string }> = {

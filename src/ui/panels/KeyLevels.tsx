@@ -1,5 +1,5 @@
 import { memo } from 'react';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { distanceFromSpot } from '../data.ts';
 import { fmtLevel, fmtSignedPct, fmtSpot, fmtStrike, fmtUsd } from '../format.ts';
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 
 const GIVE_UP_MS = 10_000;
 

@@ -1,4 +1,4 @@
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 
 /** Plain-text notices (URL problems, venue errors); bounded in the store. */
 export function Notices() {

@@ -1,6 +1,6 @@
 import { memo, useMemo } from 'react';
 import type { ResultMessage } from '../../worker/protocol.ts';
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 import { expiryLabel } from '../../state/url.ts';
 import { ladderTable, type LadderCell } from '../data.ts';
 import { fmtCoin, fmtExpiryTime, fmtHorizon, fmtMove, fmtSignedUsd } from '../format.ts';

@@ -1,4 +1,4 @@
-import { useGex } from '../../state/store.ts';
+import { useGex } from '../../state/react.ts';
 
 const LABEL = { live: 'LIVE', sim: 'SIMULATED', replay: 'REPLAY' } as const;
 

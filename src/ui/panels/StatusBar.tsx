@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { useGex, useGexStoreApi } from '../../state/store.ts';
+import { useGex, useGexStoreApi } from '../../state/react.ts';
 import type { FeedHealth } from '../../worker/protocol.ts';
 import { fmtAge, fmtTimeUtc } from '../format.ts';
 import { useViewport } from '../layout/viewport.ts';
@@ -17,13 +17,13 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
   const dropped = sum(f.dropped);
   const excluded = sum(f.excludedLines);
   const age = f.dataAgeMs === null ? '—' : fmtAge(f.dataAgeMs + extraAge);
-  const name = <Nw><span className={`dot ${f.state}`} /><b>{f.venue}{f.stream !== 'all' ? `/${f.stream}` : ''}</b> {f.state}</Nw>;
+  const name = <Nw><span className={`dot ${f.state}`} /><b>{f.venue}</b> {f.state}</Nw>;
   if (compact) {
     const fam = familiesText(f);
     const subs = f.subscribes ? ` · subscribes ${f.subscribes.lastHour}/${f.subscribes.budgetPerHour} this hour` : '';
     const tip = `${Math.round(f.messagesPerSec)} msg/s · reconnects ${f.reconnects}${subs} · dropped: ${detail(f.dropped) || 'none'} · excluded lines: ${detail(f.excludedLines) || 'none'}${fam ? ` · lines in by family: ${fam}` : ''}${(f.assumptions ?? []).map((a) => ` · ${a}`).join('')}${f.lastError ? ` · ${f.lastError}` : ''}`;
     return (
-      <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state} title={tip}>
+      <span className="item feed" data-feed={f.venue} data-state={f.state} title={tip}>
         {name} <span className="num">{age}</span>
         {dropped > 0 && <> · <Nw>dropped <span className="num">{dropped}</span></Nw></>}
         {f.lastError && ' ⚠'}
@@ -32,7 +32,7 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
     );
   }
   return (
-    <span className="item feed" data-feed={`${f.venue}:${f.stream}`} data-state={f.state}>
+    <span className="item feed" data-feed={f.venue} data-state={f.state}>
       {name}
       {' · '}<Nw>data <span className="num">{age}</span></Nw>
       {' · '}<Nw><span className="num">{Math.round(f.messagesPerSec)}</span> msg/s</Nw>
@@ -64,7 +64,7 @@ export function StatusBar() {
   return (
     <footer className="status">
       <span data-testid="feed-status" className="item">
-        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={`${f.venue}:${f.stream}`} f={f} extraAge={extraAge} compact={phone || feeds.length > 1} />)}
+        {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={f.venue} f={f} extraAge={extraAge} compact={phone || feeds.length > 1} />)}
       </span>
       {r && (
         <>

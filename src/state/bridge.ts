@@ -1,17 +1,13 @@
 /**
  * Wires the worker client to the store and the page: worker messages into the store, acks after the
- * frame that shows a result (backpressure), the selection and URL following the view, expired expiries
- * replaced, a fresh snapshot on tab return, history flushed on pagehide, saved figures shown when none come.
+ * frame that shows a result (backpressure), the selection and URL following the view, the worker's
+ * expiry fallback mirrored into the link, a fresh snapshot on tab return, history flushed on pagehide,
+ * saved figures shown when none come.
  */
-import { SAVED_FIGURES_AFTER_MS, type GexStore } from '../state/store.ts';
-import type { WorkerClient } from '../state/worker-client.ts';
-import { resolveExpiries, sameSelection, toSelection, viewToSearch, type ViewState } from '../state/url.ts';
-import type { FromWorker, ResultMessage } from '../worker/protocol.ts';
-
-export function isResultMessage(x: unknown): x is ResultMessage {
-  return typeof x === 'object' && x !== null && (x as { type?: unknown }).type === 'result' &&
-    typeof (x as { gex?: unknown }).gex === 'object' && typeof (x as { seq?: unknown }).seq === 'number';
-}
+import { SAVED_FIGURES_AFTER_MS, type GexStore } from './store.ts';
+import type { WorkerClient } from './worker-client.ts';
+import { expiryLabel, sameSelection, toSelection, viewToSearch, type ViewState } from './url.ts';
+import type { ExpiryFallback, FromWorker } from '../worker/protocol.ts';
 
 export interface BridgeOptions {
   /** Update the address bar as the view changes (off in tests). */
@@ -34,23 +30,24 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
     ackSeq = null;
   };
 
-  const fixExpiries = (msg: ResultMessage) => {
-    const view = store.getState().view;
-    if (view.expiries.length === 0 || msg.expiries.length === 0) return;
-    if (msg.selection.currency !== view.currency) return;
-    const r = resolveExpiries(view.expiries, msg.expiries);
-    if (!r.changed) return;
-    for (const n of r.notices) actions.addNotice('warn', n);
-    actions.setView({ expiries: r.expiries });
+  // The worker decides what replaces gone expiries; the page says so and puts it in the link.
+  const mirrorFallback = (f: ExpiryFallback) => {
+    if (!sameSelection(f.selection, toSelection(store.getState().view))) return; // in flight from an older view
+    // Every selected one gone: the worker shows the next listed expiry, which is the nearest live one.
+    const kept = f.showing.some((x) => f.selection.expiries.includes(x));
+    const labels = f.showing.map(expiryLabel).join(', ');
+    const showing = f.showing.length === 0 ? 'none listed' : kept ? labels : `nearest live expiry ${labels}`;
+    for (const g of f.gone) actions.addNotice('warn', `expiry ${expiryLabel(g.expiryMs)} ${g.why === 'expired' ? 'has expired' : 'is not listed'}; showing ${showing}`);
+    actions.setView({ expiries: f.showing });
   };
 
   const onMessage = (msg: FromWorker) => {
-    // The page itself replaces an expired selected expiry and says so (fixExpiries): skip the worker's
-    // own notice for the same event so the user reads it once.
-    if (msg.type === 'notice' && /^expiry \S+ has expired/.test(msg.message)) return;
+    if (msg.type === 'expiryFallback') {
+      mirrorFallback(msg);
+      return;
+    }
     actions.applyMessage(msg);
     if (msg.type === 'result') {
-      fixExpiries(msg);
       ackSeq = msg.seq;
       if (rafId === null) rafId = win.requestAnimationFrame(flushAck);
     }
@@ -98,8 +95,8 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
       return;
     }
     client.request({ kind: 'snapshot' }).then(
-      (data) => {
-        if (isResultMessage(data)) onMessage(data);
+      (result) => {
+        if (result) onMessage(result);
       },
       () => undefined,
     );
