@@ -49,5 +49,7 @@ export default tseslint.config(
   layer('worker', ['**/state/**', '**/ui/**', 'react']),
   layer('state', ['**/worker/*', '!**/worker/protocol.ts', '**/engine/**', '**/feeds/**', '**/chain/**', '**/ui/**']),
   layer('ui', ['**/worker/*', '!**/worker/protocol.ts', '**/engine/**', '**/feeds/**', '**/chain/**']),
+  // The venue server runs the real clients and the engine, never the page's worker, state or UI.
+  { files: ['server/**/*.ts'], ignores: ['server/**/*.test.ts', 'server/testing/**'], rules: fence([['**/src/worker/**', '**/src/state/**', '**/src/ui/**', 'react', '**/cli/**', '**/bench/**', '**/e2e/**']]) },
   { files: ['src/main.tsx'], rules: fence([['**/worker/*', '!**/worker/protocol.ts', '**/engine/**', '**/feeds/**', '**/chain/**', ...OUTSIDE_SRC]]) },
 );

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Probe {
-  /** The layer's folder under src/ and the tsconfig of its project there. */
+  /** The layer's folder (from the repository root) and the tsconfig of its project there. */
   layer: string;
   project?: string;
   code: string;
@@ -23,14 +23,16 @@ interface Probe {
 }
 
 const PROBES: Probe[] = [
-  { layer: 'ui', code: "import { computeGex } from '../engine/index.ts';\nexport const p = computeGex;\n", allowed: false, what: 'ui -> engine' },
-  { layer: 'ui', code: "import { okxAdapter } from '../feeds/okx/index.ts';\nexport const p = okxAdapter;\n", allowed: false, what: 'ui -> feeds' },
-  { layer: 'ui', code: "import { EngineHost } from '../worker/host.ts';\nexport const p = EngineHost;\n", allowed: false, what: 'ui -> the worker host' },
-  { layer: 'state', code: "import { RecomputeScheduler } from '../worker/scheduler.ts';\nexport const p = RecomputeScheduler;\n", allowed: false, what: 'state -> worker beyond its protocol' },
-  { layer: 'feeds', code: "import { mulberry32 } from '../../server/sim/prng.ts';\nexport const p = mulberry32;\n", allowed: false, what: 'src -> server' },
-  { layer: 'engine', code: "import type { OptionInstrument } from '../chain/model.ts';\nexport type P = OptionInstrument;\n", allowed: false, what: 'engine -> chain' },
-  { layer: 'ui', code: "import { createGexStore } from '../state/store.ts';\nexport const p = createGexStore;\n", allowed: true, what: 'ui -> state' },
-  { layer: 'state', code: "import { PROTOCOL_VERSION } from '../worker/protocol.ts';\nexport const p = PROTOCOL_VERSION;\n", allowed: true, what: 'state -> worker protocol' },
+  { layer: 'src/ui', code: "import { computeGex } from '../engine/index.ts';\nexport const p = computeGex;\n", allowed: false, what: 'ui -> engine' },
+  { layer: 'src/ui', code: "import { okxAdapter } from '../feeds/okx/index.ts';\nexport const p = okxAdapter;\n", allowed: false, what: 'ui -> feeds' },
+  { layer: 'src/ui', code: "import { EngineHost } from '../worker/host.ts';\nexport const p = EngineHost;\n", allowed: false, what: 'ui -> the worker host' },
+  { layer: 'src/state', code: "import { RecomputeScheduler } from '../worker/scheduler.ts';\nexport const p = RecomputeScheduler;\n", allowed: false, what: 'state -> worker beyond its protocol' },
+  { layer: 'src/feeds', code: "import { mulberry32 } from '../../server/sim/prng.ts';\nexport const p = mulberry32;\n", allowed: false, what: 'src -> server' },
+  { layer: 'src/engine', code: "import type { OptionInstrument } from '../chain/model.ts';\nexport type P = OptionInstrument;\n", allowed: false, what: 'engine -> chain' },
+  { layer: 'server', code: "import { PROTOCOL_VERSION } from '../src/worker/protocol.ts';\nexport const p = PROTOCOL_VERSION;\n", allowed: false, what: 'server -> the worker' },
+  { layer: 'server', code: "import { computeGex } from '../src/engine/index.ts';\nexport const p = computeGex;\n", allowed: true, what: 'server -> engine' },
+  { layer: 'src/ui', code: "import { createGexStore } from '../state/store.ts';\nexport const p = createGexStore;\n", allowed: true, what: 'ui -> state' },
+  { layer: 'src/state', code: "import { PROTOCOL_VERSION } from '../worker/protocol.ts';\nexport const p = PROTOCOL_VERSION;\n", allowed: true, what: 'state -> worker protocol' },
 ];
 
 const eslint = new ESLint({ cwd: root });
@@ -38,7 +40,7 @@ const eslint = new ESLint({ cwd: root });
 describe('lint refuses wrong-way imports', () => {
   for (const p of PROBES) {
     it(`${p.allowed ? 'allows' : 'refuses'} ${p.what}`, async () => {
-      const [r] = await eslint.lintText(p.code, { filePath: path.join(root, 'src', p.layer, '__fence_probe.ts') });
+      const [r] = await eslint.lintText(p.code, { filePath: path.join(root, p.layer, '__fence_probe.ts') });
       const fenced = r.messages.filter((m) => m.ruleId === 'no-restricted-imports');
       expect(fenced.length > 0, JSON.stringify(r.messages)).toBe(!p.allowed);
     });
@@ -53,7 +55,7 @@ const readJsonc = (file: string) => JSON.parse(readFileSync(file, 'utf8').replac
  * through `extends`): `tsc -b` then checks only the probe against the layers' declarations.
  */
 function tscProbe(p: Probe, n: number): Promise<{ ok: boolean; out: string }> {
-  const dir = path.join(root, 'src', p.layer);
+  const dir = path.join(root, p.layer);
   const own = readJsonc(path.join(dir, p.project ?? 'tsconfig.json'));
   const tmp = mkdtempSync(path.join(tmpdir(), 'gexdesk-fence-'));
   // named like a type test: no layer project includes it (so parallel probes never leak into a layer)
