@@ -3,14 +3,32 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-// Layering (see shared design): ui -> state -> worker/protocol; worker -> feeds, chain, engine;
-// feeds -> chain, engine; engine -> nothing of ours. Enforced here rather than hoped for.
-const noImport = (...groups) => ({
-  'no-restricted-imports': ['error', { patterns: groups.map((g) => ({ group: [g], message: 'Layering: see eslint.config.js' })) }],
+/*
+ * Layering (README "Layout"): ui -> state -> worker/protocol; worker -> feeds, chain, engine;
+ * feeds -> chain, engine; chain -> engine types; engine -> nothing of ours; src/shared is the leaf every
+ * layer may import and that imports nothing. Each layer's rule lists what it may NOT reach (the allow
+ * list's complement, with `!` exceptions), and the TypeScript project references (tsconfig.json,
+ * `tsc -b`) refuse the same imports with lint off. test/fence.test.ts checks both.
+ */
+const OUTSIDE_SRC = ['**/server/**', '**/cli/**', '**/bench/**', '**/e2e/**', '**/scripts/**'];
+const fence = (patterns, opts = {}) => ({
+  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group, message: 'Layering: see eslint.config.js and README "Layout"', ...opts })) }],
+});
+const layer = (dir, patterns, typeOnly = []) => ({
+  files: [`src/${dir}/**/*.{ts,tsx}`],
+  ignores: [`src/${dir}/**/*.test.ts`, `src/${dir}/**/*.test-d.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        { group: [...patterns, ...OUTSIDE_SRC], message: 'Layering: see eslint.config.js and README "Layout"' },
+        ...(typeOnly.length > 0 ? [{ group: typeOnly, allowTypeImports: true, message: 'Layering: types only from this layer' }] : []),
+      ],
+    }],
+  },
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'bench/out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'bench/out/**', '.tsbuild/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,9 +39,17 @@ export default tseslint.config(
     },
   },
   { files: ['src/ui/**/*.{ts,tsx}', 'src/main.tsx'], plugins: { 'react-hooks': reactHooks }, rules: reactHooks.configs.recommended.rules },
-  { files: ['src/engine/**/*.ts'], ignores: ['src/engine/**/*.test.ts'], rules: noImport('**/chain/**', '**/feeds/**', '**/worker/**', '**/state/**', '**/ui/**', 'react', 'ws', 'node:*') },
-  { files: ['src/chain/**/*.ts'], ignores: ['src/chain/**/*.test.ts'], rules: noImport('**/feeds/**', '**/worker/**', '**/state/**', '**/ui/**', 'react') },
-  { files: ['src/feeds/**/*.ts'], ignores: ['src/feeds/**/*.test.ts'], rules: noImport('**/worker/**', '**/state/**', '**/ui/**', 'react') },
-  { files: ['src/worker/**/*.ts'], ignores: ['src/worker/**/*.test.ts'], rules: noImport('**/state/**', '**/ui/**', 'react') },
-  { files: ['src/state/**/*.ts'], ignores: ['src/state/**/*.test.ts'], rules: noImport('**/ui/**', '**/feeds/**', '**/engine/**', '**/chain/**', '**/worker/host*') },
+  // Nothing under src/ (tests included) reaches into the server, the CLI or the tools: what a test needs
+  // from them comes through a public entry or a helper outside src/.
+  { files: ['src/**/*.{ts,tsx}'], rules: fence([OUTSIDE_SRC]) },
+  layer('shared', ['../*', '../**', 'react', 'zustand', 'recharts', 'ws', 'node:*']),
+  layer('engine', ['**/chain/**', '**/feeds/**', '**/worker/**', '**/state/**', '**/ui/**', 'react', 'ws', 'node:*']),
+  layer('chain', ['**/feeds/**', '**/worker/**', '**/state/**', '**/ui/**', 'react'], ['**/engine/**']),
+  layer('feeds', ['**/worker/**', '**/state/**', '**/ui/**', 'react']),
+  layer('worker', ['**/state/**', '**/ui/**', 'react']),
+  layer('state', ['**/worker/*', '!**/worker/protocol.ts', '**/engine/**', '**/feeds/**', '**/chain/**', '**/ui/**']),
+  layer('ui', ['**/worker/*', '!**/worker/protocol.ts', '**/engine/**', '**/feeds/**', '**/chain/**']),
+  // The venue server runs the real clients and the engine, never the page's worker, state or UI.
+  { files: ['server/**/*.ts'], ignores: ['server/**/*.test.ts', 'server/testing/**'], rules: fence([['**/src/worker/**', '**/src/state/**', '**/src/ui/**', 'react', '**/cli/**', '**/bench/**', '**/e2e/**']]) },
+  { files: ['src/main.tsx'], rules: fence([['**/worker/*', '!**/worker/protocol.ts', '**/engine/**', '**/feeds/**', '**/chain/**', ...OUTSIDE_SRC]]) },
 );

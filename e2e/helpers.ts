@@ -1,6 +1,6 @@
 /** Shared helpers for the Playwright specs: server switches, waiting for figures, engine reference. */
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
-import { TestClient } from '../server/test-client.ts';
+import { TestClient } from '../server/testing/test-client.ts';
 import { computeGex } from '../src/engine/index.ts';
 import type { ChainColumns, GexResult } from '../src/engine/types.ts';
 

@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, sleep } from './test-client.ts';
-import { Conn } from './venue-test-conn.ts';
-import { rawRequest } from './raw-http.ts';
+import { TestClient, sleep } from './testing/test-client.ts';
+import { Conn } from './testing/venue-test-conn.ts';
+import { rawRequest } from './testing/raw-http.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 const ROOT = path.resolve(import.meta.dirname, '..');

@@ -8,8 +8,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { startServer } from './server.ts';
-import { record } from './record.ts';
-import { RECORDED_VENUES, type RecordedVenue } from './recording.ts';
+import { record } from './replay/record.ts';
+import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record';
@@ -29,7 +29,7 @@ export interface CliArgs {
   /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
   upstreamBase?: string;
   /** Venues to record (default deribit). */
-  venues: RecordedVenue[];
+  venues: VenueId[];
   currencies: ('BTC' | 'ETH')[];
   durationS?: number;
   /** OKX `books` as the venue serves them since 2026 (sim default) or before; replay: by the recording unless set. */
@@ -49,7 +49,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return 'usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]';
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -103,8 +103,8 @@ export function parseArgs(argv: string[]): CliArgs | string {
         break;
       case '--venues': {
         const list = v.split(',').map((s) => s.trim().toLowerCase());
-        if (list.length === 0 || list.some((x) => !(RECORDED_VENUES as readonly string[]).includes(x))) return `--venues must be a list of ${RECORDED_VENUES.join(', ')} (got ${v})`;
-        a.venues = [...new Set(list)] as RecordedVenue[];
+        if (list.length === 0 || !list.every(isVenueId)) return `--venues must be a list of ${VENUE_IDS.join(', ')} (got ${v})`;
+        a.venues = [...new Set(list)];
         break;
       }
       case '--currencies': {
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   }
   const log = (l: string) => process.stderr.write(l + '\n');
   if (args.source === 'record') {
-    const rec = record({ upstream: args.upstream, upstreamBase: args.upstreamBase, venues: args.venues, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
+    const rec = record({ urls: { deribit: args.upstream }, upstreamBase: args.upstreamBase, venues: args.venues, file: args.file!, currencies: args.currencies, durationMs: args.durationS !== undefined ? args.durationS * 1000 : undefined, log });
     process.stdout.write(`gexdesk recorder: ${args.venues.join(',')} from ${args.upstreamBase ?? 'live'} -> ${args.file} (${args.currencies.join(',')})\n`);
     process.once('SIGINT', () => rec.stop());
     process.once('SIGTERM', () => rec.stop());

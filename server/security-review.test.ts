@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer, type ServerOptions } from './server.ts';
-import { TestClient, sleep } from './test-client.ts';
-import { Conn } from './venue-test-conn.ts';
-import { rawRequest } from './raw-http.ts';
-import type { Session } from './deribit/hub.ts';
+import { TestClient, sleep } from './testing/test-client.ts';
+import { Conn } from './testing/venue-test-conn.ts';
+import { rawRequest } from './testing/raw-http.ts';
+import type { VenueSession } from './venues/session.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
@@ -113,7 +113,7 @@ describe('4a: prototype names (4.10-4.14)', () => {
     // a subscription whose frame cannot be built (what a prototype name did before the tables were Maps)
     const session = [...srv!.hub.sessions][0];
     session.subs.add('deribit_price_index.broken');
-    (srv!.simSource as unknown as { parsedCache: Map<string, unknown> }).parsedCache.set('deribit_price_index.broken', { t: 'index', c: 'XXX', every: 1 });
+    (srv!.venues.protocols.get('deribit')!.source as unknown as { parsedCache: Map<string, unknown> }).parsedCache.set('deribit_price_index.broken', { t: 'index', c: 'XXX', every: 1 });
     const okxAttacker = await venue('/okx/ws/v5/public');
     okxAttacker.ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'index-tickers', instId: 'BTC-USD' }] }));
     await okxAttacker.wait((t) => t.includes('"event":"subscribe"'));
@@ -205,7 +205,7 @@ describe('4b: budgets, caps and memory (4.9, 4.16-4.19, 4.22, 4.25, 4.29)', () =
   it('4.22: clients that make the server queue replies and never read are dropped at the byte cap', async () => {
     await start();
     const hard = srv!.hub.limits.hardBufferBytes;
-    const sessions: Session[] = [];
+    const sessions: VenueSession[] = [];
     for (let i = 0; i < 2; i++) {
       const c = await deribit();
       sessions.push([...srv!.hub.sessions].at(-1)!);

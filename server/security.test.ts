@@ -4,7 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_CONNECTIONS_PER_IP, startServer, type RunningServer } from './server.ts';
-import { TestClient, sleep } from './test-client.ts';
+import { TestClient, sleep } from './testing/test-client.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 let srv: RunningServer;

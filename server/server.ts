@@ -1,25 +1,27 @@
 /**
- * The local venue server: one HTTP server that serves the built app, the Deribit protocol at
- * /deribit/ws/api/v2 (simulator or replay behind it), /__gexdesk/info and the /__sim/* switches.
+ * The local venue server, its public entry (`startServer`): one HTTP server that serves the built app,
+ * every venue's own protocol on its own paths (venues/registry.ts: simulator or replay behind them),
+ * /__gexdesk/info and the /__sim/* switches (http/control.ts).
  * Security (issues 6 and 11): loopback by default, a Host allow-list on every request and upgrade (DNS
  * rebinding), small inbound frames, connection caps, Origin check on upgrades and on control POSTs,
- * Origin / Sec-Fetch-Site check on the venue REST paths, bounded per-client send buffers and request
- * budgets, a strict CSP on every response.
+ * Origin / Sec-Fetch-Site check on the venue REST paths (http/access.ts), bounded per-client send
+ * buffers and request budgets (venues/client-socket.ts), a strict CSP on every response (http/headers.ts).
  */
 import http from 'node:http';
-import { isIP, type AddressInfo, type Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
+import type { AddressInfo, Socket } from 'node:net';
 import { SimClock } from './clock.ts';
-import { FaultState, parseFault } from './faults.ts';
-import { DEFAULT_LIMITS, DeribitHub, type HubLimits, type SessionStats } from './deribit/hub.ts';
-import { SimSource } from './deribit/sim-source.ts';
+import { FaultState } from './faults/state.ts';
 import { MarketSim } from './sim/market.ts';
-import { ReplayPlayer, ReplaySource } from './replay.ts';
-import { RECORDED_VENUES } from './recording.ts';
-import { serveStatic } from './static.ts';
-import { createVenues, type Venues } from './venues.ts';
+import { ReplayPlayer } from './replay/player.ts';
+import { createAccess } from './http/access.ts';
+import { createControl } from './http/control.ts';
+import { hostOf, json, securityHeaders } from './http/headers.ts';
+import { serveStatic } from './http/static.ts';
+import type { SessionLimits } from './venues/client-socket.ts';
+import type { VenueHub } from './venues/hub.ts';
+import type { SessionStats } from './venues/session.ts';
+import { createVenues, venueStamp, type Venues } from './venues/registry.ts';
 
-export const DERIBIT_PATH = '/deribit/ws/api/v2';
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
 export interface ServerOptions {
@@ -47,7 +49,8 @@ export interface ServerOptions {
   allowedHosts?: string[];
   /** Injected fetch for the live REST relay (tests). */
   fetchImpl?: typeof fetch;
-  limits?: Partial<HubLimits>;
+  /** Overrides of every venue's session rules and send buffers (tests). */
+  limits?: Partial<SessionLimits>;
   /**
    * OKX `books`: `current` (the venue since 23 June 2026: checksum 0, snapshot only over REST; the sim's
    * default) or `legacy` (a snapshot pushed on subscribe, CRC32 checksums). Replay: as the recording was
@@ -65,49 +68,19 @@ export interface RunningServer {
   host: string;
   close(): Promise<void>;
   sim?: MarketSim;
-  simSource?: SimSource;
-  /** Deribit's side of a replay. */
-  replay?: ReplaySource;
   /** The replay clock and timeline of every venue in the recording. */
   player?: ReplayPlayer;
   clock: SimClock;
-  hub: DeribitHub;
+  /**
+   * Deribit's hub (the tests that drive the Deribit client read its sessions and request log); throws
+   * when the server has no Deribit (a replay of a recording without it).
+   */
+  readonly hub: VenueHub;
   faults: FaultState;
-  /** OKX, Bybit and Binance hubs (sim mode) and the venues' REST pass-through. */
+  /** Every venue's hub, protocol and REST pass-through. */
   venues: Venues;
+  /** Every venue's sockets and sessions, sessions dropped for not reading, refused requests by reason. */
   stats(): { connections: number; sessions: SessionStats[]; closedSlow: number; rejected: Record<string, number> };
-}
-
-/** How far `expireAt` may move the clock to a time that is not a listed expiry. */
-export const MAX_EXPIRE_AT_JUMP_MS = 7 * 86_400_000;
-
-export function cspHeader(hostPort: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    `connect-src 'self' ws://${hostPort} wss://www.deribit.com wss://ws.okx.com:8443 wss://stream.bybit.com wss://fstream.binance.com wss://nbstream.binance.com`,
-    "img-src 'self' data:",
-    "style-src 'self' 'unsafe-inline'",
-    "worker-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
-
-function isLoopbackHost(h: string): boolean {
-  return LOOPBACK.has(h.replace(/^\[|\]$/g, ''));
-}
-
-/** The name in a Host header or an origin's host (`name:port`, `[::1]:port`), lower case, without brackets or a trailing dot; null when unreadable. */
-export function hostNameOf(hostPort: string): string | null {
-  try {
-    return new URL(`http://${hostPort}`).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
-  } catch {
-    return null;
-  }
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -121,33 +94,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // second such tab. 32 is five.
   const maxPerIp = opts.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP;
   const faults = new FaultState();
-  const limits: HubLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const rejected: Record<string, number> = {};
   const reject = (r: string) => (rejected[r] = (rejected[r] ?? 0) + 1);
 
   let sim: MarketSim | undefined;
-  let simSource: SimSource | undefined;
-  let replay: ReplaySource | undefined;
   let player: ReplayPlayer | undefined;
   let clock: SimClock;
-  let hub: DeribitHub;
   if (opts.source === 'sim') {
     const startMs = opts.startMs ?? Date.now();
     clock = new SimClock(startMs, speed, opts.wallNow);
     sim = new MarketSim({ seed, startMs });
-    simSource = new SimSource(sim, clock, faults);
-    hub = new DeribitHub(simSource, faults, limits, opts.log);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
-    player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow });
-    replay = new ReplaySource(player);
+    player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow, stampOf: venueStamp });
     clock = player.clock;
-    hub = new DeribitHub(replay, faults, limits, opts.log);
-    replay.attach(hub);
   }
-  hub.start();
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
   venues.start();
+  const hubs = [...venues.hubs.values()];
   if (player) {
     player.seal(); // every venue's frames are on the timeline now
     const r = player.report;
@@ -155,155 +119,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     log(`replay: ${r.frames} frames (${perVenue || 'none'}; Deribit ${r.notifications} notifications, ${r.responses} responses) from ${opts.file}, span ${(r.spanMs / 1000).toFixed(1)} s; ${r.badLines} bad line(s) skipped${r.badLines ? ' ' + JSON.stringify(r.badReasons) : ''}; ${r.loop ? 'loops' : 'stops'} at the end`);
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024, perMessageDeflate: false, clientTracking: false });
-  // OKX allows 64 KB of subscribe args per request; the other venues' requests are smaller
-  const venueWss = new WebSocketServer({ noServer: true, maxPayload: 70 * 1024, perMessageDeflate: false, clientTracking: false });
   const perIp = new Map<string, number>();
   let total = 0;
   let boundHostPort = '';
-
-  const originAllowed = (origin: string | undefined, hostHeader: string | undefined): boolean => {
-    if (origin === undefined) return true; // CLI tools and tests send none; browsers always do
-    if (opts.allowedOrigins?.includes(origin)) return true;
-    let u: URL;
-    try {
-      u = new URL(origin);
-    } catch {
-      return false;
-    }
-    if (hostHeader && u.host === hostHeader) return true;
-    if (u.host === boundHostPort) return true;
-    // while bound to loopback, other local dev servers (vite on :5173) may connect
-    return isLoopbackHost(host) && isLoopbackHost(u.hostname);
-  };
-
-  // DNS rebinding: a page whose name the attacker points at 127.0.0.1 sends its own name as Host (and
-  // as Origin, so the Origin check alone passes). An IP literal cannot be rebound, nor can localhost.
-  const allowedHostNames = new Set<string>();
-  for (const h of [host, ...(opts.allowedHosts ?? []), ...(opts.allowedOrigins ?? []).map((o) => URL.canParse(o) ? new URL(o).host : '')]) {
-    const n = h ? hostNameOf(h) : null;
-    if (n) allowedHostNames.add(n);
-  }
-  const hostAllowed = (hostHeader: string | undefined): boolean => {
-    if (hostHeader === undefined) return true; // HTTP/1.0 tools; a browser always sends one
-    const name = hostNameOf(hostHeader);
-    if (name === null) return false;
-    return isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost') || allowedHostNames.has(name);
-  };
-
-  // A cross-site page must not spend the relay's budget or the simulator's time: a CORS request carries
-  // an Origin (checked as for the control POSTs); a no-cors one (img, script, a form GET) carries only
-  // Sec-Fetch-Site in browsers that send it.
-  const restAllowed = (req: http.IncomingMessage): boolean => {
-    const origin = req.headers.origin;
-    if (origin !== undefined) return originAllowed(origin, req.headers.host);
-    const site = req.headers['sec-fetch-site'];
-    return site === undefined || site === 'same-origin' || site === 'none';
-  };
-
-  const hostForCsp = (req: http.IncomingMessage): string => {
-    const h = req.headers.host;
-    return h && /^[A-Za-z0-9.\-:[\]]{1,100}$/.test(h) ? h : boundHostPort;
-  };
-
-  const securityHeaders = (req: http.IncomingMessage): Record<string, string> => ({
-    'content-security-policy': cspHeader(hostForCsp(req)),
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-embedder-policy': 'require-corp',
-    'cross-origin-resource-policy': 'same-origin',
-  });
-
-  const json = (res: http.ServerResponse, code: number, body: unknown) => {
-    res.writeHead(code, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-  };
-
-  const info = () => ({
-    source: opts.source,
-    seed: opts.source === 'sim' ? seed : null,
-    speed,
-    simTimeMs: Math.floor(clock.now()),
-    // replay: the venues the recording holds, in display order
-    venues: player ? RECORDED_VENUES.filter((v) => player.venues().includes(v) && (v === 'deribit' || venues.hubs.has(v))) : ['deribit', ...venues.names],
-    paused: clock.paused,
-    faults: faults.list(),
-    // every venue's sockets, and each venue's sessions
-    connections: total,
-    sessions: Object.fromEntries([['deribit', hub.sessions.size], ...[...venues.hubs].map(([v, h]) => [v, h.sessions.size])]),
-    // throws caught in message handling and ticks, by venue and cause (empty when all is well)
-    errors: Object.fromEntries([hub.errors, ...[...venues.hubs.values()].map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
-    ...(replay ? { replay: replay.report } : {}),
-  });
-
-  /** A control body of at most 4 KiB; undefined when larger (the rest is not read). */
-  const readBody = (req: http.IncomingMessage): Promise<string | undefined> =>
-    new Promise((resolve, rejectP) => {
-      let size = 0;
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > 4096) {
-          req.removeAllListeners('data');
-          req.pause();
-          resolve(undefined);
-        } else chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      req.on('error', rejectP);
-    });
-
-  const applyFault = (body: unknown): { code: number; body: unknown } => {
-    const f = parseFault(body);
-    if (typeof f === 'string') return { code: 400, body: { ok: false, error: f } };
-    let effect: Record<string, unknown> = {};
-    // a `venue` param scopes every switch to that venue's sockets (Deribit included)
-    const scope = f.params.venue;
-    const deribit = scope === undefined || scope === 'deribit';
-    const venueHubs = [...venues.hubs.values()].filter((h) => scope === undefined || scope === h.venue);
-    switch (f.kind) {
-      case 'drop':
-        effect = { dropped: (deribit ? hub.dropAll() : 0) + venueHubs.reduce((n, h) => n + h.dropAll(), 0) };
-        break;
-      case 'oversize':
-        effect = { sent: (deribit ? (simSource ? simSource.sendOversize(hub) : (replay?.sendOversize(hub) ?? 0)) : 0) + venueHubs.reduce((n, h) => n + h.sendOversize(), 0) };
-        break;
-      case 'gap':
-        if (deribit) for (const s of hub.sessions) s.gapPending = true;
-        effect = { armed: (deribit ? hub.sessions.size : 0) + venueHubs.reduce((n, h) => n + h.armGap(), 0) };
-        break;
-      case 'expireAt': {
-        const listed = sim ? sim.listedExpiries() : (replay?.listedExpiries() ?? []);
-        const target = f.params.expiryMs !== undefined ? Number(f.params.expiryMs) : listed[0];
-        if (target === undefined) return { code: 400, body: { ok: false, error: 'no expiry to pass' } };
-        // a listed expiry, or a bounded jump: the venue clock is not a time machine
-        if (!listed.includes(target) && target - clock.now() > MAX_EXPIRE_AT_JUMP_MS) return { code: 400, body: { ok: false, error: `expiryMs must be a listed expiry or at most ${MAX_EXPIRE_AT_JUMP_MS / 86_400_000} days ahead` } };
-        // `beforeMs`: stop that long before the expiry (the hour before 08:00 is a view of its own)
-        const before = f.params.beforeMs !== undefined ? Number(f.params.beforeMs) : 0;
-        if (target - before > clock.now()) clock.jumpTo(target - before);
-        if (simSource) simSource.tick(hub, 0); // announce the roll now
-        effect = { simTimeMs: Math.floor(clock.now()) };
-        break;
-      }
-      default:
-        faults.set(f);
-    }
-    log(`fault: ${f.kind} ${JSON.stringify(f.params)}`);
-    return { code: 200, body: { ok: true, kind: f.kind, active: faults.list(), ...effect } };
-  };
+  const access = createAccess({ host, allowedOrigins: opts.allowedOrigins, allowedHosts: opts.allowedHosts, boundHostPort: () => boundHostPort });
+  const control = createControl({ source: opts.source, seed, speed, clock, sim, player, venues, faults, connections: () => total, log });
 
   const server = http.createServer({ maxHeaderSize: 20_000 }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://local');
-      for (const [k, v] of Object.entries(securityHeaders(req))) res.setHeader(k, v);
-      if (!hostAllowed(req.headers.host)) {
+      for (const [k, v] of Object.entries(securityHeaders(hostOf(req, boundHostPort)))) res.setHeader(k, v);
+      if (!access.hostAllowed(req.headers.host)) {
         reject('host');
         return json(res, 400, { ok: false, error: 'host not allowed (start the server with --allow-host NAME to reach it by that name)' });
       }
       const p = url.pathname;
-      if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, info());
+      if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, control.info());
       if (req.method === 'GET' && venues.isRestPath(p)) {
-        if (!restAllowed(req)) {
+        if (!access.restAllowed(req)) {
           reject('crossSiteRest');
           return json(res, 403, { ok: false, error: 'cross-site request refused' });
         }
@@ -313,41 +146,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (p.startsWith('/__sim/')) {
         if (req.method !== 'POST') return json(res, 405, { ok: false, error: 'POST only' });
         // a foreign page must not be able to flip switches through a simple cross-site POST
-        if (!originAllowed(req.headers.origin, req.headers.host)) return json(res, 403, { ok: false, error: 'origin not allowed' });
-        let body: unknown;
-        try {
-          const text = await readBody(req);
-          if (text === undefined) {
-            res.setHeader('connection', 'close');
-            res.once('finish', () => req.destroy());
-            return json(res, 413, { ok: false, error: 'body over 4096 bytes' });
-          }
-          body = text.trim() === '' ? {} : JSON.parse(text);
-        } catch {
-          return json(res, 400, { ok: false, error: 'invalid JSON body' });
-        }
-        switch (p) {
-          case '/__sim/fault': {
-            const r = applyFault(body);
-            return json(res, r.code, r.body);
-          }
-          case '/__sim/clear':
-            faults.clear();
-            return json(res, 200, { ok: true, active: [] });
-          case '/__sim/pause':
-            clock.pause();
-            return json(res, 200, { ok: true, paused: true, simTimeMs: Math.floor(clock.now()) });
-          case '/__sim/resume':
-            clock.resume();
-            return json(res, 200, { ok: true, paused: false, simTimeMs: Math.floor(clock.now()) });
-          default:
-            return json(res, 404, { ok: false, error: 'unknown control endpoint' });
-        }
+        if (!access.originAllowed(req.headers.origin, req.headers.host)) return json(res, 403, { ok: false, error: 'origin not allowed' });
+        return control.handle(req, res, p);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: 'method not allowed' });
       if (opts.serveDir) return serveStatic(opts.serveDir, req, res, p);
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`gexdesk local venue server (source=${opts.source}).\nDeribit: ws://${hostForCsp(req)}${DERIBIT_PATH}\nInfo: /__gexdesk/info\nNo app served (start with --serve dist).\n`);
+      const paths = [...venues.protocols].map(([v, pr]) => `${v}: ${pr.paths.map((x) => `ws://${hostOf(req, boundHostPort)}${x}`).join(' ')}`);
+      res.end(`gexdesk local venue server (source=${opts.source}).\n${paths.join('\n')}\nInfo: /__gexdesk/info\nNo app served (start with --serve dist).\n`);
     })().catch((e: unknown) => {
       log(`http error: ${String(e)}`);
       if (!res.headersSent) json(res, 500, { ok: false, error: 'internal error' });
@@ -362,12 +168,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   server.on('upgrade', (req, socket: Socket, head) => {
     socket.on('error', () => undefined);
-    if (!hostAllowed(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
+    if (!access.hostAllowed(req.headers.host)) return refuseUpgrade(socket, 400, 'Bad Request');
     const url = new URL(req.url ?? '/', 'http://local');
     const venueHub = venues.hubForPath(url.pathname);
-    if (url.pathname !== DERIBIT_PATH && !venueHub) return refuseUpgrade(socket, 404, 'Not Found');
-    if (faults.on('refuse', venueHub?.venue ?? 'deribit')) return refuseUpgrade(socket, 503, 'Service Unavailable');
-    if (!originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!venueHub) return refuseUpgrade(socket, 404, 'Not Found');
+    if (faults.on('refuse', venueHub.venue)) return refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!access.originAllowed(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     const ip = socket.remoteAddress ?? '?';
     if (total >= maxConn) return refuseUpgrade(socket, 503, 'Service Unavailable');
     if ((perIp.get(ip) ?? 0) >= maxPerIp) return refuseUpgrade(socket, 429, 'Too Many Requests');
@@ -383,18 +189,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       else perIp.set(ip, n);
     };
     socket.once('close', release);
-    if (venueHub) {
-      venueWss.handleUpgrade(req, socket, head, (ws) => {
-        ws.once('close', release);
-        const s = venueHub.attach(ws, url.pathname, ip);
-        if (venueHub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
-      });
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.once('close', release);
-      const s = hub.attach(ws, ip);
-      if (hub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
+    venueHub.accept(req, socket, head, url.pathname, ip, (s) => {
+      s.ws.once('close', release);
+      if (venueHub.fault('flap')) setTimeout(() => s.close(1000, 'flap'), 200);
     });
   });
 
@@ -415,20 +212,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     port: addr.port,
     host: addr.address,
     sim,
-    simSource,
-    replay,
     player,
     clock,
-    hub,
+    get hub(): VenueHub {
+      const h = venues.hubs.get('deribit');
+      if (!h) throw new Error('this server has no Deribit (a replay of a recording without it)');
+      return h;
+    },
     faults,
     venues,
-    stats: () => ({ connections: hub.sessions.size, sessions: [...hub.sessions].map((s) => ({ ...s.stats })), closedSlow: hub.closedSlowCount, rejected: { ...rejected } }),
+    stats: () => {
+      const sessions = hubs.flatMap((h) => [...h.sessions]);
+      return { connections: sessions.length, sessions: sessions.map((s) => s.stats), closedSlow: hubs.reduce((n, h) => n + h.closedSlow, 0), rejected: { ...rejected } };
+    },
     close: async () => {
       if (closed) return;
       closed = true;
-      hub.stop();
       venues.stop();
-      replay?.close();
+      player?.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
     },

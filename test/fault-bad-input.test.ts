@@ -56,14 +56,14 @@ describe('bad input from the venue (malformed, badNumbers, oversize)', () => {
     expectSameFigures(faulted.snapshot(), ref);
     const base = { ...dropped(faulted) };
     const reconnects = faulted.host.health()[0].reconnects;
-    const sim = faulted.server.simSource!;
+    const hub = faulted.server.hub;
     const store = faulted.stores.at(-1)!;
 
     // malformed: truncated JSON, {}, [], null, a binary frame, unknown method, string data, unknown channel.
     await post(faulted.server, '/__sim/fault', { kind: 'malformed' });
-    await waitFor('every malformed kind sent', () => sim.injected.malformed >= 9, 15_000);
+    await waitFor('every malformed kind sent', () => hub.injected.malformed >= 9, 15_000);
     await post(faulted.server, '/__sim/clear');
-    const injected = sim.injected.malformed; // final: nothing is injected after the clear
+    const injected = hub.injected.malformed; // final: nothing is injected after the clear
     // Every injected frame was dropped (one counter each; the rest of the stream is clean).
     await waitFor('every injected frame counted', () => total(dropped(faulted)) - total(base) >= injected, 10_000);
     const afterMalformed = dropped(faulted);

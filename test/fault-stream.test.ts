@@ -23,8 +23,7 @@ import {
   chainBuilt, expectSameFigures, frozenStep, healthSince, helloSessions, pauseAligned, post, rateOver, resumeAll,
   sleep, startRun, total, waitFor, type Run,
 } from './harness.ts';
-import type { Clock } from '../src/feeds/adapter.ts';
-import { DERIBIT_SUMMARY_REFRESH_MS, livenessTimeoutMs } from '../src/feeds/limits.ts';
+import { livenessTimeoutMs } from '../src/feeds/deribit/limits.ts';
 import type { ResultMessage } from '../src/worker/protocol.ts';
 
 const START_MS = Date.UTC(2026, 4, 12, 10, 15, 0);
@@ -45,14 +44,10 @@ function gcNow(): boolean {
 }
 
 /**
- * Real time, with the book summary (also data) pushed past the test: the only data is the stream, so
- * the 2 s stale threshold is judged against it alone (live the summary comes every 30 s against 10 s).
+ * The book summary (also data) pushed past the test: the only data is the stream, so the 2 s stale
+ * threshold is judged against it alone (live the summary comes every 30 s against 10 s).
  */
-const streamOnlyClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms === DERIBIT_SUMMARY_REFRESH_MS ? 600_000 : ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+const streamOnly = { summaryRefreshMs: 600_000 };
 
 const namesStale = (m: ResultMessage) => m.excludedVenues.some((v) => v.venue === 'deribit' && v.reason.startsWith('stale'));
 
@@ -171,8 +166,8 @@ describe('stream faults through the EngineHost', () => {
   }, 60_000);
 
   it('heartbeatOnly: connected but stale after the data threshold, named in the result; recovers', async () => {
-    // Its own run, whose only data is the stream (see streamOnlyClock).
-    const quiet = await startRun({ seed: SEED, startMs: START_MS, host: { clock: streamOnlyClock } });
+    // Its own run, whose only data is the stream (see streamOnly).
+    const quiet = await startRun({ seed: SEED, startMs: START_MS, host: { feedOptions: streamOnly } });
     extra.push(quiet);
     await chainBuilt(quiet);
     await waitFor('fresh', () => quiet.host.health()[0].state === 'connected', 10_000);

@@ -6,14 +6,14 @@
  *   by the injected clock, which records the delay the feed asked for).
  * - `expireAt`: the front expiry passes 08:00 UTC mid-session: its lines leave the sums at once, the
  *   expiry list (request {kind:'expiries'}) drops it, a selection that named it gets `expiredSelected`
- *   and falls back to the next expiry with a notice, and a reconnect does not resubscribe it.
+ *   and falls back to the next expiry (an expiryFallback event), and a reconnect does not resubscribe it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  btcSelection, chainBuilt, post, sleep, startRun, testClock, waitFor, type Run,
+  btcSelection, chainBuilt, post, realClock, settled, startRun, staysFor, waitFor, type Run,
 } from './harness.ts';
 import { expiryLabel } from '../src/worker/host.ts';
-import { RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from '../src/feeds/limits.ts';
+import { RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from '../src/feeds/deribit/limits.ts';
 import type { Clock } from '../src/feeds/adapter.ts';
 import type { FromWorker } from '../src/worker/protocol.ts';
 
@@ -30,12 +30,12 @@ describe('venue errors and expiries through the EngineHost', () => {
     const rateLimitWait = RATE_LIMIT_FLOOR_MS + RATE_LIMIT_JITTER_MS / 2;
     const asked: number[] = [];
     const clock: Clock = {
-      now: testClock.now,
+      now: realClock.now,
       setTimeout: (fn, ms) => {
         asked.push(ms);
-        return testClock.setTimeout(fn, ms === rateLimitWait ? 1_000 : ms);
+        return realClock.setTimeout(fn, ms === rateLimitWait ? 1_000 : ms);
       },
-      clearTimeout: testClock.clearTimeout,
+      clearTimeout: realClock.clearTimeout,
     };
     const r = await startRun({
       seed: 31, startMs: Date.UTC(2026, 5, 2, 16, 0, 0), host: { clock, feedOptions: { heartbeatSec: 1, random: () => 0.5 } },
@@ -67,12 +67,14 @@ describe('venue errors and expiries through the EngineHost', () => {
     expect(sid).toBeGreaterThan(rejectedId);
     const firstAt = Math.min(...log.filter((x) => x.sessionId === sid).map((x) => x.at));
     expect(firstAt - rejectedLastAt).toBeGreaterThanOrEqual(900);
-    // the drop and the 10028 close, and no more (the close's status event can trail the new session's open under load)
-    await waitFor('both closes counted', () => r.host.health()[0].reconnects >= 2, 3_000);
-    expect(r.host.health()[0].reconnects).toBe(2);
-    // Subscribe calls of the new session are spaced >= 1/3 s.
-    await sleep(1_500);
-    const subs = r.server.hub.requestLog.filter((x) => x.sessionId === sid && x.method === 'public/subscribe').map((x) => x.at);
+    // the drop, then the 10028 session: the client's own restart and the venue's close race, and the one
+    // that loses is a stale socket's (ignored), so the count is 2 or, when the restart wins, still 1
+    expect(r.host.health()[0].reconnects).toBeGreaterThanOrEqual(1);
+    expect(r.host.health()[0].reconnects).toBeLessThanOrEqual(2);
+    // Subscribe calls of the new session are spaced >= 1/3 s: every one of them, once the burst is over.
+    const subsOf = () => r.server.hub.requestLog.filter((x) => x.sessionId === sid && x.method === 'public/subscribe').map((x) => x.at);
+    await waitFor('the new session subscribing', () => subsOf().length > 0, 5_000);
+    const subs = await settled('the subscribe calls', subsOf, 1_000);
     expect(subs.length).toBeGreaterThanOrEqual(1);
     for (let i = 1; i < subs.length; i++) expect(subs[i] - subs[i - 1]).toBeGreaterThanOrEqual(300);
   }, 30_000);
@@ -142,7 +144,9 @@ describe('venue errors and expiries through the EngineHost', () => {
     const reconnects = r.host.health()[0].reconnects;
     await post(r.server, '/__sim/fault', { kind: 'drop' });
     await waitFor('reconnected', () => r.host.health()[0].reconnects > reconnects && r.host.health()[0].state === 'connected' && r.server.hub.sessions.size === 1, 10_000);
-    await sleep(1_500);
+    // the reconnect's subscriptions are in (forwards come last): none of them is E's
+    await waitFor('resubscribed', () => [...[...r.server.hub.sessions][0].subs].some((c) => c.startsWith('ticker.BTC-')), 5_000);
+    await staysFor('nothing of E subscribed', () => ![...[...r.server.hub.sessions][0].subs].some((c) => c.includes(code)), 1_000);
     const subs = [...[...r.server.hub.sessions][0].subs];
     expect(subs.some((c) => c.startsWith('ticker.BTC-'))).toBe(true);
     expect(subs.filter((c) => c.includes(code))).toEqual([]);

@@ -11,7 +11,7 @@ import { startServer, type RunningServer } from '../server/server.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import { createWorkerClient, type WorkerClient, type WorkerLike } from '../src/state/worker-client.ts';
 import type { FromWorker, ResultMessage, ToWorker } from '../src/worker/protocol.ts';
-import { btcSelection, sleep, testClock, waitFor, wsFactory } from './harness.ts';
+import { TEST_FEED_OPTIONS, btcSelection, realClock, staysFor, waitFor, wsFactory } from './harness.ts';
 
 interface FakeWorker extends WorkerLike {
   host: EngineHost;
@@ -47,7 +47,7 @@ describe('worker watchdog with a real engine against the simulator', () => {
         },
       } as unknown as FakeWorker;
       w.host = new EngineHost({
-        clock: testClock, socketFactory: wsFactory, feedOptions: { heartbeatSec: 1 }, staleAfterMs: 2_000,
+        clock: realClock, socketFactory: wsFactory, feedOptions: TEST_FEED_OPTIONS, staleAfterMs: 2_000,
         post: (msg) => {
           if (w.hung || w.terminated) return;
           const copy = structuredClone(msg);
@@ -83,8 +83,8 @@ describe('worker watchdog with a real engine against the simulator', () => {
     ]);
     expect(seen.some((m) => m.type === 'notice' && m.message.startsWith('worker restarted (1)'))).toBe(true);
     await liveFrom(workers[1]);
-    await sleep(300);
-    expect(server.hub.sessions.size).toBe(1); // the hung engine's socket was closed with it
+    // the hung engine's socket was closed with it: one session, and it stays one
+    await staysFor('one session', () => server!.hub.sessions.size === 1, 300);
 
     // 2. An unreadable message (messageerror).
     workers[1].onmessageerror?.({});
@@ -92,11 +92,9 @@ describe('worker watchdog with a real engine against the simulator', () => {
     expect(workers[1].terminated).toBe(true);
     expect(seen.some((m) => m.type === 'notice' && m.message.startsWith('worker restarted (2)'))).toBe(true);
     await liveFrom(workers[2]);
-    await sleep(300);
-    expect(server.hub.sessions.size).toBe(1);
+    await staysFor('one session', () => server!.hub.sessions.size === 1, 300);
     expect(client.status()).toEqual({ state: 'running', restarts: 2 });
     // The healthy engine is left alone.
-    await sleep(1_500);
-    expect(workers.length).toBe(3);
+    await staysFor('no third restart', () => workers.length === 3, 1_500);
   }, 40_000);
 });

@@ -16,19 +16,23 @@ import { ChainStore } from '../src/chain/store.ts';
 import { STEP_MS } from '../server/sim/market.ts';
 import type { ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../src/chain/model.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
-import { DERIBIT_SUMMARY_REFRESH_MS } from '../src/feeds/limits.ts';
+import type { DeribitFeedOptions } from '../src/feeds/deribit/index.ts';
 import { SELECTION_DEFAULTS, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
 
-/** Summary (OI) refresh used by the test clock instead of 30 s. */
+/** Summary (OI) refresh used by the integration tests instead of 30 s. */
 export const TEST_SUMMARY_REFRESH_MS = 2_000;
 
 /**
- * Real time, except the 30 s book-summary refresh (OI) runs every 2 s, so a host that has seen a
- * paused market for a few seconds holds exactly the state of that instant.
+ * What the integration tests ask of the venue feeds: Deribit's heartbeat every second (liveness 7 s, so
+ * faults show in seconds) and its book summary (OI) every 2 s, so a host that has seen a paused market
+ * for a few seconds holds exactly the state of that instant.
  */
-export const testClock: Clock = {
+export const TEST_FEED_OPTIONS: Pick<DeribitFeedOptions, 'heartbeatSec' | 'summaryRefreshMs'> = { heartbeatSec: 1, summaryRefreshMs: TEST_SUMMARY_REFRESH_MS };
+
+/** Real time: the feeds' timers are shortened through their options (TEST_FEED_OPTIONS), not here. */
+export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms === DERIBIT_SUMMARY_REFRESH_MS ? TEST_SUMMARY_REFRESH_MS : ms),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
@@ -47,6 +51,39 @@ export async function waitFor<T>(what: string, probe: () => T | null | undefined
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
+  }
+}
+
+/**
+ * For a condition that must hold for a while (an absence, a steady state): waits until `probe` is true,
+ * then requires it to stay true for `holdMs`; throws naming what broke it. Tests that assert "nothing
+ * happens" use this rather than a sleep followed by one look.
+ */
+export async function staysFor(what: string, probe: () => boolean, holdMs: number, timeoutMs = holdMs + 5_000, everyMs = 25): Promise<void> {
+  await waitFor(what, () => probe(), timeoutMs, everyMs);
+  const end = Date.now() + holdMs;
+  while (Date.now() < end) {
+    if (!probe()) throw new Error(`${what}: no longer so after ${holdMs - (end - Date.now())} of ${holdMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+/** Waits until `value()` has stopped changing for `quietMs` (a burst of requests is over) and returns it. */
+export async function settled<T>(what: string, value: () => T, quietMs: number, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last = JSON.stringify(value());
+  let since = Date.now();
+  for (;;) {
+    await sleep(everyMs);
+    const v = value();
+    const key = JSON.stringify(v);
+    if (key !== last) {
+      last = key;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return v;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} to settle`);
   }
 }
 
@@ -179,7 +216,7 @@ export interface RunOptions {
   selection?: ViewSelection;
   /** Ack every result at once (a page that paints everything); default true. */
   autoAck?: boolean;
-  /** Host options: default heartbeat 1 s (liveness 7 s) and stale after 2 s, so faults show in seconds. */
+  /** Host options: feed options over TEST_FEED_OPTIONS, stale after 2 s by default, so faults show in seconds. */
   host?: Partial<Pick<EngineHostOptions, 'staleAfterMs' | 'feedOptions' | 'minIntervalMs' | 'clock' | 'downAfterMs' | 'socketFactory'>>;
 }
 
@@ -208,10 +245,10 @@ export async function startRun(o: RunOptions): Promise<Run> {
   const autoAck = o.autoAck ?? true;
   const stores: RecordingStore[] = [];
   const host: EngineHost = new EngineHost({
-    clock: o.host?.clock ?? testClock,
+    clock: o.host?.clock ?? realClock,
     socketFactory: o.host?.socketFactory ?? wsFactory,
     localBase: base,
-    feedOptions: o.host?.feedOptions ?? { heartbeatSec: 1 },
+    feedOptions: { ...TEST_FEED_OPTIONS, ...o.host?.feedOptions },
     staleAfterMs: o.host?.staleAfterMs ?? 2_000,
     minIntervalMs: o.host?.minIntervalMs,
     downAfterMs: o.host?.downAfterMs,

@@ -13,6 +13,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainBuilt, expectSameFigures, pauseAligned, post, startRun, waitFor, type Run } from './harness.ts';
+import { livenessTimeoutMs } from '../src/feeds/deribit/limits.ts';
 
 const START_MS = Date.UTC(2026, 2, 3, 6, 30, 0);
 const SEED = 777;
@@ -88,11 +89,12 @@ describe('reconnect through the EngineHost', () => {
     await waitFor('a result naming the stale venue', () =>
       faulted.results().at(-1)!.excludedVenues.some((v) => v.venue === 'deribit' && v.reason.startsWith('stale')), 5_000);
     await waitFor('reconnect after silence', () => faulted.host.health()[0].reconnects > reconnectsBefore, 20_000);
-    expect(faulted.host.health()[0].lastError).toContain('heartbeat timeout');
+    // Not even a heartbeat for 2 x 1 s + 5 s: the socket is dead.
+    expect(faulted.host.health()[0].lastError).toContain(`deribit: no frame for ${livenessTimeoutMs(1)} ms`);
     await post(faulted.server, '/__sim/clear');
     const clearedAt = Date.now();
     await waitFor('recovered', () => freshSince(faulted, clearedAt), 20_000);
-    // connected -> stale (data stopped) -> reconnecting (heartbeat timeout) -> ... -> connected
+    // connected -> stale (data stopped) -> reconnecting (no heartbeat) -> ... -> connected
     expect(faulted.states.indexOf('stale')).toBeGreaterThanOrEqual(0);
     expect(faulted.states.lastIndexOf('reconnecting')).toBeGreaterThan(faulted.states.indexOf('stale'));
     await waitFor('a result including the venue again', () => {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server/server.ts';
-import { record } from '../server/record.ts';
-import { importCapture } from '../server/import-capture.ts';
+import { record } from '../server/replay/record.ts';
+import { importCapture } from '../server/replay/import-capture.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import { feedUrl } from '../src/feeds/registry.ts';
@@ -22,7 +22,7 @@ import type { FeedOptions, FeedSink, VenueAdapter } from '../src/feeds/adapter.t
 import type { Currency, VenueId } from '../src/chain/model.ts';
 import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage } from '../src/worker/protocol.ts';
 import { sampleDir } from './samples.ts';
-import { testClock, waitFor, wsFactory } from './harness.ts';
+import { realClock, waitFor, wsFactory } from './harness.ts';
 
 const SIM_START = Date.UTC(2025, 2, 3, 12, 0, 0);
 const dir = mkdtempSync(path.join(tmpdir(), 'gexdesk-replay-venues-'));
@@ -67,7 +67,7 @@ describe('added venues through the EngineHost, replaying a recording of the simu
       const posted: FromWorker[] = [];
       const stores: ChainStore[] = [];
       const host = new EngineHost({
-        clock: testClock,
+        clock: realClock,
         socketFactory: wsFactory,
         localBase: base,
         createStore: (venue, currency) => {
@@ -143,7 +143,7 @@ async function clientOnCapture(adapter: VenueAdapter, currency: Currency, file: 
   const options: FeedOptions & { venueNow: () => number | null } = {
     url: feedUrl(adapter, server.url.replace(/^http/, 'ws')),
     currency,
-    clock: testClock,
+    clock: realClock,
     socketFactory: wsFactory,
     sink: chainSink(store, time),
     venueNow: () => time.venueMs,

@@ -14,11 +14,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../server/server.ts';
-import { TestClient } from '../server/test-client.ts';
+import { TestClient } from '../server/testing/test-client.ts';
 import { runCli, type SnapshotOutput } from '../cli/gex.ts';
 import { EngineHost } from '../src/worker/host.ts';
 import { SELECTION_DEFAULTS, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
-import { RecordingStore, freeze, frozenStep, testClock, waitFor, wsFactory } from './harness.ts';
+import { RecordingStore, TEST_SUMMARY_REFRESH_MS, freeze, frozenStep, realClock, waitFor, wsFactory } from './harness.ts';
 
 const START_MS = Date.UTC(2026, 0, 14, 12, 0, 0);
 const SEED = 20260114;
@@ -49,8 +49,9 @@ describe('EngineHost against the simulator (real Deribit feed)', () => {
   it('builds the chain, and at a paused instant equals the CLI on a snapshot of that instant', async () => {
     const base = server.url.replace(/^http/, 'ws');
     host = new EngineHost({
-      clock: testClock,
+      clock: realClock,
       socketFactory: wsFactory,
+      feedOptions: { summaryRefreshMs: TEST_SUMMARY_REFRESH_MS },
       localBase: base,
       post: (msg) => posted.push(msg),
       createStore: (v, c) => (store = new RecordingStore(v, c)),

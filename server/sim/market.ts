@@ -1,5 +1,8 @@
 /**
- * Deterministic market simulator for BTC and ETH options on Deribit's calendar.
+ * Deterministic market simulator for BTC and ETH options on Deribit's calendar. One file on purpose
+ * (about 600 lines): the path, the listing and the quotes share one step state and one set of
+ * parameters, and every venue's source reads only the class at the end; split, each part would be
+ * read only with the others open.
  * The state at simulated time t depends only on (seed, startMs, t), and reaching any t takes bounded
  * work, however far ahead (issue 11: a jump of years must not replay every 100 ms step between):
  * - the path is built at two scales. Every hour from the start (a segment) the log spot comes from a

@@ -43,7 +43,8 @@ export type FeedEvent =
   | { kind: 'serverTime'; timestampMs: number }
   | { kind: 'subscribed'; channels: number }
   | { kind: 'data' } // a valid data frame arrived (heartbeats do not count)
-  | { kind: 'dropped'; reason: string }
+  /** `count` frames or rows dropped for `reason` (1 when absent): a parser's per-row counts arrive as one event. */
+  | { kind: 'dropped'; reason: string; count?: number }
   | { kind: 'closed'; code: number; reason: string; retryInMs: number }
   | { kind: 'venueError'; code: number | null; message: string; retryInMs: number | null }
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManagedSocket, type ManagedSocketOptions } from './managed-socket.ts';
+import { CLOSE_DATA_SILENCE, CLOSE_SILENCE, ManagedSocket, type FrameClass, type ManagedSocketOptions } from './managed-socket.ts';
 import { FakeClock, RecordingSink, fakeSockets } from './testing.ts';
 
 function make(over: Partial<ManagedSocketOptions> = {}) {
@@ -77,5 +77,57 @@ describe('ManagedSocket', () => {
     clock.advance(120_000);
     expect(sockets).toHaveLength(1);
     expect(clock.pending).toBe(0);
+  });
+
+  it('liveness and data silence are watched apart, without a timer per frame', () => {
+    let cls: FrameClass = 'data';
+    const { clock, sockets, sink, ms } = make({ silenceMs: 7_000, dataSilenceMs: 60_000, onText: () => cls });
+    ms.start();
+    sockets[0].open();
+    let armed = 0;
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => (armed++, setTimeout(fn, ms));
+    for (let i = 0; i < 100; i++) {
+      clock.advance(100);
+      sockets[0].receive('{}');
+    }
+    expect(armed).toBeLessThanOrEqual(2); // each watchdog re-armed once for its remainder, not per frame
+    // Heartbeats only: alive (no frame is ever 7 s late) but no data for a minute.
+    cls = 'heartbeat';
+    for (let t = 0; t < 59_000; t += 1_000) {
+      clock.advance(1_000);
+      sockets[0].receive('{}');
+    }
+    expect(sockets[0].closed).toBeNull();
+    clock.advance(1_000);
+    expect(sink.ofKind('closed')).toEqual([{ kind: 'closed', code: CLOSE_DATA_SILENCE, reason: 't: no data for 60000 ms', retryInMs: 500 }]);
+    // The next connection: nothing at all for 7 s.
+    clock.advance(500);
+    sockets[1].open();
+    clock.advance(6_999);
+    expect(sockets[1].closed).toBeNull();
+    clock.advance(1);
+    expect(sink.ofKind('closed').at(-1)).toMatchObject({ code: CLOSE_SILENCE, reason: 't: no frame for 7000 ms' });
+    ms.stop();
+  });
+
+  it('sendNow skips the paced queue; a connection timer ends with its connection', () => {
+    const { clock, sockets, ms } = make({ sendSpacingMs: 1_000 });
+    const fired: number[] = [];
+    ms.start();
+    expect(ms.sendNow('early')).toBe(false);
+    sockets[0].open();
+    expect(ms.sendNow('hello')).toBe(true);
+    expect(sockets[0].sent).toEqual(['a', 'hello']);
+    ms.connectionTimer(5_000, () => fired.push(1));
+    clock.advance(2_000);
+    expect(sockets[0].sent).toEqual(['a', 'hello', 'b', 'c']);
+    sockets[0].serverClose();
+    clock.advance(500);
+    sockets[1].open();
+    ms.connectionTimer(5_000, () => fired.push(2));
+    clock.advance(10_000);
+    expect(fired).toEqual([2]);
+    ms.stop();
   });
 });

@@ -1,19 +1,31 @@
 /**
  * One venue websocket kept alive: connect with a dial timeout, resend the whole desired subscription
  * set on every open (paced, with an optional per-connection hourly budget), keepalive by app-level
- * ping (idle or fixed interval) or by silence detection, proactive reconnect before a venue's maximum
- * connection lifetime, capped full-jitter backoff (shared/reliability.md §1.1-§1.3), and a generation
- * counter so frames, timers and closes of an old socket never touch the new one.
+ * ping (idle or fixed interval) or by silence detection, a data-silence watchdog (open, heartbeats
+ * arriving, but no data: shared/reliability.md §1.4), proactive reconnect before a venue's maximum
+ * connection lifetime, capped full-jitter backoff (§1.1-§1.3), and a generation counter so frames,
+ * timers and closes of an old socket never touch the new one.
  *
- * Venue-neutral (OKX, Bybit and Binance clients use it); it sits in the okx folder only because the
- * shared feed utilities belong to another change. It never throws into the socket handler: a frame
- * handler that throws is counted as a dropped frame.
+ * Every venue client runs its sockets on it (Deribit, OKX, Bybit, Binance). It never throws into the
+ * socket handler: a frame handler that throws is counted as a dropped frame.
  */
 import type { Clock, FeedEvent, FeedSink, SocketFactory, SocketLike } from './adapter.ts';
 import type { VenueId } from '../chain/model.ts';
 import { Backoff } from './backoff.ts';
 import { frameSize } from './frame-guard.ts';
 import { CONNECT_TIMEOUT_MS, MAX_FRAME_BYTES_LIVE } from './limits.ts';
+
+/**
+ * Codes of the `closed` events this module raises itself (4000-4999 are application codes). The socket
+ * itself is closed with 4000 for all of them (1000 below 4000): the venue needs no more.
+ */
+export const CLOSE_RESTART = 4000;
+export const CLOSE_CONNECT_TIMEOUT = 4001;
+export const CLOSE_LIFETIME = 4002;
+export const CLOSE_SILENCE = 4003;
+export const CLOSE_SEND_FAILED = 4004;
+export const CLOSE_NO_PONG = 4005;
+export const CLOSE_DATA_SILENCE = 4006;
 
 /** What a frame was, for liveness and the `data` event. */
 export type FrameClass = 'data' | 'heartbeat' | 'other';
@@ -37,8 +49,16 @@ export interface ManagedSocketOptions {
   sink: FeedSink;
   random: () => number;
   ping: PingPolicy | null;
-  /** Reconnect when no frame at all arrived for this long (venues whose keepalive we cannot see). */
+  /**
+   * Reconnect when no frame at all arrived for this long: venues whose keepalive we cannot see
+   * (Binance), or that send heartbeats themselves (Deribit: 2 x its heartbeat interval + slack).
+   */
   silenceMs?: number;
+  /**
+   * Reconnect when no data frame (`onText` said 'data') arrived for this long, heartbeats or not: an
+   * open socket whose channels went quiet is a dead stream (Deribit: a minute).
+   */
+  dataSilenceMs?: number;
   /** Reconnect proactively after this long (Binance closes every connection at 24 h). */
   maxLifetimeMs?: number;
   connectTimeoutMs?: number;
@@ -53,7 +73,10 @@ export interface ManagedSocketOptions {
   hourlyBudget?: number;
   /** Handles one size-checked text frame of the current connection. */
   onText: (text: string) => FrameClass;
-  /** Called after each (re)connect before the subscriptions go out, e.g. to reset book state. */
+  /**
+   * Called after each (re)connect before the subscriptions go out, e.g. to reset book state or to send
+   * a venue's session requests (`sendNow`).
+   */
   onOpen?: () => void;
   /** Called when the current connection ends (any reason). */
   onDisconnect?: () => void;
@@ -74,7 +97,9 @@ export class ManagedSocket {
   private timers = new Set<unknown>();
   private pingTimer: unknown = null;
   private pongTimer: unknown = null;
-  private silenceTimer: unknown = null;
+  /** Clock time of the newest frame of any kind / of the newest data frame, this connection. */
+  private lastFrameAt = 0;
+  private lastDataAt = 0;
   private sendQueue: string[] = [];
   private sendTimer: unknown = null;
   private lastSendAt = -Infinity;
@@ -124,10 +149,32 @@ export class ManagedSocket {
     this.pump(this.gen);
   }
 
+  /**
+   * Send one message at once, outside the paced queue: requests a venue meters apart from
+   * subscriptions (Deribit's hello and list requests, and the answer to its test_request, which must
+   * not wait behind a subscribe). False when not open or when the send failed (the connection is then
+   * restarted).
+   */
+  sendNow(message: string): boolean {
+    if (!this.opened || !this.socket) return false;
+    try {
+      this.socket.send(message);
+    } catch {
+      this.teardown(CLOSE_SEND_FAILED, `${this.o.label}: send failed`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Runs `fn` after `ms` unless the current connection ends first (a per-connection refresh). */
+  connectionTimer(ms: number, fn: () => void): void {
+    if (this.opened) this.later(this.gen, ms, fn);
+  }
+
   /** Drop this connection and reconnect after the backoff (or `minDelayMs` if longer). */
   restart(reason: string, minDelayMs = 0): void {
     if (!this.running) return;
-    this.teardown(4000, reason, minDelayMs);
+    this.teardown(CLOSE_RESTART, reason, minDelayMs);
   }
 
   private connect(): void {
@@ -144,7 +191,7 @@ export class ManagedSocket {
     }
     this.socket = socket;
     this.later(gen, this.o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, () => {
-      if (!this.opened) this.teardown(4001, `${this.o.label}: connect timeout`);
+      if (!this.opened) this.teardown(CLOSE_CONNECT_TIMEOUT, `${this.o.label}: connect timeout`);
     });
     socket.onopen = () => {
       if (gen !== this.gen) return;
@@ -153,15 +200,20 @@ export class ManagedSocket {
       this.sentAt = [];
       this.o.sink.status(this.o.venue, { kind: 'open' });
       if (this.o.maxLifetimeMs !== undefined) {
-        this.later(gen, this.o.maxLifetimeMs, () => this.teardown(4002, `${this.o.label}: proactive reconnect before the venue's connection lifetime`, 0, true));
+        this.later(gen, this.o.maxLifetimeMs, () => this.teardown(CLOSE_LIFETIME, `${this.o.label}: proactive reconnect before the venue's connection lifetime`, 0, true));
       }
       this.onInbound(gen);
+      this.lastDataAt = this.lastFrameAt;
+      const { silenceMs, dataSilenceMs } = this.o;
+      if (silenceMs !== undefined) this.watch(gen, silenceMs, () => this.lastFrameAt, CLOSE_SILENCE, `no frame for ${silenceMs} ms`);
+      if (dataSilenceMs !== undefined) this.watch(gen, dataSilenceMs, () => this.lastDataAt, CLOSE_DATA_SILENCE, `no data for ${dataSilenceMs} ms`);
       this.armIntervalPing(gen);
       try {
         this.o.onOpen?.();
       } catch {
         // A venue hook must not break the connection manager.
       }
+      if (gen !== this.gen) return; // the hook's send failed: that connection is gone
       for (const m of this.o.subscribeMessages()) this.sendQueue.push(m);
       this.pump(gen);
     };
@@ -186,7 +238,8 @@ export class ManagedSocket {
       }
       if (gen !== this.gen) return; // the handler restarted the connection
       if (cls === 'data') {
-        this.backoff.noteValidData(this.o.clock.now());
+        this.lastDataAt = this.lastFrameAt;
+        this.backoff.noteValidData(this.lastFrameAt);
         this.o.sink.status(this.o.venue, DATA_EVENT);
       }
     };
@@ -239,8 +292,9 @@ export class ManagedSocket {
     }
   }
 
-  /** Any inbound frame proves the socket alive: clear the pong wait, re-arm idle ping and silence timers. */
+  /** Any inbound frame proves the socket alive: clear the pong wait, re-arm the idle ping, stamp the time. */
   private onInbound(gen: number): void {
+    this.lastFrameAt = this.o.clock.now();
     if (this.pongTimer !== null) {
       this.clear(this.pongTimer);
       this.pongTimer = null;
@@ -253,10 +307,19 @@ export class ManagedSocket {
         this.sendPing(gen);
       });
     }
-    if (this.o.silenceMs !== undefined) {
-      if (this.silenceTimer !== null) this.clear(this.silenceTimer);
-      this.silenceTimer = this.later(gen, this.o.silenceMs, () => this.teardown(4003, `${this.o.label}: no frame for ${this.o.silenceMs} ms`));
-    }
+  }
+
+  /**
+   * A watchdog that ends the connection when `last()` is `limitMs` old. Frames only stamp a time; the
+   * timer re-arms itself for the remainder, so a busy stream costs no timer churn per frame.
+   */
+  private watch(gen: number, limitMs: number, last: () => number, code: number, what: string): void {
+    const check = () => {
+      const idle = this.o.clock.now() - last();
+      if (idle >= limitMs) this.teardown(code, `${this.o.label}: ${what}`);
+      else this.later(gen, limitMs - idle, check);
+    };
+    this.later(gen, limitMs, check);
   }
 
   private armIntervalPing(gen: number): void {
@@ -274,11 +337,11 @@ export class ManagedSocket {
     try {
       this.socket.send(p.message());
     } catch {
-      this.teardown(4004, `${this.o.label}: ping send failed`);
+      this.teardown(CLOSE_SEND_FAILED, `${this.o.label}: ping send failed`);
       return;
     }
     if (this.pongTimer === null) {
-      this.pongTimer = this.later(gen, p.pongTimeoutMs, () => this.teardown(4005, `${this.o.label}: no pong within ${p.pongTimeoutMs} ms`));
+      this.pongTimer = this.later(gen, p.pongTimeoutMs, () => this.teardown(CLOSE_NO_PONG, `${this.o.label}: no pong within ${p.pongTimeoutMs} ms`));
     }
   }
 
@@ -302,7 +365,7 @@ export class ManagedSocket {
     try {
       this.socket.send(msg);
     } catch {
-      this.teardown(4004, `${this.o.label}: send failed`);
+      this.teardown(CLOSE_SEND_FAILED, `${this.o.label}: send failed`);
       return;
     }
     this.lastSendAt = now;
@@ -335,7 +398,6 @@ export class ManagedSocket {
     this.timers.clear();
     this.pingTimer = null;
     this.pongTimer = null;
-    this.silenceTimer = null;
     this.sendTimer = null;
     this.sendQueue = [];
   }

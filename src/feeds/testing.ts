@@ -1,7 +1,8 @@
 /**
  * Test doubles for venue clients: a fake clock whose timers run only when advanced, a fake socket that
- * records what the client sends, and a sink that records every call. Used by the okx, bybit and
- * binance client tests; imported by tests only.
+ * records what the client sends (and when, given a clock), and a sink that records every call. Used by
+ * every venue client test, ManagedSocket's and the venue-time guard's; FakeClock is also the clock of
+ * the worker and state tests. Imported by tests only.
  */
 import type { Clock, FeedEvent, FeedSink, SocketLike } from './adapter.ts';
 import type { FetchJson } from './rest-fetch.ts';
@@ -46,6 +47,8 @@ export class FakeClock implements Clock {
 export class FakeSocket implements SocketLike {
   readyState = 0;
   sent: string[] = [];
+  /** Clock time of each `sent` message (NaN without a clock). */
+  sentAt: number[] = [];
   closed: { code?: number; reason?: string } | null = null;
   onopen: ((ev: unknown) => void) | null = null;
   onclose: ((ev: { code: number; reason: string }) => void) | null = null;
@@ -56,9 +59,13 @@ export class FakeSocket implements SocketLike {
     onmessage: null,
     onclose: null,
   };
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    private readonly clock?: Clock,
+  ) {}
   send(data: string): void {
     this.sent.push(data);
+    this.sentAt.push(this.clock ? this.clock.now() : NaN);
   }
   close(code?: number, reason?: string): void {
     this.closed = { code, reason };
@@ -78,12 +85,12 @@ export class FakeSocket implements SocketLike {
   }
 }
 
-export function fakeSockets(): { factory: (url: string) => FakeSocket; sockets: FakeSocket[] } {
+export function fakeSockets(clock?: Clock): { factory: (url: string) => FakeSocket; sockets: FakeSocket[] } {
   const sockets: FakeSocket[] = [];
   return {
     sockets,
     factory: (url: string) => {
-      const s = new FakeSocket(url);
+      const s = new FakeSocket(url, clock);
       sockets.push(s);
       return s;
     },
@@ -118,6 +125,10 @@ export class RecordingSink implements FeedSink {
   count(kind: FeedEvent['kind']): number {
     return this.events.filter((e) => e.kind === kind).length;
   }
+  /** The events of one kind, in order. */
+  ofKind<K extends FeedEvent['kind']>(kind: K): Extract<FeedEvent, { kind: K }>[] {
+    return this.events.filter((e): e is Extract<FeedEvent, { kind: K }> => e.kind === kind);
+  }
   drops(): string[] {
     return this.events.flatMap((e) => (e.kind === 'dropped' ? [e.reason] : []));
   }
@@ -129,13 +140,13 @@ export async function flush(): Promise<void> {
 }
 
 /**
- * What a venue client test wires a BTC feed with: a fake clock at `startMs`, fake sockets, a recording
- * sink, random fixed at 0.5 (backoff waits are exact) and a REST stub that logs every URL it is asked
+ * What a venue client test wires a BTC feed with: a fake clock at `startMs`, fake sockets that stamp
+ * what they are sent with it, a recording sink, random fixed at 0.5 (backoff waits are exact) and a REST stub that logs every URL it is asked
  * for and answers with `answer(url)` (a throw is a failed request).
  */
 export function feedRig(startMs: number, answer: (url: string) => unknown) {
   const clock = new FakeClock(startMs);
-  const { factory, sockets } = fakeSockets();
+  const { factory, sockets } = fakeSockets(clock);
   const sink = new RecordingSink();
   const urls: string[] = [];
   const fetchJson: FetchJson = async (url) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { VenueTime } from './venue-time.ts';
+import { VenueTime, guardSink, type VenueTimeRefusal } from './venue-time.ts';
 import { VENUE_TIME_MAX_AHEAD_MS } from './limits.ts';
+import { FakeClock, RecordingSink } from './testing.ts';
 
 const V0 = Date.UTC(2021, 6, 22, 22, 0, 0); // venue clock (a replay of 2021)
 const L0 = Date.UTC(2030, 0, 1); // local clock, years later
@@ -156,5 +157,59 @@ describe('VenueTime', () => {
     vt.anchor(V0, L0 + 3_000);
     expect(vt.nowMs).toBe(V0 + 5 * HOUR - 100);
     expect(vt.admit(V0 + 5 * HOUR + 30_000, L0 + 3_010)).toBe('accepted');
+  });
+});
+
+describe('guardSink', () => {
+  function guarded() {
+    const clock = new FakeClock(L0);
+    const inner = new RecordingSink();
+    const vt = new VenueTime();
+    const drops: VenueTimeRefusal[] = [];
+    const sink = guardSink(inner, vt, clock, (reason) => drops.push(reason));
+    return { clock, inner, vt, drops, sink };
+  }
+  const line = (ts: number) => ({ name: 'BTC-27DEC24-100000-C', timestampMs: ts, markIv: 0.5 });
+
+  it('admits every stamped call first: a refused one is dropped, answered false and never reaches the sink', () => {
+    const { clock, inner, vt, drops, sink } = guarded();
+    expect(sink.index('deribit', 'BTC', 100_000, V0)).toBeUndefined(); // taken: the sink's own answer
+    clock.advance(100);
+    expect(sink.index('deribit', 'BTC', 99_999, V0 + HOUR)).toBe(false);
+    expect(sink.options('deribit', [line(V0 + 50), line(V0 + HOUR)])).toBe(false); // a batch by its newest stamp
+    expect(sink.forwards('deribit', 'BTC', [{ expiryMs: V0 + 9 * HOUR, forward: 1, timestampMs: V0 + HOUR }])).toBe(false);
+    expect(sink.perp({ venue: 'deribit', instrument: 'BTC-PERPETUAL', timestampMs: NaN, markPrice: 1, indexPrice: 1, funding8h: null, openInterestCoin: null, bestBid: null, bestAsk: null, depth: [] }, 'BTC')).toBe(false);
+    expect(drops).toEqual(['futureTimestamp', 'futureTimestamp', 'futureTimestamp', 'badTimestamp']);
+    expect(inner.indexes).toEqual([{ price: 100_000, timestampMs: V0 }]);
+    expect(inner.optionUpdates).toEqual([]);
+    expect(inner.forwardUpdates).toEqual([]);
+    expect(inner.perps).toEqual([]);
+    expect(vt.nowMs).toBe(V0);
+    // Ordinary frames pass; an empty batch is not a stamp and passes through unjudged.
+    expect(sink.options('deribit', [line(V0 + 200)])).toBeUndefined();
+    expect(sink.options('deribit', [])).toBeUndefined();
+    expect(inner.optionUpdates).toEqual([line(V0 + 200)]);
+    expect(vt.nowMs).toBe(V0 + 200);
+    expect(drops).toHaveLength(4);
+  });
+
+  it('re-anchors on a new connection and on the server time read on it; a bad server time is a drop', () => {
+    const { clock, inner, vt, drops, sink } = guarded();
+    sink.index('deribit', 'BTC', 100_000, V0);
+    clock.advance(1_000);
+    sink.status('deribit', { kind: 'open' });
+    sink.status('deribit', { kind: 'serverTime', timestampMs: V0 + 5 * HOUR });
+    // The connection's first frame at the venue's new time is taken at once.
+    expect(sink.index('deribit', 'BTC', 100_001, V0 + 5 * HOUR + 100)).toBeUndefined();
+    expect(vt.nowMs).toBe(V0 + 5 * HOUR + 100);
+    sink.status('deribit', { kind: 'serverTime', timestampMs: NaN });
+    expect(drops).toEqual(['badTimestamp']);
+    // The sink hears of every event, after the guard.
+    expect(inner.events.map((e) => e.kind)).toEqual(['open', 'serverTime', 'serverTime']);
+    // Without the anchor the same gap needs later frames to confirm it.
+    const plain = guarded();
+    plain.sink.index('deribit', 'BTC', 100_000, V0);
+    plain.sink.status('deribit', { kind: 'open' });
+    expect(plain.sink.index('deribit', 'BTC', 100_001, V0 + 5 * HOUR + 100)).toBe(false);
   });
 });

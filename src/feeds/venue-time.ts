@@ -24,12 +24,15 @@
  *   ordinary frame between. An ordinary frame cancels it; copies of one corrupt stamp never confirm.
  *   Only the very first stamp of a feed has nothing to be checked against and is taken.
  * Pure: the caller passes local time; no timers. Frames older than venue time are accepted (their
- * per-channel order is the chain store's business) but never move it back.
+ * per-channel order is the chain store's business) but never move it back. `guardSink` puts the guard
+ * around a feed's sink, as the host runs it.
  */
+import type { Clock, FeedSink } from './adapter.ts';
 import { VENUE_JUMP_CONFIRM_FRAMES, VENUE_PACE_MIN_SPAN_MS, VENUE_PACE_WINDOW_MS, VENUE_TIME_MAX_AHEAD_MS } from './limits.ts';
 
 /** What `admit` says about one stamped frame; the refusals are drop reasons the host counts. */
 export type VenueTimeVerdict = 'accepted' | 'badTimestamp' | 'futureTimestamp';
+export type VenueTimeRefusal = Exclude<VenueTimeVerdict, 'accepted'>;
 
 const valid = (ts: number): boolean => Number.isFinite(ts) && ts > 0;
 
@@ -134,4 +137,41 @@ export class VenueTime {
 /** Expired by venue time (never by the wall clock). Unknown venue time expires nothing. */
 export function expiredAt(expiryMs: number, venueNowMs: number | null): boolean {
   return venueNowMs !== null && expiryMs <= venueNowMs;
+}
+
+/** Newest stamp of a batch (non-numbers ignored; -Infinity when none, which the guard refuses). */
+export function newestStamp(updates: readonly { timestampMs: number }[]): number {
+  let newest = -Infinity;
+  for (const u of updates) if (u && u.timestampMs > newest) newest = u.timestampMs;
+  return newest;
+}
+
+/**
+ * The host's part in venue time, around one feed's sink: every stamped call (options, forwards,
+ * index, perp; a batch by its newest stamp) is admitted by `venueTime` first, and a refused one is
+ * reported to `onDrop`, answered `false` (FeedSink) and never reaches `sink`; a new connection
+ * (`open`) and the venue's clock read on it (`serverTime`; an invalid one is a `badTimestamp` drop)
+ * re-anchor it before `sink` hears of them. Checks that must not move venue time (a wrong venue, a bad
+ * price, an older perp quote) belong outside it; an empty batch passes through unadmitted.
+ */
+export function guardSink(sink: FeedSink, venueTime: VenueTime, clock: Clock, onDrop: (reason: VenueTimeRefusal) => void): FeedSink {
+  const admit = (ts: number): boolean => {
+    const verdict = venueTime.admit(ts, clock.now());
+    if (verdict === 'accepted') return true;
+    onDrop(verdict);
+    return false;
+  };
+  const batch = (updates: unknown): boolean => !Array.isArray(updates) || updates.length === 0 || admit(newestStamp(updates));
+  return {
+    instruments: (venue, currency, list, complete) => sink.instruments(venue, currency, list, complete),
+    options: (venue, updates) => (batch(updates) ? sink.options(venue, updates) : false),
+    forwards: (venue, currency, updates) => (batch(updates) ? sink.forwards(venue, currency, updates) : false),
+    index: (venue, currency, price, timestampMs) => (admit(timestampMs) ? sink.index(venue, currency, price, timestampMs) : false),
+    perp: (quote, currency) => (admit(quote.timestampMs) ? sink.perp(quote, currency) : false),
+    status: (venue, event) => {
+      if (event.kind === 'open') venueTime.newConnection();
+      else if (event.kind === 'serverTime' && !venueTime.anchor(event.timestampMs, clock.now())) onDrop('badTimestamp');
+      sink.status(venue, event);
+    },
+  };
 }

@@ -2,10 +2,11 @@
  * One venue feed of the view (a venue and a currency): its adapter's feed, its chain store, its venue
  * time, and what the page reads of its health. The sink it gives the feed is the one way frames reach
  * the chain: callbacks of a stopped feed (a zombie socket) are ignored, a throw becomes a counter, and
- * every stamped frame passes the venue-time guard (src/feeds/venue-time.ts) before it touches state.
+ * every stamped frame passes the venue-time guard (guardSink, src/feeds/venue-time.ts: the same one
+ * the feed tests use) before it touches state.
  */
 import type { Clock, FeedEvent, FeedOptions, FeedSink, VenueAdapter, VenueFeed } from '../feeds/adapter.ts';
-import { VenueTime } from '../feeds/venue-time.ts';
+import { VenueTime, guardSink } from '../feeds/venue-time.ts';
 import type { ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
 import { exclusionReason } from '../engine/exposure.ts';
 import type { FamilyLines, FeedHealth, FeedState } from './protocol.ts';
@@ -45,12 +46,6 @@ const bump = (counts: Record<string, number>, key: string, by = 1) => {
   counts[key] = (counts[key] ?? 0) + by;
 };
 
-/** Newest stamp of a batch (non-numbers ignored; -Infinity when none, which the guard refuses). */
-function newestStamp(updates: { timestampMs: number }[]): number {
-  let newest = -Infinity;
-  for (const u of updates) if (u && u.timestampMs > newest) newest = u.timestampMs;
-  return newest;
-}
 
 export class FeedRunner {
   feed: VenueFeed | null = null;
@@ -194,7 +189,44 @@ export class FeedRunner {
     return out.size > 0 ? [...out.values()] : null;
   }
 
+  /**
+   * Three rings: the outer one drops callbacks of a stopped feed, turns a throw into a counter and
+   * refuses what must not move venue time (another venue's frame, an empty batch, a bad price, an older
+   * perp quote); the venue-time guard (guardSink) admits every stamped call; the inner one applies.
+   */
   private makeSink(): FeedSink {
+    const inner: FeedSink = {
+      instruments: (_venue, _currency, list, complete) => {
+        this.store.upsertInstruments(list, complete);
+        if (complete) this.instrumentsComplete = true;
+        this.touch();
+      },
+      options: (_venue, updates) => {
+        // After the guard: a line stamped an hour ahead would block that line's ordinary updates as stale for an hour.
+        const r = this.store.applyOptions(updates);
+        if (r.stale > 0) bump(this.dropped, 'staleLine', r.stale);
+        if (r.unknown > 0) bump(this.dropped, 'unknownInstrument', r.unknown);
+        this.touch();
+        return true;
+      },
+      forwards: (_venue, _currency, updates) => {
+        this.store.applyForwards(updates);
+        this.touch();
+        return true;
+      },
+      index: (_venue, _currency, price) => {
+        this.spot = price;
+        this.touch();
+        return true;
+      },
+      perp: (quote) => {
+        this.perp = quote;
+        this.touch();
+        return true;
+      },
+      status: (_venue, event) => this.onStatus(event),
+    };
+    const guarded = guardSink(inner, this.venueTime, this.host.clock, (reason) => bump(this.dropped, reason));
     const guard = <A extends unknown[], R>(name: string, fn: (...args: A) => R) => (...args: A): R | undefined => {
       if (this.stopped) return undefined;
       try {
@@ -212,28 +244,13 @@ export class FeedRunner {
     };
     return {
       instruments: guard('instruments', (venue: VenueId, currency: Currency, list: OptionInstrument[], complete: boolean) => {
-        if (!mine(venue, currency) || !Array.isArray(list)) return;
-        this.store.upsertInstruments(list, complete);
-        if (complete) this.instrumentsComplete = true;
-        this.touch();
+        if (mine(venue, currency) && Array.isArray(list)) guarded.instruments(venue, currency, list, complete);
       }),
       options: guard('options', (venue: VenueId, updates: OptionLineUpdate[]): boolean | void => {
-        if (!mine(venue) || !Array.isArray(updates) || updates.length === 0) return;
-        // Checked before the store sees it: a line stamped an hour ahead would block that line's
-        // ordinary updates as stale for an hour.
-        if (!this.admit(newestStamp(updates))) return false;
-        const r = this.store.applyOptions(updates);
-        if (r.stale > 0) bump(this.dropped, 'staleLine', r.stale);
-        if (r.unknown > 0) bump(this.dropped, 'unknownInstrument', r.unknown);
-        this.touch();
-        return true;
+        if (mine(venue) && Array.isArray(updates) && updates.length > 0) return guarded.options(venue, updates);
       }),
       forwards: guard('forwards', (venue: VenueId, currency: Currency, updates: ForwardUpdate[]): boolean | void => {
-        if (!mine(venue, currency) || !Array.isArray(updates) || updates.length === 0) return;
-        if (!this.admit(newestStamp(updates))) return false;
-        this.store.applyForwards(updates);
-        this.touch();
-        return true;
+        if (mine(venue, currency) && Array.isArray(updates) && updates.length > 0) return guarded.forwards(venue, currency, updates);
       }),
       index: guard('index', (venue: VenueId, currency: Currency, price: number, timestampMs: number): boolean | void => {
         if (!mine(venue, currency)) return;
@@ -241,10 +258,7 @@ export class FeedRunner {
           bump(this.dropped, 'badNumber');
           return;
         }
-        if (!this.admit(timestampMs)) return false;
-        this.spot = price;
-        this.touch();
-        return true;
+        return guarded.index(venue, currency, price, timestampMs);
       }),
       perp: guard('perp', (quote: PerpQuote, currency: Currency): boolean | void => {
         if (!quote || !mine(quote.venue, currency)) return;
@@ -252,14 +266,10 @@ export class FeedRunner {
           bump(this.dropped, 'stale');
           return;
         }
-        if (!this.admit(quote.timestampMs)) return false;
-        this.perp = quote;
-        this.touch();
-        return true;
+        return guarded.perp(quote, currency);
       }),
       status: guard('status', (venue: VenueId, event: FeedEvent) => {
-        if (!mine(venue)) return;
-        this.onStatus(event);
+        if (mine(venue)) guarded.status(venue, event);
       }),
     };
   }
@@ -271,17 +281,6 @@ export class FeedRunner {
     this.host.dirty();
   }
 
-  /**
-   * Valuation time follows the venue's clock (brief: "Valuation time") through the feed's VenueTime,
-   * the one guard on venue timestamps: a refused frame is counted by reason and not applied.
-   */
-  private admit(ts: number): boolean {
-    const verdict = this.venueTime.admit(ts, this.host.clock.now());
-    if (verdict === 'accepted') return true;
-    bump(this.dropped, verdict);
-    return false;
-  }
-
   private onStatus(ev: FeedEvent): void {
     const now = this.host.clock.now();
     switch (ev.kind) {
@@ -289,8 +288,7 @@ export class FeedRunner {
         this.state = this.reconnects > 0 || this.lastDataAtMs !== null ? 'reconnecting' : 'connecting';
         break;
       case 'open':
-        // A new connection: follow whatever time it brings, however long the gap (issue #6).
-        this.venueTime.newConnection();
+        // A new connection (the guard re-anchors venue time on it: issue #6).
         this.state = 'connected';
         this.retryAtMs = null;
         break;
@@ -299,17 +297,18 @@ export class FeedRunner {
         this.retryAtMs = null;
         break;
       case 'serverTime':
-        if (!this.venueTime.anchor(ev.timestampMs, now)) bump(this.dropped, 'badTimestamp');
-        break;
+        break; // the guard anchors venue time on it
       case 'data':
         this.msgCount++;
         this.lastDataAtMs = now;
         this.state = 'connected';
         this.retryAtMs = null;
         break;
-      case 'dropped':
-        bump(this.dropped, typeof ev.reason === 'string' ? ev.reason : 'unknown');
+      case 'dropped': {
+        const n = ev.count === undefined ? 1 : ev.count;
+        if (Number.isSafeInteger(n) && n > 0) bump(this.dropped, typeof ev.reason === 'string' ? ev.reason : 'unknown', n);
         break;
+      }
       case 'assumption':
         if (typeof ev.message === 'string') this.assumptions.set(String(ev.key), ev.message.slice(0, 200));
         else this.assumptions.delete(String(ev.key));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PerpBook, parseBookData, type BookData } from './book.ts';
+import { DeribitBookChain, parseBookData, type BookData } from './book.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const tardis = JSON.parse(
@@ -39,12 +39,12 @@ describe('parseBookData on real frames', () => {
   });
 
   it('the recorded pair is not consecutive (1776289261 -> prev 1776294621): a gap', () => {
-    const book = new PerpBook(true);
+    const book = new DeribitBookChain(true);
     expect(book.apply(must(perpBooks[0]))).toBe('applied');
-    expect(book.bestBid()).toBe(217.8);
+    expect(book.top().bestBid).toBe(217.8);
     expect(book.apply(must(perpBooks[1]))).toBe('gap');
     expect(book.hasSnapshot).toBe(false);
-    expect(book.depth()).toEqual([]);
+    expect(book.top()).toEqual({ bestBid: null, bestAsk: null, depth: [] });
   });
 
   it('rejects bad entries without throwing', () => {
@@ -58,13 +58,13 @@ describe('parseBookData on real frames', () => {
   });
 });
 
-describe('PerpBook', () => {
+describe('DeribitBookChain', () => {
   it('applies a chained change and computes depth in coin (USD / price) within the bands of mid', () => {
-    const book = new PerpBook(true);
+    const book = new DeribitBookChain(true);
     // mid = 100000; bands: 0.5 % -> [99500, 100500], 1 % -> [99000, 101000], 2 % -> [98000, 102000]
     book.apply(must(snap(10, [[99_990, 100_000], [99_400, 99_400], [98_500, 985_000], [97_000, 1e9]], [[100_010, 200_020], [101_500, 101_500]])));
     expect(book.apply(must({ type: 'change', timestamp: 1_700_000_000_100, instrument_name: 'BTC-PERPETUAL', change_id: 11, prev_change_id: 10, bids: [['change', 99_990, 199_980]], asks: [['new', 100_400, 100_400]] }))).toBe('applied');
-    const d = book.depth();
+    const d = book.top().depth;
     expect(d.map((b) => b.bandPct)).toEqual([0.5, 1, 2]);
     expect(d[0].bidCoin).toBeCloseTo(199_980 / 99_990, 9); // 2
     expect(d[0].askCoin).toBeCloseTo(2 + 1, 9);
@@ -75,7 +75,7 @@ describe('PerpBook', () => {
   });
 
   it('the same change delivered twice is a duplicate, not a gap', () => {
-    const book = new PerpBook(true);
+    const book = new DeribitBookChain(true);
     book.apply(must(snap(4, [[100, 10]], [[101, 1]])));
     const change = { type: 'change', timestamp: 1_700_000_000_100, instrument_name: 'BTC-PERPETUAL', change_id: 5, prev_change_id: 4, bids: [['change', 100, 20]], asks: [] };
     expect(book.apply(must(change))).toBe('applied');
@@ -85,21 +85,34 @@ describe('PerpBook', () => {
   });
 
   it('a change before any snapshot is refused; delete removes a level', () => {
-    const book = new PerpBook(true);
+    const book = new DeribitBookChain(true);
     const change = { type: 'change', timestamp: 1_700_000_000_100, instrument_name: 'BTC-PERPETUAL', change_id: 5, prev_change_id: 4, bids: [], asks: [] };
     expect(book.apply(must(change))).toBe('noSnapshot');
     book.apply(must(snap(4, [[100, 10], [99, 5]], [[101, 1]])));
     expect(book.apply(must({ ...change, bids: [['delete', 100, 0]] }))).toBe('applied');
-    expect(book.bestBid()).toBe(99);
+    expect(book.top().bestBid).toBe(99);
   });
 
   it('keeps memory bounded by evicting the farthest levels', () => {
-    const book = new PerpBook(false, 50);
+    const book = new DeribitBookChain(false, 50);
     const bids: [number, number][] = [];
     for (let i = 0; i < 500; i++) bids.push([10_000 - i, 1]);
     book.apply(must(snap(1, bids, [[10_001, 1]])));
-    expect(book.levels().bids).toBe(50);
-    expect(book.bestBid()).toBe(10_000);
+    expect(book.book.bids()).toHaveLength(50);
+    expect(book.top().bestBid).toBe(10_000);
     expect(book.evicted).toBe(450);
+  });
+
+  it('reports every band of the whole book, but only the bands a trimmed book still reaches', () => {
+    const bids: [number, number][] = [];
+    for (let i = 0; i < 100; i++) bids.push([10_000 - i, 1]);
+    const whole = new DeribitBookChain(false, 200);
+    whole.apply(must(snap(1, bids, [[10_001, 1]])));
+    // mid 10 000.5: the book ends 1 % below it and at the touch above; the venue has nothing further.
+    expect(whole.top().depth.map((b) => [b.bandPct, b.bidCoin, b.askCoin])).toEqual([[0.5, 50, 1], [1, 100, 1], [2, 100, 1]]);
+    const trimmed = new DeribitBookChain(false, 60);
+    trimmed.apply(must(snap(1, bids, [[10_001, 1]])));
+    // The far 40 levels are ours to drop, not the venue's: beyond the kept edge nothing is known.
+    expect(trimmed.top().depth).toEqual([]);
   });
 });

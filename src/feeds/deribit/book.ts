@@ -2,9 +2,12 @@
  * The perpetual's order book from Deribit `book.{instrument}.100ms`: a snapshot, then changes chained
  * by change_id / prev_change_id. A broken chain is a gap: the caller resubscribes that one channel
  * (cheaper than a reconnect, and it yields a fresh snapshot); until then the book reports no depth.
- * Memory is bounded: each side keeps at most `maxLevels` prices, evicting the farthest from the touch.
+ * The levels live in the venue-neutral LevelBook (../level-book.ts); memory is bounded: each side
+ * keeps at most `maxLevels` prices, evicting the farthest from the touch.
  */
+import type { PerpQuote } from '../../chain/model.ts';
 import { drop, isRecord, ok, readNumber, readString, readTimestampMs, type Read } from '../frame-guard.ts';
+import { LevelBook, depthWithinBands } from '../level-book.ts';
 import { MAX_BOOK_LEVELS_PER_SIDE } from '../limits.ts';
 
 export type BookAction = 'new' | 'change' | 'delete';
@@ -21,8 +24,6 @@ export interface BookData {
   asks: BookEntry[];
 }
 
-/** The bands of PerpQuote.depth, percent of mid. */
-export const DEPTH_BANDS_PCT = [0.5, 1, 2] as const;
 /** Entries per side in one notification; beyond this the frame is dropped as oversize. */
 export const MAX_BOOK_ENTRIES_PER_MESSAGE = 50_000;
 
@@ -80,22 +81,27 @@ export function parseBookData(data: unknown): Read<BookData> {
 /** `duplicate`: the same change delivered twice (harmless, ignored; not a gap). */
 export type BookApply = 'applied' | 'gap' | 'noSnapshot' | 'duplicate';
 
-export interface DepthBand {
-  bandPct: number;
-  bidCoin: number;
-  askCoin: number;
+/** What the perp quote takes from the book: the touch and PerpQuote.depth (empty without a book). */
+export interface BookTop {
+  bestBid: number | null;
+  bestAsk: number | null;
+  depth: PerpQuote['depth'];
 }
 
-export class PerpBook {
-  private readonly bids = new Map<number, number>();
-  private readonly asks = new Map<number, number>();
+/**
+ * The change_id chain of one `book.{instrument}` channel over the venue-neutral LevelBook. Deribit's
+ * raw book is the whole book, so every depth band is complete (`wholeBook`) unless memory bounding
+ * had to trim the far levels.
+ */
+export class DeribitBookChain {
+  readonly book = new LevelBook();
   private lastChangeId: number | null = null;
   private lastTimestampMs = 0;
   /** Levels evicted to keep memory bounded (for diagnostics). */
   evicted = 0;
 
   /**
-   * @param inverse amounts are USD (Deribit inverse perp): coin = USD / price.
+   * @param inverse amounts are USD (Deribit inverse perp): the book holds coin = USD / price.
    * @param maxLevels cap per side.
    */
   constructor(
@@ -113,8 +119,7 @@ export class PerpBook {
 
   /** Forget everything; the next message must be a snapshot. */
   reset(): void {
-    this.bids.clear();
-    this.asks.clear();
+    this.book.clear();
     this.lastChangeId = null;
   }
 
@@ -130,61 +135,28 @@ export class PerpBook {
         return 'gap';
       }
     }
-    this.applySide(this.bids, d.bids, true);
-    this.applySide(this.asks, d.asks, false);
+    for (const [action, price, amount] of d.bids) this.book.set('bid', price, this.coin(action, price, amount));
+    for (const [action, price, amount] of d.asks) this.book.set('ask', price, this.coin(action, price, amount));
+    this.evicted += this.book.trim(this.maxLevels);
     this.lastChangeId = d.changeId;
     this.lastTimestampMs = d.timestampMs;
     return 'applied';
   }
 
-  private applySide(side: Map<number, number>, entries: BookEntry[], isBid: boolean): void {
-    for (const [action, price, amount] of entries) {
-      if (action === 'delete' || amount === 0) side.delete(price);
-      else side.set(price, amount);
-    }
-    if (side.size > this.maxLevels) {
-      // Evict the levels farthest from the touch (lowest bids, highest asks): one sort, not one scan per level.
-      const prices = [...side.keys()].sort((a, b) => (isBid ? b - a : a - b));
-      for (let i = this.maxLevels; i < prices.length; i++) side.delete(prices[i]);
-      this.evicted += prices.length - this.maxLevels;
-    }
+  /** The touch and the depth in coin within the bands of mid; nothing before a snapshot. */
+  top(): BookTop {
+    if (!this.hasSnapshot) return { bestBid: null, bestAsk: null, depth: [] };
+    const bids = this.book.bids();
+    const asks = this.book.asks();
+    return {
+      bestBid: bids.length > 0 ? bids[0].price : null,
+      bestAsk: asks.length > 0 ? asks[0].price : null,
+      depth: depthWithinBands(bids, asks, 1, { wholeBook: !this.book.truncated }).depth,
+    };
   }
 
-  bestBid(): number | null {
-    if (!this.hasSnapshot) return null;
-    let best = -Infinity;
-    for (const p of this.bids.keys()) if (p > best) best = p;
-    return best === -Infinity ? null : best;
-  }
-
-  bestAsk(): number | null {
-    if (!this.hasSnapshot) return null;
-    let best = Infinity;
-    for (const p of this.asks.keys()) if (p < best) best = p;
-    return best === Infinity ? null : best;
-  }
-
-  levels(): { bids: number; asks: number } {
-    return { bids: this.bids.size, asks: this.asks.size };
-  }
-
-  /**
-   * Resting size within +-band % of mid, in coin: bids at or above mid*(1-band), asks at or below
-   * mid*(1+band). Empty when the book has no snapshot or one side is empty (no mid).
-   */
-  depth(bandsPct: readonly number[] = DEPTH_BANDS_PCT): DepthBand[] {
-    const bid = this.bestBid();
-    const ask = this.bestAsk();
-    if (bid === null || ask === null) return [];
-    const mid = (bid + ask) / 2;
-    const out = bandsPct.map((bandPct) => ({ bandPct, bidCoin: 0, askCoin: 0 }));
-    const coin = (price: number, amount: number) => (this.inverse ? amount / price : amount);
-    for (const [p, a] of this.bids) {
-      for (const b of out) if (p >= mid * (1 - b.bandPct / 100)) b.bidCoin += coin(p, a);
-    }
-    for (const [p, a] of this.asks) {
-      for (const b of out) if (p <= mid * (1 + b.bandPct / 100)) b.askCoin += coin(p, a);
-    }
-    return out;
+  private coin(action: BookAction, price: number, amount: number): number {
+    if (action === 'delete') return 0;
+    return this.inverse ? amount / price : amount;
   }
 }

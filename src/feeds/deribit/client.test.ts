@@ -1,43 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../../chain/model.ts';
-import type { Clock, FeedEvent, FeedSink, SocketLike } from '../adapter.ts';
-import { createDeribitFeed, forwardChannel, staticChannels, CLOSE_DATA_SILENCE, CLOSE_HEARTBEAT } from './client.ts';
-import { VenueTime } from '../venue-time.ts';
+import { CLOSE_CONNECT_TIMEOUT, CLOSE_DATA_SILENCE, CLOSE_SILENCE } from '../managed-socket.ts';
+import { feedRig, type FakeSocket, type RecordingSink } from '../testing.ts';
+import { VenueTime, guardSink } from '../venue-time.ts';
+import { createDeribitFeed } from './client.ts';
+import { forwardChannel } from './forwards.ts';
+import { parseOptionName } from './rest.ts';
+import { staticChannels } from './subscriptions.ts';
 import { sampleDir } from '../../../test/samples.ts';
 import { mulberry32 } from '../../shared/prng.ts';
 
-// ------------------------------------------------------------------ fakes
-
-class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void; seq: number }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), fn, seq: id });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  /** Runs due timers in time order, moving the clock to each. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void; seq: number }] | null = null;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at || (e[1].at === next[1].at && e[1].seq < next[1].seq))) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
+// ------------------------------------------------------------------ the venue's end of a socket
 
 interface Sent {
   at: number;
@@ -46,37 +19,23 @@ interface Sent {
   params: Record<string, unknown>;
 }
 
-class FakeSocket implements SocketLike {
-  readyState = 0;
-  sent: Sent[] = [];
-  closedByClient: { code?: number; reason?: string } | null = null;
-  onopen: ((ev: unknown) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  constructor(
-    readonly url: string,
-    private readonly clock: FakeClock,
-  ) {}
-  send(data: string): void {
-    const f = JSON.parse(data);
-    this.sent.push({ at: this.clock.now(), id: f.id, method: f.method, params: f.params });
+/** The venue's side of one fake socket: the JSON-RPC calls the client sent (with their times), and answers. */
+class VenueEnd {
+  constructor(readonly socket: FakeSocket) {}
+  get sent(): Sent[] {
+    return this.socket.sent.map((text, k) => {
+      const f = JSON.parse(text);
+      return { at: this.socket.sentAt[k], id: f.id, method: f.method, params: f.params };
+    });
   }
-  close(code?: number, reason?: string): void {
-    this.closedByClient = { code, reason };
-    this.readyState = 3;
-  }
-  // server side
   open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
+    this.socket.open();
   }
   push(frame: unknown): void {
-    this.onmessage?.({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+    this.socket.receive(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
   serverClose(code = 1006, reason = ''): void {
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
+    this.socket.serverClose(code, reason);
   }
   calls(method: string): Sent[] {
     return this.sent.filter((s) => s.method === method);
@@ -94,108 +53,35 @@ class FakeSocket implements SocketLike {
   }
 }
 
-class RecordingSink implements FeedSink {
-  events: FeedEvent[] = [];
-  instrumentCalls: { list: OptionInstrument[]; complete: boolean }[] = [];
-  optionUpdates: OptionLineUpdate[] = [];
-  forwardUpdates: ForwardUpdate[] = [];
-  indexCalls: { price: number; ts: number }[] = [];
-  perps: PerpQuote[] = [];
-  instruments(_v: VenueId, _c: Currency, list: OptionInstrument[], complete: boolean): void {
-    this.instrumentCalls.push({ list, complete });
-  }
-  options(_v: VenueId, updates: OptionLineUpdate[]): void {
-    this.optionUpdates.push(...updates);
-  }
-  forwards(_v: VenueId, _c: Currency, updates: ForwardUpdate[]): void {
-    this.forwardUpdates.push(...updates);
-  }
-  index(_v: VenueId, _c: Currency, price: number, ts: number): void {
-    this.indexCalls.push({ price, ts });
-  }
-  perp(quote: PerpQuote): void {
-    this.perps.push(quote);
-  }
-  status(_v: VenueId, e: FeedEvent): void {
-    this.events.push(e);
-  }
-  dropped(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const e of this.events) if (e.kind === 'dropped') out[e.reason] = (out[e.reason] ?? 0) + 1;
-    return out;
-  }
-  kinds(kind: FeedEvent['kind']): FeedEvent[] {
-    return this.events.filter((e) => e.kind === kind);
-  }
-  figures() {
-    return { options: this.optionUpdates.length, forwards: this.forwardUpdates.length, index: this.indexCalls.length, perps: this.perps.length };
-  }
-}
-
 /**
- * The host's part in venue time, as EngineHost does it: one VenueTime re-anchored on 'open' and on
- * server time, every stamped call admitted first, a refusal counted as a drop and returned as false.
+ * A BTC feed on the shared rig. `guarded`: the sink sits behind the host's venue-time guard
+ * (guardSink), the feed reads venue time from it, and a refusal is counted as the host counts it.
  */
-class GuardedSink extends RecordingSink {
-  readonly venueTime = new VenueTime();
-  constructor(private readonly clock: Clock) {
-    super();
-  }
-  private admit(ts: number): boolean {
-    const v = this.venueTime.admit(ts, this.clock.now());
-    if (v === 'accepted') return true;
-    this.events.push({ kind: 'dropped', reason: v });
-    return false;
-  }
-  override options(v: VenueId, updates: OptionLineUpdate[]): boolean {
-    if (!this.admit(Math.max(...updates.map((u) => u.timestampMs)))) return false;
-    super.options(v, updates);
-    return true;
-  }
-  override forwards(v: VenueId, c: Currency, updates: ForwardUpdate[]): boolean {
-    if (!this.admit(Math.max(...updates.map((u) => u.timestampMs)))) return false;
-    super.forwards(v, c, updates);
-    return true;
-  }
-  override index(v: VenueId, c: Currency, price: number, ts: number): boolean {
-    if (!this.admit(ts)) return false;
-    super.index(v, c, price, ts);
-    return true;
-  }
-  override perp(quote: PerpQuote): boolean {
-    if (!this.admit(quote.timestampMs)) return false;
-    super.perp(quote);
-    return true;
-  }
-  override status(v: VenueId, e: FeedEvent): void {
-    if (e.kind === 'open') this.venueTime.newConnection();
-    if (e.kind === 'serverTime') this.venueTime.anchor(e.timestampMs, this.clock.now());
-    super.status(v, e);
-  }
-}
-
 function setup(opts: { random?: () => number; channelsPerCall?: number; heartbeatSec?: number; guarded?: boolean } = {}) {
-  const clock = new FakeClock();
-  const sockets: FakeSocket[] = [];
-  const sink = opts.guarded ? new GuardedSink(clock) : new RecordingSink();
+  const rig = feedRig(1_700_000_000_000, () => {
+    throw new Error('Deribit asks nothing over REST');
+  });
+  const { clock, sockets, sink } = rig;
+  const venueTime = new VenueTime();
   const feed = createDeribitFeed({
+    ...rig.options,
     url: 'ws://127.0.0.1:8787/deribit/ws/api/v2',
-    currency: 'BTC',
-    clock,
-    sink,
-    socketFactory: (url) => {
-      const s = new FakeSocket(url, clock);
-      sockets.push(s);
-      return s;
-    },
+    sink: opts.guarded ? guardSink(sink, venueTime, clock, (reason) => sink.status('deribit', { kind: 'dropped', reason })) : sink,
     heartbeatSec: opts.heartbeatSec ?? 10,
     random: opts.random ?? mulberry32(42),
     channelsPerCall: opts.channelsPerCall,
-    venueNow: sink instanceof GuardedSink ? () => sink.venueTime.nowMs : undefined,
+    venueNow: opts.guarded ? () => venueTime.nowMs : undefined,
   });
-  const last = () => sockets[sockets.length - 1];
-  return { clock, sockets, sink, feed, last };
+  const last = () => new VenueEnd(sockets[sockets.length - 1]);
+  return { clock, sockets, sink, feed, last, venueTime };
 }
+
+const dropped = (sink: RecordingSink): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const r of sink.drops()) out[r] = (out[r] ?? 0) + 1;
+  return out;
+};
+const figuresOf = (sink: RecordingSink) => ({ options: sink.optionUpdates.length, forwards: sink.forwardUpdates.length, index: sink.indexes.length, perps: sink.perps.length });
 
 // ------------------------------------------------------------------ real-shaped data
 
@@ -225,7 +111,7 @@ const EXPECTED_FORWARDS = [
 ].map(forwardChannel);
 
 /** Opens, answers the lists, sends spot: the chain is known and forward tickers are chosen. */
-function bootstrap(env: ReturnType<typeof setup>) {
+function bootstrap(env: ReturnType<typeof setup>): VenueEnd {
   env.feed.start();
   const s = env.last();
   s.open();
@@ -239,7 +125,20 @@ function bootstrap(env: ReturnType<typeof setup>) {
   return s;
 }
 
-function subscribedChannels(s: FakeSocket): string[] {
+/** The option tickers the venue holds on this socket: subscribed and not unsubscribed since. */
+function forwardTickersHeld(s: VenueEnd): string[] {
+  const held = new Set<string>();
+  for (const c of s.sent) {
+    for (const ch of (c.params?.channels ?? []) as string[]) {
+      if (!parseOptionName(ch.split('.')[1] ?? '')) continue;
+      if (c.method === 'public/subscribe') held.add(ch);
+      if (c.method === 'public/unsubscribe') held.delete(ch);
+    }
+  }
+  return [...held];
+}
+
+function subscribedChannels(s: VenueEnd): string[] {
   return s.calls('public/subscribe').flatMap((c) => c.params.channels as string[]);
 }
 
@@ -250,8 +149,8 @@ describe('Deribit client: session start', () => {
     const env = setup();
     env.feed.start();
     const s = env.last();
-    expect(s.url).toBe('ws://127.0.0.1:8787/deribit/ws/api/v2');
-    expect(env.sink.kinds('connecting')).toHaveLength(1);
+    expect(s.socket.url).toBe('ws://127.0.0.1:8787/deribit/ws/api/v2');
+    expect(env.sink.ofKind('connecting')).toHaveLength(1);
     s.open();
     expect(s.sent.map((x) => x.method)).toEqual([
       'public/hello',
@@ -284,8 +183,8 @@ describe('Deribit client: session start', () => {
     expect(subs[1].at - subs[0].at).toBeGreaterThanOrEqual(333);
     // The summary's OI and the index reached the sink.
     expect(env.sink.optionUpdates.find((u) => u.name === 'BTC-24SEP21-40000-P')).toMatchObject({ openInterest: 650 });
-    expect(env.sink.indexCalls[0]).toEqual({ price: SPOT, ts: T0 });
-    expect(env.sink.kinds('subscribed').at(-1)).toEqual({ kind: 'subscribed', channels: 15 });
+    expect(env.sink.indexes[0]).toEqual({ price: SPOT, timestampMs: T0 });
+    expect(env.sink.ofKind('subscribed').at(-1)).toEqual({ kind: 'subscribed', channels: 15 });
   });
 
   it('routes a forward ticker to forwards and options, and the perp ticker + book to perp with depth', () => {
@@ -310,13 +209,13 @@ describe('Deribit client: heartbeats and liveness', () => {
   it('answers test_request with public/test; heartbeats are not data', () => {
     const env = setup();
     const s = bootstrap(env);
-    const dataBefore = env.sink.kinds('data').length;
+    const dataBefore = env.sink.ofKind('data').length;
     s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'test_request' } });
     expect(s.sent.at(-1)!.method).toBe('public/test');
     expect(s.sent.at(-1)!.params).toEqual({});
     s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'heartbeat' } });
     expect(s.calls('public/test')).toHaveLength(1);
-    expect(env.sink.kinds('data').length).toBe(dataBefore);
+    expect(env.sink.ofKind('data').length).toBe(dataBefore);
   });
 
   it('heartbeats keep the socket alive past 2 x interval + 5 s', () => {
@@ -328,7 +227,7 @@ describe('Deribit client: heartbeats and liveness', () => {
       s.push(markFrame(T0 + 1000 * i));
     }
     expect(env.sockets).toHaveLength(1);
-    expect(s.closedByClient).toBeNull();
+    expect(s.socket.closed).toBeNull();
   });
 
   it('silence -> closed after 2 x 10 s + 5 s and a new socket within the first backoff step', () => {
@@ -336,11 +235,12 @@ describe('Deribit client: heartbeats and liveness', () => {
     const s = bootstrap(env); // advanced 5 s with no frames after the acks
     const opened = env.clock.now();
     env.clock.advance(24_999 - 0);
-    expect(s.closedByClient).toBeNull();
+    expect(s.socket.closed).toBeNull();
     env.clock.advance(1);
-    expect(s.closedByClient).not.toBeNull();
-    const closed = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
-    expect(closed.code).toBe(CLOSE_HEARTBEAT);
+    expect(s.socket.closed).not.toBeNull();
+    const closed = env.sink.ofKind('closed').at(-1)!;
+    expect(closed.code).toBe(CLOSE_SILENCE);
+    expect(closed.reason).toBe('deribit: no frame for 25000 ms');
     expect(closed.retryInMs).toBeGreaterThanOrEqual(0);
     expect(closed.retryInMs).toBeLessThanOrEqual(1_000);
     env.clock.advance(1_000);
@@ -353,17 +253,17 @@ describe('Deribit client: data freshness is separate from liveness', () => {
   it('heartbeats alone keep the socket alive but a minute without data reconnects', () => {
     const env = setup();
     const s = bootstrap(env);
-    const dataEvents = env.sink.kinds('data').length;
+    const dataEvents = env.sink.ofKind('data').length;
     for (let i = 0; i < 5; i++) {
       env.clock.advance(10_000);
       s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'test_request' } });
     }
-    expect(s.closedByClient).toBeNull();
-    expect(env.sink.kinds('data').length).toBe(dataEvents);
+    expect(s.socket.closed).toBeNull();
+    expect(env.sink.ofKind('data').length).toBe(dataEvents);
     env.clock.advance(10_000);
     s.push({ jsonrpc: '2.0', method: 'heartbeat', params: { type: 'heartbeat' } });
-    expect(s.closedByClient).not.toBeNull();
-    expect(env.sink.kinds('closed').at(-1)).toMatchObject({ code: CLOSE_DATA_SILENCE, reason: 'no data' });
+    expect(s.socket.closed).not.toBeNull();
+    expect(env.sink.ofKind('closed').at(-1)).toMatchObject({ code: CLOSE_DATA_SILENCE, reason: 'deribit: no data for 60000 ms' });
   });
 });
 
@@ -374,7 +274,7 @@ describe('Deribit client: reconnect and backoff', () => {
     const delays: number[] = [];
     for (let n = 0; n < 10; n++) {
       env.last().serverClose(1006, 'refused');
-      const e = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+      const e = env.sink.ofKind('closed').at(-1)!;
       delays.push(e.retryInMs);
       expect(e.retryInMs).toBeGreaterThanOrEqual(0);
       expect(e.retryInMs).toBeLessThanOrEqual(Math.min(30_000, 1_000 * 2 ** n));
@@ -400,7 +300,7 @@ describe('Deribit client: reconnect and backoff', () => {
       env.clock.advance(1_000);
     }
     s.serverClose();
-    let e = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    let e = env.sink.ofKind('closed').at(-1)!;
     expect(e.retryInMs).toBe(Math.floor(0.999 * 8_000));
     env.clock.advance(e.retryInMs);
     // 5th connection: 31 s of data -> stable; the next delay is back at the first step.
@@ -412,7 +312,7 @@ describe('Deribit client: reconnect and backoff', () => {
       env.clock.advance(1_000);
     }
     s.serverClose();
-    e = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    e = env.sink.ofKind('closed').at(-1)!;
     expect(e.retryInMs).toBe(Math.floor(0.999 * 1_000));
   });
 
@@ -441,22 +341,22 @@ describe('Deribit client: reconnect and backoff', () => {
   it('ignores late frames and events from an old socket', () => {
     const env = setup();
     const s1 = bootstrap(env);
-    const lateMessage = s1.onmessage!;
-    const lateClose = s1.onclose!;
+    const lateMessage = s1.socket.onmessage!;
+    const lateClose = s1.socket.onclose!;
     s1.serverClose(1006, 'drop');
     env.clock.advance(1_000);
     const s2 = env.last();
     s2.open();
-    const figures = env.sink.figures();
-    const closes = env.sink.kinds('closed').length;
+    const figures = figuresOf(env.sink);
+    const closes = env.sink.ofKind('closed').length;
     lateMessage({ data: JSON.stringify(indexFrame(99_999, T0 + 20_000)) });
     lateClose({ code: 1006, reason: 'late' });
-    expect(env.sink.figures()).toEqual(figures);
-    expect(env.sink.kinds('closed').length).toBe(closes);
+    expect(figuresOf(env.sink)).toEqual(figures);
+    expect(env.sink.ofKind('closed').length).toBe(closes);
     expect(env.sockets).toHaveLength(2);
     // The live socket still works.
     s2.push(indexFrame(32_300, T0 + 21_000));
-    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_300, ts: T0 + 21_000 });
+    expect(env.sink.indexes.at(-1)).toEqual({ price: 32_300, timestampMs: T0 + 21_000 });
   });
 
   it('10028 too_many_requests: shown as a venue error, the session ends, the next dial waits >= 10 s', () => {
@@ -466,11 +366,11 @@ describe('Deribit client: reconnect and backoff', () => {
     s.open();
     const subCall = s.calls('public/subscribe')[0];
     s.push({ jsonrpc: '2.0', id: subCall.id, error: { code: 10028, message: 'too_many_requests' }, usIn: 1, usOut: 2, usDiff: 1, testnet: false });
-    const ve = env.sink.kinds('venueError')[0] as Extract<FeedEvent, { kind: 'venueError' }>;
+    const ve = env.sink.ofKind('venueError')[0];
     expect(ve).toMatchObject({ code: 10028, message: 'too_many_requests' });
     expect(ve.retryInMs).toBeGreaterThanOrEqual(10_000);
-    expect(s.closedByClient).not.toBeNull();
-    const closed = env.sink.kinds('closed').at(-1) as Extract<FeedEvent, { kind: 'closed' }>;
+    expect(s.socket.closed).not.toBeNull();
+    const closed = env.sink.ofKind('closed').at(-1)!;
     expect(closed.retryInMs).toBeGreaterThanOrEqual(10_000);
     env.clock.advance(9_999);
     expect(env.sockets).toHaveLength(1);
@@ -482,8 +382,8 @@ describe('Deribit client: reconnect and backoff', () => {
     const env = setup();
     const s = bootstrap(env);
     s.push({ jsonrpc: '2.0', id: 9_999, error: { code: -32601, message: 'Method not found' } });
-    expect(env.sink.kinds('venueError').at(-1)).toEqual({ kind: 'venueError', code: -32601, message: 'Method not found', retryInMs: null });
-    expect(s.closedByClient).toBeNull();
+    expect(env.sink.ofKind('venueError').at(-1)).toEqual({ kind: 'venueError', code: -32601, message: 'Method not found', retryInMs: null });
+    expect(s.socket.closed).toBeNull();
   });
 });
 
@@ -503,7 +403,7 @@ describe('Deribit client: book gaps, listings, expiry', () => {
       ['public/unsubscribe', [book]],
       ['public/subscribe', [book]],
     ]);
-    expect(env.sink.dropped().bookGap).toBe(1);
+    expect(dropped(env.sink).bookGap).toBe(1);
     expect(env.sockets).toHaveLength(1);
   });
 
@@ -532,7 +432,7 @@ describe('Deribit client: book gaps, listings, expiry', () => {
   it('at venue time past an expiry its instruments leave and its forward ticker is not resubscribed', () => {
     const env = setup({ guarded: true });
     const s = bootstrap(env);
-    const venueNow = () => (env.feed as unknown as { debugState(): { venueNowMs: number | null } }).debugState().venueNowMs;
+    const venueNow = () => env.venueTime.nowMs;
     expect(venueNow()).toBe(T0);
     // Venue time moves 9 h past 23JUL21 08:00 (a replay skipping the night): a jump that two later
     // frames confirm (one corrupt timestamp must not prune the chain). Then the 30 s summary timer prunes.
@@ -543,7 +443,7 @@ describe('Deribit client: book gaps, listings, expiry', () => {
     expect(venueNow()).toBe(T0);
     s.push(indexFrame(SPOT, after + 2000));
     expect(venueNow()).toBe(after + 2000);
-    expect(env.sink.dropped().futureTimestamp).toBe(2);
+    expect(dropped(env.sink).futureTimestamp).toBe(2);
     env.clock.advance(30_000);
     const full = env.sink.instrumentCalls.filter((c) => c.complete).at(-1)!;
     expect(full.list.some((i) => i.expiryMs <= after)).toBe(false);
@@ -571,11 +471,11 @@ describe('Deribit client: book gaps, listings, expiry', () => {
     const later = Date.UTC(2021, 6, 24, 9, 0, 0);
     const hello = s2.calls('public/hello')[0];
     s2.push({ jsonrpc: '2.0', id: hello.id, result: { version: '1.2.26' }, usIn: later * 1000, usOut: later * 1000 + 5, usDiff: 5, testnet: false });
-    expect(env.sink.kinds('serverTime')).toEqual([{ kind: 'serverTime', timestampMs: T0 }, { kind: 'serverTime', timestampMs: later }]);
+    expect(env.sink.ofKind('serverTime')).toEqual([{ kind: 'serverTime', timestampMs: T0 }, { kind: 'serverTime', timestampMs: later }]);
     // Frames at the venue's new time are taken at once: no frame held back.
     s2.push(indexFrame(SPOT + 1, later + 100));
-    expect(env.sink.indexCalls.at(-1)).toEqual({ price: SPOT + 1, ts: later + 100 });
-    expect(env.sink.dropped().futureTimestamp).toBeUndefined();
+    expect(env.sink.indexes.at(-1)).toEqual({ price: SPOT + 1, timestampMs: later + 100 });
+    expect(dropped(env.sink).futureTimestamp).toBeUndefined();
     // 23JUL21 and 24JUL21 expired during the gap: the first summary answer prunes the listing and
     // the forward tickers.
     const summary = s2.calls('public/get_book_summary_by_currency')[0];
@@ -585,9 +485,10 @@ describe('Deribit client: book gaps, listings, expiry', () => {
     env.clock.advance(5_000);
     s2.ackSubscribes();
     env.clock.advance(5_000);
-    const forwards = (env.feed as unknown as { debugState(): { forwards: Record<string, string> } }).debugState().forwards;
-    expect(Object.keys(forwards).some((e) => Date.parse(e) <= later)).toBe(false);
-    expect(Object.keys(forwards).length).toBe(EXPECTED_FORWARDS.length - 2);
+    // The venue is left holding one forward ticker per live expiry: the two expired ones were taken back off.
+    const held = forwardTickersHeld(s2);
+    expect(held.map((ch) => parseOptionName(ch.split('.')[1])!.expiryMs).some((e) => e <= later)).toBe(false);
+    expect(held).toHaveLength(EXPECTED_FORWARDS.length - 2);
   });
 });
 
@@ -595,8 +496,8 @@ describe('Deribit client: bad input never reaches the sink', () => {
   it('malformed, NaN, 1e400, negative OI, absurd IV and oversized frames are dropped and counted; figures unchanged', () => {
     const env = setup();
     const s = bootstrap(env);
-    const figures = env.sink.figures();
-    const droppedBefore = env.sink.dropped();
+    const figures = figuresOf(env.sink);
+    const droppedBefore = dropped(env.sink);
     const tick = (patch: Record<string, unknown>) =>
       JSON.stringify(sub('ticker.BTC-30JUL21-32000-C.100ms', { instrument_name: 'BTC-30JUL21-32000-C', timestamp: T0 + 500, state: 'open', underlying_price: 32310.2, mark_iv: 80, open_interest: 10, ...patch }));
     s.push('{"jsonrpc":"2.0","method":"subscription","params":{"channel":');
@@ -611,14 +512,14 @@ describe('Deribit client: bad input never reaches the sink', () => {
     s.push(JSON.stringify(sub('ticker.BTC-PERPETUAL.100ms', { instrument_name: 'BTC-PERPETUAL', timestamp: T0, mark_price: 32000, index_price: 32000, open_interest: -1 })));
     s.push(JSON.stringify(sub('markprice.options.btc_usd', [])) + ' '.repeat(2 * 1024 * 1024));
     s.push(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: 'ticker.BTC-27DEC24-0-C.100ms', data: {} } }));
-    expect(env.sink.figures()).toEqual(figures);
-    const d = env.sink.dropped();
+    expect(figuresOf(env.sink)).toEqual(figures);
+    const d = dropped(env.sink);
     const delta = (k: string) => (d[k] ?? 0) - (droppedBefore[k] ?? 0);
     expect(delta('malformed')).toBe(2);
     expect(delta('badNumber')).toBe(8);
     expect(delta('oversize')).toBe(1);
     expect(delta('unknownInstrument')).toBe(1);
-    expect(s.closedByClient).toBeNull();
+    expect(s.socket.closed).toBeNull();
   });
 
   it('duplicate and older index or perp frames are dropped as stale', () => {
@@ -626,8 +527,8 @@ describe('Deribit client: bad input never reaches the sink', () => {
     const s = bootstrap(env);
     s.push(indexFrame(32_100, T0 + 5_000));
     s.push(indexFrame(31_000, T0 + 4_000));
-    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_100, ts: T0 + 5_000 });
-    expect(env.sink.dropped().stale).toBe(1);
+    expect(env.sink.indexes.at(-1)).toEqual({ price: 32_100, timestampMs: T0 + 5_000 });
+    expect(dropped(env.sink).stale).toBe(1);
   });
 
   it('a frame the sink refuses (stamped an hour ahead) does not block later frames; a confirmed jump passes', () => {
@@ -635,7 +536,7 @@ describe('Deribit client: bad input never reaches the sink', () => {
     const s = bootstrap(env);
     const perp = (ts: number, mark: number) =>
       sub('ticker.BTC-PERPETUAL.100ms', { instrument_name: 'BTC-PERPETUAL', timestamp: ts, mark_price: mark, index_price: 32208, open_interest: 1e8 });
-    const dataBefore = env.sink.kinds('data').length;
+    const dataBefore = env.sink.ofKind('data').length;
     s.push(perp(T0 + 1_000, 32_200));
     s.push(perp(T0 + 3_601_100, 99_999)); // corrupt clock
     s.push(perp(T0 + 1_200, 32_201));
@@ -643,7 +544,7 @@ describe('Deribit client: bad input never reaches the sink', () => {
     // The same for the index: the refused stamp does not make later index frames stale.
     s.push(indexFrame(99_999, T0 + 3_601_300));
     s.push(indexFrame(32_300, T0 + 1_300));
-    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_300, ts: T0 + 1_300 });
+    expect(env.sink.indexes.at(-1)).toEqual({ price: 32_300, timestampMs: T0 + 1_300 });
     // Copies of one corrupt stamp in a burst do not confirm each other.
     s.push(perp(T0 + 3_601_400, 99_999));
     s.push(perp(T0 + 3_601_400, 99_999));
@@ -651,17 +552,17 @@ describe('Deribit client: bad input never reaches the sink', () => {
     expect(env.sink.perps.at(-1)!.markPrice).toBe(32_201);
     s.push(perp(T0 + 1_500, 32_202));
     expect(env.sink.perps.at(-1)!.markPrice).toBe(32_202);
-    expect(env.sink.dropped().futureTimestamp).toBe(5);
-    expect(env.sink.dropped().stale).toBeUndefined();
+    expect(dropped(env.sink).futureTimestamp).toBe(5);
+    expect(dropped(env.sink).stale).toBeUndefined();
     // Refused frames are not data (7 ordinary frames were).
-    expect(env.sink.kinds('data').length - dataBefore).toBe(4);
+    expect(env.sink.ofKind('data').length - dataBefore).toBe(4);
     // A replay that skips two hours: the first frame after the gap waits for two later ones.
     const later = T0 + 7_200_000;
     s.push(indexFrame(32_500, later));
     s.push(indexFrame(32_505, later + 500));
-    expect(env.sink.indexCalls.at(-1)!.ts).toBeLessThan(later);
+    expect(env.sink.indexes.at(-1)!.timestampMs).toBeLessThan(later);
     s.push(indexFrame(32_510, later + 1_000));
-    expect(env.sink.indexCalls.at(-1)).toEqual({ price: 32_510, ts: later + 1_000 });
+    expect(env.sink.indexes.at(-1)).toEqual({ price: 32_510, timestampMs: later + 1_000 });
     s.push(perp(later + 1_100, 32_505));
     expect(env.sink.perps.at(-1)!.markPrice).toBe(32_505);
   });
@@ -671,20 +572,20 @@ describe('Deribit client: bad input never reaches the sink', () => {
     env.feed.start();
     const s = env.last();
     env.clock.advance(9_999);
-    expect(s.closedByClient).toBeNull();
+    expect(s.socket.closed).toBeNull();
     env.clock.advance(1);
-    expect(s.closedByClient).not.toBeNull();
+    expect(s.socket.closed).not.toBeNull();
     // `ws` emits 'error' when a connecting socket is closed; a missing listener would crash Node.
-    expect(typeof s.onerror).toBe('function');
-    expect(s.onmessage).toBeNull();
-    expect(env.sink.kinds('closed').at(-1)).toMatchObject({ code: 4001, reason: 'connect timeout' });
+    expect(typeof s.socket.onerror).toBe('function');
+    expect(s.socket.onmessage).toBeNull();
+    expect(env.sink.ofKind('closed').at(-1)).toMatchObject({ code: CLOSE_CONNECT_TIMEOUT, reason: 'deribit: connect timeout' });
   });
 
   it('stop() closes the socket and nothing reconnects', () => {
     const env = setup();
     const s = bootstrap(env);
     env.feed.stop();
-    expect(s.closedByClient).not.toBeNull();
+    expect(s.socket.closed).not.toBeNull();
     env.clock.advance(600_000);
     expect(env.sockets).toHaveLength(1);
   });
