@@ -7,7 +7,7 @@
  */
 import type { Clock, FeedEvent, FeedOptions, FeedSink, VenueAdapter, VenueFeed } from '../feeds/adapter.ts';
 import { VenueTime, guardSink } from '../feeds/venue-time.ts';
-import type { ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
+import type { ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, TapeTrade, VenueId } from '../chain/model.ts';
 import { exclusionReason } from '../engine/exposure.ts';
 import type { FamilyLines, FeedHealth, FeedState } from './protocol.ts';
 
@@ -34,6 +34,11 @@ export interface RunnerHost {
   dirty(): void;
   notice(level: 'info' | 'warn' | 'error', message: string, key?: string): void;
   fail(where: string, e: unknown): void;
+  /**
+   * Live trades of this runner's venue and currency that passed the venue-time guard (issue 13: the
+   * worker's tape takes them from here). Absent: trades are not kept.
+   */
+  onTrades?(venue: VenueId, currency: Currency, trades: TapeTrade[]): void;
 }
 
 /** The figures' valuation time and expiry filter, which family counts are judged by. */
@@ -224,6 +229,10 @@ export class FeedRunner {
         this.touch();
         return true;
       },
+      trades: (venue, currency, trades) => {
+        this.host.onTrades?.(venue, currency, trades);
+        return true;
+      },
       status: (_venue, event) => this.onStatus(event),
     };
     const guarded = guardSink(inner, this.venueTime, this.host.clock, (reason) => bump(this.dropped, reason));
@@ -267,6 +276,9 @@ export class FeedRunner {
           return;
         }
         return guarded.perp(quote, currency);
+      }),
+      trades: guard('trades', (venue: VenueId, currency: Currency, trades: TapeTrade[]): boolean | void => {
+        if (mine(venue, currency) && Array.isArray(trades) && trades.length > 0) return guarded.trades(venue, currency, trades);
       }),
       status: guard('status', (venue: VenueId, event: FeedEvent) => {
         if (mine(venue)) guarded.status(venue, event);
