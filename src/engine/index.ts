@@ -5,7 +5,7 @@
 import type { ChainColumns, DealerModelId, ExposureParams, GexResult, LineTrades, ScenarioAxes, ScenarioRequest } from './types.ts';
 import { classic, short, type DealerPositionModel } from './dealer-sign.ts';
 import { flowModel, summarisePositioning } from './flow-model.ts';
-import { PreparedLines, exposureByStrike, netGexByExpiry, netGexByStrikeExpiry, prepareLines } from './exposure.ts';
+import { PreparedLines, exposureByStrike, netGexByExpiry, netGexByStrikeAs, netGexByStrikeExpiry, prepareLines } from './exposure.ts';
 import { gexProfile, zeroGammaCrossings } from './sweep.ts';
 import { hedgeFlowByMove } from './flows.ts';
 import { scenarioLadder } from './scenarios.ts';
@@ -18,7 +18,7 @@ export * as black76 from './black76.ts';
 export { classic, short, classicSign, DEALER_MODEL_IDS, DEALER_MODEL_LABELS } from './dealer-sign.ts';
 export type { DealerPositionModel } from './dealer-sign.ts';
 export { flowModel, flowPosition, summarisePositioning } from './flow-model.ts';
-export { MIN_IV, MAX_IV, EXPIRING_MS, YEAR_MS, EXCLUSION_REASONS, emptyExclusions, exclusionReason, netGexByStrikeExpiry, PreparedLines, prepareLines } from './exposure.ts';
+export { MIN_IV, MAX_IV, EXPIRING_MS, YEAR_MS, EXCLUSION_REASONS, emptyExclusions, exclusionReason, netGexByStrikeAs, netGexByStrikeExpiry, PreparedLines, prepareLines } from './exposure.ts';
 export { netGexAt, gexAcrossSpotMoves, gexOnLogGrid, gexProfile, zeroGammaCrossings } from './sweep.ts';
 export { hedgeFlowByMove, dealerDeltaAt } from './flows.ts';
 export { scenarioLadder } from './scenarios.ts';
@@ -144,6 +144,7 @@ export function computeGex(chain: ChainColumns, params: ExposureParams, scratch:
     nextExpiryMs,
     droppedExpiryMs,
     positioning: model.id === 'flow' ? summarisePositioning(chain, trades, lines.idx, lines.count) : null,
+    classicNetGex: model.id === 'flow' ? netGexByStrikeAs(chain, lines, byStrike.strikes, params.nowMs, classic) : null,
     scenarios: params.scenarios ? scenarioLadder(lines, spot, resolveHorizons(params.scenarios, nextExpiryMs, params.nowMs)) : null,
     feedback: depth && params.feedbackShocks ? params.feedbackShocks.map((m) => feedbackEstimate(lines, depth, m)) : null,
   };
