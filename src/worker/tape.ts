@@ -72,8 +72,8 @@ export class Tape {
     return this.heap.length > 0 ? this.heap[0].timestampMs : null;
   }
 
-  /** Adds trades not yet held that are inside the window; the sums follow. */
-  add(trades: Iterable<TapeTrade>): AddOutcome {
+  /** Adds trades not yet held that are inside the window; the sums follow. Those taken are pushed to `taken`. */
+  add(trades: Iterable<TapeTrade>, taken?: TapeTrade[]): AddOutcome {
     const out: AddOutcome = { added: 0, duplicate: 0, outsideWindow: 0, malformed: 0 };
     for (const t of trades) {
       if (!isUsableTrade(t, this.venue)) out.malformed++;
@@ -84,6 +84,7 @@ export class Tape {
         this.byId.set(t.tradeId, t);
         this.push(t);
         this.count(t, 1);
+        taken?.push(t);
         out.added++;
       }
     }
