@@ -18,7 +18,7 @@ function result(): ResultMessage {
       scenarios: { moves: [-0.01, 0.01], hours: [0, 8], volShifts: [0], units: F([1, 2, 3, 4]), usd: F([10, 20, 30, 40]) },
     }),
     perps: [{ venue: 'deribit', instrument: 'BTC-PERPETUAL', timestampMs: T, markPrice: 80_010, indexPrice: 80_000, funding8h: null, openInterestCoin: null, bestBid: null, bestAsk: null, depth: [{ bandPct: 1, bidCoin: 5, askCoin: 25 }] }],
-    includedVenues: ['deribit', 'okx'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [],
+    includedVenues: ['deribit', 'okx'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [], tape: null,
   };
 }
 

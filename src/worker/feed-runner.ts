@@ -10,6 +10,7 @@ import { VenueTime, guardSink } from '../feeds/venue-time.ts';
 import type { ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, TapeTrade, VenueId } from '../chain/model.ts';
 import { exclusionReason } from '../engine/exposure.ts';
 import type { FamilyLines, FeedHealth, FeedState } from './protocol.ts';
+import type { TapeKeeper } from './tape-keeper.ts';
 
 /** The part of ChainStore the host uses (the real one lives in src/chain/store.ts). */
 export interface ChainStoreLike {
@@ -62,6 +63,8 @@ export class FeedRunner {
   readonly venueTime = new VenueTime();
   /** Included in the last computed figures (to notice when staleness changes the totals). */
   included = false;
+  /** The feed's trade tape (the host gives it one); its live span follows the connection. */
+  tape: TapeKeeper | null = null;
   // health, reported as FeedHealth
   state: Exclude<FeedState, 'stale'> = 'connecting';
   readonly startedAtMs: number;
@@ -307,6 +310,7 @@ export class FeedRunner {
       case 'subscribed':
         this.state = 'connected';
         this.retryAtMs = null;
+        this.tape?.liveUp(this.venueTime.nowMs);
         break;
       case 'serverTime':
         break; // the guard anchors venue time on it
@@ -326,6 +330,7 @@ export class FeedRunner {
         else this.assumptions.delete(String(ev.key));
         break;
       case 'closed':
+        this.tape?.liveDown(this.venueTime.nowMs);
         this.reconnects++;
         this.state = 'reconnecting';
         this.retryAtMs = Number.isFinite(ev.retryInMs) ? now + ev.retryInMs : null;

@@ -29,7 +29,7 @@ describe('tape storage (IndexedDB)', () => {
     const { storage, factory } = await open();
     const trades = hourly(T0, 10);
     const spans = [{ fromMs: T0, toMs: T0 + 10 * HOUR }];
-    expect(await storage.write(KEY, trades, spans, -Infinity)).toEqual({ droppedDays: 0, failed: null });
+    expect(await storage.write(KEY, trades, spans, -Infinity)).toEqual({ droppedDays: 0, storedFromMs: null, failed: null });
     storage.close();
     const again = (await open(factory)).storage;
     const back = await again.load(KEY, 'deribit', -Infinity);
@@ -37,6 +37,13 @@ describe('tape storage (IndexedDB)', () => {
     // From a time on; another tape (another source or currency) sees none of it.
     expect((await again.load(KEY, 'deribit', T0 + 5 * HOUR)).trades).toEqual(trades.slice(5));
     expect((await again.load(tapeKey('live', 'deribit', 'BTC'), 'deribit', -Infinity)).trades).toEqual([]);
+  });
+
+  it('a write adds its coverage to what is stored (a page that has not loaded the stored tape yet)', async () => {
+    const { storage } = await open();
+    await storage.write(KEY, hourly(T0, 4), [{ fromMs: T0, toMs: T0 + 4 * HOUR }], -Infinity);
+    await storage.write(KEY, [trade('late', T0 + 6 * HOUR)], [{ fromMs: T0 + 5 * HOUR, toMs: T0 + 7 * HOUR }, { fromMs: T0 + 3 * HOUR, toMs: T0 + 5 * HOUR }], -Infinity);
+    expect((await storage.load(KEY, 'deribit', -Infinity)).spans).toEqual([{ fromMs: T0, toMs: T0 + 7 * HOUR }]);
   });
 
   it('writing the same trade twice keeps one record; every write trims the tape to its window', async () => {
@@ -89,11 +96,13 @@ describe('tape storage (IndexedDB)', () => {
       return realPut.apply(this, args);
     };
     const out = await storage.write(KEY, [trade('n', T0 + 72 * HOUR)], [{ fromMs: T0, toMs: T0 + 73 * HOUR }], -Infinity);
-    expect(out).toEqual({ droppedDays: 2, failed: null });
+    expect(out).toEqual({ droppedDays: 2, storedFromMs: T0 + 2 * DAY, failed: null });
     const back = await storage.load(KEY, 'deribit', -Infinity);
     expect(back.trades[0].timestampMs).toBe(T0 + 2 * DAY);
     expect(back.trades).toHaveLength(25);
-    // The write replaced the coverage it was given; the other tape lost its day and its coverage of it.
+    // The coverage given is kept from the stored start on (what was dropped is not claimed); the
+    // other tape lost its day and its coverage of it.
+    expect(back.spans).toEqual([{ fromMs: T0 + 2 * DAY, toMs: T0 + 73 * HOUR }]);
     const eth = await storage.load(other, 'deribit', -Infinity);
     expect(eth.trades).toEqual([]);
     expect(eth.spans).toEqual([]);

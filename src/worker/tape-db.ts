@@ -12,7 +12,7 @@
  */
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { TapeTrade, VenueId } from '../chain/model.ts';
-import type { Span } from './tape.ts';
+import { Coverage, type Span } from './tape.ts';
 
 export const TAPE_DB_NAME = 'gexdesk-tape';
 const DB_VERSION = 1;
@@ -58,6 +58,11 @@ export interface LoadedTape {
 export interface TapeWriteOutcome {
   /** Days of the oldest trades (of every tape) dropped to make room. */
   droppedDays: number;
+  /**
+   * When days were dropped, where this tape's stored trades now start: the writer keeps what it writes
+   * from there on (a span it holds in memory before it is no longer stored).
+   */
+  storedFromMs: number | null;
   /** Nothing could be written (the quota stayed full, or the database failed). */
   failed: string | null;
 }
@@ -66,7 +71,10 @@ export interface TapeStorage {
   readonly persistent: boolean;
   /** The tape's trades from `sinceMs` on and its coverage, checked. */
   load(key: string, venue: VenueId, sinceMs: number): Promise<LoadedTape>;
-  /** Adds trades, replaces the coverage, and trims the tape to trades at or after `beforeMs`. */
+  /**
+   * Adds trades and spans of coverage (to those stored: a page that has not loaded the stored tape yet
+   * still knows what it holds), and trims the tape, trades and coverage, to `beforeMs` and after.
+   */
   write(key: string, trades: readonly TapeTrade[], spans: readonly Span[], beforeMs: number): Promise<TapeWriteOutcome>;
   close(): void;
 }
@@ -75,7 +83,7 @@ export interface TapeStorage {
 export const MEMORY_TAPES: TapeStorage = {
   persistent: false,
   load: async () => ({ trades: [], spans: [], skipped: 0 }),
-  write: async () => ({ droppedDays: 0, failed: null }),
+  write: async () => ({ droppedDays: 0, storedFromMs: null, failed: null }),
   close: () => undefined,
 };
 
@@ -155,28 +163,35 @@ class IdbTapes implements TapeStorage {
 
   async write(key: string, trades: readonly TapeTrade[], spans: readonly Span[], beforeMs: number): Promise<TapeWriteOutcome> {
     let droppedDays = 0;
+    let from = beforeMs;
     for (;;) {
       try {
         const tx = this.db.transaction(['trades', 'tapes'], 'readwrite');
+        const covered = new Coverage();
+        covered.restore(readSpans((await tx.objectStore('tapes').get(key))?.spans));
+        for (const sp of spans) covered.add(sp.fromMs, sp.toMs);
+        covered.trimBefore(from);
         const ts = tx.objectStore('trades');
         const puts: Promise<unknown>[] = [];
-        for (const t of trades) if (t.timestampMs >= beforeMs) puts.push(ts.put(toRecord(key, t)));
-        if (beforeMs > -Infinity) puts.push(ts.delete(this.R.bound([key, -Infinity], [key, beforeMs], false, true)));
-        puts.push(tx.objectStore('tapes').put({ k: key, spans: spans.map((s) => ({ fromMs: s.fromMs, toMs: s.toMs })), writtenAtMs: Date.now() }));
+        for (const t of trades) if (t.timestampMs >= from) puts.push(ts.put(toRecord(key, t)));
+        if (from > -Infinity) puts.push(ts.delete(this.R.bound([key, -Infinity], [key, from], false, true)));
+        puts.push(tx.objectStore('tapes').put({ k: key, spans: covered.spans(), writtenAtMs: Date.now() }));
         // The transaction's own error says why it aborted (its requests only say they were aborted).
         void Promise.allSettled(puts);
         await tx.done;
-        return { droppedDays, failed: null };
+        return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: null };
       } catch (e) {
-        if (!isQuota(e) || droppedDays >= MAX_DROPPED_DAYS) return { droppedDays, failed: errorText(e) };
-        if (!(await this.dropOldestDay())) return { droppedDays, failed: 'storage full and no trades left to drop' };
+        if (!isQuota(e) || droppedDays >= MAX_DROPPED_DAYS) return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: errorText(e) };
+        const cutoff = await this.dropOldestDay();
+        if (cutoff === null) return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: 'storage full and no trades left to drop' };
+        from = Math.max(from, cutoff);
         droppedDays++;
       }
     }
   }
 
-  /** Deletes every tape's trades of the oldest stored day (venue time), and that day from its coverage; false when none. */
-  private async dropOldestDay(): Promise<boolean> {
+  /** Deletes every tape's trades of the oldest stored day (venue time), and that day from its coverage; the day's end, or null when none. */
+  private async dropOldestDay(): Promise<number | null> {
     const tx = this.db.transaction(['trades', 'tapes'], 'readwrite');
     const tapes = await tx.objectStore('tapes').getAll();
     let oldest = Infinity;
@@ -186,7 +201,7 @@ class IdbTapes implements TapeStorage {
     }
     if (oldest === Infinity) {
       await tx.done;
-      return false;
+      return null;
     }
     const cutoff = Math.floor(oldest / DAY_MS) * DAY_MS + DAY_MS;
     for (const tape of tapes) {
@@ -195,7 +210,7 @@ class IdbTapes implements TapeStorage {
       await tx.objectStore('tapes').put({ ...tape, spans });
     }
     await tx.done;
-    return true;
+    return cutoff;
   }
 
   close(): void {
