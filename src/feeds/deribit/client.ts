@@ -12,6 +12,8 @@
  * - `deribit_price_index.{index}` (spot), `ticker.{C}-PERPETUAL.100ms` and `book.{C}-PERPETUAL.100ms`
  *   (mark, index, funding, OI, depth) as they come; `instrument.state.option.{c}` for listings between
  *   the 10-minute `public/get_instruments` refreshes (./listing.ts).
+ * - `trades.option.{C}.100ms`: every public option trade of the currency (./trades.ts) -> sink.trades;
+ *   its history, `public/get_last_trades_by_currency_and_time`, over the same socket (tradeHistory).
  *
  * Rate limits (feeds.md §1.2): `public/subscribe` costs 3,000 of 30,000 credits (~3.3 calls/s, burst
  * 10) and a 10028 too_many_requests TERMINATES the session. So channels go in batches (100 per call)
@@ -205,6 +207,11 @@ class DeribitFeed implements VenueFeed {
         return this.perp.onTicker(m.ticker);
       case 'book':
         return m.channel === this.bookChannel ? this.perp.onBook(m.book) : this.drop('unknownChannel');
+      case 'trades':
+        if (m.currency !== currency) return this.drop('unknownChannel');
+        this.dropEach(m.dropped);
+        // A trade the host refused (stamped ahead of venue time) is not data.
+        return m.trades.length > 0 && sink.trades(VENUE, currency, m.trades) !== false ? 'data' : 'other';
       case 'instrumentState': {
         const change = this.listing.onState(m.name, m.state);
         if (change === 'foreign') return this.drop('unknownInstrument');
