@@ -592,6 +592,20 @@ export class MarketSim {
     return q;
   }
 
+  /**
+   * What a trade of `def` printed at: the ask (taker buys) or bid of the quote now, its IV, the mark,
+   * index and forward. A trade answered from history carries the prices of now (the path is not kept);
+   * an expired line prints at the tick with the index of now.
+   */
+  tradeQuote(def: OptionDef, takerBuys: boolean): { price: number; ivPct: number; mark: number; index: number; forward: number } {
+    const q = this.quote(def.name);
+    if (!q) {
+      const index = this.index(def.currency);
+      return { price: 0.0001, ivPct: 0, mark: 0.0001, index, forward: index };
+    }
+    return { price: takerBuys ? q.askPrice : Math.max(q.bidPrice, 0.0001), ivPct: takerBuys ? q.askIvPct : q.bidIvPct, mark: q.markPrice, index: q.index, forward: q.forward };
+  }
+
   /** The listed call nearest the money for an expiry (what the client subscribes per expiry). */
   nearestCall(c: Currency, expiryMs: number): OptionDef | undefined {
     const f = this.forward(c, expiryMs);
