@@ -225,6 +225,8 @@ export interface TapeProgress {
   windowStartMs: number | null;
   /** Since when the tape holds every trade up to now; null: no such stretch yet. */
   coveredFromMs: number | null;
+  /** How much of the window the tape holds, in all (ms; the window is full at now - windowStartMs). */
+  coveredMs: number;
   /** Trades held in the window. */
   trades: number;
   /** This fill: pages answered, trades they added, share of the missing time fetched (0..1), time left (ms). */

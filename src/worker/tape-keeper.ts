@@ -150,6 +150,13 @@ export class TapeKeeper {
     return from === null ? null : Math.max(from, this.tape.windowStartMs);
   }
 
+  /** Time of [fromMs, nowMs] the tape holds. */
+  private coveredWithin(fromMs: number, nowMs: number): number {
+    let ms = 0;
+    for (const s of this.tape.coverage.spansAt(nowMs)) ms += Math.max(0, Math.min(s.toMs, nowMs) - Math.max(s.fromMs, fromMs));
+    return ms;
+  }
+
   status(history: TradeHistory | undefined): TapeProgress {
     const f = this.fill?.progress;
     let state: HistoryState;
@@ -168,6 +175,7 @@ export class TapeKeeper {
       note: history ? String(history.note).slice(0, 200) : null,
       windowStartMs: Number.isFinite(this.tape.windowStartMs) ? this.tape.windowStartMs : null,
       coveredFromMs: now === null ? null : this.coveredFrom(now),
+      coveredMs: now === null ? 0 : this.coveredWithin(this.tape.windowStartMs, now),
       trades: this.tape.size,
       pages: f?.pages ?? 0,
       fetched: f?.added ?? 0,
