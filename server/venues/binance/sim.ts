@@ -7,7 +7,7 @@
  * Deribit's. No forward (Binance prices on the index).
  */
 import type { Currency, MarketSim, OptionDef } from '../../sim/market.ts';
-import type { SimTrade } from '../../sim/trade-book.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
 import { VenueTape } from '../venue-tape.ts';
 import { VenueChain } from '../chain-subset.ts';
 import { num, yymmdd } from '../format.ts';
@@ -34,6 +34,10 @@ export class BinanceSim implements VenueSource {
   readonly injected = { badNumbers: 0 };
   /** Binance's hidden book and tape (its open interest and `optionTrade`). */
   readonly tape: VenueTape;
+
+  get tradeBook(): TradeBook {
+    return this.tape.book;
+  }
 
   constructor(
     readonly hub: VenueHub,

@@ -14,7 +14,7 @@
 import type { Currency, MarketSim, OptionDef } from '../../sim/market.ts';
 import { VenueChain } from '../chain-subset.ts';
 import { VenueTape } from '../venue-tape.ts';
-import type { SimTrade } from '../../sim/trade-book.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
 import { num } from '../format.ts';
 import { pushBook } from '../books.ts';
 import type { RestAnswer } from '../../http/rest-relay.ts';
@@ -48,6 +48,10 @@ export class BybitSim implements VenueSource {
   readonly injected = { badNumbers: 0 };
   /** Bybit's hidden book and tape over both lists (its open interest and `publicTrade.{coin}`). */
   readonly tape: VenueTape;
+
+  get tradeBook(): TradeBook {
+    return this.tape.book;
+  }
 
   constructor(
     readonly hub: VenueHub,

@@ -15,7 +15,7 @@ import { CURRENCIES, type Currency, type MarketSim, type OptionDef } from '../..
 import { hash01 } from '../../sim/prng.ts';
 import { VenueChain } from '../chain-subset.ts';
 import { VenueTape } from '../venue-tape.ts';
-import type { SimTrade } from '../../sim/trade-book.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
 import { num } from '../format.ts';
 import { pushBook } from '../books.ts';
 import type { RestAnswer } from '../../http/rest-relay.ts';
@@ -74,6 +74,10 @@ export class OkxSim implements VenueSource {
   readonly injected = { badNumbers: 0, gap: 0 };
   /** OKX's hidden book and tape over both families (its open interest and `option-trades`). */
   readonly tape: VenueTape;
+
+  get tradeBook(): TradeBook {
+    return this.tape.book;
+  }
 
   constructor(
     readonly hub: VenueHub,
