@@ -138,6 +138,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       const p = url.pathname;
       if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, control.info());
+      if (p === '/__gexdesk/book' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const r = control.book(url.searchParams);
+        return json(res, r.code, r.body);
+      }
       if (req.method === 'GET' && venues.isRestPath(p)) {
         if (!access.restAllowed(req)) {
           reject('crossSiteRest');

@@ -387,6 +387,7 @@ export class TradeBook {
 
   /** A line by its venue name (listed now or known from the pre-history). */
   line(name: string): BookLine | undefined {
+    if (!this.known.has(name)) for (const c of ['BTC', 'ETH'] as const) this.sync(c);
     return this.known.get(name);
   }
 }

@@ -19,6 +19,7 @@ import { GENERIC_MALFORMED, INVALID_UTF8, type MalformedFrame } from '../faults/
 import type { RestAnswer } from '../http/rest-relay.ts';
 import type { SimClock } from '../clock.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
+import type { TradeBook } from '../sim/trade-book.ts';
 import { VenueSession } from './session.ts';
 
 /**
@@ -39,6 +40,8 @@ export interface VenueSource {
   rest?(path: string, q: URLSearchParams): RestAnswer;
   /** Expiries still ahead of the venue clock (`expireAt` picks the nearest by default); absent: the simulator's. */
   listedExpiries?(): number[];
+  /** The simulator's hidden book of this venue (sim mode): the control endpoint reads dealer positions from it. */
+  readonly tradeBook?: TradeBook;
 }
 
 /** One inbound frame in the hub's request log (bounded; tests read pacing and sessions from it). */

@@ -9,7 +9,7 @@
  * its current step.
  */
 import { CURRENCIES, indexNameOf, type Currency, type MarketSim, type SimEvent } from '../../sim/market.ts';
-import type { SimTrade } from '../../sim/trade-book.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
 import { eachSubscription } from '../client-socket.ts';
 import type { VenueHub } from '../hub.ts';
 import type { VenueSession } from '../session.ts';
@@ -30,6 +30,10 @@ export class DeribitSim implements DeribitSource {
   private unannounced: SimEvent[] = [];
   /** How many bad-number items and book gaps were injected (tests compare with client counters). */
   readonly injected = { badNumbers: 0, gap: 0 };
+  get tradeBook(): TradeBook {
+    return this.sim.deribitBook;
+  }
+
   /** The trade channel has published every trade up to this venue time, per currency. */
   private tradesSentTo = new Map<Currency, number>();
 

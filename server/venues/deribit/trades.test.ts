@@ -111,6 +111,30 @@ describe('Deribit trades on the simulator', () => {
     expect(info.tradeHistoryRequests.okx).toBe(0);
   });
 
+  it('the knobs: POST /__sim/trades draws the book anew (info shows them), bad values are a 400', async () => {
+    const c = await open();
+    await fetch(srv!.url + '/__sim/pause', { method: 'POST' });
+    const now = srv!.sim!.timeMs;
+    const week = () => srv!.sim!.deribitBook.between('ETH', now - 7 * DAY, now).length;
+    const before = week();
+    const post = (body: unknown) => fetch(srv!.url + '/__sim/trades', { method: 'POST', body: JSON.stringify(body) });
+    expect((await post({ customerMakerShare: 2 })).status).toBe(400);
+    expect((await post({ tradesPerMinute: -1 })).status).toBe(400);
+    expect((await post([])).status).toBe(400);
+    const ok = (await (await post({ tradesPerMinute: 20, customerMakerShare: 0 })).json()) as { trades: Record<string, number> };
+    expect(ok.trades).toMatchObject({ tradesPerMinute: 20, customerMakerShare: 0, customerToCustomerShare: 0.1, preHistoryDays: 8 });
+    const info = (await (await fetch(srv!.url + '/__gexdesk/info')).json()) as { trades: Record<string, number> };
+    expect(info.trades).toEqual(ok.trades);
+    expect(week()).toBeGreaterThan(before * 5);
+    const page = await history(c, { currency: 'ETH', start_timestamp: now - DAY, end_timestamp: now, count: 1000 });
+    expect(page.trades.length).toBe(1000);
+    expect((await fetch(srv!.url + '/__gexdesk/book?venue=kraken')).status).toBe(404);
+    expect((await fetch(srv!.url + '/__gexdesk/book?venue=okx&currency=DOGE')).status).toBe(400);
+    const okx = (await (await fetch(srv!.url + '/__gexdesk/book?venue=okx&currency=ETH')).json()) as { lines: { instrument: string; dealer: number; openInterest: number }[] };
+    expect(okx.lines.length).toBeGreaterThan(100);
+    for (const l of okx.lines) expect(Math.abs(l.dealer)).toBeLessThanOrEqual(l.openInterest + 1e-9);
+  });
+
   it('history requests spend Deribit credits like any request: a burst past them gets 10028 and the session ends', async () => {
     const c = await open();
     for (let i = 0; i < 105; i++) c.send({ jsonrpc: '2.0', id: 1000 + i, method: 'public/get_last_trades_by_currency_and_time', params: { currency: 'BTC', kind: 'option', count: 1 } });
