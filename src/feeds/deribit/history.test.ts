@@ -1,4 +1,4 @@
-/** Deribit's trade history over the feed's socket, against a scripted venue end (FakeSocket). */
+/** Deribit's trade channel and trade history over the feed's socket, against a scripted venue end (FakeSocket). */
 import { describe, expect, it } from 'vitest';
 import type { TradeHistoryPage } from '../adapter.ts';
 import { feedRig, flush, type FakeSocket } from '../testing.ts';
@@ -178,5 +178,24 @@ describe('Deribit trade history', () => {
     expect(p.error?.message).toBe('Deribit error 10028: too_many_requests');
     expect(socket().closed).not.toBeNull();
     expect(sink.ofKind('venueError')).toMatchObject([{ code: 10028 }]);
+  });
+});
+
+describe('Deribit client: trades channel', () => {
+  it('hands the channel\'s trades to the sink as data, counts bad rows; another currency\'s channel is not this feed\'s', () => {
+    const { socket, sink } = setup();
+    const note = (channel: string, data: unknown) => socket().receive(JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel, data } }));
+    note('trades.option.BTC.100ms', [row(1, T0 - 1_000), row(2, T0 - 900, { direction: 'sell', block_trade_id: 'B1' }), row(3, T0, { amount: 'x' })]);
+    expect(sink.tapeTrades).toEqual([
+      { venue: 'deribit', instrument: 'BTC-29DEC23-40000-C', tradeId: '1', timestampMs: T0 - 1_000, takerSide: 'buy', contracts: 1, block: false, currency: 'BTC' },
+      { venue: 'deribit', instrument: 'BTC-29DEC23-40000-C', tradeId: '2', timestampMs: T0 - 900, takerSide: 'sell', contracts: 1, block: true, currency: 'BTC' },
+    ]);
+    expect(sink.count('data')).toBe(1);
+    note('trades.option.ETH.100ms', [row(4, T0, { instrument_name: 'ETH-29DEC23-2000-C' })]);
+    expect(sink.tapeTrades).toHaveLength(2);
+    expect(sink.events.filter((e) => e.kind === 'dropped')).toEqual([
+      { kind: 'dropped', reason: 'badAmount', count: 1 },
+      { kind: 'dropped', reason: 'unknownChannel' },
+    ]);
   });
 });
