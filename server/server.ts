@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SimClock } from './clock.ts';
 import { FaultState } from './faults/state.ts';
 import { MarketSim } from './sim/market.ts';
+import type { TradeKnobs } from './sim/trade-book.ts';
 import { ReplayPlayer } from './replay/player.ts';
 import { createAccess } from './http/access.ts';
 import { createControl } from './http/control.ts';
@@ -59,6 +60,8 @@ export interface ServerOptions {
   okxBooks?: 'current' | 'legacy';
   /** Injected wall clock (tests). */
   wallNow?: () => number;
+  /** The simulator's trading (tape, hidden book): trades a minute, the shares of dealer-taker and customer-to-customer trades, days of pre-history. */
+  trades?: Partial<TradeKnobs>;
   log?: (line: string) => void;
 }
 
@@ -103,7 +106,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.source === 'sim') {
     const startMs = opts.startMs ?? Date.now();
     clock = new SimClock(startMs, speed, opts.wallNow);
-    sim = new MarketSim({ seed, startMs });
+    sim = new MarketSim({ seed, startMs, trades: opts.trades });
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow, stampOf: venueStamp });

@@ -53,6 +53,8 @@ export function createControl(c: Controlled): Control {
     // every venue's sockets, and each venue's sessions
     connections: c.connections(),
     sessions: Object.fromEntries(hubs.map((h) => [h.venue, h.sessions.size])),
+    // trade history requests answered per venue (Deribit's history method, the others' recent-trades REST)
+    tradeHistoryRequests: Object.fromEntries(hubs.map((h) => [h.venue, h.tradeHistoryRequests])),
     // throws caught in message handling and ticks, by venue and cause (empty when all is well)
     errors: Object.fromEntries([...hubs.map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
     ...(player ? { replay: player.report } : {}),

@@ -106,6 +106,8 @@ export class VenueHub {
   readonly injected = { malformed: 0, oversize: 0 };
   /** Sessions dropped for not reading (over the hard send-buffer limit). */
   closedSlow = 0;
+  /** Trade history requests answered (Deribit's history method, the other venues' recent-trades REST), for /__gexdesk/info. */
+  tradeHistoryRequests = 0;
   private nextId = 1;
   private tickNo = 0;
   private malformedIdx = 0;
