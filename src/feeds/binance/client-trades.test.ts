@@ -12,12 +12,13 @@ const marks = Object.entries(excerpts).find(([k]) => k.includes('Mark-Price (str
 const T0 = Date.UTC(2025, 10, 11, 13, 0, 0);
 const restRow = (symbol: string, tradeId: number, time: number, side: 1 | -1) => ({ id: 1, tradeId, symbol, price: '1300', qty: '0.1', quoteQty: '130', side, time });
 
-function setup(trades: (symbol: string) => unknown) {
+/** `trades(symbol)` answers `/eapi/v1/trades?symbol=`, `trades(null)` `/eapi/v1/blockTrades`. */
+function setup(trades: (symbol: string | null) => unknown) {
   const tradeRequestsAt: number[] = [];
   const rig = feedRig(T0, (url) => {
-    if (!url.includes('/eapi/v1/trades')) return { optionSymbols: [] };
+    if (!url.includes('/eapi/v1/trades') && !url.includes('/eapi/v1/blockTrades')) return { optionSymbols: [] };
     tradeRequestsAt.push(rig.clock.now() - T0);
-    return trades(new URL(url).searchParams.get('symbol')!);
+    return trades(url.includes('blockTrades') ? null : new URL(url).searchParams.get('symbol')!);
   });
   return { ...rig, tradeRequestsAt, feed: createBinanceFeed({ url: 'ws://127.0.0.1:8787/binance/market/stream', ...rig.options }) };
 }
@@ -53,12 +54,13 @@ describe('Binance client: trades', () => {
     feed.stop();
   });
 
-  it('history: the latest trades of every listed option, one paced request each, in the window, oldest first; before any listing, or on an error answer, it rejects', async () => {
+  it('history: the latest block trades, then the latest trades of every listed option, one paced request each, in the window, oldest first; before any listing, or on an error answer, it rejects', async () => {
     const bodies: Record<string, unknown> = {
+      blocks: [{ ...restRow('BTC-251123-126000-C', 2, T0 - 2_500, 1), qty: '-25' }, { ...restRow('ETH-251123-3000-C', 9, T0 - 2_500, 1) }],
       'BTC-251120-126000-C': [restRow('BTC-251120-126000-C', 7, T0 - 2_000, 1), restRow('BTC-251120-126000-C', 6, T0 - 99_000_000, -1)],
       'BTC-251123-126000-C': [restRow('BTC-251123-126000-C', 1, T0 - 3_000, -1)],
     };
-    const { sockets, feed, urls, clock, tradeRequestsAt } = setup((symbol) => bodies[symbol]);
+    const { sockets, feed, urls, clock, tradeRequestsAt } = setup((symbol) => bodies[symbol ?? 'blocks']);
     const history = feed.tradeHistory!;
     expect(history.reach).toBe('recent');
     feed.start();
@@ -67,20 +69,28 @@ describe('Binance client: trades', () => {
     sockets[0].open();
     sockets[0].receive(JSON.stringify({ stream: 'btcusdt@optionMarkPrice', data: marks }));
     const pending = settled(history.fetchPage({ startMs: T0 - 3_600_000, endMs: T0 }));
-    await flush();
-    clock.advance(BINANCE_TRADE_HISTORY_SPACING_MS);
+    for (let k = 0; k < 2; k++) {
+      await flush();
+      clock.advance(BINANCE_TRADE_HISTORY_SPACING_MS);
+    }
     const page = await pending;
-    expect(urls.filter((u) => u.includes('/trades'))).toEqual([
+    expect(urls.filter((u) => u.includes('rades'))).toEqual([
+      'http://127.0.0.1:8787/binance/rest/eapi/v1/blockTrades?limit=500',
       'http://127.0.0.1:8787/binance/rest/eapi/v1/trades?symbol=BTC-251120-126000-C&limit=500',
       'http://127.0.0.1:8787/binance/rest/eapi/v1/trades?symbol=BTC-251123-126000-C&limit=500',
     ]);
-    expect(tradeRequestsAt).toEqual([0, BINANCE_TRADE_HISTORY_SPACING_MS]);
-    expect(page.value?.trades.map((t) => [t.tradeId, t.takerSide])).toEqual([['BTC-251123-126000-C:1', 'sell'], ['BTC-251120-126000-C:7', 'buy']]);
+    expect(tradeRequestsAt).toEqual([0, BINANCE_TRADE_HISTORY_SPACING_MS, 2 * BINANCE_TRADE_HISTORY_SPACING_MS]);
+    expect(page.value?.trades.map((t) => [t.tradeId, t.takerSide, t.contracts, t.block])).toEqual([
+      ['BTC-251123-126000-C:1', 'sell', 0.1, false],
+      ['BTC-251123-126000-C:2', 'buy', 25, true],
+      ['BTC-251120-126000-C:7', 'buy', 0.1, false],
+    ]);
     bodies['BTC-251123-126000-C'] = { code: -1003, msg: 'Too many requests.' };
     const refused = settled(history.fetchPage({ startMs: T0 - 3_600_000, endMs: T0 }));
-    clock.advance(BINANCE_TRADE_HISTORY_SPACING_MS);
-    await flush();
-    clock.advance(BINANCE_TRADE_HISTORY_SPACING_MS);
+    for (let k = 0; k < 3; k++) {
+      clock.advance(BINANCE_TRADE_HISTORY_SPACING_MS);
+      await flush();
+    }
     expect((await refused).error?.message).toBe('BTC-251123-126000-C trades: binance error -1003: Too many requests.');
     // Cancelled between symbols: the page is given up with the signal's reason.
     const ctl = new AbortController();
