@@ -42,3 +42,39 @@ export function wait(clock: Clock, ms: number, signal?: AbortSignal): Promise<vo
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * `p`, or a rejection with `message` when it has not settled within `ms` on `clock`, or with the
+ * signal's reason when it aborts first. The timer is cleared as soon as one of them wins.
+ */
+export function deadline<T>(p: Promise<T>, clock: Clock, ms: number, message: string, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const done = () => {
+      clock.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal?.reason);
+    };
+    const timer = clock.setTimeout(() => {
+      done();
+      reject(new Error(message));
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e: unknown) => {
+        done();
+        reject(e);
+      },
+    );
+  });
+}

@@ -12,7 +12,8 @@
  *   (./trades.ts) -> sink.trades. A socket of its own: options and USD-M streams stay apart, and a quiet
  *   tape (minutes without an ETH option trade) is not silence: it is kept alive by a LIST_SUBSCRIPTIONS
  *   request after 20 s without a frame, whose answer must come within 10 s.
- *   Trade history: REST `GET /eapi/v1/trades?symbol=` per listed symbol, the latest 500 each (tradeHistory).
+ *   Trade history: REST `GET /eapi/v1/blockTrades` (the latest 500 block trades of every symbol) and
+ *   `GET /eapi/v1/trades?symbol=` per listed symbol, the latest 500 order-book trades each (tradeHistory).
  *
  * Websocket-only: instruments come from the optionMarkPrice symbols (strike/expiry/type parse from the
  * name); the contract unit comes from `!optionSymbol` or an optional exchangeInfo REST call, else 1
@@ -34,7 +35,7 @@ import { ManagedSocket, type FrameClass, type ManagedSocketOptions } from '../ma
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
 import { expiredAt } from '../venue-time.ts';
 import { binanceInstrument, binanceUnderlying, parseBinanceExchangeInfo, parseBinanceMessage, parseBinanceOptionName, type BinanceMessage } from './parse.ts';
-import { parseBinanceTrade, parseBinanceTradesBody } from './trades.ts';
+import { parseBinanceBlockTradesBody, parseBinanceTrade, parseBinanceTradesBody } from './trades.ts';
 import { RequestPacer } from '../pacer.ts';
 import { oldestFirst } from '../tape-rows.ts';
 
@@ -117,7 +118,7 @@ class BinanceFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, BINANCE_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: `Binance publishes only the latest ${BINANCE_RECENT_TRADES_LIMIT} trades of each option, one request per listed option (about a minute for every 50)`,
+      note: `Binance publishes only the latest ${BINANCE_RECENT_TRADES_LIMIT} trades of each option and its latest ${BINANCE_RECENT_TRADES_LIMIT} block trades, one request per listed option (about a minute for every 50)`,
       fetchPage: (req) => this.fetchTradePage(req),
     };
   }
@@ -186,9 +187,9 @@ class BinanceFeed implements VenueFeed {
   }
 
   /**
-   * The latest trades of every listed, unexpired option inside [startMs, endMs], oldest first, as one
-   * page: one paced request per symbol. Rejects before any symbol is listed, on a failed request or on
-   * a Binance error answer (the caller retries).
+   * The latest block trades, then the latest trades of every listed, unexpired option, inside
+   * [startMs, endMs], oldest first, as one page: one paced request each. Rejects before any symbol is
+   * listed, on a failed request or on a Binance error answer (the caller retries).
    */
   private async fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
     const venueNow = this.venueNow();
@@ -196,12 +197,16 @@ class BinanceFeed implements VenueFeed {
     if (symbols.length === 0) throw new Error('no option listed yet');
     const dropped: Record<string, number> = {};
     const trades = [];
-    for (const symbol of symbols) {
+    const requests = [
+      { what: 'blockTrades', url: `${this.restBase}/eapi/v1/blockTrades?limit=${BINANCE_RECENT_TRADES_LIMIT}`, parse: parseBinanceBlockTradesBody },
+      ...symbols.map((symbol) => ({ what: `${symbol} trades`, url: `${this.restBase}/eapi/v1/trades?symbol=${symbol}&limit=${BINANCE_RECENT_TRADES_LIMIT}`, parse: parseBinanceTradesBody })),
+    ];
+    for (const { what, url, parse } of requests) {
       await this.historyPacer.turn(req.signal);
-      const body = await this.fetchJson(`${this.restBase}/eapi/v1/trades?symbol=${symbol}&limit=${BINANCE_RECENT_TRADES_LIMIT}`);
+      const body = await this.fetchJson(url);
       req.signal?.throwIfAborted();
-      const r = parseBinanceTradesBody(body, this.c, dropped);
-      if ('error' in r) throw new Error(`${symbol} trades: ${r.error}`);
+      const r = parse(body, this.c, dropped);
+      if ('error' in r) throw new Error(`${what}: ${r.error}`);
       trades.push(...r.trades.filter((t) => t.timestampMs >= req.startMs && t.timestampMs <= req.endMs));
     }
     return { trades: oldestFirst(trades), hasMore: false, dropped };

@@ -1,12 +1,12 @@
 /**
  * Binance option trades: the recorded 2025-12-17 `@optionTrade` frames and the docs' stream example
- * (../shared/data/feeds/binance), and for REST `/eapi/v1/trades` the documented response example
- * (Binance options docs "Recent Trades List").
+ * (../shared/data/feeds/binance), and for REST `/eapi/v1/trades` and `/eapi/v1/blockTrades` the
+ * documented response examples (Binance options docs "Recent Trades List", "Recent Block Trades List").
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBinanceMessage } from './parse.ts';
-import { parseBinanceRestTrade, parseBinanceTrade, parseBinanceTradesBody } from './trades.ts';
+import { parseBinanceBlockTradesBody, parseBinanceRestTrade, parseBinanceTrade, parseBinanceTradesBody } from './trades.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const DIR = sampleDir('binance');
@@ -64,5 +64,25 @@ describe('Binance option trades', () => {
     expect(dropped).toEqual({ badSide: 1, badTradeId: 1 });
     expect(parseBinanceTradesBody({ code: -1121, msg: 'Invalid symbol.' }, 'BTC', dropped)).toEqual({ error: 'binance error -1121: Invalid symbol.' });
     expect(parseBinanceTradesBody({}, 'BTC', dropped)).toEqual({ error: 'malformed trades body' });
+  });
+});
+
+describe('Binance block trades (REST)', () => {
+  /** "Recent Block Trades List" response example (ids left out), the ETH row renamed to BTC for the BTC case. */
+  const doc = [
+    { tradeId: 389, symbol: 'ETH-250725-1200-P', price: '342.40', qty: '-2167.20', quoteQty: '-4.90', side: -1, time: 1733950676483 },
+    { tradeId: 161, symbol: 'XRP-250904-0.086-P', price: '3.0', qty: '-6.0', quoteQty: '-2.02', side: -1, time: 1733950488444 },
+  ];
+  it('every symbol\'s block trades: the currency\'s kept as block trades of |qty| contracts, other coins skipped uncounted', () => {
+    const dropped: Record<string, number> = {};
+    expect(parseBinanceBlockTradesBody(doc, 'ETH', dropped)).toEqual({
+      trades: [{ venue: 'binance', instrument: 'ETH-250725-1200-P', tradeId: 'ETH-250725-1200-P:389', timestampMs: 1733950676483, takerSide: 'sell', contracts: 2167.2, block: true }],
+    });
+    expect(parseBinanceBlockTradesBody(doc, 'BTC', dropped)).toEqual({ trades: [] });
+    expect(dropped).toEqual({});
+    const btc = { ...doc[0], symbol: 'BTC-250725-100000-C', qty: '3', side: 1 };
+    expect(parseBinanceBlockTradesBody([btc, { ...btc, qty: 'x' }, 'junk'], 'BTC', dropped)).toMatchObject({ trades: [{ takerSide: 'buy', contracts: 3, block: true }] });
+    expect(dropped).toEqual({ badAmount: 1, malformed: 1 });
+    expect(parseBinanceBlockTradesBody({ code: -1121, msg: 'Invalid symbol.' }, 'BTC', dropped)).toEqual({ error: 'binance error -1121: Invalid symbol.' });
   });
 });

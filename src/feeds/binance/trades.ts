@@ -6,14 +6,15 @@
  * it is true and bought when false (the recorded frames pair m:false with S:"BUY" and m:true with
  * S:"SELL"; `S` is documented only as "direction" and not used); the REST answer's `side` is the
  * aggressor's (1 buy, -1 sell). `q` / `qty` is in contracts, the unit of the lines' open interest
- * (`o` of `optionOpenInterest`). `X` is `MARKET` or `BLOCK`; the REST answer does not say, so its
- * trades are `block: false`. The trade id (`t` / `tradeId`; the REST `id` is a 64-bit number JSON
+ * (`o` of `optionOpenInterest`). `X` is `MARKET` or `BLOCK`. REST keeps the two apart: `/eapi/v1/trades`
+ * (order-book trades, `block: false`) and `/eapi/v1/blockTrades` (block trades of every symbol when none
+ * is named; `qty` signed by the side in the docs' example, so its size is |qty|). The trade id (`t` / `tradeId`; the REST `id` is a 64-bit number JSON
  * cannot carry exactly) counts per symbol, so the tape's id is `symbol:t`: unique across the venue,
  * the same live and from history.
  */
 import type { Currency, TapeTrade } from '../../chain/model.ts';
 import { isRecord } from '../frame-guard.ts';
-import { readTsMs } from '../num.ts';
+import { readNum, readTsMs } from '../num.ts';
 import { collectTrades, oldestFirst, readTradeAmount, readTradeId, type TradeDropReason } from '../tape-rows.ts';
 import { parseBinanceOptionName } from './parse.ts';
 
@@ -43,8 +44,8 @@ export function parseBinanceTrade(event: unknown, currency: Currency): TapeTrade
   return trade(event.s as string, id, ts, event.m ? 'sell' : 'buy', q, event.X === 'BLOCK');
 }
 
-/** One row of `GET /eapi/v1/trades` -> a tape trade, or why it is dropped. */
-export function parseBinanceRestTrade(row: unknown, currency: Currency): TapeTrade | TradeDropReason {
+/** One row of `GET /eapi/v1/trades` (or, `block`, of `/eapi/v1/blockTrades`) -> a tape trade, or why it is dropped. */
+export function parseBinanceRestTrade(row: unknown, currency: Currency, block = false): TapeTrade | TradeDropReason {
   if (!isRecord(row)) return 'malformed';
   const bad = checkSymbol(row.symbol, currency);
   if (bad !== null) return bad;
@@ -54,9 +55,10 @@ export function parseBinanceRestTrade(row: unknown, currency: Currency): TapeTra
   if (ts === null) return 'badTimestamp';
   const side = row.side === 1 || row.side === '1' ? 'buy' : row.side === -1 || row.side === '-1' ? 'sell' : null;
   if (side === null) return 'badSide';
-  const q = readTradeAmount(row.qty);
+  const qty = readNum(row.qty);
+  const q = readTradeAmount(block && qty !== null ? Math.abs(qty) : row.qty);
   if (q === null) return 'badAmount';
-  return trade(row.symbol as string, id, ts, side, q, false);
+  return trade(row.symbol as string, id, ts, side, q, block);
 }
 
 /**
@@ -67,4 +69,20 @@ export function parseBinanceTradesBody(body: unknown, currency: Currency, droppe
   if (isRecord(body) && body.code !== undefined) return { error: `binance error ${String(body.code)}: ${String(body.msg ?? '').slice(0, 120)}` };
   if (!Array.isArray(body)) return { error: 'malformed trades body' };
   return { trades: oldestFirst(collectTrades(body, (row) => parseBinanceRestTrade(row, currency), dropped)) };
+}
+
+/**
+ * A `GET /eapi/v1/blockTrades` body (every symbol's block trades when none was named) -> the block
+ * trades of `currency`'s options, oldest first; other coins' options are expected there and skipped
+ * uncounted. An error answer or a malformed body is an error.
+ */
+export function parseBinanceBlockTradesBody(body: unknown, currency: Currency, dropped: Record<string, number>): { trades: TapeTrade[] } | { error: string } {
+  if (isRecord(body) && body.code !== undefined) return { error: `binance error ${String(body.code)}: ${String(body.msg ?? '').slice(0, 120)}` };
+  if (!Array.isArray(body)) return { error: 'malformed blockTrades body' };
+  const ours = body.filter((row) => {
+    const symbol = isRecord(row) ? row.symbol : undefined;
+    const other = typeof symbol === 'string' && /^[A-Z0-9]+-\d{6}-\d+(\.\d+)?-[CP]$/.test(symbol) && !symbol.startsWith(`${currency}-`);
+    return !other;
+  });
+  return { trades: oldestFirst(collectTrades(ours, (row) => parseBinanceRestTrade(row, currency, true), dropped)) };
 }

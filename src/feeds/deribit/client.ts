@@ -33,7 +33,7 @@
  *
  * The client knows nothing of the worker: it only calls the FeedSink.
  */
-import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { FeedOptions, TradeHistory, VenueFeed } from '../adapter.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIST, MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
@@ -47,11 +47,12 @@ import {
   SUBSCRIBE_MIN_SPACING_MS,
   livenessTimeoutMs,
 } from './limits.ts';
+import { DeribitTradeHistory } from './history.ts';
 import { DeribitListing } from './listing.ts';
 import { parseDeribitFrame, type DeribitMessage, type DeribitOptionTicker } from './parse.ts';
 import { DeribitPerp } from './perp.ts';
 import { parseBookSummaryResult, parseInstrumentsResult } from './rest.ts';
-import { DeribitRpc, type Request } from './rpc.ts';
+import { DeribitRpc, type AnsweredRequest, type Request } from './rpc.ts';
 import { DeribitSubscriptions, staticChannels } from './subscriptions.ts';
 
 export interface DeribitFeedOptions extends FeedOptions {
@@ -84,6 +85,7 @@ class DeribitFeed implements VenueFeed {
   private readonly perp: DeribitPerp;
   private spot: number | null = null;
   private lastIndexTs = 0;
+  readonly tradeHistory: TradeHistory;
 
   constructor(options: DeribitFeedOptions) {
     this.o = options;
@@ -120,6 +122,7 @@ class DeribitFeed implements VenueFeed {
     this.listing = new DeribitListing({ currency: options.currency, sink, venueNow: () => this.venueNow() });
     // A broken book chain: unsubscribe + subscribe that one channel, a fresh snapshot without a reconnect.
     this.perp = new DeribitPerp({ currency: options.currency, sink, onGap: () => this.subs.refresh(this.bookChannel) });
+    this.tradeHistory = new DeribitTradeHistory({ currency: options.currency, clock: options.clock, call: (method, params) => this.call(method, params) });
   }
 
   start(): void {
@@ -155,6 +158,14 @@ class DeribitFeed implements VenueFeed {
   /** A request outside the paced subscribe queue, on the open connection. */
   private request(method: string, params: Record<string, unknown>, request: Request): void {
     if (this.socket.isOpen) this.socket.sendNow(this.rpc.message(method, params, request));
+  }
+
+  /** A request whose answer its caller awaits (a trade history page); rejects when not connected. */
+  private call(method: string, params: Record<string, unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (!this.socket.isOpen) reject(new Error('not connected'));
+      else this.socket.sendNow(this.rpc.message(method, params, { kind: 'tradePage', resolve, reject }));
+    });
   }
 
   private requestInstruments(): void {
@@ -237,7 +248,7 @@ class DeribitFeed implements VenueFeed {
   }
 
   /** An answer to one of this connection's requests; lists are data. */
-  private onResult(request: Request, result: unknown): FrameClass {
+  private onResult(request: AnsweredRequest, result: unknown): FrameClass {
     switch (request.kind) {
       case 'hello':
       case 'heartbeat':
