@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import 'fake-indexeddb/auto';
 import { IDBFactory, IDBKeyRange, IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
 import type { TapeTrade } from '../chain/model.ts';
-import { MEMORY_TAPES, TAPE_DB_NAME, openTapeStorage, tapeKey, toRecord } from './tape-db.ts';
+import { MEMORY_TAPES, TAPE_DB_NAME, openTapeStorage, tapeKey, toHourRecord } from './tape-db.ts';
 
 const T0 = Date.UTC(2026, 2, 1);
 const HOUR = 3_600_000;
@@ -49,13 +49,14 @@ describe('tape storage (IndexedDB)', () => {
   it('writing the same trade twice keeps one record; every write trims the tape to its window', async () => {
     const { storage } = await open();
     await storage.write(KEY, hourly(T0, 10), [], -Infinity);
-    await storage.write(KEY, [...hourly(T0, 10).slice(8), trade('new', T0 + 10 * HOUR)], [{ fromMs: T0 + 4 * HOUR, toMs: T0 + 10 * HOUR }], T0 + 4 * HOUR);
+    await storage.write(KEY, [...hourly(T0, 10).slice(8), trade('new', T0 + 10 * HOUR)], [{ fromMs: T0 + 4 * HOUR, toMs: T0 + 10 * HOUR }], T0 + 4 * HOUR + 60_000);
     const back = await storage.load(KEY, 'deribit', -Infinity);
+    // Whole hours before the window's go; the window's first hour stays whole (the tape refuses what is older).
     expect(back.trades.map((t) => t.tradeId)).toEqual(['h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'new']);
-    expect(back.spans).toEqual([{ fromMs: T0 + 4 * HOUR, toMs: T0 + 10 * HOUR }]);
+    expect(back.spans).toEqual([{ fromMs: T0 + 4 * HOUR + 60_000, toMs: T0 + 10 * HOUR }]);
   });
 
-  it('a corrupt or foreign record is skipped, counted and deleted, never returned', async () => {
+  it('a corrupt or foreign record is skipped, counted and deleted, never returned; a bad trade in a good hour is left out', async () => {
     const { storage, factory } = await open();
     await storage.write(KEY, hourly(T0, 3), [], -Infinity);
     const raw = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -64,22 +65,34 @@ describe('tape storage (IndexedDB)', () => {
       r.onerror = () => reject(r.error);
     });
     await new Promise<void>((resolve, reject) => {
-      const tx = raw.transaction(['trades', 'tapes'], 'readwrite');
-      const ts = tx.objectStore('trades');
-      ts.put({ ...toRecord(KEY, trade('bad1', T0 + 1)), c: -1 });
-      ts.put({ ...toRecord(KEY, trade('bad2', T0 + 2)), b: 'buy' });
-      ts.put({ ...toRecord(KEY, trade('bad3', T0 + 3)), i: '' });
-      ts.put({ k: KEY, t: T0 + 4, id: 'bad4', hello: 'not ours' });
+      const tx = raw.transaction(['hours', 'tapes'], 'readwrite');
+      const hs = tx.objectStore('hours');
+      const good = (h: number) => toHourRecord(KEY, h, [trade(`x${h}`, h + 1, 'buy', 2), trade(`y${h}`, h + 2, 'sell', 1)]);
+      hs.put({ ...good(T0 + 10 * HOUR), c: Float64Array.from([1, -1]) }); // one trade with a negative size
+      hs.put({ ...good(T0 + 11 * HOUR), ids: 'only-one' }); // ids and columns disagree
+      hs.put({ ...good(T0 + 12 * HOUR), ts: [1, 2] }); // not a typed column
+      hs.put({ ...good(T0 + 13 * HOUR), names: [] }); // an instrument index past the table
+      hs.put({ k: KEY, h: T0 + 14 * HOUR, hello: 'not ours' });
       tx.objectStore('tapes').put({ k: KEY, spans: [{ fromMs: 5, toMs: 1 }, { fromMs: 'x' }, { fromMs: 1, toMs: 2 }], writtenAtMs: 0 });
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(tx.error);
     });
     raw.close();
     const back = await storage.load(KEY, 'deribit', -Infinity);
-    expect(back.skipped).toBe(4);
-    expect(back.trades.map((t) => t.tradeId)).toEqual(['h0', 'h1', 'h2']);
+    // One trade of the first hour (the negative size) and the three broken hours and the foreign one.
+    expect(back.skipped).toBe(1 + 3 + 1);
+    expect(back.trades.map((t) => t.tradeId)).toEqual(['h0', 'h1', 'h2', `x${T0 + 10 * HOUR}`]);
     expect(back.spans).toEqual([{ fromMs: 1, toMs: 2 }]);
-    expect((await storage.load(KEY, 'deribit', -Infinity)).skipped).toBe(0);
+    // The broken hours are deleted: the next load counts only the bad trade of the kept hour.
+    expect((await storage.load(KEY, 'deribit', -Infinity)).skipped).toBe(1);
+  });
+
+  it('an hour written again takes the new trades in, each trade once', async () => {
+    const { storage } = await open();
+    await storage.write(KEY, [trade('a', T0 + 1), trade('b', T0 + 2)], [], -Infinity);
+    await storage.write(KEY, [trade('b', T0 + 2), trade('c', T0 + 3, 'sell', 4, true)], [], -Infinity);
+    const back = await storage.load(KEY, 'deribit', -Infinity);
+    expect(back.trades).toEqual([trade('a', T0 + 1), trade('b', T0 + 2), trade('c', T0 + 3, 'sell', 4, true)]);
   });
 
   it('a full quota drops the oldest day of every tape (and of its coverage), says so, and the write then goes through', async () => {
@@ -89,7 +102,7 @@ describe('tape storage (IndexedDB)', () => {
     await storage.write(other, hourly(T0 + 12 * HOUR, 12, 'e'), [{ fromMs: T0 + 12 * HOUR, toMs: T0 + DAY }], -Infinity);
     let refusals = 2;
     FDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<typeof realPut>) {
-      if (this.name === 'trades' && refusals > 0) {
+      if (this.name === 'hours' && refusals > 0) {
         refusals--;
         throw new DOMException('the quota has been exceeded', 'QuotaExceededError');
       }
