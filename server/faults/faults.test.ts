@@ -19,9 +19,9 @@ async function client(): Promise<TestClient> {
 }
 const fault = async (body: unknown) => (await fetch(srv.url + '/__sim/fault', { method: 'POST', body: JSON.stringify(body) })).json() as Promise<Record<string, unknown>>;
 const clear = () => fetch(srv.url + '/__sim/clear', { method: 'POST' });
-const CH = ['ticker.BTC-PERPETUAL.100ms', 'deribit_price_index.btc_usd'];
 const PERP_TICKER = 'ticker.BTC-PERPETUAL.100ms';
 const PERP_BOOK = 'book.BTC-PERPETUAL.100ms';
+const CH = [PERP_TICKER, 'deribit_price_index.btc_usd'];
 const info = async () => (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number; paused: boolean; source: string; seed: number; venues: string[] };
 /** A frame the `malformed` fault injects: not JSON, not an object, data that is not an object, an unknown method or `{}`. */
 function malformed(r: string | Buffer): boolean {
