@@ -392,6 +392,20 @@ export class TradeBook {
   }
 }
 
+/**
+ * What a live trade channel publishes this tick: per currency, the trades since `sentTo` (moved on to
+ * now), every one once.
+ */
+export function freshTrades(book: TradeBook, sentTo: Map<Currency, number>, now: number): Map<Currency, SimTrade[]> {
+  const out = new Map<Currency, SimTrade[]>();
+  for (const [c, from] of sentTo) {
+    if (now <= from) continue;
+    out.set(c, book.between(c, from + 1, now));
+    sentTo.set(c, now);
+  }
+  return out;
+}
+
 /** Lots to the line's unit, without float noise. */
 function units(lots: number, lot: number): number {
   return Math.round(lots * lot * 1e8) / 1e8;

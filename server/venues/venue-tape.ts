@@ -6,7 +6,7 @@
  */
 import type { Currency, MarketSim, OptionDef } from '../sim/market.ts';
 import { CURRENCIES } from '../sim/market.ts';
-import type { BookLine, SimTrade, TradeBook } from '../sim/trade-book.ts';
+import { freshTrades, type BookLine, type SimTrade, type TradeBook } from '../sim/trade-book.ts';
 import type { VenueChain } from './chain-subset.ts';
 
 /** One option family of a venue: its listing, names, unit (coin per contract), lot (contracts) and share of the open interest. */
@@ -57,14 +57,6 @@ export class VenueTape {
 
   /** The trades since the previous call, per currency (what the live channel publishes this tick). */
   fresh(): Map<Currency, SimTrade[]> {
-    const out = new Map<Currency, SimTrade[]>();
-    const now = this.sim.timeMs;
-    for (const c of CURRENCIES) {
-      const from = this.sentTo.get(c)!;
-      if (now <= from) continue;
-      out.set(c, this.book.between(c, from + 1, now));
-      this.sentTo.set(c, now);
-    }
-    return out;
+    return freshTrades(this.book, this.sentTo, this.sim.timeMs);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chainFromLines } from './fixtures.ts';
-import { PreparedLines, dollarGammaPerPct, exposureByStrike, netGexByExpiry, netGexByStrikeExpiry, prepareLines } from './exposure.ts';
+import { PreparedLines, dollarGammaPerPct, prepareLines } from './exposure.ts';
+import { exposureByStrike, netGexByExpiry, netGexByStrikeExpiry } from './by-strike.ts';
 import { classic, short } from './dealer-sign.ts';
 import { computeGex, dealerPositionModel } from './index.ts';
 

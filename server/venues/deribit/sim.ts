@@ -9,7 +9,7 @@
  * its current step.
  */
 import { CURRENCIES, indexNameOf, type Currency, type MarketSim, type SimEvent } from '../../sim/market.ts';
-import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
+import { freshTrades, type SimTrade, type TradeBook } from '../../sim/trade-book.ts';
 import { eachSubscription } from '../client-socket.ts';
 import type { VenueHub } from '../hub.ts';
 import type { VenueSession } from '../session.ts';
@@ -212,7 +212,7 @@ export class DeribitSim implements DeribitSource {
     this.unannounced = [];
     if (this.hub.fault('silent')) return; // a silent venue's listing events are lost, as on the wire
     if (events.length > 0) this.announce(events);
-    const trades = this.newTrades();
+    const trades = freshTrades(this.sim.deribitBook, this.tradesSentTo, this.sim.timeMs);
     const bad = this.hub.fault('badNumbers');
     this.hub.forEachSubscription((s, ch, once) => {
       const p = this.parse(ch);
@@ -235,19 +235,6 @@ export class DeribitSim implements DeribitSource {
       }
       for (const text of once(() => this.frames(ch, p))) s.push(ch, text);
     });
-  }
-
-  /** The trades since the last tick, per currency (the trade channel's next notification). */
-  private newTrades(): Map<Currency, SimTrade[]> {
-    const out = new Map<Currency, SimTrade[]>();
-    const now = this.sim.timeMs;
-    for (const c of CURRENCIES) {
-      const from = this.tradesSentTo.get(c)!;
-      if (now <= from) continue;
-      out.set(c, this.sim.deribitBook.between(c, from + 1, now));
-      this.tradesSentTo.set(c, now);
-    }
-    return out;
   }
 
   /** A channel's notification now (none for an instrument the simulator no longer lists). */

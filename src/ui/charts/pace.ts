@@ -1,8 +1,8 @@
 /**
- * Charts take each new result one chart per task, in turn. recharts finishes a chart's redraw in
- * synchronous store updates right after the chart commits, so charts that update together make one
- * long task however their render is scheduled (useDeferredValue included): a flood of results then
- * blocks input. Paced, each task holds one chart's whole redraw and input runs between them.
+ * Charts take each new result one chart per task, in turn: charts that update together would otherwise
+ * make one task of all their redraws however their render is scheduled (useDeferredValue included), and
+ * a flood of results would block input. Paced, each task holds one chart's whole redraw (React's commit
+ * and its canvas) and input runs between them.
  */
 import { useEffect, useState } from 'react';
 import { flushSync } from 'react-dom';
