@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../server/server.ts';
+import { waitFor } from './harness.ts';
 import { feedUrl } from '../src/feeds/registry.ts';
 import { deribitAdapter } from '../src/feeds/deribit/index.ts';
 import { okxAdapter } from '../src/feeds/okx/index.ts';
@@ -41,16 +42,6 @@ function tapeSink(out: Tape): FeedSink {
     trades: (_v, _c, t) => void out.trades.push(...t),
     status: (_v, e) => void out.events.push(e),
   };
-}
-
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const tradeDrops = (events: FeedEvent[]) => events.filter((e) => e.kind === 'dropped' && /^bad|malformed|notOption|unknownInstrument/.test(e.reason));
