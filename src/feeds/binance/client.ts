@@ -118,7 +118,7 @@ class BinanceFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, BINANCE_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: `Binance publishes only the latest ${BINANCE_RECENT_TRADES_LIMIT} trades of each option and its latest ${BINANCE_RECENT_TRADES_LIMIT} block trades, one request per listed option (about a minute for every 50)`,
+      note: 'Binance publishes only the latest 500 trades of each option and its latest 500 block trades: older trades of the window come only from the live channel (one request per listed option, about a minute for every 50)',
       fetchPage: (req) => this.fetchTradePage(req),
     };
   }

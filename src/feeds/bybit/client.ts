@@ -119,7 +119,7 @@ class BybitFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, BYBIT_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: `Bybit publishes only its latest ${BYBIT_RECENT_TRADES_LIMIT.toLocaleString('en-US')} option trades per coin (hours to a day or so, by activity)`,
+      note: 'Bybit publishes only its latest 1,000 option trades per coin: older trades of the window come only from the live channel',
       fetchPage: (req) => this.fetchTradePage(req),
     };
     this.linear = this.makeSocket('linear', options.linearUrl ?? bybitLinearUrl(options.url), () =>

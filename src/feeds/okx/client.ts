@@ -135,7 +135,7 @@ class OkxFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, OKX_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: 'OKX publishes only its latest 100 option trades per family (about the last minutes of a busy day)',
+      note: 'OKX publishes only its latest 100 option trades per family: older trades of the window come only from the live channel',
       fetchPage: (req) => this.fetchTradePage(req),
     };
     this.refresher = new InstrumentRefresher({
