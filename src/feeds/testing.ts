@@ -145,6 +145,26 @@ export async function flush(): Promise<void> {
 }
 
 /**
+ * Watches a promise driven by a fake clock: `out` fills with its value or error when it settles, so a
+ * test can advance the clock and look (a history page waits its turn on the feed's clock).
+ */
+export function settle<T>(p: Promise<T>): { value?: T; error?: Error } {
+  const out: { value?: T; error?: Error } = {};
+  p.then(
+    (v) => (out.value = v),
+    (e: Error) => (out.error = e),
+  );
+  return out;
+}
+
+/** `settle`, after the pending callbacks ran. */
+export async function settled<T>(p: Promise<T>): Promise<{ value?: T; error?: Error }> {
+  const out = settle(p);
+  for (let i = 0; i < 10; i++) await flush();
+  return out;
+}
+
+/**
  * What a venue client test wires a BTC feed with: a fake clock at `startMs`, fake sockets that stamp
  * what they are sent with it, a recording sink, random fixed at 0.5 (backoff waits are exact) and a REST stub that logs every URL it is asked
  * for and answers with `answer(url)` (a throw is a failed request).

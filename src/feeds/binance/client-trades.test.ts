@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BINANCE_TRADE_HISTORY_SPACING_MS, createBinanceFeed } from './client.ts';
-import { feedRig, flush } from '../testing.ts';
+import { feedRig, flush, settled } from '../testing.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const DIR = sampleDir('binance');
@@ -21,13 +21,6 @@ function setup(trades: (symbol: string | null) => unknown) {
     return trades(url.includes('blockTrades') ? null : new URL(url).searchParams.get('symbol')!);
   });
   return { ...rig, tradeRequestsAt, feed: createBinanceFeed({ url: 'ws://127.0.0.1:8787/binance/market/stream', ...rig.options }) };
-}
-
-async function settled<T>(p: Promise<T>): Promise<{ value?: T; error?: Error }> {
-  const out: { value?: T; error?: Error } = {};
-  p.then((v) => (out.value = v), (e: Error) => (out.error = e));
-  for (let i = 0; i < 10; i++) await flush();
-  return out;
 }
 
 describe('Binance client: trades', () => {

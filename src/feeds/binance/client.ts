@@ -37,7 +37,7 @@ import { expiredAt } from '../venue-time.ts';
 import { binanceInstrument, binanceUnderlying, parseBinanceExchangeInfo, parseBinanceMessage, parseBinanceOptionName, type BinanceMessage } from './parse.ts';
 import { parseBinanceBlockTradesBody, parseBinanceTrade, parseBinanceTradesBody } from './trades.ts';
 import { RequestPacer } from '../pacer.ts';
-import { oldestFirst } from '../tape-rows.ts';
+import { recentTradesPage, type RecentTradesRequest } from '../recent-trades.ts';
 
 export const BINANCE_SILENCE_MS = 30_000;
 export const BINANCE_MAX_LIFETIME_MS = 23 * 3_600_000 + 50 * 60_000;
@@ -118,7 +118,7 @@ class BinanceFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, BINANCE_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: `Binance publishes only the latest ${BINANCE_RECENT_TRADES_LIMIT} trades of each option and its latest ${BINANCE_RECENT_TRADES_LIMIT} block trades, one request per listed option (about a minute for every 50)`,
+      note: 'Binance publishes only the latest 500 trades of each option and its latest 500 block trades: older trades of the window come only from the live channel (one request per listed option, about a minute for every 50)',
       fetchPage: (req) => this.fetchTradePage(req),
     };
   }
@@ -195,21 +195,16 @@ class BinanceFeed implements VenueFeed {
     const venueNow = this.venueNow();
     const symbols = [...this.instruments.values()].filter((i) => !expiredAt(i.expiryMs, venueNow)).map((i) => i.name);
     if (symbols.length === 0) throw new Error('no option listed yet');
-    const dropped: Record<string, number> = {};
-    const trades = [];
-    const requests = [
-      { what: 'blockTrades', url: `${this.restBase}/eapi/v1/blockTrades?limit=${BINANCE_RECENT_TRADES_LIMIT}`, parse: parseBinanceBlockTradesBody },
-      ...symbols.map((symbol) => ({ what: `${symbol} trades`, url: `${this.restBase}/eapi/v1/trades?symbol=${symbol}&limit=${BINANCE_RECENT_TRADES_LIMIT}`, parse: parseBinanceTradesBody })),
+    const c = this.c;
+    const requests: RecentTradesRequest[] = [
+      { what: 'blockTrades', url: `${this.restBase}/eapi/v1/blockTrades?limit=${BINANCE_RECENT_TRADES_LIMIT}`, parse: (body, dropped) => parseBinanceBlockTradesBody(body, c, dropped) },
+      ...symbols.map((symbol) => ({
+        what: `${symbol} trades`,
+        url: `${this.restBase}/eapi/v1/trades?symbol=${symbol}&limit=${BINANCE_RECENT_TRADES_LIMIT}`,
+        parse: (body: unknown, dropped: Record<string, number>) => parseBinanceTradesBody(body, c, dropped),
+      })),
     ];
-    for (const { what, url, parse } of requests) {
-      await this.historyPacer.turn(req.signal);
-      const body = await this.fetchJson(url);
-      req.signal?.throwIfAborted();
-      const r = parse(body, this.c, dropped);
-      if ('error' in r) throw new Error(`${what}: ${r.error}`);
-      trades.push(...r.trades.filter((t) => t.timestampMs >= req.startMs && t.timestampMs <= req.endMs));
-    }
-    return { trades: oldestFirst(trades), hasMore: false, dropped };
+    return recentTradesPage(requests, { pacer: this.historyPacer, fetchJson: this.fetchJson }, req);
   }
 
   private async loadUnits(runId: number): Promise<void> {

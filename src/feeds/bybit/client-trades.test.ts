@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BYBIT_TRADE_HISTORY_SPACING_MS, createBybitFeed } from './client.ts';
-import { feedRig, flush } from '../testing.ts';
+import { feedRig, flush, settled } from '../testing.ts';
 import { sampleDir } from '../../../test/samples.ts';
 
 const recorded = (JSON.parse(readFileSync(sampleDir('bybit') + 'tardis-node-bybit-options-v5-messages.json', 'utf8')) as { messages: { topic: string }[] }).messages.find((m) => m.topic === 'publicTrade.BTC')!;
@@ -18,13 +18,6 @@ function setup(trades: () => unknown) {
     return trades();
   });
   return { ...rig, tradeRequestsAt, feed: createBybitFeed({ url: 'ws://127.0.0.1:8787/bybit/v5/public/option', ...rig.options }) };
-}
-
-async function settled<T>(p: Promise<T>): Promise<{ value?: T; error?: Error }> {
-  const out: { value?: T; error?: Error } = {};
-  p.then((v) => (out.value = v), (e: Error) => (out.error = e));
-  for (let i = 0; i < 10; i++) await flush();
-  return out;
 }
 
 describe('Bybit client: trades', () => {

@@ -29,6 +29,7 @@ import { expiredAt } from '../venue-time.ts';
 import { bybitPerpSymbol, parseBybitInstruments, parseBybitMessage, type BybitLinearTickerFields, type BybitMessage } from './parse.ts';
 import { parseBybitTrades, parseBybitTradesBody } from './trades.ts';
 import { RequestPacer } from '../pacer.ts';
+import { recentTradesPage } from '../recent-trades.ts';
 
 export const BYBIT_PING_MS = 20_000;
 export const BYBIT_PONG_TIMEOUT_MS = 10_000;
@@ -118,7 +119,7 @@ class BybitFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, BYBIT_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: `Bybit publishes only its latest ${BYBIT_RECENT_TRADES_LIMIT.toLocaleString('en-US')} option trades per coin (hours to a day or so, by activity)`,
+      note: 'Bybit publishes only its latest 1,000 option trades per coin: older trades of the window come only from the live channel',
       fetchPage: (req) => this.fetchTradePage(req),
     };
     this.linear = this.makeSocket('linear', options.linearUrl ?? bybitLinearUrl(options.url), () =>
@@ -235,14 +236,13 @@ class BybitFeed implements VenueFeed {
    * The latest option trades of the coin inside [startMs, endMs], oldest first: one paced request.
    * Rejects on a failed request or a Bybit error answer (the caller retries).
    */
-  private async fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
-    await this.historyPacer.turn(req.signal);
-    const body = await this.fetchJson(`${this.restBase}/v5/market/recent-trade?category=option&baseCoin=${this.c}&limit=${BYBIT_RECENT_TRADES_LIMIT}`);
-    req.signal?.throwIfAborted();
-    const dropped: Record<string, number> = {};
-    const r = parseBybitTradesBody(body, this.c, dropped);
-    if ('error' in r) throw new Error(`recent-trade: ${r.error}`);
-    return { trades: r.trades.filter((t) => t.timestampMs >= req.startMs && t.timestampMs <= req.endMs), hasMore: false, dropped };
+  private fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
+    const request = {
+      what: 'recent-trade',
+      url: `${this.restBase}/v5/market/recent-trade?category=option&baseCoin=${this.c}&limit=${BYBIT_RECENT_TRADES_LIMIT}`,
+      parse: (body: unknown, dropped: Record<string, number>) => parseBybitTradesBody(body, this.c, dropped),
+    };
+    return recentTradesPage([request], { pacer: this.historyPacer, fetchJson: this.fetchJson }, req);
   }
 
   // ---- frames --------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /** Deribit's trade channel and trade history over the feed's socket, against a scripted venue end (FakeSocket). */
 import { describe, expect, it } from 'vitest';
 import type { TradeHistoryPage } from '../adapter.ts';
-import { feedRig, flush, type FakeSocket } from '../testing.ts';
+import { feedRig, flush, settle, type FakeSocket } from '../testing.ts';
 import { createDeribitFeed } from './client.ts';
 import { TRADE_PAGE_MIN_SPACING_MS, TRADE_PAGE_TIMEOUT_MS } from './limits.ts';
 import { TRADE_HISTORY_METHOD } from './history.ts';
@@ -25,20 +25,14 @@ function setup() {
     socket().receive(JSON.stringify({ jsonrpc: '2.0', id: p.at(nth)!.id, result, usIn: 0, usOut: 0, usDiff: 0, testnet: false }));
   };
   const fail = (code: number, message: string) => socket().receive(JSON.stringify({ jsonrpc: '2.0', id: pages().at(-1)!.id, error: { code, message } }));
-  /** Settles `p` into a value or an error, so a test can look at it after the fake clock ran. */
-  const settle = <T,>(p: Promise<T>) => {
-    const out: { value?: T; error?: Error } = {};
-    p.then((v) => (out.value = v), (e: Error) => (out.error = e));
-    return out;
-  };
   feed.start();
   socket().open();
-  return { ...rig, feed, history, socket, pages, answer, fail, settle };
+  return { ...rig, feed, history, socket, pages, answer, fail };
 }
 
 describe('Deribit trade history', () => {
   it('asks for one page of 1,000 option trades in time order over the socket, and gives them oldest first with has_more and the drops', async () => {
-    const { history, pages, answer, settle, sink } = setup();
+    const { history, pages, answer, sink } = setup();
     expect(history.reach).toBe('window');
     const got = settle(history.fetchPage({ startMs: T0 - 7 * 86_400_000, endMs: T0 }));
     await flush();
@@ -61,7 +55,7 @@ describe('Deribit trade history', () => {
   });
 
   it('paces pages inside Deribit\'s credits: back-to-back calls go out 200 ms apart', async () => {
-    const { history, pages, answer, settle, clock } = setup();
+    const { history, pages, answer, clock } = setup();
     const a = settle(history.fetchPage({ startMs: T0 - 10_000, endMs: T0 }));
     const b = settle(history.fetchPage({ startMs: T0 - 5_000, endMs: T0 }));
     await flush();
@@ -80,7 +74,7 @@ describe('Deribit trade history', () => {
   });
 
   it('a full page inside the millisecond it starts at would come back forever: the rest of that millisecond is skipped and counted', async () => {
-    const { history, pages, answer, settle, clock } = setup();
+    const { history, pages, answer, clock } = setup();
     const T = T0 - 60_000;
     const sameMs = Array.from({ length: 1000 }, (_, i) => row(100 + i, T));
     // A page ending in a crowded millisecond is ordinary: the caller asks again from T and gets the rest.
@@ -116,7 +110,7 @@ describe('Deribit trade history', () => {
   });
 
   it('failures reject (the caller retries): a venue error, a closed connection, no connection, no answer, a malformed answer, an abort', async () => {
-    const { history, fail, answer, settle, clock, socket, sink, pages } = setup();
+    const { history, fail, answer, clock, socket, sink, pages } = setup();
     const step = async (ms = TRADE_PAGE_MIN_SPACING_MS) => {
       clock.advance(ms);
       await flush();
@@ -170,7 +164,7 @@ describe('Deribit trade history', () => {
   });
 
   it('10028 too_many_requests rejects the page and ends the session, as for any request', async () => {
-    const { history, fail, settle, sink, socket } = setup();
+    const { history, fail, sink, socket } = setup();
     const p = settle(history.fetchPage({ startMs: T0 - 1_000, endMs: T0 }));
     await flush();
     fail(10028, 'too_many_requests');

@@ -1,7 +1,7 @@
 /** The OKX client's trade tape: the option-trades channel and the REST history, against a scripted socket and REST stub. */
 import { describe, expect, it } from 'vitest';
 import { createOkxFeed, OKX_TRADE_HISTORY_SPACING_MS } from './client.ts';
-import { feedRig, flush } from '../testing.ts';
+import { feedRig, flush, settled } from '../testing.ts';
 import { VenueTime, guardSink } from '../venue-time.ts';
 
 const T0 = Date.UTC(2023, 0, 20);
@@ -31,13 +31,6 @@ function setup(trades: (url: string) => unknown = () => ({ code: '0', msg: '', d
   const sink = guardSink(rig.sink, venueTime, rig.clock, (reason) => rig.sink.status('okx', { kind: 'dropped', reason }));
   const feed = createOkxFeed({ ...rig.options, sink, venueNow: () => venueTime.nowMs, url: 'ws://127.0.0.1:8787/okx/ws/v5/public' });
   return { ...rig, feed, venueTime, tradeRequestsAt };
-}
-
-async function settled<T>(p: Promise<T>): Promise<{ value?: T; error?: Error }> {
-  const out: { value?: T; error?: Error } = {};
-  p.then((v) => (out.value = v), (e: Error) => (out.error = e));
-  for (let i = 0; i < 10; i++) await flush();
-  return out;
 }
 
 describe('OKX client: trades', () => {

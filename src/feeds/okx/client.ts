@@ -45,7 +45,7 @@ import { OkxBookSync, type BookVerdict } from './book.ts';
 import { parseOkxOptionName } from './parse.ts';
 import { parseOkxTrades, parseOkxTradesBody, type OkxTradeContext } from './trades.ts';
 import { RequestPacer } from '../pacer.ts';
-import { oldestFirst } from '../tape-rows.ts';
+import { recentTradesPage } from '../recent-trades.ts';
 
 export const OKX_PING_IDLE_MS = 20_000;
 export const OKX_PONG_TIMEOUT_MS = 10_000;
@@ -135,7 +135,7 @@ class OkxFeed implements VenueFeed {
     this.historyPacer = new RequestPacer(options.clock, OKX_TRADE_HISTORY_SPACING_MS);
     this.tradeHistory = {
       reach: 'recent',
-      note: 'OKX publishes only its latest 100 option trades per family (about the last minutes of a busy day)',
+      note: 'OKX publishes only its latest 100 option trades per family: older trades of the window come only from the live channel',
       fetchPage: (req) => this.fetchTradePage(req),
     };
     this.refresher = new InstrumentRefresher({
@@ -271,20 +271,16 @@ class OkxFeed implements VenueFeed {
    * listing arrives) inside [startMs, endMs], oldest first, one paced request per family. Rejects on a
    * failed request or an OKX error answer (the caller retries).
    */
-  private async fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
+  private fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
     const listed = new Set([...this.instruments.values()].map((i) => i.family));
-    const families = okxFamilies(this.c).filter((f) => listed.size === 0 || listed.has(f));
-    const dropped: Record<string, number> = {};
-    const trades = [];
-    for (const family of families) {
-      await this.historyPacer.turn(req.signal);
-      const body = await this.fetchJson(`${this.restBase}/api/v5/public/option-trades?instFamily=${family}`);
-      req.signal?.throwIfAborted();
-      const r = parseOkxTradesBody(body, this.c, dropped, this.tradeContext);
-      if ('error' in r) throw new Error(`${family} option-trades: ${r.error}`);
-      trades.push(...r.trades.filter((t) => t.timestampMs >= req.startMs && t.timestampMs <= req.endMs));
-    }
-    return { trades: oldestFirst(trades), hasMore: false, dropped };
+    const requests = okxFamilies(this.c)
+      .filter((f) => listed.size === 0 || listed.has(f))
+      .map((family) => ({
+        what: `${family} option-trades`,
+        url: `${this.restBase}/api/v5/public/option-trades?instFamily=${family}`,
+        parse: (body: unknown, dropped: Record<string, number>) => parseOkxTradesBody(body, this.c, dropped, this.tradeContext),
+      }));
+    return recentTradesPage(requests, { pacer: this.historyPacer, fetchJson: this.fetchJson }, req);
   }
 
   private async loadSwapSpec(runId: number): Promise<void> {
