@@ -53,6 +53,7 @@ export class TapeKeeper {
   private windowMs = 0;
   private stopped = false;
   private venueNow: number | null = null;
+  private saidOverCapacity = 0;
 
   constructor(
     readonly key: string,
@@ -115,7 +116,12 @@ export class TapeKeeper {
       this.fill = null;
     }
     if (wantHistory && history && !this.fill && !this.filled && !this.cancelled && this.loadState === 'yes' && venueNowMs !== null && this.tape.coverage.liveFromMs !== null) {
-      this.startFill(history, venueNowMs - windowMs, venueNowMs);
+      // Whole milliseconds: the venues' history methods take integer times.
+      this.startFill(history, Math.floor(venueNowMs - windowMs), Math.floor(venueNowMs));
+    }
+    if (this.tape.droppedOverCapacity > this.saidOverCapacity) {
+      this.saidOverCapacity = this.tape.droppedOverCapacity;
+      this.host.notice('warn', `${this.venue} ${this.currency} trade tape is full (${this.tape.size.toLocaleString('en-US')} trades): the oldest leave first, so the window covers less (${this.saidOverCapacity.toLocaleString('en-US')} dropped)`, `tapeFull:${this.key}`);
     }
     this.write(false);
   }
