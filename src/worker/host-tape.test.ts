@@ -214,6 +214,24 @@ describe('EngineHost: the trade tape and the flow model', () => {
     t.host.dispose();
   });
 
+  it('a longer window fetches its head: only what the tape does not hold', async () => {
+    const all = weekOfTrades();
+    const h = new ScriptedHistory(all);
+    const t = setup(idb(), h);
+    t.host.handle({ type: 'select', selection: { ...flowSel, windowDays: 2 } });
+    feedChain(t.adapter.sink, VENUE_T0);
+    await t.until(() => t.lastTape()?.history === 'done', 'two days');
+    expect(h.asked[0]).toEqual({ startMs: VENUE_T0 - 2 * DAY, endMs: VENUE_T0 });
+    const asked = h.asked.length;
+    t.host.handle({ type: 'select', selection: { ...flowSel, windowDays: 5 } });
+    await t.until(() => h.asked.length > asked && t.lastTape()?.history === 'done' && t.lastResult().tape?.windowStartMs === VENUE_T0 - 5 * DAY, 'five days');
+    // The new head: from five days back to where the two days began.
+    expect(h.asked[asked]).toEqual({ startMs: VENUE_T0 - 5 * DAY, endMs: VENUE_T0 - 2 * DAY });
+    await t.until(() => t.lastResult().tape!.venues[0].coveredFromMs === VENUE_T0 - 5 * DAY, 'full');
+    expect(t.lastTape()!.trades).toBe(all.filter((x) => x.timestampMs >= VENUE_T0 - 5 * DAY).length);
+    t.host.dispose();
+  });
+
   it('without IndexedDB the tape lives in memory and the page is told so once flow is used', async () => {
     const t = setup(Promise.resolve({ storage: MEMORY_TAPES, problem: 'no IndexedDB here' }));
     t.host.handle({ type: 'select', selection: { ...flowSel, model: 'classic' } });

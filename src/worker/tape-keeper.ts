@@ -115,7 +115,8 @@ export class TapeKeeper {
       this.fill.cancel();
       this.fill = null;
     }
-    if (wantHistory && history && !this.fill && !this.filled && !this.cancelled && this.loadState === 'yes' && venueNowMs !== null && this.tape.coverage.liveFromMs !== null) {
+    const filling = this.fill !== null && (this.fill.progress.state === 'filling' || this.fill.progress.state === 'retrying');
+    if (wantHistory && history && !filling && !this.filled && !this.cancelled && this.loadState === 'yes' && venueNowMs !== null && this.tape.coverage.liveFromMs !== null) {
       // Whole milliseconds: the venues' history methods take integer times.
       this.startFill(history, Math.floor(venueNowMs - windowMs), Math.floor(venueNowMs));
     }
