@@ -232,6 +232,27 @@ describe('EngineHost: the trade tape and the flow model', () => {
     t.host.dispose();
   });
 
+  it('a reconnect leaves a gap in the live tape: the next fill fetches exactly that gap', async () => {
+    const h = new ScriptedHistory(weekOfTrades());
+    const t = setup(idb(), h);
+    t.host.handle({ type: 'select', selection: flowSel });
+    feedChain(t.adapter.sink, VENUE_T0);
+    await t.until(() => t.lastTape()?.history === 'done', 'filled');
+    const asked = h.asked.length;
+    const sink = t.adapter.sink;
+    sink.status('deribit', { kind: 'closed', code: 1006, reason: 'gone', retryInMs: 1000 });
+    // Back ten minutes of venue time later.
+    const back = VENUE_T0 + 10 * 60_000;
+    sink.status('deribit', { kind: 'open' });
+    sink.status('deribit', { kind: 'serverTime', timestampMs: back });
+    sink.options('deribit', instruments().map((i, k) => ({ name: i.name, timestampMs: back, markIv: 0.5 + 0.01 * k, openInterest: 40 + 5 * k, forward: 101_000 })));
+    sink.index('deribit', 'BTC', 100_000, back);
+    sink.status('deribit', { kind: 'subscribed', channels: 3 });
+    await t.until(() => h.asked.length > asked && t.lastResult().gex.nowMs === back && t.lastResult().tape!.venues[0].coveredFromMs === back - 7 * DAY, 'gap filled');
+    expect(h.asked.slice(asked)).toEqual([{ startMs: VENUE_T0, endMs: back }]);
+    t.host.dispose();
+  });
+
   it('without IndexedDB the tape lives in memory and the page is told so once flow is used', async () => {
     const t = setup(Promise.resolve({ storage: MEMORY_TAPES, problem: 'no IndexedDB here' }));
     t.host.handle({ type: 'select', selection: { ...flowSel, model: 'classic' } });
