@@ -43,6 +43,20 @@ describe('export', () => {
     expect(s.get('scenario ladder usd (vol shift 0 pts)')).toEqual(['move,+0 h,+8 h', '0.01,30,40', '-0.01,10,20']);
   });
 
+  it('a flow result adds its positioning and the classic figure per strike beside the flow figure', () => {
+    const r = result();
+    r.selection.model = 'flow';
+    r.gex = { ...r.gex, model: 'flow', classicNetGex: F([5, 6, 7, 8]), positioning: { windowStartMs: T - 7 * 86_400_000, trades: 1234, blockTrades: 5, seenWhole: 0.25, seenInPart: 0.5, assumed: 0.25 } };
+    r.tape = { windowStartMs: T - 7 * 86_400_000, venues: [{ venue: 'deribit', coveredFromMs: T - 86_400_000 }, { venue: 'okx', coveredFromMs: null }] };
+    const s = sections(viewCsv(r, { profileRange: 0.2, ladderVol: 0 }));
+    expect(s.get('positioning (flow model: an estimate)')).toEqual([
+      'figure,value', 'window start (venue time UTC),2026-02-27T09:00:12.345Z', 'deribit tape complete since (UTC),2026-03-05T09:00:12.345Z', 'okx tape complete since (UTC),',
+      'trades counted,1234', 'block trades,5', 'share seen whole,0.25', 'share seen in part,0.5', 'share assumed,0.25',
+    ]);
+    expect(s.get('by strike (spot +-20%)')).toEqual(['strike,call gex usd per 1%,put gex usd per 1%,net gex usd per 1%,net gex if classic usd per 1%',
+      '70000,0,-2000000,-2000000,6', '80000,2500000,-0.1,2499999.9,7', '90000,3000000,0,3000000,8']);
+  });
+
   it('a past minute: what the history keeps, and says it is the past', () => {
     const csv = viewCsv(result(), { profileRange: 0.2, ladderVol: 0 }, true);
     expect(csv.split('\n')[0]).toBe('gexdesk,past minute,sim');
