@@ -1,7 +1,8 @@
 /**
  * Issue 13, the flow model in Chromium against a simulator of its own (seed 42, trading knobs set
  * before any client connects): `model=flow` shows the positioning panel and, while the worker fills
- * the window from Deribit's trade history over the socket, the progress bar; then figures, with the
+ * the window from Deribit's trade history over the socket, the progress bar (cancel stops it, resume
+ * goes on); then figures, with the
  * window full, trades counted and the classic ghost on the strike chart. A reload reads the tape back
  * from IndexedDB and fetches only the tail it does not hold: counted at the server
  * (`/__gexdesk/info` tradeHistoryRequests), not one page it already held.
@@ -68,6 +69,13 @@ test('model=flow: the positioning panel, the progress bar while history loads, t
   await expect(page.getByTestId('history-cancel')).toBeVisible();
   // Until the window is full the panel says which window the figures cover.
   await expect(page.getByTestId('positioning-window')).toContainText('covers only');
+  // Cancel stops the fill where it is (what it fetched stays); resume goes on.
+  await page.getByTestId('history-cancel').click();
+  await expect(page.getByTestId('history-cancelled')).toContainText(/Deribit: history stopped at .* \([\d,]+ trades\)/);
+  await expect(progress).toBeHidden();
+  await expect(page.getByTestId('positioning-window')).toContainText('covers only');
+  await page.getByTestId('history-resume').click();
+  await expect(page.getByTestId('history-cancelled')).toBeHidden();
 
   await waitForFigures(page);
   await expect(progress).toBeHidden({ timeout: 180_000 });

@@ -6,6 +6,7 @@
  */
 import { memo } from 'react';
 import { useGex } from '../../state/react.ts';
+import type { TapeProgress } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
 import { fmtPct } from '../format.ts';
 import { fillWords, isFilling, windowWords } from '../positioning.ts';
@@ -23,13 +24,8 @@ function Positioning() {
   const pos = useGex((s) => s.result?.gex.positioning ?? null);
   const tape = useGex((s) => s.result?.tape ?? null);
   const nowMs = useGex((s) => s.result?.gex.nowMs ?? null);
-  const progress = useGex((s) => s.tape);
   const windowDays = useGex((s) => s.view.windowDays);
-  const client = useWorkerClient();
-  const wall = useNow(1000);
   const words = tape && nowMs !== null ? windowWords(tape, nowMs) : null;
-  const filling = progress.filter(isFilling);
-  const cancelled = progress.some((p) => p.history === 'cancelled');
   return (
     <div className="positioning" data-testid="positioning-panel" data-full={words?.full ? '1' : '0'}>
       <span className="estimate" title="dealer positions inferred from the public trade tape: the passive side of each trade is taken to be a dealer">
@@ -43,24 +39,45 @@ function Positioning() {
         {pos ? `${pos.trades.toLocaleString('en-US')} trades counted (${pos.blockTrades.toLocaleString('en-US')} block)` : 'no trades counted yet'}
       </span>
       {pos && <Shares whole={pos.seenWhole} inPart={pos.seenInPart} assumed={pos.assumed} />}
-      {filling.length > 0 && (
-        <span className="history-progress" data-testid="history-progress">
-          {filling.map((p) => (
-            <span key={p.venue} className="fill" data-venue={p.venue} data-state={p.history}>
-              <progress max={1} value={p.history === 'loading' ? undefined : Math.min(1, p.coveredMs / (windowDays * 86_400_000))} />
-              <span className={p.history === 'retrying' ? 'c-put' : undefined}>{fillWords(p, windowDays, wall)}</span>
-            </span>
-          ))}
-          <button className="btn hide-kiosk" data-testid="history-cancel" onClick={() => client?.historyFill('cancel')}>cancel</button>
-        </span>
-      )}
-      {filling.length === 0 && cancelled && (
-        <span className="history-progress" data-testid="history-cancelled">
-          {progress.filter((p) => p.history === 'cancelled').map((p) => <span key={p.venue}>{fillWords(p, windowDays, wall)}</span>)}
-          <button className="btn hide-kiosk" data-testid="history-resume" onClick={() => client?.historyFill('resume')}>resume</button>
-        </span>
-      )}
+      <HistoryFill windowDays={windowDays} />
     </div>
+  );
+}
+
+/** While the history loads: a bar per venue (days held, trades, time left, a failure retried) and cancel; once cancelled, resume. */
+function HistoryFill({ windowDays }: { windowDays: number }) {
+  const progress = useGex((s) => s.tape);
+  const filling = progress.filter(isFilling);
+  const cancelled = progress.filter((p) => p.history === 'cancelled');
+  if (filling.length > 0) return <FillBars filling={filling} windowDays={windowDays} />;
+  if (cancelled.length === 0) return null;
+  return <CancelledFill cancelled={cancelled} windowDays={windowDays} />;
+}
+
+function FillBars({ filling, windowDays }: { filling: TapeProgress[]; windowDays: number }) {
+  const client = useWorkerClient();
+  // Retry countdowns and time left count down between progress messages.
+  const wall = useNow(1000);
+  return (
+    <span className="history-progress" data-testid="history-progress">
+      {filling.map((p) => (
+        <span key={p.venue} className="fill" data-venue={p.venue} data-state={p.history}>
+          <progress max={1} value={p.history === 'loading' ? undefined : Math.min(1, p.coveredMs / (windowDays * 86_400_000))} />
+          <span className={p.history === 'retrying' ? 'c-put' : undefined}>{fillWords(p, windowDays, wall)}</span>
+        </span>
+      ))}
+      <button className="btn hide-kiosk" data-testid="history-cancel" onClick={() => client?.historyFill('cancel')}>cancel</button>
+    </span>
+  );
+}
+
+function CancelledFill({ cancelled, windowDays }: { cancelled: TapeProgress[]; windowDays: number }) {
+  const client = useWorkerClient();
+  return (
+    <span className="history-progress" data-testid="history-cancelled">
+      {cancelled.map((p) => <span key={p.venue}>{fillWords(p, windowDays, 0)}</span>)}
+      <button className="btn hide-kiosk" data-testid="history-resume" onClick={() => client?.historyFill('resume')}>resume</button>
+    </span>
   );
 }
 
