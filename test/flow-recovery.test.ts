@@ -79,6 +79,8 @@ describe('flow model recovery through the worker (real Deribit feed against the 
     const s = seen! as Seen;
     const w0 = s.trades.windowStartMs;
     expect(w0).toBeLessThanOrEqual(book.historyStartMs + 60_000); // the window covers the history
+    // Nothing counted twice or missed: consecutive history pages share their boundary trades, and the
+    // live channel overlaps the fill's end; a trade counted twice (or lost) would move N off the book.
     let whole = 0;
     for (let i = 0; i < s.chain.length; i++) {
       const l = byName.get(store.instrumentAt(i)!.name)!;
@@ -96,7 +98,5 @@ describe('flow model recovery through the worker (real Deribit feed against the 
     expect(p.seenWhole).toBeGreaterThan(0);
     expect(p.seenWhole + p.seenInPart + p.assumed).toBeCloseTo(1, 12);
     expect(p.trades).toBeGreaterThan(1000);
-    // Nothing counted twice: the history's page boundaries and the live channel overlap.
-    expect(p.trades).toBeLessThanOrEqual(r.posted.filter((m) => m.type === 'tape').at(-1)!.venues[0].trades);
   }, 180_000);
 });
