@@ -19,15 +19,17 @@ import { seriesOf, storedHistory, waitForFigures, waitForSettledFigures } from '
 const START = Date.UTC(2026, 2, 6, 6, 0, 0);
 const MIN = 60_000;
 /**
- * Moves of the simulator (seed 42, START) that change one state each, found with the engine over the
- * simulator (scripts/sim-moves.ts): a spot jump in the 15 s before each of these instants.
- *  - CALL_WALL: the call wall 80,000 -> 90,000 (nothing else changes; 90,000 holds 12 min);
- *  - FLIP: total net GEX positive -> negative and spot from above zero gamma to below (holds 19 min);
- *  - PUT_WALL: the put wall 80,000 -> 70,000 (holds 40 min).
+ * Moves of the simulator (seed 42, START, its trading off: see the server below) that change one state
+ * each, found with the engine over the simulator (`scripts/sim-moves.ts --trades-per-minute 0`, then
+ * `--step 5 --around` each candidate): a spot jump in the 15 s before each of these instants.
+ *  - CALL_WALL: the call wall 80,000 -> 90,000 (nothing else changes; 90,000 holds 73 min; it flapped
+ *    in the 15 s before, between two of the test's jumps);
+ *  - FLIP: total net GEX positive -> negative and spot from above zero gamma to below (holds 38 min);
+ *  - PUT_WALL: the put wall 80,000 -> 75,000 (holds 9 min).
  */
-const CALL_WALL = 1772788860000; // 2026-03-06 09:21:00 UTC
-const FLIP = 1773148605000; // 2026-03-10 13:16:45 UTC
-const PUT_WALL = 1773227490000; // 2026-03-11 11:11:30 UTC
+const CALL_WALL = 1773178510000; // 2026-03-10 21:35:10 UTC
+const FLIP = 1773187580000; // 2026-03-11 00:06:20 UTC
+const PUT_WALL = 1773318100000; // 2026-03-12 12:21:40 UTC
 
 let server: RunningServer;
 let page: Page;
@@ -36,7 +38,9 @@ test.describe.configure({ mode: 'serial' });
 test.setTimeout(120_000);
 
 test.beforeAll(async ({ browser }) => {
-  server = await startServer({ source: 'sim', seed: 42, speed: 1, port: 0, serveDir: 'dist', startMs: START });
+  // No trading: open interest then stays as listed, so after a jump of hours the page's open interest
+  // (read every 30 s of wall time) is the simulator's, and the scripted moves are where the script says.
+  server = await startServer({ source: 'sim', seed: 42, speed: 1, port: 0, serveDir: 'dist', startMs: START, trades: { tradesPerMinute: 0 } });
   page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 }, acceptDownloads: true })).newPage();
 });
 test.afterAll(async () => {
@@ -272,14 +276,14 @@ test('alerts: each kind fires once, when its new state has held 30 s of venue ti
   expect(await entries.count()).toBe(0);
   await fault(request, '/__sim/clear');
   await expect(page.getByTestId('stale-banner')).toHaveCount(0, { timeout: 45_000 });
-  await expect(page.getByTestId('put-wall')).toHaveText('70,000');
+  await expect(page.getByTestId('put-wall')).toHaveText('75,000');
   // On the simulator's 100 ms steps (its frames are stamped at the step before the clock).
   const fresh = Math.ceil((await simNow(request)) / 100) * 100;
   expect(await entries.count()).toBe(0);
   await jumpTo(request, fresh + 45_000);
   await expect.poll(() => alertsOf('putWall')).toHaveLength(1);
   const [put] = await alertsOf('putWall');
-  expect(put.to).toBe('70000');
+  expect(put.to).toBe('75000');
   // Held from fresh figures after the fault, not from the move itself (+15 s, +60 s while silent).
   expect(put.sinceMs).toBeGreaterThan(PUT_WALL + 60_000);
   expect(put.atMs).toBeGreaterThanOrEqual(fresh + 45_000);

@@ -1,10 +1,12 @@
 /**
  * Where the simulator's market changes state, for scripting tests against it (e2e/time-attention.spec.ts):
- * `node --import tsx scripts/sim-moves.ts [--start ISO] [--hours H] [--step S] [--seed N] [--currency BTC|ETH]`
+ * `node --import tsx scripts/sim-moves.ts [--start ISO] [--hours H] [--step S] [--seed N] [--currency BTC|ETH] [--around MS,MS...] [--trades-per-minute N]`
  * walks the simulator (seed 42, by default from Friday 6 March 2026 06:00 UTC, 7 days, every 60 s),
  * values its chain with the engine as the page does (Deribit, classic dealers, every expiry, lines under
  * an hour to expiry left out, spot = index) and prints each instant where the regime, spot's side of
- * zero gamma, the call wall or the put wall differ from the step before.
+ * zero gamma, the call wall or the put wall differ from the step before. `--around` steps only from 3 min
+ * before to 10 min after each given instant (with e.g. `--step 5`, to find a move to the second): the
+ * market is the one started at `--start`, whatever instants are looked at.
  */
 import { MarketSim, type Currency } from '../server/sim/market.ts';
 import { EXPIRING_MS, computeGex } from '../src/engine/index.ts';
@@ -20,15 +22,30 @@ const hours = Number(arg('hours', '168'));
 const stepMs = Number(arg('step', '60')) * 1000;
 const seed = Number(arg('seed', '42'));
 const currency = arg('currency', 'BTC') as Currency;
-if (!Number.isFinite(start) || !(hours > 0) || !(stepMs >= 1000) || !Number.isInteger(seed) || !['BTC', 'ETH'].includes(currency)) {
-  console.error('usage: sim-moves.ts [--start ISO] [--hours H] [--step S >= 1] [--seed N] [--currency BTC|ETH]');
+const tradesPerMinute = arg('trades-per-minute', '');
+const around = arg('around', '').split(',').filter((x) => x !== '').map(Number);
+if (!Number.isFinite(start) || !(hours > 0) || !(stepMs >= 1000) || !Number.isInteger(seed) || !['BTC', 'ETH'].includes(currency) || !around.every((t) => Number.isFinite(t) && t > start) || (tradesPerMinute !== '' && !(Number(tradesPerMinute) >= 0))) {
+  console.error('usage: sim-moves.ts [--start ISO] [--hours H] [--step S >= 1] [--seed N] [--currency BTC|ETH] [--around MS,MS... after the start] [--trades-per-minute N >= 0]');
   process.exit(2);
 }
 
-const sim = new MarketSim({ seed, startMs: start });
+// the trading knob as the server's --trades-per-minute: 0 keeps open interest still (the page reads it every 30 s)
+const sim = new MarketSim({ seed, startMs: start, trades: tradesPerMinute === '' ? undefined : { tradesPerMinute: Number(tradesPerMinute) } });
 let prev: string[] | null = null;
 console.log('venue time (UTC)          ms             spot    zero γ  regime    side   call wall put wall  changed');
-for (let t = start + stepMs; t <= start + hours * 3_600_000; t += stepMs) {
+/** The instants to value: every step of the span, or the steps around each `--around` instant (ascending). */
+function* instants(): Generator<number> {
+  if (around.length === 0) {
+    for (let t = start + stepMs; t <= start + hours * 3_600_000; t += stepMs) yield t;
+    return;
+  }
+  for (const c of [...around].sort((x, y) => x - y)) {
+    prev = null;
+    for (let t = Math.max(start + stepMs, c - 180_000); t <= c + 600_000; t += stepMs) yield t;
+  }
+}
+
+for (const t of instants()) {
   sim.advanceTo(t);
   const defs = sim.instruments(currency).filter((d) => d.expiryMs - t >= EXPIRING_MS);
   const n = defs.length;
