@@ -50,9 +50,9 @@ describe('flow model recovery through the worker (real Deribit feed against the 
       if (params.trades) seen = { chain: copyColumns(chain), trades: params.trades, nowMs: params.nowMs };
       return computeGex(chain, params);
     };
-    // The simulator keeps a day of trades; a day's window at the venue's clock covers them all.
-    const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'flow', profileRange: 0.2, ...SELECTION_DEFAULTS, windowDays: 1 };
-    run = await startRun({ seed: 42, startMs: START_MS, selection, trades: { customerMakerShare: 0, customerToCustomerShare: 0, preHistoryDays: 1 }, host: { compute } });
+    // The simulator keeps 7 days of trades; the default 7-day window at the venue clock covers them all.
+    const selection: ViewSelection = { source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'flow', profileRange: 0.2, ...SELECTION_DEFAULTS, windowDays: 7 };
+    run = await startRun({ seed: 42, startMs: START_MS, selection, trades: { customerMakerShare: 0, customerToCustomerShare: 0, preHistoryDays: 7 }, host: { compute } });
     const r = run;
     const tapeDone = () => r.posted.some((m) => m.type === 'tape' && m.venues[0]?.history === 'done');
     await waitFor('the history fill to finish', tapeDone, 120_000, 100);
