@@ -11,6 +11,9 @@
  * estimated_delivery_price (the index); valuation time = --now or the summary's newest
  * creation_timestamp. Numbers follow ../shared/design.md. Bad files or arguments: one error line on
  * stderr, exit code 2.
+ *
+ * One file on purpose (~570 lines): the one command end to end (arguments, Deribit's files, the engine,
+ * the JSON and table output); none of it is used elsewhere.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { pathToFileURL } from 'node:url';

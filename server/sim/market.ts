@@ -1,6 +1,6 @@
 /**
  * Deterministic market simulator for BTC and ETH options on Deribit's calendar. One file on purpose
- * (about 600 lines): the path, the listing and the quotes share one step state and one set of
+ * (about 690 lines): the path, the listing and the quotes share one step state and one set of
  * parameters, and every venue's source reads only the class at the end; split, each part would be
  * read only with the others open.
  * The state at simulated time t depends only on (seed, startMs, t), and reaching any t takes bounded

@@ -18,6 +18,9 @@
  * customer's order rested); the rest, and every customer-to-customer print, a customer as taker.
  * So the tape of any hour, and every position at any time, is a pure function of (seed, venue, line,
  * knobs, t): the live channel and the history method publish the same trades with the same ids.
+ *
+ * One file on purpose (~420 lines): positions, prints and the tape are one stateless function; split,
+ * each part would be read only with the others open.
  */
 import { hash01 } from './prng.ts';
 import type { Currency, OptionDef } from './market.ts';

@@ -7,6 +7,10 @@
  * (staleness.ts), with the page's absences tracked here (suspension.ts).
  * React reads it through narrow selectors; values that change faster than a few hertz (ages, latency)
  * should be read with `store.subscribe` into refs rather than re-rendering.
+ *
+ * About 430 lines: the slices' actions share one set() and the selection they are keyed by; what has a
+ * seam lives beside it (history.ts, minutes.ts, history-db.ts, alerts.ts, staleness.ts, suspension.ts,
+ * url.ts).
  */
 import { createStore, type StoreApi } from 'zustand';
 import type { FeedHealth, FromWorker, ResultMessage, TapeProgress } from '../worker/protocol.ts';

@@ -4,6 +4,9 @@
  * Every parameter is checked against an allow-list or a strict pattern (reliability.md §4.2). A bad one
  * falls back to its default and produces a notice naming it; nothing from the URL is ever used as an
  * object key or rendered as HTML (notices are plain text, truncated).
+ *
+ * About 420 lines: one parser and one writer per parameter side by side, so a link always reads back as
+ * it was written.
  */
 import { DEFAULT_LADDER, LADDER_LIMITS, WINDOW_DAYS, type Currency, type DealerModelId, type ExpiryInfo, type Horizon, type SourceKind, type VenueId, type ViewSelection } from '../worker/protocol.ts';
 import { CURRENCIES, DEALER_MODELS, SOURCES } from '../shared/policy.ts';

@@ -7,6 +7,10 @@
  * flag -> RecomputeScheduler (<= 4 Hz, at once on a selection change) -> aggregate (aggregate.ts) ->
  * engine -> ResultGate (acked) -> post. Nothing thrown by a feed callback, the engine or a message
  * handler escapes: it becomes a counter and a notice (reliability §5 test 12/20).
+ *
+ * About 380 lines: the message switch, the feeds' lifecycle, the recompute and the health loop share the
+ * host's state. What has a seam is apart: each feed (feed-runner.ts), the trade tapes (host-tapes.ts),
+ * the sums over venues (aggregate.ts), the notices (notices.ts), the pacing (scheduler.ts).
  */
 import type { Clock, SocketFactory, VenueAdapter } from '../feeds/adapter.ts';
 import { DATA_STALE_MS } from '../shared/policy.ts';
@@ -22,9 +26,8 @@ import {
 import { DEFAULT_MIN_INTERVAL_MS, RecomputeScheduler, ResultGate } from './scheduler.ts';
 import { FeedRunner, type ChainStoreLike, type RunnerHost, type Valuation } from './feed-runner.ts';
 import { aggregate, listedExpiries, type Aggregate, type Compute } from './aggregate.ts';
-import { NoticeThrottle } from './notices.ts';
-import { TapeKeeper, type KeeperHost } from './tape-keeper.ts';
-import { MEMORY_TAPES, openTapeStorage, tapeKey, type TapeStorage } from './tape-db.ts';
+import { HostTapes, type TapeStorageOption } from './host-tapes.ts';
+import { errorText, NoticeThrottle } from './notices.ts';
 
 export type { ChainStoreLike };
 export { expiryLabel };
@@ -55,7 +58,7 @@ export interface EngineHostOptions {
    * Where the trade tapes are kept: default the worker's IndexedDB (memory only without one, said once
    * the flow model is used); a storage or its opening in tests.
    */
-  tapeStorage?: TapeStorage | Promise<{ storage: TapeStorage; problem: string | null }>;
+  tapeStorage?: TapeStorageOption;
   /** Uniform [0, 1) for the history fill's backoff jitter; default Math.random. */
   random?: () => number;
   /** Least time between two tape progress messages, default 500 ms. */
@@ -86,7 +89,6 @@ export class EngineHost {
   private readonly gate: ResultGate<ResultMessage>;
   private readonly notices: NoticeThrottle;
   private readonly runnerHost: RunnerHost;
-  private readonly keeperHost: KeeperHost;
   private selection: ViewSelection | null = null;
   private runners: FeedRunner[] = [];
   private seq = 0;
@@ -98,14 +100,8 @@ export class EngineHost {
   private fallbackSaid = '';
   /** Valuation time and expiry filter of the last figures (families count their lines in by them). */
   private lastValuation: Valuation | null = null;
-  /** The trade tapes of the running feeds, by tapeKey (kept across a restart of the same feed). */
-  private keepers = new Map<string, TapeKeeper>();
-  private readonly tapeStorage: Promise<TapeStorage>;
-  private tapeStorageProblem: string | null = null;
-  private tapeStorageSaid = false;
-  private readonly tapeProgressEveryMs: number;
-  private tapeTimer: unknown = null;
-  private lastTapePostAt = -Infinity;
+  /** The trade tapes of the running feeds (kept across a restart of the same feed). */
+  private readonly tapes: HostTapes;
   readonly stats: HostStats = { recomputes: 0, resultsPosted: 0, resultsReplaced: 0, errors: {} };
 
   constructor(options: EngineHostOptions) {
@@ -139,30 +135,17 @@ export class EngineHost {
       fail: (where, e) => this.fail(where, e),
       onTrades: (venue, currency, trades) => this.runners.find((r) => r.venue === venue && r.currency === currency)?.tape?.live(trades),
     };
-    this.tapeProgressEveryMs = options.tapeProgressEveryMs ?? 500;
-    const opening = options.tapeStorage ?? openTapeStorage(typeof indexedDB === 'undefined' ? null : indexedDB);
-    this.tapeStorage = Promise.resolve(opening).then(
-      (o) => {
-        if ('storage' in o) {
-          this.tapeStorageProblem = o.problem;
-          return o.storage;
-        }
-        return o;
-      },
-      (e: unknown) => {
-        this.tapeStorageProblem = errorText(e);
-        return MEMORY_TAPES;
-      },
-    );
-    const random = options.random ?? Math.random;
-    this.keeperHost = {
+    this.tapes = new HostTapes({
       clock: this.clock,
-      random,
-      storage: this.tapeStorage,
+      random: options.random ?? Math.random,
+      storage: options.tapeStorage,
+      progressEveryMs: options.tapeProgressEveryMs ?? 500,
+      runners: () => this.runners,
       notice: (level, message, key) => this.notices.notice(level, message, key),
       dirty: () => this.scheduler.markDirty(),
-      changed: () => this.tapeChanged(),
-    };
+      post: (venues) => this.post({ type: 'tape', venues, atMs: this.clock.now() }, []),
+      fail: (where, e) => this.fail(where, e),
+    });
   }
 
   /** Entry point for every ToWorker message. Never throws. */
@@ -217,13 +200,10 @@ export class EngineHost {
   dispose(): void {
     this.disposed = true;
     this.stopFeeds();
-    for (const k of this.keepers.values()) void k.stop();
-    this.keepers.clear();
+    this.tapes.dispose();
     this.scheduler.dispose();
     if (this.healthTimer !== null) this.clock.clearTimeout(this.healthTimer);
     this.healthTimer = null;
-    if (this.tapeTimer !== null) this.clock.clearTimeout(this.tapeTimer);
-    this.tapeTimer = null;
   }
 
   /** Feed health now, one entry per running feed. */
@@ -272,23 +252,12 @@ export class EngineHost {
   private restartFeeds(sel: ViewSelection): void {
     this.stopFeeds();
     this.gate.reset();
-    // The tapes of feeds that go stop (what is pending is written); those of feeds that stay are kept.
-    const keep = new Map<string, TapeKeeper>();
-    for (const venue of sel.venues) {
-      const key = tapeKey(sel.source, venue, sel.currency);
-      const k = this.keepers.get(key);
-      if (k) keep.set(key, k);
-    }
-    for (const [key, k] of this.keepers) if (!keep.has(key)) void k.stop();
-    this.keepers = keep;
+    this.tapes.keepOnly(sel);
     for (const venue of sel.venues) {
       const adapter = this.adapters.get(venue);
       if (!adapter) continue;
       const runner = new FeedRunner(adapter, sel.currency, this.createStore(venue, sel.currency), this.runnerHost);
-      const key = tapeKey(sel.source, venue, sel.currency);
-      let keeper = this.keepers.get(key);
-      if (!keeper) this.keepers.set(key, (keeper = new TapeKeeper(key, venue, sel.currency, this.keeperHost)));
-      runner.tape = keeper;
+      runner.tape = this.tapes.keeperFor(sel.source, venue, sel.currency);
       this.runners.push(runner);
       const base = this.localBase?.replace(/\/+$/, '') ?? null;
       if (sel.source !== 'live' && base === null) {
@@ -310,40 +279,6 @@ export class EngineHost {
       r.tape?.liveDown(r.venueTime.nowMs);
     }
     this.runners = [];
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Trade tapes
-
-  /** Each recompute: every tape bounded to its window, read back and filled when the view is on `flow`. */
-  private updateTapes(sel: ViewSelection): void {
-    const flow = sel.model === 'flow';
-    if (flow && !this.tapeStorageSaid) {
-      this.tapeStorageSaid = true;
-      void this.tapeStorage.then((s) => {
-        if (!s.persistent) this.notices.notice('info', `trade tape kept in memory only (${this.tapeStorageProblem ?? 'no IndexedDB'}): a reload fetches the history again`);
-      });
-    }
-    for (const r of this.runners) r.tape?.update(r.venueTime.nowMs, sel.windowDays, flow, r.feed?.tradeHistory);
-  }
-
-  /** The tapes' progress, posted at most every tapeProgressEveryMs (the last change always goes out). */
-  private tapeChanged(): void {
-    if (this.tapeTimer !== null || this.disposed) return;
-    const wait = Math.max(0, this.lastTapePostAt + this.tapeProgressEveryMs - this.clock.now());
-    this.tapeTimer = this.clock.setTimeout(() => {
-      this.tapeTimer = null;
-      this.lastTapePostAt = this.clock.now();
-      this.postTape();
-    }, wait);
-  }
-
-  private postTape(): void {
-    try {
-      this.post({ type: 'tape', venues: this.runners.flatMap((r) => (r.tape ? [r.tape.status(r.feed?.tradeHistory)] : [])), atMs: this.clock.now() }, []);
-    } catch (e) {
-      this.fail('tape', e);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -388,7 +323,7 @@ export class EngineHost {
   private recompute(): void {
     try {
       this.stats.recomputes++;
-      if (this.selection) this.updateTapes(this.selection);
+      if (this.selection) this.tapes.update(this.selection);
       const a = this.aggregate();
       if (!a) return;
       this.announceFallback(a);
@@ -446,14 +381,5 @@ export class EngineHost {
   private fail(where: string, e: unknown): void {
     this.stats.errors[where] = (this.stats.errors[where] ?? 0) + 1;
     this.notices.notice('error', `engine: ${where} failed: ${errorText(e)} (counted, still running)`, `fail:${where}`);
-  }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  try {
-    return String(e);
-  } catch {
-    return 'unprintable error';
   }
 }

@@ -26,3 +26,13 @@ export class NoticeThrottle {
     this.send(level, message);
   }
 }
+
+/** A thrown value as one line for a notice (never throws itself). */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  try {
+    return String(e);
+  } catch {
+    return 'unprintable error';
+  }
+}

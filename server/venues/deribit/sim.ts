@@ -7,6 +7,8 @@
  * This source advances the shared market to the venue clock every 100 ms (and before answering a
  * request), so listing events reach instrument.state; the other venues' simulators read the market at
  * its current step.
+ *
+ * About 390 lines: one method or channel after another, each a few lines over the shared market.
  */
 import { CURRENCIES, indexNameOf, type Currency, type MarketSim, type SimEvent } from '../../sim/market.ts';
 import { freshTrades, type SimTrade, type TradeBook } from '../../sim/trade-book.ts';

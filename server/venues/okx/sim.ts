@@ -10,6 +10,9 @@
  * books in contracts chained by seqId/prevSeqId. Books as OKX serves them now (`current`): checksum 0 and
  * no pushed snapshot, the snapshot from `GET /api/v5/market/books`; `legacy` (before 23 June 2026) pushes
  * a snapshot on subscribe and CRC32 checksums of the top 25 levels.
+ *
+ * One file on purpose (~450 lines): both families' listing, their REST answers, their books and their
+ * trade tape read one OKX view of the market.
  */
 import { CURRENCIES, type Currency, type MarketSim, type OptionDef } from '../../sim/market.ts';
 import { hash01 } from '../../sim/prng.ts';

@@ -25,6 +25,8 @@
  * connection (SUBSCRIBE spaced 250 ms), <= 200 streams per options connection.
  * No forward: Binance prices on the index (r = 0), so no ForwardUpdate is sent. No perp OI stream
  * exists (REST only): PerpQuote.openInterestCoin stays null.
+ *
+ * About 390 lines: four sockets of one currency with one shared listing and contract unit.
  */
 import type { FeedOptions, TradeHistory, TradeHistoryPage, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';

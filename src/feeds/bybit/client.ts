@@ -16,6 +16,9 @@
  * refreshed every 10 min. Keepalive: `{"op":"ping"}` every 20 s on every socket, any frame within
  * 10 s counts as the answer. Forward = each ticker's `underlyingPrice` (a real per-expiry forward);
  * the index is the option tickers' `indexPrice`.
+ *
+ * About 370 lines: the option sockets' partition and the linear socket share one symbol list and
+ * refresh.
  */
 import type { FeedOptions, TradeHistory, TradeHistoryPage, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, PerpQuote } from '../../chain/model.ts';

@@ -22,6 +22,9 @@
  * `GET /api/v5/market/books` and the pushed updates chain onto it by seqId. A broken chain clears the
  * book and is repaired the same way, at a bounded rate: `books` is never resubscribed (each
  * resubscribe costs two requests of the hourly budget, and a loop of them starves later subscribes).
+ *
+ * One file on purpose (~530 lines): every channel above rides one socket and spends one hourly
+ * subscribe budget, so the channel set, the budget and the book's repair are decided together.
  */
 import type { FeedOptions, TradeHistory, TradeHistoryPage, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';

@@ -14,6 +14,8 @@
  * - Expiry 08:00 UTC (`expTime`; the instId's YYMMDD at 08:00 agrees).
  * - Perpetual `C-USDT-SWAP` is linear, sizes in contracts of ctVal coin (BTC 0.01, ETH 0.1);
  *   `open-interest` oiCcy is coin. Funding is per funding interval (8 h unless the push says otherwise).
+ *
+ * About 420 lines of pure parsers, one per OKX frame kind, sharing the unit rules above.
  */
 import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../../chain/model.ts';
 import type { DropReason } from '../frame-guard.ts';
