@@ -1,5 +1,5 @@
 /**
- * Binance feed for one currency: European options and the USD-M perpetual `{C}USDT`, three sockets on
+ * Binance feed for one currency: European options and the USD-M perpetual `{C}USDT`, four sockets on
  * fstream.binance.com, combined-stream form (`/stream`, frames `{"stream","data"}`), live SUBSCRIBE:
  *
  * - options, at the feed URL (`.../market/stream`): `{c}usdt@optionMarkPrice` (whole chain, 1 s),
