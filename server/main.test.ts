@@ -16,7 +16,11 @@ describe('CLI arguments', () => {
     });
   });
   it('rejects bad arguments with one line', () => {
-    expect(parseArgs(['--source', 'live'])).toMatch(/--source must be/);
+    expect(parseArgs(['--source', 'nope'])).toMatch(/--source must be/);
+    // a relay bound beyond loopback names the origins it serves
+    expect(parseArgs(['--source', 'live', '--host', '0.0.0.0'])).toMatch(/needs --allow-origin/);
+    expect(parseArgs(['--source', 'live', '--host', '0.0.0.0', '--allow-origin', 'http://desk:8787'])).toMatchObject({ source: 'live', host: '0.0.0.0' });
+    expect(parseArgs(['--source', 'live', '--upstream-base', 'ws://127.0.0.1:8788', '--relay-grace', '5'])).toMatchObject({ source: 'live', upstreamBase: 'ws://127.0.0.1:8788', relayGraceS: 5 });
     expect(parseArgs(['--speed', '0'])).toMatch(/--speed/);
     expect(parseArgs(['--source', 'replay'])).toMatch(/needs --file/);
     expect(parseArgs(['--bogus'])).toMatch(/unknown option/);

@@ -1,9 +1,9 @@
 /**
  * CLI of the local venue server:
- *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
+ *   node --import tsx server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X]
  *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N]
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
- *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]
+ *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { record } from './replay/record.ts';
 import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
 
 export interface CliArgs {
-  source: 'sim' | 'replay' | 'record';
+  source: 'sim' | 'replay' | 'record' | 'live';
   file?: string;
   seed: number;
   speed: number;
@@ -34,9 +34,11 @@ export interface CliArgs {
   durationS?: number;
   /** OKX `books` as the venue serves them since 2026 (sim default) or before; replay: by the recording unless set. */
   okxBooks?: 'current' | 'legacy';
+  /** Live relay: seconds an upstream currency stays subscribed after its last screen left. */
+  relayGraceS?: number;
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books']);
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books', '--relay-grace']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
@@ -49,13 +51,13 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]`;
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
     switch (k) {
       case '--source':
-        if (v !== 'sim' && v !== 'replay' && v !== 'record') return `--source must be sim, replay or record (got ${v})`;
+        if (v !== 'sim' && v !== 'replay' && v !== 'record' && v !== 'live') return `--source must be sim, replay, record or live (got ${v})`;
         a.source = v;
         sourceSet = true;
         break;
@@ -132,6 +134,12 @@ export function parseArgs(argv: string[]): CliArgs | string {
         a.maxConnectionsPerIp = n;
         break;
       }
+      case '--relay-grace': {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0 || n > 3_600) return `--relay-grace must be 0..3600 seconds (got ${v})`;
+        a.relayGraceS = n;
+        break;
+      }
       case '--okx-books':
         if (v !== 'current' && v !== 'legacy') return `--okx-books must be current or legacy (got ${v})`;
         a.okxBooks = v;
@@ -144,9 +152,15 @@ export function parseArgs(argv: string[]): CliArgs | string {
     if (!existsSync(a.file)) return `--file: no such file: ${a.file}`;
   }
   if (a.source === 'record' && !a.file) return '--source record needs --file OUT.jsonl';
+  // a desk relay reached from other machines: only the origins it is told about may open its sockets
+  if (a.source === 'live' && !isLoopback(a.host) && a.allowOrigins.length === 0) return `--source live on ${a.host} needs --allow-origin URL (the page's origin screens load it from)`;
   // a local base records Deribit from that server too, unless --upstream says otherwise
   if (a.upstreamBase && !upstreamSet) a.upstream = `${a.upstreamBase}/deribit/ws/api/v2`;
   return a;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 async function main(): Promise<void> {
@@ -181,13 +195,14 @@ async function main(): Promise<void> {
       allowedHosts: args.allowHosts,
       maxConnectionsPerIp: args.maxConnectionsPerIp,
       okxBooks: args.okxBooks,
+      relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined } : undefined,
       log,
     });
   } catch (e) {
     process.stderr.write(`gexdesk server: ${(e as Error).message}\n`);
     process.exit((e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 1 : 2);
   }
-  process.stdout.write(`gexdesk server listening on ${srv.url} (source=${args.source})\n`);
+  process.stdout.write(`gexdesk server listening on ${srv.url} (source=${args.source}${args.source === 'live' ? `, relaying ${args.upstreamBase ?? 'the live venues'}` : ''})\n`);
   const shutdown = () => void srv.close().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

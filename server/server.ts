@@ -21,11 +21,15 @@ import type { SessionLimits } from './venues/client-socket.ts';
 import type { VenueHub } from './venues/hub.ts';
 import type { SessionStats } from './venues/session.ts';
 import { createVenues, venueStamp, type Venues } from './venues/registry.ts';
+import type { RelayOptions } from './relay/source.ts';
 
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
 export interface ServerOptions {
-  source: 'sim' | 'replay';
+  /** `live`: the relay of the live venues (or of `relay.upstreamBase`, another local server). */
+  source: 'sim' | 'replay' | 'live';
+  /** The live relay's options (source=live). */
+  relay?: RelayOptions;
   seed?: number;
   speed?: number;
   port?: number;
@@ -104,13 +108,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const startMs = opts.startMs ?? Date.now();
     clock = new SimClock(startMs, speed, opts.wallNow);
     sim = new MarketSim({ seed, startMs });
+  } else if (opts.source === 'live') {
+    clock = new SimClock(Date.now(), 1, opts.wallNow);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow, stampOf: venueStamp });
     clock = player.clock;
   }
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, relay: opts.source === 'live' ? { ...opts.relay, log: opts.relay?.log ?? opts.log } : undefined, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
   venues.start();
+  // a relay's clock is the upstream venue's (Deribit's hub follows its stamps)
+  if (opts.source === 'live') clock = venues.hubs.get('deribit')?.clock ?? clock;
   const hubs = [...venues.hubs.values()];
   if (player) {
     player.seal(); // every venue's frames are on the timeline now

@@ -28,9 +28,9 @@ export class VenueSession extends ClientSocket {
   counters: Record<string, number> = {};
   private dataCount = 0;
   /** `reorder`: a frame held back per topic, sent after the topic's next one. */
-  private held = new Map<string, string>();
+  private held = new Map<string, string | Buffer>();
   /** `reorder`: a frame per topic kept to be sent again once it is 5 s old. */
-  private old = new Map<string, { at: number; text: string }>();
+  private old = new Map<string, { at: number; text: string | Buffer }>();
 
   constructor(
     ws: WebSocket,
@@ -63,7 +63,7 @@ export class VenueSession extends ClientSocket {
    * predecessor) are exempt from reorder, and from dup unless `dupsKnown` (the client tells a repeated
    * frame by its sequence id, as Deribit's does by change_id); otherwise those faults would only be gaps.
    */
-  push(topic: string, text: string, ordered = false, dupsKnown = false): boolean {
+  push(topic: string, text: string | Buffer, ordered = false, dupsKnown = false): boolean {
     const hub = this.hub;
     if (!hub.dataOn) return false;
     this.dataCount++;
