@@ -25,6 +25,8 @@ export interface CliArgs {
   /** Host names a request may carry besides IP literals, localhost and --host (a desk reaching the server by the machine's name). */
   allowHosts: string[];
   maxConnectionsPerIp?: number;
+  /** Sockets in all (default 250; a desk relay of 200 screens on four venues needs ~350). */
+  maxConnections?: number;
   upstream: string;
   /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
   upstreamBase?: string;
@@ -38,7 +40,7 @@ export interface CliArgs {
   relayGraceS?: number;
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books', '--relay-grace']);
+const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
@@ -51,7 +53,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]`;
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -128,9 +130,15 @@ export function parseArgs(argv: string[]): CliArgs | string {
         if (!/^[A-Za-z0-9.-]{1,253}$/.test(v)) return `--allow-host is not a host name (got ${v})`;
         a.allowHosts.push(v);
         break;
+      case '--max-connections': {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 5_000) return `--max-connections must be a whole number from 1 to 5000 (got ${v})`;
+        a.maxConnections = n;
+        break;
+      }
       case '--max-connections-per-ip': {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 250) return `--max-connections-per-ip must be a whole number from 1 to 250 (got ${v})`;
+        if (!Number.isInteger(n) || n < 1 || n > 5_000) return `--max-connections-per-ip must be a whole number from 1 to 5000 (got ${v})`;
         a.maxConnectionsPerIp = n;
         break;
       }
@@ -194,6 +202,7 @@ async function main(): Promise<void> {
       allowedOrigins: args.allowOrigins,
       allowedHosts: args.allowHosts,
       maxConnectionsPerIp: args.maxConnectionsPerIp,
+      maxConnections: args.maxConnections,
       okxBooks: args.okxBooks,
       relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined } : undefined,
       log,

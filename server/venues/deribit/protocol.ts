@@ -123,7 +123,11 @@ export class DeribitProtocol implements VenueProtocol {
     const { reply, then } = answer;
     if (reply instanceof Promise) {
       void reply.then(
-        (r) => !s.closed && this.reply(s, req.id, usIn, r),
+        (r) => {
+          if (s.closed) return;
+          this.reply(s, req.id, usIn, r);
+          then?.();
+        },
         (e: unknown) => {
           this.hub.errors.count(req.method, e);
           if (!s.closed) this.reply(s, req.id, usIn, { error: ERR.internal });
