@@ -42,7 +42,7 @@ export default tseslint.config(
   // Nothing under src/ (tests included) reaches into the server, the CLI or the tools: what a test needs
   // from them comes through a public entry or a helper outside src/.
   { files: ['src/**/*.{ts,tsx}'], rules: fence([OUTSIDE_SRC]) },
-  layer('shared', ['../*', '../**', 'react', 'zustand', 'recharts', 'ws', 'node:*']),
+  layer('shared', ['../*', '../**', 'react', 'zustand', 'ws', 'node:*']),
   layer('engine', ['**/chain/**', '**/feeds/**', '**/worker/**', '**/state/**', '**/ui/**', 'react', 'ws', 'node:*']),
   layer('chain', ['**/feeds/**', '**/worker/**', '**/state/**', '**/ui/**', 'react'], ['**/engine/**']),
   layer('feeds', ['**/worker/**', '**/state/**', '**/ui/**', 'react']),

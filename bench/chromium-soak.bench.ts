@@ -2,7 +2,7 @@
  * Soak in the browser (issue 6 "Days-long running", reliability §5.1 test 25, page part): the built app
  * in Debian Chromium against the simulator running fast, for a simulated day with the 08:00 UTC expiry
  * roll. bench/soak.bench.ts does the same for the engine host in Node; this one adds what only a page
- * has: the page's JS heap, DOM nodes and listeners, the web worker's own heap, the session history
+ * has: the page's JS heap, DOM nodes and listeners, the web worker's own heap, the series' history
  * ring and what the screen says (result stamp vs the simulator's clock, stale banner).
  *
  * Samples every simulated hour (SAMPLE_MINUTES), each after a forced GC (CDP HeapProfiler.collectGarbage),
@@ -13,7 +13,8 @@
  *    messages with Target.sendMessageToTarget. (`performance.memory` is null in the worker here and is
  *    blind to workers from the page; measureUserAgentSpecificMemory needs a cross-origin-isolated page.)
  *  - expiries listed by the page (its expiry picker; refetched every 30 s wall, so a roll shows up to
- *    30 s x speed late), history points (drawn in the session chart, at most ~400, and in the persisted ring, which
+ *    30 s x speed late), GEX over time (the page is on the history panel's heatmap tab: minutes drawn, and the
+ *    minutes and session points kept in IndexedDB, written at most once a second: 24 h and 6 h rings), the persisted ring, which
  *    is written every 10 s wall), result stamp lag = simulator time - the valuation time on screen,
  *    feed state, stale banner.
  * A stamp that stops moving while the simulator runs (more than 5 s of wall time behind) is FROZEN.
@@ -24,9 +25,9 @@
  * The page is opened by Playwright, whose focus emulation keeps it visible and unthrottled, as a wall
  * display is. Hidden and frozen tabs are e2e/hidden-tab.spec.ts.
  *
- * Environment (GEXDESK_CHROMIUM_SOAK_* first, then the Node soak's GEXDESK_SOAK_*): HOURS (default 24),
- * SPEED (default 480: a day in 3 min), WARMUP_HOURS (default 7: past the 08:00 roll and the 6 h history
- * ring filling up), DROP_EVERY_HOURS (default 0: the Node soak already forces drops; set it to add
+ * Environment (GEXDESK_CHROMIUM_SOAK_* first, then the Node soak's GEXDESK_SOAK_*): HOURS (default 36),
+ * SPEED (default 480: a day in 3 min), WARMUP_HOURS (default 25, at most 70 % of HOURS: past the 08:00
+ * roll and the rings filling up, 6 h of session points and 24 h of GEX over time), DROP_EVERY_HOURS (default 0: the Node soak already forces drops; set it to add
  * reconnects here), SAMPLE_MINUTES (default 60 simulated minutes).
  * Results are capped at 4 Hz of wall time, so a fast run shows fewer results per simulated hour than a
  * live page (30 at 480x against 14,400): hence the per-live-hour figure.
@@ -103,36 +104,48 @@ async function workerChannel(page: CDPSession): Promise<{ send: (method: string,
 }
 
 /** What the screen shows, read in one evaluate (a string: tsx would wrap named functions in __name). */
-const SCREEN = `(() => {
+const SCREEN = `(async () => {
   const stamp = document.querySelector('[data-testid="result-stamp"]');
   const exp = [...document.querySelectorAll('[data-expiry]')].map((e) => e.getAttribute('data-expiry'));
-  let history = -1;
-  try {
-    const raw = localStorage.getItem('gexdesk.history.v1.sim.deribit.BTC');
-    history = raw ? JSON.parse(raw).points.length : 0;
-  } catch {}
+  const heat = document.querySelector('[data-testid="heatmap-minutes"]');
   const feed = document.querySelector('[data-feed]');
-  const panel = [...document.querySelectorAll('section.panel')].find((s) => (s.querySelector('h2')?.textContent ?? '').startsWith('Session history'));
-  const d = panel?.querySelector('path.recharts-curve')?.getAttribute('d') ?? '';
+  // What IndexedDB holds of the series: session points and minute samples (counted by key).
+  const stored = await new Promise((resolve) => {
+    const req = indexedDB.open('gexdesk-history');
+    req.onerror = () => resolve({ points: -1, minutes: -1 });
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('minutes')) { db.close(); resolve({ points: 0, minutes: 0 }); return; }
+      const tx = db.transaction(['points', 'minutes'], 'readonly');
+      const range = IDBKeyRange.bound(['sim|deribit|BTC|classic|all', -Infinity], ['sim|deribit|BTC|classic|all', Infinity]);
+      const out = { points: 0, minutes: 0 };
+      tx.objectStore('points').count(range).onsuccess = (e) => (out.points = e.target.result);
+      tx.objectStore('minutes').count(range).onsuccess = (e) => (out.minutes = e.target.result);
+      tx.oncomplete = () => { db.close(); resolve(out); };
+      tx.onerror = () => { db.close(); resolve({ points: -1, minutes: -1 }); };
+    };
+  });
   return {
-    historyDrawn: d ? (d.match(/[ML]/g) ?? []).length : 0,
+    minutesDrawn: heat ? Number(heat.getAttribute('data-count')) : 0,
+    pointsSaved: stored.points,
+    minutesSaved: stored.minutes,
     nowMs: stamp ? Number(stamp.getAttribute('data-now-ms')) : null,
     seq: stamp ? Number(stamp.getAttribute('data-seq')) : null,
     stale: document.querySelector('[data-testid="stale-banner"]') !== null,
     expiries: exp,
-    history,
     feed: feed ? feed.getAttribute('data-state') : null,
     restarts: (document.querySelector('.status')?.textContent ?? '').match(/engine restarts\\s*(\\d+)/)?.[1] ?? null,
   };
 })()`;
 
 interface Screen {
-  historyDrawn: number;
+  minutesDrawn: number;
+  pointsSaved: number;
+  minutesSaved: number;
   nowMs: number | null;
   seq: number | null;
   stale: boolean;
   expiries: string[];
-  history: number;
   feed: string | null;
   restarts: string | null;
 }
@@ -146,8 +159,9 @@ interface Sample {
   workerHeapMb: number;
   expiries: number;
   front: string;
-  history: number;
-  historyDrawn: number;
+  minutesDrawn: number;
+  pointsSaved: number;
+  minutesSaved: number;
   seq: number;
   lagMin: number;
   frozen: boolean;
@@ -156,9 +170,9 @@ interface Sample {
 }
 
 export async function run(): Promise<Figure[]> {
-  const hours = env('HOURS', 24);
+  const hours = env('HOURS', 36);
   const speed = env('SPEED', 480);
-  const warmupH = Math.min(env('WARMUP_HOURS', 7), hours / 2);
+  const warmupH = Math.min(env('WARMUP_HOURS', 25), hours * 0.7);
   const dropEveryH = env('DROP_EVERY_HOURS', 0);
   // Sample period in simulated hours (SAMPLE_MINUTES, default 60): shorter for slow runs (e.g. 1x, 10x).
   const sampleH = env('SAMPLE_MINUTES', 60) / 60;
@@ -184,10 +198,11 @@ export async function run(): Promise<Figure[]> {
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
     const worker = await workerChannel(cdp);
-    await page.goto(`${server.url}/?source=sim&currency=BTC`);
+    // On the heatmap: GEX over time drawn and kept in IndexedDB as the day goes by.
+    await page.goto(`${server.url}/?source=sim&currency=BTC&history=heatmap`);
     await page.getByTestId('spot').filter({ hasText: /\d/ }).waitFor({ timeout: 60_000 });
     const wallStart = Date.now();
-    console.log('  sim h | wall s | page heap MB | metric MB | nodes | listeners | worker MB | expiries (front) | history drawn (saved) | results | lag min | feed');
+    console.log('  sim h | wall s | page heap MB | metric MB | nodes | listeners | worker MB | expiries (front) | minutes drawn | minutes, points saved | results | lag min | feed');
     let nextSampleH = Math.floor((await simNow() - startMs) / HOUR / sampleH) * sampleH;
     let nextDropH = dropEveryH > 0 ? dropEveryH : Infinity;
     let prevFront: string | null = null;
@@ -240,8 +255,9 @@ export async function run(): Promise<Figure[]> {
           workerHeapMb,
           expiries: screen.expiries.length,
           front: front ?? '-',
-          history: screen.history,
-          historyDrawn: screen.historyDrawn,
+          minutesDrawn: screen.minutesDrawn,
+          pointsSaved: screen.pointsSaved,
+          minutesSaved: screen.minutesSaved,
           seq: screen.seq ?? 0,
           lagMin,
           frozen,
@@ -250,7 +266,7 @@ export async function run(): Promise<Figure[]> {
         };
         samples.push(sample);
         // Each row as it is taken: a run of an hour or more of wall time can be watched (and cut short).
-        console.log(`  ${sample.simH.toFixed(2).padStart(5)} | ${String(Math.round((Date.now() - wallStart) / 1000)).padStart(6)} | ${sample.pageHeapMb.toFixed(2).padStart(12)} | ${sample.metricHeapMb.toFixed(2).padStart(9)} | ${String(sample.nodes).padStart(5)} | ${String(sample.listeners).padStart(9)} | ${sample.workerHeapMb.toFixed(2).padStart(9)} | ${`${sample.expiries} (${sample.front})`.padStart(16)} | ${`${sample.historyDrawn} (${sample.history})`.padStart(21)} | ${String(sample.seq).padStart(7)} | ${sample.lagMin.toFixed(1).padStart(7)}${frozen ? ' FROZEN' : ''} | ${sample.feed}${sample.stale ? ' STALE BANNER' : ''}`);
+        console.log(`  ${sample.simH.toFixed(2).padStart(5)} | ${String(Math.round((Date.now() - wallStart) / 1000)).padStart(6)} | ${sample.pageHeapMb.toFixed(2).padStart(12)} | ${sample.metricHeapMb.toFixed(2).padStart(9)} | ${String(sample.nodes).padStart(5)} | ${String(sample.listeners).padStart(9)} | ${sample.workerHeapMb.toFixed(2).padStart(9)} | ${`${sample.expiries} (${sample.front})`.padStart(16)} | ${String(sample.minutesDrawn).padStart(13)} | ${`${sample.minutesSaved}, ${sample.pointsSaved}`.padStart(21)} | ${String(sample.seq).padStart(7)} | ${sample.lagMin.toFixed(1).padStart(7)}${frozen ? ' FROZEN' : ''} | ${sample.feed}${sample.stale ? ' STALE BANNER' : ''}`);
         nextSampleH = (Math.floor(simH / sampleH) + 1) * sampleH;
       }
       if (simH >= hours) break;
@@ -269,7 +285,7 @@ export async function run(): Promise<Figure[]> {
     const workerSlope = slope(xs, after.map((s) => s.workerHeapMb));
     const nodesSlope = slope(xs, after.map((s) => s.nodes));
     const listenersSlope = slope(xs, after.map((s) => s.listeners));
-    const historySlope = slope(xs, after.map((s) => s.history));
+    const pointsSlope = slope(xs, after.map((s) => s.pointsSaved));
     // Per result shown: a fast sim shows as many results per wall second as a live page, so per simulated
     // hour it under-counts what rendering leaves behind; scaled to a live hour it does not.
     const pageKbPerResult = slope(after.map((s) => s.seq), after.map((s) => s.pageHeapMb)) * 1024;
@@ -281,7 +297,7 @@ export async function run(): Promise<Figure[]> {
     const enough = after.length >= MIN_TREND_SAMPLES;
     const flat = enough && flatSim && flatLive;
     const frozen = samples.some((s) => s.frozen) || !((end.lagMin * 60) / speed < FROZEN_LAG_WALL_S);
-    console.log(`  after ${warmupH} h warm-up, per simulated hour: page heap ${pageSlope.toFixed(3)} MB (bound ${PAGE_HEAP_MB_PER_H}), worker heap ${Number.isFinite(workerSlope) ? workerSlope.toFixed(3) : 'n/a'} MB (bound ${WORKER_HEAP_MB_PER_H}), DOM nodes ${nodesSlope.toFixed(1)} (bound ${NODES_PER_H}), listeners ${listenersSlope.toFixed(1)} (bound ${LISTENERS_PER_H}), history points saved ${historySlope.toFixed(1)} -> ${flatSim ? 'flat' : 'NOT FLAT'}`);
+    console.log(`  after ${warmupH} h warm-up, per simulated hour: page heap ${pageSlope.toFixed(3)} MB (bound ${PAGE_HEAP_MB_PER_H}), worker heap ${Number.isFinite(workerSlope) ? workerSlope.toFixed(3) : 'n/a'} MB (bound ${WORKER_HEAP_MB_PER_H}), DOM nodes ${nodesSlope.toFixed(1)} (bound ${NODES_PER_H}), listeners ${listenersSlope.toFixed(1)} (bound ${LISTENERS_PER_H}),  session points saved ${pointsSlope.toFixed(1)} -> ${flatSim ? 'flat' : 'NOT FLAT'}`);
     console.log(`  per result shown: page ${pageKbPerResult.toFixed(3)} KB, worker ${workerKbPerResult.toFixed(3)} KB -> per live hour (${LIVE_RESULTS_PER_H} results): page ${pageLiveMbPerH.toFixed(2)} MB, worker ${workerLiveMbPerH.toFixed(2)} MB (bound ${PAGE_HEAP_MB_PER_H} each) -> ${flatLive ? 'flat' : 'NOT FLAT'}; verdict ${!enough ? `TOO SHORT (${after.length} samples after warm-up)` : flat ? 'FLAT' : 'NOT FLAT'}`);
     console.log(`  page heap ${first.pageHeapMb.toFixed(2)} -> ${warm.pageHeapMb.toFixed(2)} (warm) -> ${end.pageHeapMb.toFixed(2)} MB; worker ${first.workerHeapMb.toFixed(2)} -> ${warm.workerHeapMb.toFixed(2)} -> ${end.workerHeapMb.toFixed(2)} MB; nodes ${first.nodes} -> ${warm.nodes} -> ${end.nodes}`);
     console.log(`  display: lag at end ${end.lagMin.toFixed(1)} sim min, worst ${worstLagMin.toFixed(1)} sim min${frozen ? ' -> FROZEN (no drops injected)' : ' -> live'}; stale banner in ${staleSeen}/${polls} polls; ${rolls.length} roll(s) seen; engine restarts ${restarts ?? '?'}; page errors ${errors.length}${errors.length ? `: ${errors.slice(0, 3).join(' | ')}` : ''}`);
@@ -303,8 +319,9 @@ export async function run(): Promise<Figure[]> {
       { name: 'DOM nodes end', value: end.nodes, unit: 'nodes' },
       { name: 'DOM nodes growth after warm-up', value: nodesSlope, unit: 'nodes/sim h' },
       { name: 'listeners growth after warm-up', value: listenersSlope, unit: 'listeners/sim h' },
-      { name: 'history points saved end', value: end.history, unit: 'points' },
-      { name: 'history points drawn end', value: end.historyDrawn, unit: 'points' },
+      { name: 'session points saved end', value: end.pointsSaved, unit: 'points' },
+      { name: 'minutes saved end', value: end.minutesSaved, unit: 'minutes' },
+      { name: 'minutes drawn end (heatmap)', value: end.minutesDrawn, unit: 'minutes' },
       { name: 'results shown', value: end.seq, unit: 'results' },
       { name: 'expiry rolls seen', value: rolls.length, unit: 'rolls' },
       { name: 'stamp lag end', value: end.lagMin, unit: 'sim min' },

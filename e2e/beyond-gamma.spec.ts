@@ -4,7 +4,7 @@
  * feedback sentence, and the expiring-lines note in the hour before a simulated 08:00 expiry with
  * zero gamma holding still there.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 import { countMarks, resetSim, simPost, waitForFigures } from './helpers.ts';
 
 test.afterEach(async ({ request }) => {
@@ -69,6 +69,19 @@ test('the scenario ladder names the next expiry, picks a vol shift, and after-th
 });
 
 test('the hour before 08:00: expiring lines are counted apart with their pin, zero gamma holds still, and can be included', async ({ page, request }) => {
+  // The simulator trades, so open interest moves with its trades, and Deribit's is refreshed every 30 s:
+  // across the jump below a refresh would land inside the 8 s measured. Zero gamma is to hold still
+  // with spot, so this test freezes the hidden book (no trades after the listings) and restores it after.
+  const knobs = ((await (await request.get('/__gexdesk/info')).json()) as { trades: Record<string, number> }).trades;
+  await simPost(request, '/__sim/trades', { tradesPerMinute: 0 });
+  try {
+    await expiringLines(page, request);
+  } finally {
+    await simPost(request, '/__sim/trades', knobs);
+  }
+});
+
+async function expiringLines(page: Page, request: APIRequestContext): Promise<void> {
   await page.goto('/?source=sim');
   await waitForFigures(page);
   await expect(page.getByTestId('expiring-note')).toHaveCount(0);
@@ -95,4 +108,4 @@ test('the hour before 08:00: expiring lines are counted apart with their pin, ze
   await expect(note).toContainText('included in the figures');
   await expect.poll(() => search(page).get('expiring')).toBe('1');
   await expect.poll(() => page.getByTestId('net-gex').innerText()).not.toBe(net);
-});
+}

@@ -113,12 +113,45 @@ export async function referenceGex(baseURL: string, currency: 'BTC' | 'ETH', opt
   }
 }
 
-/** Counts SVG marks inside a chart container. */
+/**
+ * Marks drawn in a chart container: a canvas chart (src/ui/charts/canvas.tsx) says how many bars and
+ * lines it drew in data attributes (none before it is drawn).
+ */
 export async function countMarks(page: Page, testId: string): Promise<{ bars: number; lines: number }> {
-  const root = page.getByTestId(testId);
-  const bars = await root.locator('path.recharts-rectangle, .recharts-bar-rectangle path').count();
-  const lines = await root.locator('path.recharts-curve').count();
+  const canvas = page.getByTestId(testId).locator('.canvas-chart');
+  if ((await canvas.count()) === 0) return { bars: 0, lines: 0 };
+  const [bars, lines] = await canvas.first().evaluate((el) => [Number(el.getAttribute('data-bars') ?? 0), Number(el.getAttribute('data-lines') ?? 0)]);
   return { bars, lines };
+}
+
+/** The series key of a view in the history store (src/state/minutes.ts seriesKey), e.g. `sim|deribit|BTC|classic|all`. */
+export const seriesOf = (o: { source?: string; venues?: string[]; currency?: string; model?: string } = {}) =>
+  [o.source ?? 'sim', [...(o.venues ?? ['deribit'])].sort().join('+'), o.currency ?? 'BTC', o.model ?? 'classic', 'all'].join('|');
+
+/** What the page's IndexedDB holds of a series: the venue times of its session points and minute samples. */
+export async function storedHistory(page: Page, series: string): Promise<{ points: number[]; minutes: number[] }> {
+  return page.evaluate((key) => new Promise<{ points: number[]; minutes: number[] }>((resolve, reject) => {
+    const req = indexedDB.open('gexdesk-history');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const out = { points: [] as number[], minutes: [] as number[] };
+      if (!db.objectStoreNames.contains('minutes')) {
+        db.close();
+        resolve(out);
+        return;
+      }
+      const tx = db.transaction(['points', 'minutes'], 'readonly');
+      const range = IDBKeyRange.bound([key, -Infinity], [key, Infinity]);
+      tx.objectStore('points').getAllKeys(range).onsuccess = (e) => (out.points = ((e.target as IDBRequest).result as [string, number][]).map((k) => k[1]));
+      tx.objectStore('minutes').getAllKeys(range).onsuccess = (e) => (out.minutes = ((e.target as IDBRequest).result as [string, number][]).map((k) => k[1]));
+      tx.oncomplete = () => {
+        db.close();
+        resolve(out);
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  }), series);
 }
 
 // Imports for the helpers below, kept with them (this file is appended to by several specs' authors).

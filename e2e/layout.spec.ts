@@ -88,7 +88,7 @@ async function expectAxisLabelsApart(page: Page): Promise<number> {
   for (const chart of ALL_CHARTS) {
     const [box] = await boxes(page, `[data-testid="${chart}"]`);
     for (const axis of ['xAxis', 'yAxis']) {
-      const ticks = await boxes(page, `[data-testid="${chart}"] .recharts-${axis}-tick-labels .recharts-cartesian-axis-tick-value`);
+      const ticks = await boxes(page, `[data-testid="${chart}"] .axis-tick[data-axis="${axis === 'xAxis' ? 'x' : 'y'}"]`);
       expect(ticks.length, `${chart} ${axis} labels`).toBeGreaterThanOrEqual(2);
       expectApart(ticks, `${chart} ${axis} labels`);
       expectWithin(ticks, box, `${chart} ${axis} labels`);
@@ -199,8 +199,8 @@ for (const size of SIZES) {
       test.info().annotations.push({ type: 'axis labels', description: `${labels} labels measured, none overlapping` });
       if (size.kiosk) {
         // The wall's type scales with the screen: 16 px ticks and 40 px figures at 1080p, twice that on 4K.
-        const tick = await page.locator('[data-testid="chart-gamma-by-strike"] .recharts-cartesian-axis-tick-value').first().getAttribute('font-size');
-        expect(Number(tick)).toBe(16 * size.kiosk);
+        const tick = await page.locator('[data-testid="chart-gamma-by-strike"] .axis-tick').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+        expect(tick).toBe(16 * size.kiosk);
         expect(await page.getByTestId('spot').evaluate((el) => parseFloat(getComputedStyle(el).fontSize))).toBe(40 * size.kiosk);
       }
       await expect(page).toHaveTitle(/^BTC · zero γ ([\d,]+|none) · (positive|negative|flat) γ · SIM · gexdesk$/);

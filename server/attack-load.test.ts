@@ -7,13 +7,15 @@
  * failure is logged once per cause, never a stack trace a tick).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient, sleep } from './testing/test-client.ts';
+import { TestClient } from './testing/test-client.ts';
 import { Conn } from './testing/venue-test-conn.ts';
 import { rawRequest } from './testing/raw-http.ts';
+import { countOver, sleep, waitFor } from '../test/wait.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -58,13 +60,11 @@ class Meter {
       binance: binance.frames.filter((t) => t.includes('depthUpdate')).length,
     };
   }
-  /** Frames a second per venue over the next `ms`. */
+  /** Frames a second per venue, measured over a window of `ms` that opens once every venue sends data. */
   async rates(ms: number): Promise<Record<string, number>> {
-    await sleep(300); // past the subscribe
-    const a = this.counts();
-    await sleep(ms);
-    const b = this.counts();
-    return Object.fromEntries(Object.keys(a).map((k) => [k, ((b[k] - a[k]) * 1000) / ms]));
+    await waitFor('a data frame from every venue', () => Object.values(this.counts()).every((n) => n > 0), 10_000);
+    const got = await countOver(ms, () => this.counts());
+    return Object.fromEntries(Object.entries(got).map(([k, n]) => [k, (n * 1000) / ms]));
   }
   close(): void {
     this.deribit.close();
@@ -92,7 +92,7 @@ class Reloader {
           this.failures++;
         }
         this.times.push(performance.now() - t);
-        await sleep(50);
+        await sleep(50); // a reload every ~50 ms: a busy page, not a tight loop that would starve the meter
       }
     })();
   }
@@ -226,8 +226,8 @@ describe.runIf(process.platform === 'linux')('attacks while a desk watches (revi
     for (const a of attackers.splice(0)) a.close();
     if (child && child.exitCode === null) {
       child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 1_000).unref());
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await Promise.race([once(child, 'exit'), sleep(1_000)]); // a clean exit, or a second's grace before the kill
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 

@@ -7,6 +7,9 @@ describe('CLI arguments', () => {
     const a = parseArgs(['--source', 'sim', '--seed', '7', '--speed', '60', '--port', '0', '--start', '2025-03-03T07:58:30Z']);
     expect(a).toMatchObject({ source: 'sim', seed: 7, speed: 60, port: 0, host: '127.0.0.1', startMs: Date.parse('2025-03-03T07:58:30Z') });
     expect(parseArgs(['--max-connections-per-ip', '64'])).toMatchObject({ maxConnectionsPerIp: 64 });
+    expect(parseArgs(['--trades-per-minute', '10', '--customer-maker-share', '0', '--customer-to-customer-share', '0.25', '--pre-history-days', '9'])).toMatchObject({
+      trades: { tradesPerMinute: 10, customerMakerShare: 0, customerToCustomerShare: 0.25, preHistoryDays: 9 },
+    });
     expect(parseArgs(['--allow-host', 'deskbox', '--allow-host', 'deskbox.lan'])).toMatchObject({ allowHosts: ['deskbox', 'deskbox.lan'] });
     expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl'])).toMatchObject({ upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] });
     expect(parseArgs(['--source', 'record', '--file', '/tmp/x.jsonl', '--venues', 'okx,Bybit,deribit', '--upstream-base', 'ws://127.0.0.1:8787'])).toMatchObject({
@@ -29,6 +32,9 @@ describe('CLI arguments', () => {
     expect(parseArgs(['--venues', 'okx,kraken'])).toMatch(/--venues must be/);
     expect(parseArgs(['--upstream-base', 'http://x'])).toMatch(/--upstream-base/);
     expect(parseArgs(['--allow-host', 'evil;x'])).toMatch(/--allow-host/);
+    expect(parseArgs(['--customer-maker-share', '1.5'])).toMatch(/--customer-maker-share/);
+    expect(parseArgs(['--trades-per-minute', 'lots'])).toMatch(/--trades-per-minute/);
+    expect(parseArgs(['--pre-history-days', '-1'])).toMatch(/--pre-history-days/);
   });
   it('exits 2 on bad arguments', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'x'], { encoding: 'utf8', timeout: 20_000 });

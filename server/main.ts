@@ -4,12 +4,14 @@
  *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N]
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
  *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]
+ *     [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
 import { startServer } from './server.ts';
 import { record } from './replay/record.ts';
 import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
+import { DEFAULT_TRADE_KNOBS, parseTradeKnobs, type TradeKnobs } from './sim/trade-book.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record' | 'live';
@@ -38,13 +40,23 @@ export interface CliArgs {
   okxBooks?: 'current' | 'legacy';
   /** Live relay: seconds an upstream currency stays subscribed after its last screen left. */
   relayGraceS?: number;
+  /** The simulator's trading knobs given on the command line. */
+  trades: Partial<TradeKnobs>;
 }
 
-const FLAGS = new Set(['--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace']);
+/** Trading knobs: flag -> knob (checked by parseTradeKnobs). */
+const TRADE_FLAGS: ReadonlyMap<string, keyof TradeKnobs> = new Map([
+  ['--trades-per-minute', 'tradesPerMinute'],
+  ['--customer-maker-share', 'customerMakerShare'],
+  ['--customer-to-customer-share', 'customerToCustomerShare'],
+  ['--pre-history-days', 'preHistoryDays'],
+]);
+
+const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
-  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], allowHosts: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'] };
+  const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], allowHosts: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'], trades: {} };
   let sourceSet = false;
   let upstreamSet = false;
   for (let i = 0; i < argv.length; i++) {
@@ -53,10 +65,17 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]`;
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
+    const knob = TRADE_FLAGS.get(k);
+    if (knob) {
+      const r = parseTradeKnobs({ [knob]: v.trim() === '' ? NaN : v }, DEFAULT_TRADE_KNOBS);
+      if (typeof r === 'string') return `${k}: ${r} (got ${v})`;
+      a.trades[knob] = r[knob];
+      continue;
+    }
     switch (k) {
       case '--source':
         if (v !== 'sim' && v !== 'replay' && v !== 'record' && v !== 'live') return `--source must be sim, replay, record or live (got ${v})`;
@@ -205,6 +224,7 @@ async function main(): Promise<void> {
       maxConnections: args.maxConnections,
       okxBooks: args.okxBooks,
       relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined } : undefined,
+      trades: args.trades,
       log,
     });
   } catch (e) {

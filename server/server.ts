@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SimClock } from './clock.ts';
 import { FaultState } from './faults/state.ts';
 import { MarketSim } from './sim/market.ts';
+import type { TradeKnobs } from './sim/trade-book.ts';
 import { ReplayPlayer } from './replay/player.ts';
 import { createAccess } from './http/access.ts';
 import { createControl } from './http/control.ts';
@@ -63,6 +64,8 @@ export interface ServerOptions {
   okxBooks?: 'current' | 'legacy';
   /** Injected wall clock (tests). */
   wallNow?: () => number;
+  /** The simulator's trading (tape, hidden book): trades a minute, the shares of dealer-taker and customer-to-customer trades, days of pre-history. */
+  trades?: Partial<TradeKnobs>;
   log?: (line: string) => void;
 }
 
@@ -107,7 +110,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   if (opts.source === 'sim') {
     const startMs = opts.startMs ?? Date.now();
     clock = new SimClock(startMs, speed, opts.wallNow);
-    sim = new MarketSim({ seed, startMs });
+    sim = new MarketSim({ seed, startMs, trades: opts.trades });
   } else if (opts.source === 'live') {
     clock = new SimClock(Date.now(), 1, opts.wallNow);
   } else {
@@ -143,6 +146,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
       const p = url.pathname;
       if (p === '/__gexdesk/info' && (req.method === 'GET' || req.method === 'HEAD')) return json(res, 200, control.info());
+      if (p === '/__gexdesk/book' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const r = control.book(url.searchParams);
+        return json(res, r.code, r.body);
+      }
       if (req.method === 'GET' && venues.isRestPath(p)) {
         if (!access.restAllowed(req)) {
           reject('crossSiteRest');

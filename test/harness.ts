@@ -6,7 +6,8 @@
  *
  * Timing on a loaded machine: tests judge from records (the server's request log, the host's posted
  * results and health messages, the chain store's log of what the host applied with its venue stamps),
- * and wait for observable conditions with generous bounds instead of sleeping a fixed time.
+ * and wait for observable conditions with generous bounds instead of sleeping a fixed time (./wait.ts,
+ * re-exported here).
  */
 import { expect } from 'vitest';
 import WebSocket from 'ws';
@@ -14,10 +15,13 @@ import { startServer, type RunningServer } from '../server/server.ts';
 import { EngineHost, type EngineHostOptions } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import { STEP_MS } from '../server/sim/market.ts';
+import { waitFor } from './wait.ts';
 import type { ForwardUpdate, OptionInstrument, OptionLineUpdate } from '../src/chain/model.ts';
 import type { Clock, SocketLike } from '../src/feeds/adapter.ts';
 import type { DeribitFeedOptions } from '../src/feeds/deribit/index.ts';
 import { SELECTION_DEFAULTS, type FeedHealth, type FeedState, type FromWorker, type ResultMessage, type ViewSelection } from '../src/worker/protocol.ts';
+
+export { sleep, waitFor, staysFor, settled, countOver } from './wait.ts';
 
 /** Summary (OI) refresh used by the integration tests instead of 30 s. */
 export const TEST_SUMMARY_REFRESH_MS = 2_000;
@@ -41,51 +45,6 @@ export const wsFactory = (url: string) => new WebSocket(url, { perMessageDeflate
 export const btcSelection: ViewSelection = {
   source: 'sim', venues: ['deribit'], currency: 'BTC', expiries: [], model: 'classic', profileRange: 0.2, ...SELECTION_DEFAULTS,
 };
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs: number, everyMs = 25): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-/**
- * For a condition that must hold for a while (an absence, a steady state): waits until `probe` is true,
- * then requires it to stay true for `holdMs`; throws naming what broke it. Tests that assert "nothing
- * happens" use this rather than a sleep followed by one look.
- */
-export async function staysFor(what: string, probe: () => boolean, holdMs: number, timeoutMs = holdMs + 5_000, everyMs = 25): Promise<void> {
-  await waitFor(what, () => probe(), timeoutMs, everyMs);
-  const end = Date.now() + holdMs;
-  while (Date.now() < end) {
-    if (!probe()) throw new Error(`${what}: no longer so after ${holdMs - (end - Date.now())} of ${holdMs} ms`);
-    await sleep(everyMs);
-  }
-}
-
-/** Waits until `value()` has stopped changing for `quietMs` (a burst of requests is over) and returns it. */
-export async function settled<T>(what: string, value: () => T, quietMs: number, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last = JSON.stringify(value());
-  let since = Date.now();
-  for (;;) {
-    await sleep(everyMs);
-    const v = value();
-    const key = JSON.stringify(v);
-    if (key !== last) {
-      last = key;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return v;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} to settle`);
-  }
-}
 
 /** One applyOptions / applyForwards call as the host made it, with the store's verdict. */
 export interface ApplyRecord {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../server.ts';
-import { TestClient, sleep } from '../testing/test-client.ts';
+import { TestClient, type Msg } from '../testing/test-client.ts';
 import { Conn } from '../testing/venue-test-conn.ts';
+import { countOver, staysFor, waitFor } from '../../test/wait.ts';
 
 const START = Date.parse('2025-03-03T12:00:00Z');
 let srv: RunningServer;
@@ -18,7 +19,32 @@ async function client(): Promise<TestClient> {
 }
 const fault = async (body: unknown) => (await fetch(srv.url + '/__sim/fault', { method: 'POST', body: JSON.stringify(body) })).json() as Promise<Record<string, unknown>>;
 const clear = () => fetch(srv.url + '/__sim/clear', { method: 'POST' });
-const CH = ['ticker.BTC-PERPETUAL.100ms', 'deribit_price_index.btc_usd'];
+const PERP_TICKER = 'ticker.BTC-PERPETUAL.100ms';
+const PERP_BOOK = 'book.BTC-PERPETUAL.100ms';
+const CH = [PERP_TICKER, 'deribit_price_index.btc_usd'];
+const info = async () => (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number; paused: boolean; source: string; seed: number; venues: string[] };
+/** A frame the `malformed` fault injects: not JSON, not an object, data that is not an object, an unknown method or `{}`. */
+function malformed(r: string | Buffer): boolean {
+  if (typeof r !== 'string') return true;
+  try {
+    const o = JSON.parse(r);
+    return !o || typeof o !== 'object' || Array.isArray(o) || (o.method === 'subscription' && typeof o.params?.data !== 'object') || o.method === 'no_such_method' || Object.keys(o).length === 0;
+  } catch {
+    return true;
+  }
+}
+/** How many subscription frames came after a newer one on their channel (the `reorder` fault). */
+function outOfOrder(frames: Msg[]): number {
+  const lastTs = new Map<string, number>();
+  let out = 0;
+  for (const m of frames) {
+    const ch = m.params!.channel!;
+    const t = (m.params!.data as { timestamp: number }).timestamp;
+    if (t < (lastTs.get(ch) ?? 0)) out++;
+    lastTs.set(ch, Math.max(t, lastTs.get(ch) ?? 0));
+  }
+  return out;
+}
 
 describe('fault switches', () => {
   it('drop terminates sockets; refuse answers 503; flap closes after ~200 ms', async () => {
@@ -44,20 +70,20 @@ describe('fault switches', () => {
     await c.call('public/set_heartbeat', { interval: 1 });
     await c.call('public/subscribe', { channels: CH });
     await fault({ kind: 'silent' });
-    await sleep(150);
+    await c.flushed(); // frames sent before the switch are in
     const n = c.msgs.length;
     c.send({ jsonrpc: '2.0', id: 99, method: 'public/test', params: {} });
-    await sleep(1300);
-    expect(c.msgs.length).toBe(n);
-    expect(c.closeCode).toBeUndefined();
+    // 1.3 s: past the 1 s heartbeat and a dozen data ticks, none of which (nor the answer) may come
+    await staysFor('no frame at all while silent, the socket open', () => c.msgs.length === n && c.closeCode === undefined, 1_300);
     await clear();
     await fault({ kind: 'heartbeatOnly' });
-    await sleep(150);
+    await c.flushed();
     const m = c.msgs.length;
-    await sleep(1300);
-    const later = c.msgs.slice(m);
-    expect(later.some((x) => x.method === 'heartbeat')).toBe(true);
-    expect(later.some((x) => x.method === 'subscription')).toBe(false);
+    await Promise.all([
+      waitFor('a heartbeat under heartbeatOnly', () => c.msgs.slice(m).some((x) => x.method === 'heartbeat'), 5_000),
+      // 1 s: ten data ticks
+      staysFor('no data frame under heartbeatOnly', () => !c.msgs.slice(m).some((x) => x.method === 'subscription'), 1_000),
+    ]);
     expect((await c.call('public/test')).result).toEqual({ version: '1.2.26' });
   });
 
@@ -76,29 +102,19 @@ describe('fault switches', () => {
     srv = await startServer({ source: 'sim', port: 0, startMs: START });
     const c = await client();
     const opt = ((await c.call('public/get_instruments', { currency: 'BTC', kind: 'option' })).result as { instrument_name: string }[])[100].instrument_name;
-    await c.call('public/subscribe', { channels: [...CH, `ticker.${opt}.100ms`, 'book.BTC-PERPETUAL.100ms'] });
-    await sleep(300);
+    const channels = [...CH, `ticker.${opt}.100ms`, PERP_BOOK];
+    await c.call('public/subscribe', { channels });
+    await waitFor('a frame on every channel', () => channels.every((ch) => c.notes(ch).length > 0), 5_000);
 
     await fault({ kind: 'malformed' });
     let mark = c.raw.length;
-    await sleep(1200);
-    const bad = c.raw.slice(mark).filter((r) => {
-      if (typeof r !== 'string') return true;
-      try {
-        const o = JSON.parse(r);
-        return !o || typeof o !== 'object' || Array.isArray(o) || (o.method === 'subscription' && typeof o.params?.data !== 'object') || o.method === 'no_such_method' || Object.keys(o).length === 0;
-      } catch {
-        return true;
-      }
-    });
-    expect(bad.length).toBeGreaterThanOrEqual(2);
+    await waitFor('two malformed frames', () => c.raw.slice(mark).filter(malformed).length >= 2, 5_000);
     await clear();
 
     await fault({ kind: 'badNumbers' });
     mark = c.raw.length;
-    await sleep(900);
-    const txt = c.raw.slice(mark).filter((r): r is string => typeof r === 'string');
-    expect(txt.some((t) => t.includes('"open_interest":1e400') || t.includes('"mark_iv":1000000000') || t.includes('"open_interest":-1'))).toBe(true);
+    await waitFor('a ticker with a bad number', () =>
+      c.raw.slice(mark).some((t) => typeof t === 'string' && (t.includes('"open_interest":1e400') || t.includes('"mark_iv":1000000000') || t.includes('"open_interest":-1'))), 5_000);
     const sum = await c.call('public/get_book_summary_by_currency', { currency: 'BTC', kind: 'option' });
     const rows = sum.result as Record<string, unknown>[];
     expect(rows[0].open_interest).toBe(-5);
@@ -106,44 +122,35 @@ describe('fault switches', () => {
     expect(rows.some((r) => r.open_interest === Infinity)).toBe(true); // 1e400 on the wire
     await clear();
 
-    const countTicks = async (ms: number) => {
-      const from = c.msgs.length;
-      await sleep(ms);
-      return c.msgs.slice(from).filter((m) => m.params?.channel === 'ticker.BTC-PERPETUAL.100ms');
-    };
-    const normal = (await countTicks(1000)).length;
+    // the perp ticker's rate, each measured over a 1 s window: flooded (x10) is well over 3 times normal
+    const normal = await countOver(1_000, () => c.notes(PERP_TICKER).length);
     await fault({ kind: 'flood', factor: 10 });
-    const flooded = (await countTicks(1000)).length;
+    const flooded = await countOver(1_000, () => c.notes(PERP_TICKER).length);
     expect(flooded).toBeGreaterThan(normal * 3);
     await clear();
 
+    // every 10th data frame twice: which channel's frame that is depends on where the count stands
     await fault({ kind: 'dup' });
-    const dups = await countTicks(2000);
-    const ts = dups.map((m) => (m.params!.data as { timestamp: number }).timestamp);
-    expect(new Set(ts).size).toBeLessThan(ts.length);
+    let from = c.msgs.length;
+    await waitFor('a data frame sent twice', () => {
+      const frames = c.msgs.slice(from).filter((m) => m.method === 'subscription').map((m) => `${m.params!.channel} ${(m.params!.data as { timestamp: number }).timestamp}`);
+      return new Set(frames).size < frames.length;
+    }, 5_000);
     await clear();
 
+    // per channel, some frame arrives after a newer one (books name their predecessor: exempt)
     await fault({ kind: 'reorder' });
-    const from = c.msgs.length;
-    await sleep(2500);
+    from = c.msgs.length;
+    await waitFor('a frame after a newer one of its channel', () => outOfOrder(c.msgs.slice(from).filter((m) => m.method === 'subscription' && m.params?.channel !== PERP_BOOK)) > 0, 5_000);
     await clear();
-    // per channel, some frame arrives after a newer one
-    const seq = c.msgs.slice(from).filter((m) => m.method === 'subscription' && m.params?.channel !== 'book.BTC-PERPETUAL.100ms');
-    const lastTs = new Map<string, number>();
-    let out = 0;
-    for (const m of seq) {
-      const ch = m.params!.channel!;
-      const t = (m.params!.data as { timestamp: number }).timestamp;
-      if (t < (lastTs.get(ch) ?? 0)) out++;
-      lastTs.set(ch, Math.max(t, lastTs.get(ch) ?? 0));
-    }
-    expect(out).toBeGreaterThan(0);
 
-    const bookFrom = c.msgs.length;
+    // the next book frame after the switch does not follow on from the one before it
+    const lastBook = c.notes(PERP_BOOK).length - 1;
     await fault({ kind: 'gap' });
-    await sleep(500);
-    const books = c.msgs.slice(bookFrom - 1).filter((m) => m.params?.channel === 'book.BTC-PERPETUAL.100ms').map((m) => m.params!.data as Record<string, number>);
-    expect(books.some((b, i) => i > 0 && b.prev_change_id !== books[i - 1].change_id)).toBe(true);
+    await waitFor('a book frame whose prev_change_id is not the last change_id', () => {
+      const books = c.notes(PERP_BOOK).slice(lastBook).map((m) => m.params!.data as Record<string, number>);
+      return books.some((b, i) => i > 0 && b.prev_change_id !== books[i - 1].change_id);
+    }, 5_000);
 
     const r = await fault({ kind: 'oversize' });
     expect(r.sent).toBe(1);
@@ -164,19 +171,24 @@ describe('fault switches', () => {
     expect(await bad({ kind: 'error10028', venue: 'okx' })).toBe(400);
 
     // another venue's silence: Deribit keeps talking; Deribit's own: it stops, OKX keeps talking
+    // (holds of 500 ms: five data ticks)
     await fault({ kind: 'silent', venue: 'okx' });
-    await sleep(150);
+    await Promise.all([c.flushed(), okx.flushed()]);
     let n = c.msgs.length;
-    await sleep(400);
-    expect(c.msgs.length).toBeGreaterThan(n);
+    let m = okx.frames.length;
+    await Promise.all([
+      waitFor('Deribit frames while OKX is silent', () => c.msgs.length > n, 5_000),
+      staysFor('no OKX frame while OKX is silent', () => okx.frames.length === m, 500),
+    ]);
     await clear();
     await fault({ kind: 'silent', venue: 'deribit' });
-    await sleep(150);
+    await Promise.all([c.flushed(), okx.flushed()]);
     n = c.msgs.length;
-    const m = okx.frames.length;
-    await sleep(500);
-    expect(c.msgs.length).toBe(n);
-    expect(okx.frames.length).toBeGreaterThan(m);
+    m = okx.frames.length;
+    await Promise.all([
+      waitFor('OKX frames while Deribit is silent', () => okx.frames.length > m, 5_000),
+      staysFor('no Deribit frame while Deribit is silent', () => c.msgs.length === n, 500),
+    ]);
     await clear();
 
     // refuse and drop for one venue leave the other's sockets alone
@@ -218,15 +230,12 @@ describe('fault switches', () => {
   it('pause freezes the simulated clock and market; resume continues', async () => {
     srv = await startServer({ source: 'sim', port: 0, startMs: START });
     await fetch(srv.url + '/__sim/pause', { method: 'POST' });
-    const a = (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number; paused: boolean };
-    await sleep(400);
-    const b = (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number; source: string; seed: number; venues: string[] };
+    const a = await info();
     expect(a.paused).toBe(true);
-    expect(b.simTimeMs).toBe(a.simTimeMs);
-    expect(b).toMatchObject({ source: 'sim', seed: 42, venues: ['deribit', 'okx', 'bybit', 'binance'] });
+    expect(a).toMatchObject({ source: 'sim', seed: 42, venues: ['deribit', 'okx', 'bybit', 'binance'] });
+    // 400 ms: four market steps that a running clock would have taken
+    await staysFor('the simulated clock stands still while paused', async () => (await info()).simTimeMs === a.simTimeMs, 400);
     await fetch(srv.url + '/__sim/resume', { method: 'POST' });
-    await sleep(300);
-    const c2 = (await (await fetch(srv.url + '/__gexdesk/info')).json()) as { simTimeMs: number };
-    expect(c2.simTimeMs).toBeGreaterThan(a.simTimeMs + 200);
+    await waitFor('the simulated clock 200 ms on after resume', async () => (await info()).simTimeMs > a.simTimeMs + 200, 5_000);
   });
 });

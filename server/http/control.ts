@@ -11,6 +11,7 @@ import type { MarketSim } from '../sim/market.ts';
 import type { VenueHub } from '../venues/hub.ts';
 import type { Venues } from '../venues/registry.ts';
 import { json } from './headers.ts';
+import { parseTradeKnobs } from '../sim/trade-book.ts';
 
 /** How far `expireAt` may move the clock to a time that is not a listed expiry. */
 export const MAX_EXPIRE_AT_JUMP_MS = 7 * 86_400_000;
@@ -33,6 +34,8 @@ export interface Controlled {
 
 export interface Control {
   info(): Record<string, unknown>;
+  /** `GET /__gexdesk/book?venue=&currency=`: the simulator's hidden dealer positions and listing times (404 outside sim mode). */
+  book(q: URLSearchParams): { code: number; body: unknown };
   /** Answers a request under `/__sim/`. */
   handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void>;
 }
@@ -53,12 +56,35 @@ export function createControl(c: Controlled): Control {
     // every venue's sockets, and each venue's sessions
     connections: c.connections(),
     sessions: Object.fromEntries(hubs.map((h) => [h.venue, h.sessions.size])),
+    // trade history requests answered per venue (Deribit's history method, the others' recent-trades REST)
+    tradeHistoryRequests: Object.fromEntries(hubs.map((h) => [h.venue, h.tradeHistoryRequests])),
     // throws caught in message handling and ticks, by venue and cause (empty when all is well)
     errors: Object.fromEntries([...hubs.map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
     ...(player ? { replay: player.report } : {}),
     // the live relay's upstream per venue: what a screen's status bar shows as the relay's health
     ...(c.source === 'live' ? { relay: venues.relay() } : {}),
+    // the simulator's trading knobs (POST /__sim/trades sets them)
+    ...(c.sim ? { trades: c.sim.tradeKnobs } : {}),
   });
+
+  const book = (q: URLSearchParams): { code: number; body: unknown } => {
+    const venue = q.get('venue') ?? 'deribit';
+    const hub = hubs.find((h) => h.venue === venue);
+    const tb = hub?.protocol.source.tradeBook;
+    if (!c.sim || !tb) return { code: 404, body: { ok: false, error: c.sim ? `no such venue: ${venue.slice(0, 20)}` : 'no simulator (the hidden book is the simulator\'s)' } };
+    const currency = q.get('currency') ?? 'BTC';
+    if (currency !== 'BTC' && currency !== 'ETH') return { code: 400, body: { ok: false, error: 'currency must be BTC or ETH' } };
+    const timeMs = c.sim.timeMs;
+    const lines = tb.knownLines(currency).map((l) => ({
+      instrument: l.name,
+      listedMs: l.def.createdMs,
+      expiryMs: l.def.expiryMs,
+      // contracts in the unit of the line's open interest; negative: the dealer is short
+      dealer: tb.dealerPosition(l, timeMs),
+      openInterest: tb.openInterest(l, timeMs),
+    }));
+    return { code: 200, body: { venue, currency, timeMs, historyStartMs: tb.historyStartMs(), knobs: c.sim.tradeKnobs, lines } };
+  };
 
   const applyFault = (body: unknown): { code: number; body: unknown } => {
     const f = parseFault(body);
@@ -115,6 +141,15 @@ export function createControl(c: Controlled): Control {
         const r = applyFault(body);
         return json(res, r.code, r.body);
       }
+      case '/__sim/trades': {
+        if (!c.sim) return json(res, 404, { ok: false, error: 'no simulator' });
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) return json(res, 400, { ok: false, error: 'body must be an object of knobs' });
+        const k = parseTradeKnobs(body as Record<string, unknown>, c.sim.tradeKnobs);
+        if (typeof k === 'string') return json(res, 400, { ok: false, error: k });
+        c.sim.setTradeKnobs(k);
+        c.log(`trades: ${JSON.stringify(k)}`);
+        return json(res, 200, { ok: true, trades: k });
+      }
       case '/__sim/clear':
         faults.clear();
         return json(res, 200, { ok: true, active: [] });
@@ -129,7 +164,7 @@ export function createControl(c: Controlled): Control {
     }
   };
 
-  return { info, handle };
+  return { info, book, handle };
 }
 
 /** A control body of at most MAX_BODY_BYTES; undefined when larger (the rest is not read). */

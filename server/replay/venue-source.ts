@@ -29,6 +29,8 @@ import type { VenueSession } from '../venues/session.ts';
 export interface ReplaySpec {
   readonly venue: VenueId;
   readonly restPrefix: string;
+  /** The venue's trade history REST paths (below the prefix): answered from the recording and counted in /__gexdesk/info. */
+  readonly tradeHistoryPaths?: ReadonlySet<string>;
   /** Fields holding venue time (shifted per loop). */
   readonly timeFields: ReadonlySet<string>;
   /** Fields naming instruments, indices or families (collected from frames and REST bodies). */
@@ -186,6 +188,7 @@ export class ReplayVenueSource implements VenueSource {
   }
 
   rest(path: string, q: URLSearchParams): RestAnswer {
+    if (this.spec.tradeHistoryPaths?.has(path)) this.hub.tradeHistoryRequests++;
     const book = this.spec.book;
     const read = book?.restTopic?.(path, q);
     if (read && book?.restAnswer) return book.restAnswer(this.books.get(`${read.path} ${read.key}`), q);

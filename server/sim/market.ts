@@ -19,6 +19,7 @@
 import { black76 } from './black76.ts';
 import { at0800, expiryCode, lastFriday, listedExpiries, optionName } from './calendar.ts';
 import { gaussian, hash01, hashGaussian, mulberry32 } from './prng.ts';
+import { DEFAULT_TRADE_KNOBS, TradeBook, type BookLine, type TradeKnobs } from './trade-book.ts';
 
 export type Currency = 'BTC' | 'ETH';
 export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
@@ -81,6 +82,7 @@ export interface OptionDef {
   expiryMs: number;
   strike: number;
   isCall: boolean;
+  /** When the calendar listed it (08:00 UTC of its listing day; before the start for those listed then), as Deribit's `creation_timestamp`. */
   createdMs: number;
 }
 
@@ -216,7 +218,12 @@ export interface MarketSimOptions {
   seed: number;
   startMs: number;
   currencies?: readonly Currency[];
+  /** The trading of the hidden book (./trade-book.ts); default DEFAULT_TRADE_KNOBS. */
+  trades?: Partial<TradeKnobs>;
 }
+
+/** Deribit's smallest option trade (`min_trade_amount`), coin: the lot of its book. */
+const DERIBIT_LOT: Record<Currency, number> = { BTC: 0.1, ETH: 1 };
 
 export class MarketSim {
   readonly seed: number;
@@ -233,11 +240,17 @@ export class MarketSim {
   private refSpot = new Map<string, number>(); // `${ccy}:${expiry}` -> spot of the hour it was listed in
   private quoteCache = new Map<string, OptionQuote>();
   private quoteCacheStep = -1;
+  private knobs: Readonly<TradeKnobs>;
+  /** Deribit's hidden book and tape (its open interest is this book's); the other venues keep their own. */
+  readonly deribitBook: TradeBook;
+  private deribitLines = new Map<Currency, { src: readonly OptionDef[]; lines: BookLine[]; byName: Map<string, BookLine> }>();
 
   constructor(opts: MarketSimOptions) {
     this.seed = opts.seed >>> 0;
     this.startMs = Math.floor(opts.startMs);
     this.currencies = opts.currencies ?? CURRENCIES;
+    this.knobs = { ...DEFAULT_TRADE_KNOBS, ...opts.trades };
+    this.deribitBook = this.tradeBook('deribit', 1, (c) => this.deribitBookLines(c).lines);
     for (const c of CURRENCIES) this.logSpot0.set(c, Math.log(currencyParams(c).spotBase) + 0.12 * hashGaussian(this.seed, c, 'spot0'));
     this.moveTo(0);
     this.relist(this.startMs, false);
@@ -367,6 +380,22 @@ export class MarketSim {
     return Math.ceil((firstRoll + lo * DAY_MS - this.startMs) / STEP_MS);
   }
 
+  /** The 08:00 roll at which the calendar first listed expiry e (at or before the start for those listed then). */
+  private calendarListingMs(e: number): number {
+    const d0 = new Date(this.startMs);
+    let lastRoll = at0800(d0.getUTCFullYear(), d0.getUTCMonth(), d0.getUTCDate());
+    if (lastRoll > this.startMs) lastRoll -= DAY_MS;
+    if (!listedExpiries(lastRoll).includes(e)) return this.startMs;
+    let lo = -500;
+    let hi = 0;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (listedExpiries(lastRoll + mid * DAY_MS).includes(e)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lastRoll + lo * DAY_MS;
+  }
+
   /** Recompute the listed set at time t; returns created/terminated events when `emit`. */
   private relist(t: number, emit: boolean): SimEvent[] {
     const next = listedExpiries(t);
@@ -390,11 +419,13 @@ export class MarketSim {
       }
       for (const e of added) {
         const n = listedAt.get(e)!;
-        const createdMs = this.startMs + n * STEP_MS;
+        const gridMs = this.startMs + n * STEP_MS;
+        // listed before the start: the calendar's listing time, as Deribit's creation_timestamp gives it
+        const createdMs = n === 0 ? this.calendarListingMs(e) : gridMs;
         // the grid is fixed around the spot of the hour the expiry was listed in (the start for those listed then)
         const spot = Math.exp(this.knot(Math.floor(n / SEGMENT_STEPS)).get(c)!.logSpot);
         this.refSpot.set(`${c}:${e}`, spot);
-        for (const k of strikeGrid(spot, (e - createdMs) / YEAR_MS)) {
+        for (const k of strikeGrid(spot, (e - gridMs) / YEAR_MS)) {
           for (const isCall of [true, false]) {
             const d: OptionDef = { name: optionName(c, e, k, isCall), currency: c, expiryMs: e, strike: k, isCall, createdMs };
             list.push(d);
@@ -451,24 +482,69 @@ export class MarketSim {
     return Math.max(0.12, Math.min(3, iv));
   }
 
-  /** Open interest in coins: concentrated near the listing spot and at round strikes, puts below, calls above. */
-  openInterest(def: OptionDef, t: number = this.timeMs): number {
+  /**
+   * A line's size in coins (the scale of its hidden book: customers hold fractions of it) and how much
+   * it trades: concentrated near the listing spot and at round strikes, puts below, calls above.
+   */
+  oiProfile(def: OptionDef): { coin: number; activity: number } {
     const p = currencyParams(def.currency);
     const ref = this.refSpot.get(`${def.currency}:${def.expiryMs}`) ?? Math.exp(this.state.get(def.currency)!.logSpot);
-    const tY = Math.max((def.expiryMs - def.createdMs) / YEAR_MS, 1 / 365);
+    // the tenor at listing, as the grid was drawn (the start for lines listed before it)
+    const tY = Math.max((def.expiryMs - Math.max(def.createdMs, this.startMs)) / YEAR_MS, 1 / 365);
     const s = Math.sqrt(tY);
     const m = Math.log(def.strike / ref);
     const c = def.isCall ? 0.04 + 0.1 * s : -(0.05 + 0.12 * s);
     const w = 0.05 + 0.25 * s;
-    const shape = Math.exp(-0.5 * ((m - c) / w) ** 2) + 0.06;
+    const bell = Math.exp(-0.5 * ((m - c) / w) ** 2);
+    const shape = bell + 0.06;
     const big = 10 ** Math.floor(Math.log10(ref));
     const roundBonus = def.strike % big === 0 ? 3 : def.strike % (big / 2) === 0 ? 1.7 : 1;
     const weight = Math.min(4, 0.3 + 12 * tY);
     const noise = Math.exp(0.6 * hashGaussian(this.seed, def.name, 'oi'));
     const side = def.isCall ? 1 : 1.15;
-    // slow deterministic drift so OI is not frozen (a few % over hours)
-    const drift = 1 + 0.03 * Math.sin((2 * Math.PI * (t - this.startMs)) / 21_600_000 + 6.28 * hash01(this.seed, def.name, 'ph'));
-    return round(p.oiScale * weight * shape * roundBonus * noise * side * drift, 1);
+    // far strikes trade rarely (some see no trade in a week), the money most
+    return { coin: p.oiScale * weight * shape * roundBonus * noise * side, activity: 0.08 + 2.5 * bell };
+  }
+
+  /** The trading knobs of every venue's book. */
+  get tradeKnobs(): Readonly<TradeKnobs> {
+    return this.knobs;
+  }
+
+  /** New knobs: every book is drawn anew (history included), as if the server had started with them. */
+  setTradeKnobs(k: TradeKnobs): void {
+    this.knobs = { ...k };
+  }
+
+  /** A venue's hidden book over its own lines (see ./trade-book.ts). */
+  tradeBook(venue: string, rateShare: number, lines: (c: Currency) => readonly BookLine[]): TradeBook {
+    return new TradeBook({ seed: this.seed, venue, rateShare, lines, knobs: () => this.knobs, now: () => this.timeMs });
+  }
+
+  /**
+   * A venue's line of an option: its size is the profile times the venue's share of the open interest,
+   * in the venue's unit (`unitCoin` coin each), traded in lots of `lotUnits`.
+   */
+  bookLine(def: OptionDef, name: string, o: { share: number; unitCoin: number; lotUnits: number }): BookLine {
+    const p = this.oiProfile(def);
+    return { name, def, lot: o.lotUnits, scale: (p.coin * o.share) / o.unitCoin, unitCoin: o.unitCoin, activity: p.activity };
+  }
+
+  private deribitBookLines(c: Currency): { lines: BookLine[]; byName: Map<string, BookLine> } {
+    const src = this.instruments(c);
+    const hit = this.deribitLines.get(c);
+    if (hit?.src === src) return hit;
+    const prev = hit?.byName;
+    const lines = src.map((d) => prev?.get(d.name) ?? this.bookLine(d, d.name, { share: 1, unitCoin: 1, lotUnits: DERIBIT_LOT[c] }));
+    const out = { src, lines, byName: new Map(lines.map((l) => [l.name, l])) };
+    this.deribitLines.set(c, out);
+    return out;
+  }
+
+  /** Deribit's open interest of a listed option, coin: the sum of the long positions of its hidden book. */
+  openInterest(def: OptionDef, t: number = this.timeMs): number {
+    const l = this.deribitBookLines(def.currency).byName.get(def.name);
+    return l ? this.deribitBook.openInterest(l, t) : 0;
   }
 
   /** Full quote of a listed option at the current state (cached per step). */
@@ -514,6 +590,20 @@ export class MarketSim {
     q.askPrice = round(q.askPrice, 4);
     this.quoteCache.set(name, q);
     return q;
+  }
+
+  /**
+   * What a trade of `def` printed at: the ask (taker buys) or bid of the quote now, its IV, the mark,
+   * index and forward. A trade answered from history carries the prices of now (the path is not kept);
+   * an expired line prints at the tick with the index of now.
+   */
+  tradeQuote(def: OptionDef, takerBuys: boolean): { price: number; ivPct: number; mark: number; index: number; forward: number } {
+    const q = this.quote(def.name);
+    if (!q) {
+      const index = this.index(def.currency);
+      return { price: 0.0001, ivPct: 0, mark: 0.0001, index, forward: index };
+    }
+    return { price: takerBuys ? q.askPrice : Math.max(q.bidPrice, 0.0001), ivPct: takerBuys ? q.askIvPct : q.bidIvPct, mark: q.markPrice, index: q.index, forward: q.forward };
   }
 
   /** The listed call nearest the money for an expiry (what the client subscribes per expiry). */

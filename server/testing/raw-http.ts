@@ -24,8 +24,14 @@ export function rawRequest(url: string, o: { method?: string; path: string; head
   });
 }
 
-/** Bytes written on a plain socket; resolves with whatever came back before the server closed it (or `ms` passed). */
-export function rawSocket(url: string, bytes: string, ms = 2_000): Promise<string> {
+/** An answer whose head (status line and headers) is all in: enough to judge an upgrade the server keeps open. */
+export const headEnded = (got: string): boolean => got.includes('\r\n\r\n');
+
+/**
+ * Bytes written on a plain socket; resolves with whatever came back once `enough` says so (e.g.
+ * `headEnded`), or the server closed it, or `ms` passed.
+ */
+export function rawSocket(url: string, bytes: string, ms = 2_000, enough: (got: string) => boolean = () => false): Promise<string> {
   const u = new URL(url);
   return new Promise((resolve) => {
     let got = '';
@@ -36,7 +42,10 @@ export function rawSocket(url: string, bytes: string, ms = 2_000): Promise<strin
       resolve(got);
     };
     const timer = setTimeout(done, ms);
-    s.on('data', (d) => (got += d.toString('latin1')));
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+      if (enough(got)) done();
+    });
     s.on('close', done);
     s.on('error', done);
   });

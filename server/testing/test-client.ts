@@ -72,6 +72,11 @@ export class TestClient {
     });
   }
 
+  /** Every frame the server sent before it read this call's ping has arrived (see `pingRoundTrip`). */
+  flushed(timeoutMs?: number): Promise<void> {
+    return pingRoundTrip(this.ws, timeoutMs);
+  }
+
   notes(channel: string): Msg[] {
     return this.msgs.filter((m) => m.method === 'subscription' && m.params?.channel === channel);
   }
@@ -79,6 +84,23 @@ export class TestClient {
   close(): void {
     this.ws.terminate();
   }
+}
+
+/**
+ * A websocket ping and its pong: a barrier on the server's stream. The server's `ws` answers a ping
+ * itself, in order after every frame it already queued and under every fault (`silent` included), so
+ * once the pong is in, every frame sent before the server read the ping has arrived. A test that must
+ * see "nothing after the switch" starts counting here instead of after a sleep for frames in flight.
+ */
+export function pingRoundTrip(ws: WebSocket, timeoutMs = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout waiting for pong')), timeoutMs);
+    ws.once('pong', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.ping();
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,6 @@
 /** A small websocket client for the venue protocol tests (OKX, Bybit, Binance); not shipped. */
 import WebSocket from 'ws';
+import { pingRoundTrip } from './test-client.ts';
 
 export class Conn {
   readonly frames: string[] = [];
@@ -21,6 +22,10 @@ export class Conn {
       ws.once('open', () => resolve(c));
       ws.once('error', reject);
     });
+  }
+  /** Every frame the server sent before it read this call's ping has arrived (see `pingRoundTrip`). */
+  flushed(timeoutMs?: number): Promise<void> {
+    return pingRoundTrip(this.ws, timeoutMs);
   }
   wait(pred: (t: string) => boolean, ms = 5_000): Promise<string> {
     const hit = this.frames.find(pred);

@@ -19,6 +19,7 @@ import { GENERIC_MALFORMED, INVALID_UTF8, type MalformedFrame } from '../faults/
 import type { RestAnswer } from '../http/rest-relay.ts';
 import type { SimClock } from '../clock.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
+import type { TradeBook } from '../sim/trade-book.ts';
 import { VenueSession } from './session.ts';
 
 /**
@@ -41,6 +42,8 @@ export interface VenueSource {
   listedExpiries?(): number[];
   /** The hub stops (a relay closes its upstream connections). */
   stop?(): void;
+  /** The simulator's hidden book of this venue (sim mode): the control endpoint reads dealer positions from it. */
+  readonly tradeBook?: TradeBook;
 }
 
 /** One inbound frame in the hub's request log (bounded; tests read pacing and sessions from it). */
@@ -108,6 +111,8 @@ export class VenueHub {
   readonly injected = { malformed: 0, oversize: 0 };
   /** Sessions dropped for not reading (over the hard send-buffer limit). */
   closedSlow = 0;
+  /** Trade history requests answered (Deribit's history method, the other venues' recent-trades REST), for /__gexdesk/info. */
+  tradeHistoryRequests = 0;
   private nextId = 1;
   private tickNo = 0;
   private malformedIdx = 0;

@@ -62,8 +62,10 @@ export class VenueSession extends ClientSocket {
    * sends a frame again once it is 5 s old. `ordered` topics (books whose frames name their
    * predecessor) are exempt from reorder, and from dup unless `dupsKnown` (the client tells a repeated
    * frame by its sequence id, as Deribit's does by change_id); otherwise those faults would only be gaps.
+   * `essential` frames (trades: a lost one is a wrong position, not a late one) are not skipped under
+   * backpressure; past the hard limit the client is dropped instead.
    */
-  push(topic: string, text: string | Buffer, ordered = false, dupsKnown = false): boolean {
+  push(topic: string, text: string | Buffer, ordered = false, dupsKnown = false, essential = false): boolean {
     const hub = this.hub;
     if (!hub.dataOn) return false;
     this.dataCount++;
@@ -82,7 +84,7 @@ export class VenueSession extends ClientSocket {
     }
     const copies = hub.floodFactor();
     let sent = false;
-    for (let i = 0; i < copies; i++) sent = this.sendRaw(text, false) || sent;
+    for (let i = 0; i < copies; i++) sent = this.sendRaw(text, essential) || sent;
     if ((!ordered || dupsKnown) && hub.fault('dup') && this.dataCount % 10 === 0) this.sendRaw(text, false);
     const h = this.held.get(topic);
     if (h !== undefined) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chainFromLines } from './fixtures.ts';
-import { PreparedLines, dollarGammaPerPct, exposureByStrike, netGexByExpiry, prepareLines } from './exposure.ts';
+import { PreparedLines, dollarGammaPerPct, prepareLines } from './exposure.ts';
+import { exposureByStrike, netGexByExpiry, netGexByStrikeExpiry } from './by-strike.ts';
 import { classic, short } from './dealer-sign.ts';
 import { computeGex, dealerPositionModel } from './index.ts';
 
@@ -84,6 +85,41 @@ describe('expiry filter and per-expiry sums', () => {
     expect(e.netGex[1]).toBeCloseTo(10 * DG1, 10);
     const k = exposureByStrike(chain, lines);
     expect(k.netGex[0]).toBeCloseTo(10 * DG1 - 3 * dgHalf, 10);
+  });
+});
+
+describe('net GEX by strike and expiry', () => {
+  // Two expiries (half a year, a year) x two strikes (100, 120); one put at 100 in each expiry.
+  const chain = chainFromLines([
+    atm(true, 10), atm(false, 4), atm(false, 2, { expiryMs: YEAR / 2 }), atm(true, 2, { strike: 120, multiplier: 0.1, expiryMs: YEAR / 2 }),
+  ]);
+  const s = 0.5 * Math.sqrt(0.5);
+  const dgHalf = (Math.exp(-0.5 * (s / 2) ** 2) / Math.sqrt(2 * Math.PI) / (100 * s)) * 100; // ATM, half a year, 1 coin
+  const d = (Math.log(100 / 120) + 0.5 * s * s) / s;
+  const dg120Half = (Math.exp(-0.5 * d * d) / Math.sqrt(2 * Math.PI) / (100 * s)) * 100 * 100 * 0.01 * 2 * 0.1;
+
+  it('each cell is the hand sum of its lines, strike-major', () => {
+    const r = computeGex(chain, { spot: 100, nowMs: 0, model: 'classic' });
+    expect(Array.from(r.strikes)).toEqual([100, 120]);
+    expect(Array.from(r.expiries)).toEqual([YEAR / 2, YEAR]);
+    const cell = (k: number, e: number) => r.netGexByStrikeExpiry[k * 2 + e];
+    expect(r.netGexByStrikeExpiry.length).toBe(4);
+    expect(cell(0, 0)).toBeCloseTo(-2 * dgHalf, 10);
+    expect(cell(0, 1)).toBeCloseTo(10 * DG1 - 4 * DG1, 10);
+    expect(cell(1, 0)).toBeCloseTo(dg120Half, 10);
+    expect(cell(1, 1)).toBe(0);
+  });
+  it('sums to net GEX by strike across expiries and by expiry across strikes', () => {
+    const lines = new PreparedLines();
+    prepareLines(chain, 0, short, {}, lines);
+    const k = exposureByStrike(chain, lines);
+    const e = netGexByExpiry(chain, lines);
+    const m = netGexByStrikeExpiry(chain, lines, k.strikes, e.expiries);
+    for (let i = 0; i < k.strikes.length; i++) expect(m[i * 2] + m[i * 2 + 1]).toBeCloseTo(k.netGex[i], 10);
+    for (let j = 0; j < e.expiries.length; j++) expect(m[j] + m[2 + j]).toBeCloseTo(e.netGex[j], 10);
+  });
+  it('no expiries: an empty grid', () => {
+    expect(computeGex(chainFromLines([]), { spot: 100, nowMs: 0, model: 'classic' }).netGexByStrikeExpiry.length).toBe(0);
   });
 });
 

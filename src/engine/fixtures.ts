@@ -73,7 +73,7 @@ export function emptyGexResult(over: Partial<GexResult> = {}): GexResult {
     spot: 0, nowMs: 0, model: 'classic',
     strikes: f(), callGex: f(), putGex: f(), netGex: f(), deltaExposure: f(), vannaExposure: f(), charmExposure: f(),
     totalDeltaExposure: 0, totalVannaExposure: 0, totalCharmExposure: 0,
-    expiries: f(), netGexByExpiry: f(), totalCallGex: 0, totalPutGex: 0, totalNetGex: 0,
+    expiries: f(), netGexByExpiry: f(), netGexByStrikeExpiry: f(), totalCallGex: 0, totalPutGex: 0, totalNetGex: 0,
     profileSpots: f(), profileNetGex: f(), zeroGammaLevel: null, zeroGammaCrossings: [],
     moves: f(), hedgeFlowUnits: f(), hedgeFlowUsd: f(), hedgeFlowUnitsGammaApprox: f(),
     callWall: null, putWall: null, largestAbsGammaStrike: null, regime: 'flat', includedLines: 0,

@@ -5,7 +5,8 @@
 import type { ChainColumns, DealerModelId, ExposureParams, GexResult, LineTrades, ScenarioAxes, ScenarioRequest } from './types.ts';
 import { classic, short, type DealerPositionModel } from './dealer-sign.ts';
 import { flowModel, summarisePositioning } from './flow-model.ts';
-import { PreparedLines, exposureByStrike, netGexByExpiry, prepareLines } from './exposure.ts';
+import { PreparedLines, prepareLines } from './exposure.ts';
+import { exposureByStrike, netGexByExpiry, netGexByStrikeExpiry } from './by-strike.ts';
 import { gexProfile, zeroGammaCrossings } from './sweep.ts';
 import { hedgeFlowByMove } from './flows.ts';
 import { scenarioLadder } from './scenarios.ts';
@@ -19,6 +20,7 @@ export { classic, short, classicSign, DEALER_MODEL_IDS, DEALER_MODEL_LABELS } fr
 export type { DealerPositionModel } from './dealer-sign.ts';
 export { flowModel, flowPosition, summarisePositioning } from './flow-model.ts';
 export { MIN_IV, MAX_IV, EXPIRING_MS, YEAR_MS, EXCLUSION_REASONS, emptyExclusions, exclusionReason, PreparedLines, prepareLines } from './exposure.ts';
+export { netGexByStrikeExpiry } from './by-strike.ts';
 export { netGexAt, gexAcrossSpotMoves, gexOnLogGrid, gexProfile, zeroGammaCrossings } from './sweep.ts';
 export { hedgeFlowByMove, dealerDeltaAt } from './flows.ts';
 export { scenarioLadder } from './scenarios.ts';
@@ -122,6 +124,7 @@ export function computeGex(chain: ChainColumns, params: ExposureParams, scratch:
     totalCharmExposure,
     expiries: byExpiry.expiries,
     netGexByExpiry: byExpiry.netGex,
+    netGexByStrikeExpiry: netGexByStrikeExpiry(chain, lines, byStrike.strikes, byExpiry.expiries),
     totalCallGex,
     totalPutGex,
     totalNetGex,

@@ -211,6 +211,11 @@ export interface GexResult {
   /** Net signed dealer dollar gamma per expiry (ascending expiry). */
   expiries: Float64Array;
   netGexByExpiry: Float64Array;
+  /**
+   * Net signed dealer dollar gamma per strike and expiry, strike-major: cell k * expiries.length + e
+   * is strike `strikes[k]` of expiry `expiries[e]` (the strike x expiry heatmap).
+   */
+  netGexByStrikeExpiry: Float64Array;
   totalCallGex: number;
   totalPutGex: number;
   totalNetGex: number;

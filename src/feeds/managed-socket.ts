@@ -8,6 +8,9 @@
  *
  * Every venue client runs its sockets on it (Deribit, OKX, Bybit, Binance). It never throws into the
  * socket handler: a frame handler that throws is counted as a dropped frame.
+ *
+ * One file on purpose (~400 lines): connect, pacing, keepalive, the watchdogs and teardown all read and
+ * reset the same generation and timers; split, each part's correctness would depend on another file's.
  */
 import type { Clock, FeedEvent, FeedSink, SocketFactory, SocketLike } from './adapter.ts';
 import type { VenueId } from '../chain/model.ts';

@@ -91,7 +91,7 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
   // Hidden tabs are throttled: on return ask for the newest figures instead of painting an old frame.
   const onVisible = () => {
     if (doc.visibilityState !== 'visible') {
-      actions.flushHistory();
+      void actions.flushHistory();
       return;
     }
     client.request({ kind: 'snapshot' }).then(
@@ -101,7 +101,7 @@ export function connectBridge(client: WorkerClient, store: GexStore, opts: Bridg
       () => undefined,
     );
   };
-  const onPageHide = () => actions.flushHistory();
+  const onPageHide = () => void actions.flushHistory();
   doc.addEventListener('visibilitychange', onVisible);
   win.addEventListener('pagehide', onPageHide);
 

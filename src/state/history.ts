@@ -1,7 +1,9 @@
 /**
- * The session history (spot and zero gamma, venue time) and the last figures of each series, kept in
- * storage so a reload or a restarted wall display shows where the market has been. Pure helpers: the
- * store decides when to append and when to write.
+ * The session history (spot and zero gamma every 10 s of venue time, 6 h) and the last figures of each
+ * series' view, so a reload or a restarted wall display shows where the market has been. Pure helpers:
+ * the store decides when to append and when to write; the points are kept in IndexedDB with the
+ * minutes of GEX over time (history-db.ts), the last figures in Web Storage (saved-figures.ts). Points
+ * an earlier version kept in Web Storage are read once (`legacyHistoryKey`) and move over.
  */
 import type { ViewState } from './url.ts';
 
@@ -18,12 +20,13 @@ const STORAGE_PREFIX = 'gexdesk.history.v1.';
 const FIGURES_PREFIX = 'gexdesk.figures.v1.';
 
 /** Subset of the Web Storage API (injectable for tests). */
-export type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem'>;
+export type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem'> & Partial<Pick<Storage, 'removeItem'>>;
 
 type Series = Pick<ViewState, 'venues' | 'currency' | 'source'>;
 const seriesKey = (view: Series) => `${view.source}.${[...view.venues].sort().join('+')}.${view.currency}`;
 
-export function historyKey(view: Series): string {
+/** Where an earlier version kept a series' session history in Web Storage (moved to IndexedDB on first load). */
+export function legacyHistoryKey(view: Series): string {
   return STORAGE_PREFIX + seriesKey(view);
 }
 
@@ -50,7 +53,7 @@ export function writeStorage(storage: KeyValueStorage | null | undefined, key: s
   }
 }
 
-/** Reads stored history; anything malformed is ignored (never thrown). */
+/** Reads history stored by an earlier version; anything malformed is ignored (never thrown). */
 export function loadHistory(storage: KeyValueStorage | null | undefined, key: string, maxPoints: number): HistoryPoint[] {
   const raw = readStorage(storage, key);
   if (!raw || raw.length > 2_000_000) return [];
@@ -75,10 +78,6 @@ export function loadHistory(storage: KeyValueStorage | null | undefined, key: st
   return out.slice(-maxPoints);
 }
 
-export function saveHistory(storage: KeyValueStorage | null | undefined, key: string, points: HistoryPoint[]): void {
-  writeStorage(storage, key, () => JSON.stringify({ v: 1, points: points.map((p) => [p.t, p.spot, p.zeroGamma]) }));
-}
-
 /**
  * The history with `point` appended: at most one point per `stepMs` of venue time, the last `maxMs`
  * kept (and at most `maxPoints`); venue time going back (a replay restarted, another session) starts
@@ -96,4 +95,12 @@ export function appendPoint(history: HistoryPoint[], point: HistoryPoint, stepMs
   const kept = next.slice(Math.max(start, next.length + 1 - maxPoints));
   kept.push(point);
   return kept;
+}
+
+/** Points of two ascending lists (stored, taken since the page started) by time, one per `stepMs`, the last `maxMs`. */
+export function mergePoints(a: readonly HistoryPoint[], b: readonly HistoryPoint[], stepMs: number, maxMs: number, maxPoints: number): HistoryPoint[] {
+  const all = [...a, ...b].sort((x, y) => x.t - y.t);
+  let out: HistoryPoint[] = [];
+  for (const p of all) out = appendPoint(out, p, stepMs, maxMs, maxPoints);
+  return out;
 }

@@ -13,7 +13,7 @@ function result(): ResultMessage {
       scenarios: { moves: [-0.01, 0.01], hours: [0], volShifts: [0, 0.01], units: F([1, 2, 3, 4]), usd: F([5, 6, 7, 8]) },
       expiring: { lines: 2, included: false, grossGammaShare: 0.25, pinStrike: 95_000 },
       strikes: F([90_000, 100_000]), callGex: F([1e6, 2e6]), putGex: F([-3e6, NaN]), netGex: F([-2e6, 2e6]),
-      expiries: F([1_735_286_400_000]), netGexByExpiry: F([0]), totalCallGex: 3e6, totalPutGex: -3e6, totalNetGex: 0,
+      expiries: F([1_735_286_400_000]), netGexByExpiry: F([0]), netGexByStrikeExpiry: F([-2e6, 2e6]), totalCallGex: 3e6, totalPutGex: -3e6, totalNetGex: 0,
       profileSpots: F([80_000, 100_000, 120_000]), profileNetGex: F([-1, 0, 1]), zeroGammaLevel: 98_000.5, zeroGammaCrossings: [98_000.5, 110_000],
       moves: F([-0.01, 0, 0.01]), hedgeFlowUnits: F([-5, 0, 4]), hedgeFlowUsd: F([-480_000, 0, 390_000]), hedgeFlowUnitsGammaApprox: F([-5, 0, 5]),
       callWall: 100_000, putWall: null, largestAbsGammaStrike: 90_000, regime: 'negative', includedLines: 4,

@@ -15,7 +15,7 @@ export interface SavedFigures {
 
 type ColumnKey = { [K in keyof GexResult]: GexResult[K] extends Float64Array ? K : never }[keyof GexResult];
 const COLUMNS = [
-  'strikes', 'callGex', 'putGex', 'netGex', 'deltaExposure', 'vannaExposure', 'charmExposure', 'expiries', 'netGexByExpiry',
+  'strikes', 'callGex', 'putGex', 'netGex', 'deltaExposure', 'vannaExposure', 'charmExposure', 'expiries', 'netGexByExpiry', 'netGexByStrikeExpiry',
   'profileSpots', 'profileNetGex', 'moves', 'hedgeFlowUnits', 'hedgeFlowUsd', 'hedgeFlowUnitsGammaApprox',
 ] as const satisfies readonly ColumnKey[];
 // Every Float64Array of GexResult is listed (a new column added to the engine fails to compile here).
@@ -66,6 +66,7 @@ function readGex(g: unknown): GexResult {
   for (const k of COLUMNS) out[k] = column(o[k], k);
   check(out.callGex.length === out.strikes.length && out.putGex.length === out.strikes.length && out.netGex.length === out.strikes.length, 'strike columns');
   check(out.profileNetGex.length === out.profileSpots.length, 'profile columns');
+  check(out.netGexByExpiry.length === out.expiries.length && out.netGexByStrikeExpiry.length === out.strikes.length * out.expiries.length, 'expiry columns');
   check(out.hedgeFlowUnits.length === out.moves.length && out.hedgeFlowUsd.length === out.moves.length, 'flow columns');
   const n = out.strikes.length;
   check(out.deltaExposure.length === n && out.vannaExposure.length === n && out.charmExposure.length === n, 'exposure columns');

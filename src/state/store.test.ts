@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import 'fake-indexeddb/auto';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it, vi } from 'vitest';
 import type { FeedHealth, GexResult, ResultMessage } from '../worker/protocol.ts';
-import { createGexStore, historyKey, loadHistory, savedFiguresKey, type KeyValueStorage } from './store.ts';
+import { createGexStore, legacyHistoryKey, loadHistory, savedFiguresKey, type KeyValueStorage } from './store.ts';
+import { openHistoryStorage } from './history-db.ts';
+import { MINUTE_MS } from './minutes.ts';
 import { staleness } from './staleness.ts';
 import { defaultView, type ViewState } from './url.ts';
 import { emptyGexResult } from '../engine/fixtures.ts';
@@ -83,27 +87,92 @@ describe('store', () => {
     expect(store.getState().history).toHaveLength(1);
   });
 
-  it('history persists per venue+currency, survives a reload, throttles writes', () => {
-    const storage = new MemStorage();
+  it('history and GEX each minute persist per series in IndexedDB and survive a reload; another series has its own', async () => {
+    const factory = new IDBFactory();
     let clock = 0;
-    const opts = { initialView: simView(), storage, nowMs: () => clock, persistEveryMs: 5000 };
-    const s1 = createGexStore(opts);
+    const opts = () => ({ initialView: simView(), storage: new MemStorage(), nowMs: () => clock, historyStorage: openHistoryStorage(factory, IDBKeyRange), historyWriteEveryMs: 0 });
+    const s1 = createGexStore(opts());
+    await vi.waitFor(() => expect(s1.getState().historyKept).toBe(true));
     for (let i = 0; i < 10; i++) {
       clock += 1000;
       s1.getState().actions.applyMessage(result(simView(), T0 + i * 10_000, 100_000 + i));
     }
-    // At clock 1000 and 6000, the history and the last figures together.
-    expect(storage.writesTo(historyKey(simView()))).toBe(2);
-    expect(storage.writesTo(savedFiguresKey(simView()))).toBe(2);
-    s1.getState().actions.flushHistory();
-    const s2 = createGexStore(opts);
+    // 0 ... 90 s: ten points, two minutes.
+    expect(s1.getState().minutes.map((m) => m.t)).toEqual([T0, T0 + MINUTE_MS]);
+    await s1.getState().actions.flushHistory();
+    const s2 = createGexStore(opts());
+    await vi.waitFor(() => expect(s2.getState().history).toHaveLength(10));
     expect(s2.getState().history).toEqual(s1.getState().history);
-    expect(s2.getState().history).toHaveLength(10);
-    // ETH has its own series.
+    expect(s2.getState().minutes.map((m) => m.t)).toEqual([T0, T0 + MINUTE_MS]);
+    // ETH has its own series, and so has another dealer model.
     s2.getState().actions.setView({ currency: 'ETH' });
     expect(s2.getState().history).toEqual([]);
     s2.getState().actions.setView({ currency: 'BTC' });
-    expect(s2.getState().history).toHaveLength(10);
+    await vi.waitFor(() => expect(s2.getState().history).toHaveLength(10));
+    s2.getState().actions.setView({ model: 'short' });
+    expect(s2.getState().minutes).toEqual([]);
+    // A classic result still in flight after the switch is not sampled into the short series.
+    s2.getState().actions.applyMessage(result(simView(), T0 + 200_000));
+    expect(s2.getState().minutes).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s2.getState().minutes).toEqual([]);
+  });
+
+  it('points an earlier version kept in Web Storage move to IndexedDB once', async () => {
+    const factory = new IDBFactory();
+    const storage = new MemStorage();
+    storage.map.set(legacyHistoryKey(simView()), JSON.stringify({ v: 1, points: [[T0, 100, 99], [T0 + 10_000, 101, null]] }));
+    const s1 = createGexStore({ initialView: simView(), storage, historyStorage: openHistoryStorage(factory, IDBKeyRange), historyWriteEveryMs: 0 });
+    await vi.waitFor(() => expect(s1.getState().history).toEqual([{ t: T0, spot: 100, zeroGamma: 99 }, { t: T0 + 10_000, spot: 101, zeroGamma: null }]));
+    await s1.getState().actions.flushHistory();
+    const s2 = createGexStore({ initialView: simView(), storage: new MemStorage(), historyStorage: openHistoryStorage(factory, IDBKeyRange) });
+    await vi.waitFor(() => expect(s2.getState().history).toHaveLength(2));
+  });
+
+  it('no IndexedDB: the history is kept in memory, and the page says so once', async () => {
+    const s = createGexStore({ initialView: simView(), storage: null, historyStorage: openHistoryStorage(null) });
+    await vi.waitFor(() => expect(s.getState().historyKept).toBe(false));
+    expect(s.getState().notices.map((n) => n.message)).toEqual(['history kept in memory only (this browser gives the page no IndexedDB): it will not survive a reload']);
+    s.getState().actions.applyMessage(result(simView(), T0));
+    expect(s.getState().minutes).toHaveLength(1);
+  });
+
+  it('a past minute is shown from the history (marked by state.past), and a switch of series returns to live', () => {
+    const store = createGexStore({ initialView: simView(), storage: null, historyStorage: null });
+    const a = store.getState().actions;
+    for (let i = 0; i < 5; i++) a.applyMessage(result(simView(), T0 + i * MINUTE_MS + 500, 100_000 + i, 95_000 + i));
+    a.showPast(T0 + 2 * MINUTE_MS);
+    const past = store.getState().past!;
+    expect(past.t).toBe(T0 + 2 * MINUTE_MS);
+    expect(past.result.gex.spot).toBe(100_002);
+    expect(past.result.gex.zeroGammaLevel).toBe(95_002);
+    expect(store.getState().result?.gex.spot).toBe(100_004);
+    // A minute the history does not hold: live.
+    a.showPast(T0 - MINUTE_MS);
+    expect(store.getState().past).toBeNull();
+    a.showPast(T0 + MINUTE_MS);
+    a.setView({ model: 'short' });
+    expect(store.getState().past).toBeNull();
+  });
+
+  it('alerts: fed by results of the series on screen, 30 s of venue time to fire, none while the feed is stale', () => {
+    let clock = 0;
+    const view = { ...simView(), alerts: { regime: true, zeroGamma: false, callWall: false, putWall: false, flowMultiple: null, sound: false } };
+    const store = createGexStore({ initialView: view, storage: null, historyStorage: null, nowMs: () => clock });
+    const a = store.getState().actions;
+    const fresh: FeedHealth = { venue: 'deribit', state: 'connected', dataAgeMs: 100, messagesPerSec: 40, reconnects: 0, dropped: {}, excludedLines: {}, lastError: null, retryAtMs: null };
+    const feedAt = (s: number, regime: GexResult['regime'], state: FeedHealth['state'] = 'connected') => {
+      clock = s * 1000;
+      a.applyMessage({ type: 'health', feeds: [{ ...fresh, state }], atMs: clock });
+      const r = result(view, T0 + s * 1000);
+      a.applyMessage({ ...r, gex: { ...r.gex, regime } });
+    };
+    for (let s = 0; s <= 31; s++) feedAt(s, 'positive');
+    // Negative while the feed is stale: nothing, however long.
+    for (let s = 32; s <= 100; s++) feedAt(s, 'negative', 'stale');
+    expect(store.getState().alertLog).toEqual([]);
+    for (let s = 101; s <= 140; s++) feedAt(s, 'negative');
+    expect(store.getState().alertLog.map((e) => [e.kind, e.to, (e.atMs - T0) / 1000, e.where])).toEqual([['regime', 'negative', 131, 'BTC']]);
   });
 
   it('saved figures: shown on request when no result has come, of the exact view only, stale until a live result', () => {
@@ -161,9 +230,9 @@ describe('store', () => {
     expect(createGexStore(opts).getState().actions.showSavedFigures()).toBe(false);
   });
 
-  it('bad stored history is ignored, never thrown', () => {
+  it('bad history stored by an earlier version is ignored, never thrown', () => {
     const storage = new MemStorage();
-    const key = historyKey(simView());
+    const key = legacyHistoryKey(simView());
     for (const bad of ['{', 'null', '[]', '{"v":2,"points":[]}', '{"v":1,"points":"x"}']) {
       storage.map.set(key, bad);
       expect(loadHistory(storage, key, 100)).toEqual([]);

@@ -1,8 +1,10 @@
 /**
  * The one client-side store (zustand vanilla, no React: react.ts binds it), fed by the worker client.
  * Slices: view (mirrors the URL), results (latest ResultMessage only: results, not ticks), feed health,
- * notices (bounded) and the session history (history.ts). Whether the figures are current is judged
- * apart (staleness.ts), with the page's absences tracked here (suspension.ts).
+ * notices (bounded), the series' history (spot and zero gamma every 10 s, history.ts; GEX each minute,
+ * minutes.ts; both kept in IndexedDB, history-db.ts), a past minute shown instead of the present (the
+ * scrubber), and the alert log (alerts.ts). Whether the figures are current is judged apart
+ * (staleness.ts), with the page's absences tracked here (suspension.ts).
  * React reads it through narrow selectors; values that change faster than a few hertz (ages, latency)
  * should be read with `store.subscribe` into refs rather than re-rendering.
  */
@@ -11,13 +13,17 @@ import type { FeedHealth, FromWorker, ResultMessage } from '../worker/protocol.t
 import { decodeSavedFigures, encodeSavedFigures } from './saved-figures.ts';
 import { defaultView, sameSelection, toSelection, type ViewState } from './url.ts';
 import {
-  HISTORY_MAX_MS, HISTORY_STEP_MS, appendPoint, historyKey, loadHistory, readStorage, saveHistory, savedFiguresKey, writeStorage,
+  HISTORY_MAX_MS, HISTORY_STEP_MS, appendPoint, legacyHistoryKey, loadHistory, mergePoints, readStorage, savedFiguresKey, writeStorage,
   type HistoryPoint, type KeyValueStorage,
 } from './history.ts';
 import { CATCH_UP_MAX_MS, SUSPEND_GRACE_MS, VenueClockSampler, caughtUp, wireLifecycle, type LifecycleSource, type PageSuspension } from './suspension.ts';
+import { MINUTES_MAX_MS, appendSample, mergeSamples, minuteOf, pastGex, sampleAt, sampleOf, seriesKey, type MinuteSample } from './minutes.ts';
+import { MEMORY_ONLY, openHistoryStorage, type HistoryStorage } from './history-db.ts';
+import { ALERT_LOG_MAX, AlertMachine, alertInput, type AlertEntry } from './alerts.ts';
+import { staleness } from './staleness.ts';
 
-export type { HistoryPoint, KeyValueStorage, LifecycleSource, PageSuspension };
-export { HISTORY_MAX_MS, HISTORY_STEP_MS, historyKey, loadHistory, savedFiguresKey };
+export type { AlertEntry, HistoryPoint, KeyValueStorage, LifecycleSource, MinuteSample, PageSuspension };
+export { HISTORY_MAX_MS, HISTORY_STEP_MS, legacyHistoryKey, loadHistory, savedFiguresKey };
 
 export type NoticeLevel = 'info' | 'warn' | 'error';
 export interface Notice {
@@ -40,21 +46,39 @@ export interface GexState {
   healthAtMs: number | null;
   healthReceivedAtMs: number | null;
   notices: Notice[];
+  /** Spot and zero gamma of the series on screen, every 10 s of venue time, 6 h. */
   history: HistoryPoint[];
+  /** GEX over time of the series on screen: a sample a minute of venue time, 24 h. */
+  minutes: MinuteSample[];
+  /** Whether the history survives a reload (IndexedDB); null while the storage opens. */
+  historyKept: boolean | null;
+  /** A past minute shown in the views instead of the present (the scrubber); null for live. */
+  past: PastView | null;
+  /** The latest alerts, newest first. */
+  alertLog: AlertEntry[];
   workerRestarts: number;
   /** Non-null from the page going to the background until current figures are back. */
   suspended: PageSuspension | null;
   actions: GexActions;
 }
 
+/** A past minute as the views draw it: the live result's frame with that minute's figures. */
+export interface PastView {
+  /** The minute (venue time, its start). */
+  t: number;
+  result: ResultMessage;
+}
+
 export interface GexActions {
   setView(patch: Partial<ViewState>): void;
+  /** Shows the minute `t` of the series' history in the views (null: back to live). */
+  showPast(t: number | null): void;
   applyMessage(msg: FromWorker): void;
   addNotice(level: NoticeLevel, message: string): void;
   dismissNotice(id: number): void;
   setWorkerRestarts(n: number): void;
-  /** Writes the session history and the last figures now (call on pagehide). */
-  flushHistory(): void;
+  /** Writes the history and the last figures now (call on pagehide); resolves when the history is written. */
+  flushHistory(): Promise<void>;
   /** The page went to the background (hidden, frozen). Wired to the document by default (`StoreOptions.lifecycle`). */
   pageSuspended(): void;
   /** The page is visible again: figures stay flagged until a result has caught up with the venue clock. */
@@ -79,6 +103,10 @@ export interface StoreOptions {
   maxNotices?: number;
   /** Page lifecycle events (visibilitychange, freeze, resume); default the global document, null for none. */
   lifecycle?: LifecycleSource | null;
+  /** Where the history is kept: default the browser's IndexedDB; null keeps it in memory (tests). */
+  historyStorage?: HistoryStorage | Promise<{ storage: HistoryStorage; problem: string | null }> | null;
+  /** Minimum wall time between history writes (each a transaction). */
+  historyWriteEveryMs?: number;
 }
 
 /**
@@ -92,6 +120,19 @@ const sameVenues = (a: readonly string[], b: readonly string[]) => a.length === 
 /** A result computed for the series on screen (currency, source, venues): anything else is in flight from before a switch. */
 const ofSeries = (msg: ResultMessage, v: ViewState) =>
   msg.selection.currency === v.currency && msg.selection.source === v.source && sameVenues(msg.selection.venues, v.venues);
+/** Where the figures on screen come from: a switch of any of these clears them (history.ts). */
+const figuresKey = (v: ViewState) => legacyHistoryKey(v);
+
+/** The past minute `t` of `minutes` as the views draw it, or null when the history holds no such minute. */
+function pastView(minutes: readonly MinuteSample[], t: number, live: ResultMessage | null, view: ViewState): PastView | null {
+  const sample = sampleAt(minutes, t);
+  if (!sample) return null;
+  const frame: ResultMessage = live ?? {
+    type: 'result', seq: -1, selection: toSelection(view), computedAtMs: NaN, newestFrameAtMs: null, gex: null as never, perps: [],
+    includedVenues: [], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [],
+  };
+  return { t, result: { ...frame, perps: [], gex: pastGex(sample, live?.gex ?? null) } };
+}
 
 export type GexStore = StoreApi<GexState>;
 
@@ -109,34 +150,118 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
   /** Recent results' venue clock while the page was in the foreground. */
   const clock = new VenueClockSampler();
   let lastPersistAt = -Infinity;
-  let dirtyHistory = false;
   /** A live result has arrived since the figures were last saved. */
   let dirtyFigures = false;
+  const historyWriteEveryMs = opts.historyWriteEveryMs ?? 1_000;
+  const opening = opts.historyStorage === undefined
+    ? openHistoryStorage(typeof indexedDB === 'undefined' ? null : indexedDB)
+    : opts.historyStorage === null ? { storage: MEMORY_ONLY, problem: null } : opts.historyStorage;
+  let historyStorage: HistoryStorage | null = null;
+  /** The series whose history is on screen (seriesKey), and what of it is not written yet. */
+  let series = seriesKey(initialView);
+  let pending: { series: string; minutes: MinuteSample[]; points: HistoryPoint[] } = { series, minutes: [], points: [] };
+  let lastHistoryWriteAt = -Infinity;
+  let writing: Promise<void> | null = null;
+  /** Bumped on every series switch: a load that resolves for an earlier series is dropped. */
+  let loadToken = 0;
+  let alertId = 0;
+  let alerts = new AlertMachine(initialView.alerts, initialView.currency, () => ++alertId);
 
   const store = createStore<GexState>()((set, get) => {
     const persist = (force: boolean) => {
-      if (!dirtyHistory && !dirtyFigures) return;
+      if (!dirtyFigures) return;
       const t = now();
       if (!force && t - lastPersistAt < persistEveryMs) return;
       lastPersistAt = t;
-      const { view, history, result, resultReceivedAtMs, resultSaved } = get();
-      if (dirtyHistory) saveHistory(storage, historyKey(view), history);
-      if (dirtyFigures && result && !resultSaved && resultReceivedAtMs !== null) {
+      const { view, result, resultReceivedAtMs, resultSaved } = get();
+      if (result && !resultSaved && resultReceivedAtMs !== null) {
         writeStorage(storage, savedFiguresKey(view), () => encodeSavedFigures(result, resultReceivedAtMs));
       }
-      dirtyHistory = false;
       dirtyFigures = false;
+    };
+
+    /** Writes what is pending (one transaction), at most every historyWriteEveryMs unless forced; one write at a time. */
+    const writeHistory = (force: boolean): Promise<void> => {
+      if (writing) return force ? writing.then(() => writeHistory(true)) : writing;
+      if (!historyStorage || (pending.minutes.length === 0 && pending.points.length === 0)) return Promise.resolve();
+      const t = now();
+      if (!force && t - lastHistoryWriteAt < historyWriteEveryMs) return Promise.resolve();
+      lastHistoryWriteAt = t;
+      const batch = pending;
+      pending = { series, minutes: [], points: [] };
+      const newestMinute = batch.minutes.length > 0 ? batch.minutes[batch.minutes.length - 1].t : -Infinity;
+      const newestPoint = batch.points.length > 0 ? batch.points[batch.points.length - 1].t : -Infinity;
+      writing = historyStorage
+        .write(batch.series, batch.minutes, batch.points, newestMinute - MINUTES_MAX_MS, newestPoint - maxMs)
+        .then((out) => {
+          if (out.droppedHours > 0) addNotice('warn', `history storage is full: the oldest ${out.droppedHours} hour${out.droppedHours > 1 ? 's' : ''} of history dropped to make room`);
+          if (out.failed) addNotice('warn', `history could not be saved (${out.failed}): it will not survive a reload`);
+        }, (e: unknown) => addNotice('warn', `history could not be saved (${String(e)})`))
+        .finally(() => {
+          writing = null;
+        });
+      return writing;
+    };
+
+    /** Loads the series' stored history and merges it with what was taken since (the page may have run meanwhile). */
+    const loadSeries = (key: string, view: ViewState) => {
+      const token = ++loadToken;
+      void Promise.resolve(opening).then(async (opened) => {
+        const first = historyStorage === null;
+        historyStorage = 'storage' in opened ? opened.storage : opened;
+        if (first) {
+          set({ historyKept: historyStorage.persistent });
+          const problem = 'problem' in opened ? opened.problem : null;
+          if (problem) addNotice('info', `history kept in memory only (${problem}): it will not survive a reload`);
+        }
+        const loaded = await historyStorage.load(key, -Infinity, -Infinity).catch((e: unknown) => {
+          addNotice('warn', `stored history could not be read (${String(e)})`);
+          return { minutes: [], points: [], skipped: 0 };
+        });
+        if (token !== loadToken) return;
+        if (loaded.skipped > 0) addNotice('warn', `${loaded.skipped} stored history record${loaded.skipped > 1 ? 's were' : ' was'} unreadable and left out`);
+        let points = loaded.points;
+        if (points.length === 0) {
+          // Points an earlier version kept in Web Storage: moved here once.
+          const legacy = loadHistory(storage, legacyHistoryKey(view), maxPoints);
+          if (legacy.length > 0) {
+            points = legacy;
+            pending.points.unshift(...legacy);
+            try {
+              storage?.removeItem?.(legacyHistoryKey(view));
+            } catch {
+              // read again next time: the merge keeps one point per step
+            }
+          }
+        }
+        const s = get();
+        set({ history: mergePoints(points, s.history, stepMs, maxMs, maxPoints), minutes: mergeSamples(loaded.minutes, s.minutes) });
+        void writeHistory(false);
+      });
     };
 
     const appendHistory = (msg: ResultMessage) => {
       const g = msg.gex;
       if (!Number.isFinite(g.nowMs) || !Number.isFinite(g.spot) || g.spot <= 0) return;
+      // Only the figures of the series on screen (a model or expiry switch may have results in flight).
+      if (seriesKey(msg.selection) !== series) return;
       const zeroGamma = g.zeroGammaLevel !== null && Number.isFinite(g.zeroGammaLevel) ? g.zeroGammaLevel : null;
-      const history = get().history;
+      const { history, minutes } = get();
       const next = appendPoint(history, { t: g.nowMs, spot: g.spot, zeroGamma }, stepMs, maxMs, maxPoints);
-      if (next === history) return;
-      dirtyHistory = true;
-      set({ history: next });
+      const last = minutes[minutes.length - 1];
+      const sample = last && minuteOf(g.nowMs) === last.t ? null : sampleOf(series, msg, last);
+      const nextMinutes = sample ? appendSample(minutes, sample) : minutes;
+      if (next !== history) pending.points.push(next[next.length - 1]);
+      if (nextMinutes !== minutes) pending.minutes.push(sample!);
+      if (next !== history || nextMinutes !== minutes) set({ history: next, minutes: nextMinutes });
+      void writeHistory(false);
+    };
+
+    const feedAlerts = (msg: ResultMessage) => {
+      if (seriesKey(msg.selection) !== series) return;
+      const stale = staleness(get(), now()).stale;
+      const fired = alerts.feed(alertInput(msg, stale));
+      if (fired.length > 0) set({ alertLog: [...fired.reverse(), ...get().alertLog].slice(0, ALERT_LOG_MAX) });
     };
 
     const addNotice = (level: NoticeLevel, message: string) => {
@@ -167,6 +292,7 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       set(back ? { ...fresh, suspended: null } : fresh);
       dirtyFigures = true;
       appendHistory(msg);
+      feedAlerts(msg);
       persist(false);
     };
 
@@ -174,7 +300,18 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       setView(patch) {
         const prev = get().view;
         const view: ViewState = { ...prev, ...patch };
-        const seriesChanged = historyKey(view) !== historyKey(prev);
+        if (view.alerts !== prev.alerts) alerts.setRules(view.alerts);
+        const nextSeries = seriesKey(view);
+        if (nextSeries !== series) {
+          // Another series' history (and alert states): what is pending of this one is written first.
+          void writeHistory(true);
+          series = nextSeries;
+          pending = { series, minutes: [], points: [] };
+          alerts = new AlertMachine(view.alerts, view.currency, () => ++alertId);
+          set({ history: [], minutes: [], past: null });
+          loadSeries(series, view);
+        }
+        const seriesChanged = figuresKey(view) !== figuresKey(prev);
         if (seriesChanged) {
           persist(true);
           dirtyFigures = false;
@@ -188,7 +325,6 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
             result: null,
             resultReceivedAtMs: null,
             resultSaved: false,
-            history: loadHistory(storage, historyKey(view), maxPoints),
           });
         } else if (get().resultSaved && !sameSelection(get().result!.selection, toSelection(view))) {
           // Saved figures are of one exact view (model, expiries, range): not to be shown under another.
@@ -226,8 +362,13 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       setWorkerRestarts(n) {
         if (n !== get().workerRestarts) set({ workerRestarts: n });
       },
+      showPast(t) {
+        const s = get();
+        set({ past: t === null ? null : pastView(s.minutes, t, s.result, s.view) });
+      },
       flushHistory() {
         persist(true);
+        return writeHistory(true);
       },
       pageSuspended() {
         const sus = get().suspended;
@@ -258,6 +399,7 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       },
     };
 
+    loadSeries(series, initialView);
     return {
       view: initialView,
       result: null,
@@ -267,7 +409,11 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       healthAtMs: null,
       healthReceivedAtMs: null,
       notices: [],
-      history: loadHistory(storage, historyKey(initialView), maxPoints),
+      history: [],
+      minutes: [],
+      historyKept: null,
+      past: null,
+      alertLog: [],
       workerRestarts: 0,
       suspended: null,
       actions,

@@ -36,6 +36,7 @@ describe('parseViewFromSearch', () => {
       source: 'sim', venues: ['deribit'], currency: 'ETH', expiries: [D(2024, 12, 27), D(2025, 1, 3)], model: 'short',
       profileRange: 0.125, kiosk: true, rotate: ['BTC', 'ETH'], everyMs: 45_000,
       includeExpiring: false, afterNextExpiry: false, ladder: defaultView().ladder, exposure: 'gex', ladderVol: 0,
+      priors: [], alerts: defaultView().alerts, historyTab: 'spot',
     } satisfies ViewState);
   });
 
@@ -50,6 +51,27 @@ describe('parseViewFromSearch', () => {
       'source=live&venue=deribit&currency=BTC&expiries=all&model=classic&range=20&exposure=vex&expiring=1&after=next&moves=-4,-1,0,1,2.5&horizons=0,4,next&vols=-3,0,3&vol=3',
     );
     expect(parseViewFromSearch(viewToSearch(r.view)).view).toEqual(r.view);
+  });
+
+  it('reads priors, alert rules and the history tab, and writes them back', () => {
+    const r = parseViewFromSearch('?priors=30,1,5&alerts=regime,zero,walls,flow:2.5,sound&history=heatmap');
+    expect(r.notices).toEqual([]);
+    expect(r.view.priors).toEqual([1, 5, 30]);
+    expect(r.view.alerts).toEqual({ regime: true, zeroGamma: true, callWall: true, putWall: true, flowMultiple: 2.5, sound: true });
+    expect(r.view.historyTab).toBe('heatmap');
+    expect(viewToSearch(r.view)).toContain('&priors=1,5,30&alerts=regime,zero,walls,flow:2.5,sound&history=heatmap');
+    expect(parseViewFromSearch(viewToSearch(r.view)).view).toEqual(r.view);
+    expect(parseViewFromSearch('?alerts=putwall').view.alerts).toMatchObject({ callWall: false, putWall: true });
+  });
+
+  it('a malformed alert rule is named in a notice and left out, the others kept', () => {
+    const r = parseViewFromSearch('?alerts=regime,zer0,flow:x,flow:500,<b>,walls&priors=2&history=map');
+    expect(r.view.alerts).toEqual({ regime: true, zeroGamma: false, callWall: true, putWall: true, flowMultiple: null, sound: false });
+    for (const bad of ['"zer0"', '"flow:x"', '"flow:500"', '"<b>"']) expect(r.notices.some((n) => n.startsWith(`alert rule ${bad} is not valid`)), bad).toBe(true);
+    expect(r.view.priors).toEqual([]);
+    expect(r.view.historyTab).toBe('spot');
+    expect(r.notices.some((n) => n.startsWith('parameter "priors"'))).toBe(true);
+    expect(r.notices.some((n) => n.startsWith('parameter "history"'))).toBe(true);
   });
 
   it('a bad ladder axis or a shown vol shift not on it falls back with a notice', () => {

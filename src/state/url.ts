@@ -9,14 +9,25 @@ import { DEFAULT_LADDER, LADDER_LIMITS, type Currency, type DealerModelId, type 
 import { CURRENCIES, DEALER_MODELS, SOURCES } from '../shared/policy.ts';
 import { VENUE_IDS } from '../shared/venues.ts';
 import { expiryLabel, parseExpiryLabel } from '../shared/expiry.ts';
+import { FLOW_MULTIPLE_MAX, FLOW_MULTIPLE_MIN, NO_ALERTS, type AlertRules } from './alerts.ts';
+import { PRIOR_MINUTES, type PriorMinutes } from './minutes.ts';
 
 /** What the strike chart shows per strike (design: "Beyond gamma"): dollar gamma, or the delta, vanna or charm exposure. */
 export type ExposureKind = 'gex' | 'dex' | 'vex' | 'chex';
 export const EXPOSURES: readonly ExposureKind[] = ['gex', 'dex', 'vex', 'chex'];
 
+/** What the history panel shows: spot and zero gamma, the strike x time heatmap, GEX by expiry, strike x expiry. */
+export type HistoryTab = 'spot' | 'heatmap' | 'expiry' | 'strikes';
+export const HISTORY_TABS: readonly HistoryTab[] = ['spot', 'heatmap', 'expiry', 'strikes'];
+
 export interface ViewState extends ViewSelection {
   /** The strike chart's series. */
   exposure: ExposureKind;
+  /** Minutes ago of the priors drawn on the strike chart (empty: none). */
+  priors: PriorMinutes[];
+  /** The alert set (in the link, so a desk shares it). */
+  alerts: AlertRules;
+  historyTab: HistoryTab;
   /** The vol shift the ladder shows (one of ladder.volShifts), decimal. */
   ladderVol: number;
   kiosk: boolean;
@@ -30,7 +41,7 @@ export { SOURCES, CURRENCIES };
 export const ALL_VENUES: readonly VenueId[] = VENUE_IDS;
 /** The models a link may name: `flow` joins when the tape reaches the worker (issue 13). */
 export const MODELS: readonly DealerModelId[] = DEALER_MODELS.filter((m) => m !== 'flow');
-const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol', 'kiosk', 'rotate', 'every'] as const;
+const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol', 'priors', 'alerts', 'history', 'kiosk', 'rotate', 'every'] as const;
 type Key = (typeof KEYS)[number];
 
 export const MAX_QUERY_LENGTH = 2048;
@@ -52,6 +63,9 @@ export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze<ViewState>({
   ladder: DEFAULT_LADDER,
   exposure: 'gex',
   ladderVol: 0,
+  priors: [],
+  alerts: NO_ALERTS,
+  historyTab: 'spot',
   kiosk: false,
   rotate: [],
   everyMs: 30_000,
@@ -60,7 +74,7 @@ export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze<ViewState>({
 const copyLadder = (l: ViewSelection['ladder']): ViewSelection['ladder'] => ({ moves: [...l.moves], hours: [...l.hours], volShifts: [...l.volShifts] });
 
 export function defaultView(): ViewState {
-  return { ...DEFAULT_VIEW, venues: [...DEFAULT_VIEW.venues], expiries: [], rotate: [], ladder: copyLadder(DEFAULT_VIEW.ladder) };
+  return { ...DEFAULT_VIEW, venues: [...DEFAULT_VIEW.venues], expiries: [], rotate: [], priors: [], alerts: { ...NO_ALERTS }, ladder: copyLadder(DEFAULT_VIEW.ladder) };
 }
 
 /** What the worker computes for a view (the view less its display-only parts). */
@@ -249,6 +263,27 @@ export function parseViewFromSearch(search: string): ParsedView {
   }
   if (!view.ladder.volShifts.includes(view.ladderVol)) view.ladderVol = view.ladder.volShifts[view.ladder.volShifts.length >> 1];
 
+  const priors = values.get('priors');
+  if (priors !== undefined) {
+    const list = parseList(priors);
+    const ok = list.every((t) => /^\d{1,2}$/.test(t) && (PRIOR_MINUTES as readonly number[]).includes(Number(t)));
+    if (list.length > 0 && ok) view.priors = PRIOR_MINUTES.filter((m) => list.includes(String(m)));
+    else bad('priors', priors, `none (minutes ago, any of ${PRIOR_MINUTES.join(',')})`);
+  }
+
+  const alerts = values.get('alerts');
+  if (alerts !== undefined) {
+    const { rules, problems } = parseAlertRules(alerts);
+    view.alerts = rules;
+    notices.push(...problems);
+  }
+
+  const history = values.get('history');
+  if (history !== undefined) {
+    if ((HISTORY_TABS as readonly string[]).includes(history)) view.historyTab = history as HistoryTab;
+    else bad('history', history, `${DEFAULT_VIEW.historyTab} (one of ${HISTORY_TABS.join(', ')})`);
+  }
+
   const kiosk = values.get('kiosk');
   if (kiosk !== undefined) {
     if (kiosk === '1' || kiosk === 'true') view.kiosk = true;
@@ -298,10 +333,53 @@ export function viewToSearch(view: ViewState): string {
   if (L.hours.join() !== D.hours.join()) parts.push(`horizons=${L.hours.map((h) => (h === 'nextExpiry' ? 'next' : String(h))).join(',')}`);
   if (L.volShifts.join() !== D.volShifts.join()) parts.push(`vols=${pct(L.volShifts)}`);
   if (view.ladderVol !== DEFAULT_VIEW.ladderVol) parts.push(`vol=${pct([view.ladderVol])}`);
+  if (view.priors.length > 0) parts.push(`priors=${view.priors.join(',')}`);
+  const alerts = alertRulesToText(view.alerts);
+  if (alerts) parts.push(`alerts=${alerts}`);
+  if (view.historyTab !== DEFAULT_VIEW.historyTab) parts.push(`history=${view.historyTab}`);
   if (view.kiosk) parts.push('kiosk=1');
   if (view.rotate.length > 0) parts.push(`rotate=${view.rotate.join(',')}`);
   if (view.rotate.length > 0 || view.everyMs !== DEFAULT_VIEW.everyMs) parts.push(`every=${Math.round(view.everyMs / 1000)}s`);
   return parts.join('&');
+}
+
+/** Alert rule words in a link: `regime`, `zero`, `callwall`, `putwall`, `walls` (both), `flow:N` (N x the ±1 % perp depth), `sound`. */
+export const ALERT_RULE_WORDS = ['regime', 'zero', 'callwall', 'putwall', 'walls', 'flow:N', 'sound'] as const;
+
+/** The alert set of `alerts=...`: each malformed rule named and left out, the others kept. */
+export function parseAlertRules(raw: string): { rules: AlertRules; problems: string[] } {
+  const rules: AlertRules = { ...NO_ALERTS };
+  const problems: string[] = [];
+  const list = parseList(raw).slice(0, 16);
+  for (const word of list) {
+    const w = word.toLowerCase();
+    const flow = /^flow:(\d{1,3}(\.\d{1,2})?)$/.exec(w);
+    if (w === 'regime') rules.regime = true;
+    else if (w === 'zero') rules.zeroGamma = true;
+    else if (w === 'callwall') rules.callWall = true;
+    else if (w === 'putwall') rules.putWall = true;
+    else if (w === 'walls') rules.callWall = rules.putWall = true;
+    else if (w === 'sound') rules.sound = true;
+    else if (flow && Number(flow[1]) >= FLOW_MULTIPLE_MIN && Number(flow[1]) <= FLOW_MULTIPLE_MAX) rules.flowMultiple = Number(flow[1]);
+    else {
+      problems.push(`alert rule ${quote(word)} is not valid (${ALERT_RULE_WORDS.join(', ')}; flow:N with N from ${FLOW_MULTIPLE_MIN} to ${FLOW_MULTIPLE_MAX}); left out`);
+    }
+  }
+  if (list.length === 0) problems.push('parameter "alerts" is empty; no alerts');
+  return { rules, problems };
+}
+
+/** The link's words for an alert set ('' for none), in a fixed order. */
+export function alertRulesToText(r: AlertRules): string {
+  const words: string[] = [];
+  if (r.regime) words.push('regime');
+  if (r.zeroGamma) words.push('zero');
+  if (r.callWall && r.putWall) words.push('walls');
+  else if (r.callWall) words.push('callwall');
+  else if (r.putWall) words.push('putwall');
+  if (r.flowMultiple !== null) words.push(`flow:${r.flowMultiple}`);
+  if (r.sound && words.length > 0) words.push('sound');
+  return words.join(',');
 }
 
 export interface QuickPicks {

@@ -2,12 +2,16 @@ import { useCallback, useState, type CSSProperties } from 'react';
 import { useGex } from '../state/react.ts';
 import { expiryLabel } from '../state/url.ts';
 import { EXPOSURE_TEXT, GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
-import { ExposureSwitch } from './panels/ExposureSwitch.tsx';
+import { ExposureSwitch, PriorsSwitch } from './panels/ExposureSwitch.tsx';
 import { ExpiringNote, FeedbackLine } from './panels/BeyondGamma.tsx';
 import { ScenarioLadder } from './panels/ScenarioLadder.tsx';
 import { GammaProfileChart } from './charts/GammaProfileChart.tsx';
 import { HedgeFlowChart } from './charts/HedgeFlowChart.tsx';
-import { SessionHistory } from './charts/SessionHistory.tsx';
+import { HistoryPanel } from './panels/HistoryPanel.tsx';
+import { AlertEffects, AlertLog, AlertRulesPicker } from './panels/Alerts.tsx';
+import { ExportMenu } from './panels/ExportMenu.tsx';
+import { PRIOR_STYLE } from './charts/GammaByStrikeChart.tsx';
+import type { PriorMinutes } from '../state/minutes.ts';
 import { C } from './colors.ts';
 import { ErrorBoundary } from './ErrorBoundary.tsx';
 import { fmtPct } from './format.ts';
@@ -36,13 +40,24 @@ function StrikePanel() {
   const exposure = useGex((s) => s.view.exposure);
   const title = exposure === 'gex' ? 'Gamma by strike' : `${EXPOSURE_TEXT[exposure].name} by strike`;
   const unit = exposure === 'gex' ? 'USD per 1% move' : `USD${EXPOSURE_TEXT[exposure].per}, coin in the tooltip`;
+  const priors = useGex((s) => s.view.priors);
   const legend = exposure === 'gex'
-    ? <Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} />
+    ? <><Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} /><PriorsLegend priors={priors} /></>
     : <Legend items={[['dealers long', C.call], ['dealers short', C.put], ['spot', C.spot]]} />;
   return (
-    <Panel area="strike" title={title} sub={<><ExpiriesSub unit={unit} /><ExpiringNote /></>} chartTestId="chart-gamma-by-strike" legend={<>{legend}<ExposureSwitch /></>}>
+    <Panel area="strike" title={title} sub={<><ExpiriesSub unit={unit} /><ExpiringNote /></>} chartTestId="chart-gamma-by-strike" legend={<>{legend}<PriorsSwitch /><ExposureSwitch /></>}>
       <GammaByStrikeChart />
     </Panel>
+  );
+}
+
+/** The priors' marks in one legend item: "ago ▪1 ▪5 ▪15 ▪30 min". */
+function PriorsLegend({ priors }: { priors: readonly PriorMinutes[] }) {
+  if (priors.length === 0) return null;
+  return (
+    <span className="legend" data-testid="priors-legend" title="each strike's net GEX that many minutes ago">
+      <span>ago {priors.map((m) => <span key={m}><i style={{ background: PRIOR_STYLE[m].color }} />{m} </span>)}min</span>
+    </span>
   );
 }
 
@@ -50,7 +65,7 @@ function StrikePanel() {
 function Panels() {
   return (
     <>
-      <Panel area="levels" title="Key levels"><KeyLevels /></Panel>
+      <Panel area="levels" title="Key levels" legend={<span className="panel-tools hide-kiosk"><AlertRulesPicker /><ExportMenu /></span>}><KeyLevels /><AlertLog /></Panel>
       <StrikePanel />
       <Panel area="profile" title="Gamma profile across spot" sub={<span className="sub hide-kiosk">total net GEX if spot moved</span>} chartTestId="chart-gamma-profile">
         <GammaProfileChart />
@@ -61,9 +76,7 @@ function Panels() {
       <Panel area="ladder" title="Hedge flow by scenario" sub={<span className="sub hide-kiosk">spot move x horizon, dealers buy + / sell −, USD</span>}>
         <ScenarioLadder />
       </Panel>
-      <Panel area="history" title="Session history" sub={<span className="sub">spot and zero gamma, UTC</span>} chartTestId="chart-session-history">
-        <SessionHistory />
-      </Panel>
+      <HistoryPanel />
     </>
   );
 }
@@ -72,12 +85,13 @@ function Dashboard() {
   const kiosk = useGex((s) => s.view.kiosk);
   const viewport = useWindowViewport(kiosk);
   const phone = viewport.layout === 'phone' && !kiosk;
+  const past = useGex((s) => s.past !== null);
   const [menuOpen, setMenuOpen] = useState(false);
   const closeMenu = useCallback(() => setMenuOpen(false), []);
   useRotation();
   return (
     <ViewportContext.Provider value={viewport}>
-      <div className={`app${kiosk ? ' kiosk' : ''}`} data-testid="app" data-kiosk={kiosk ? '1' : '0'} data-layout={viewport.layout}
+      <div className={`app${kiosk ? ' kiosk' : ''}${past ? ' is-past' : ''}`} data-testid="app" data-kiosk={kiosk ? '1' : '0'} data-layout={viewport.layout}
         style={{ '--k': viewport.scale } as CSSProperties}>
         {kiosk ? <KioskHeader /> : <DeskHeader phone={phone} menuOpen={menuOpen} closeMenu={closeMenu} />}
         <main className="main"><Panels /></main>
@@ -87,6 +101,7 @@ function Dashboard() {
         </div>
         <Notices />
         <StaleBanner />
+        <AlertEffects />
         <LiveOffline />
         <DocumentTitle />
       </div>

@@ -13,4 +13,6 @@ export const C = {
   axisLine: '#3a4552',
   callWall: '#7ee787',
   putWall: '#ffa198',
+  /** A past minute shown instead of the present (the scrubber). */
+  past: '#ff9e3d',
 } as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
 import type { HistoryPoint } from '../state/history.ts';
 import { emptyGexResult } from '../engine/fixtures.ts';
-import { distanceFromSpot, flowRows, historyRows, perpBasis, profileRows, strikeRows, summedDepth, symmetricDomain } from './data.ts';
+import { bandValueAt, distanceFromSpot, expiryRows, flowRows, heatColour, historyRows, perpBasis, profileRows, shareExpiringWithin, strikeRows, summedDepth, symmetricDomain } from './data.ts';
 
 const F = (a: number[]) => Float64Array.from(a);
 function g(): GexResult {
@@ -108,5 +108,34 @@ describe('historyRows', () => {
       expect(inner(after).length).toBeGreaterThan(350);
       expect(inner(after)).toEqual(inner(before));
     }
+  });
+});
+
+describe('by expiry', () => {
+  const T = Date.UTC(2026, 2, 6, 9);
+  const H = 3_600_000;
+  const gx = () => emptyGexResult({ nowMs: T, expiries: F([T + 23 * H, T + 47 * H, T + 200 * H]), netGexByExpiry: F([-3, 1, 6]) });
+  it('every listed expiry, with its net where it is in the figures', () => {
+    const rows = expiryRows(gx(), [{ expiryMs: T + 23 * H, label: 'A' }, { expiryMs: T + 30 * H, label: 'B' }]);
+    expect(rows.map((r) => [r.label, r.net])).toEqual([['A', -3], ['B', null], ['8MAR26', 1], ['14MAR26', 6]]);
+  });
+  it('the share of GEX expiring within 24 h is their size over the size of all', () => {
+    expect(shareExpiringWithin(gx(), 24 * H)).toEqual({ share: 0.3, expiries: 1 });
+    expect(shareExpiringWithin(emptyGexResult(), 24 * H)).toBeNull();
+  });
+});
+
+describe('heatmap cells', () => {
+  it('a price falls in the band of the strike nearest it, bands reaching halfway to the neighbours', () => {
+    const k = [100, 110, 130];
+    const v = [1, 2, 3];
+    expect([95, 100, 104.9, 105.1, 119.9, 120.1, 130, 140, 141, 94].map((p) => bandValueAt(k, v, p))).toEqual([1, 1, 1, 2, 2, 3, 3, 3, NaN, NaN]);
+    expect(bandValueAt([], [], 100)).toBeNaN();
+  });
+  it('colour: green long, red short, stronger with size, nothing for zero', () => {
+    expect(heatColour(0, 10)[3]).toBe(0);
+    expect(heatColour(10, 10)).toEqual([63, 185, 80, 255]);
+    expect(heatColour(-10, 10).slice(0, 3)).toEqual([255, 107, 94]);
+    expect(heatColour(1, 10)[3]).toBeLessThan(heatColour(5, 10)[3]);
   });
 });

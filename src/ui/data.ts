@@ -3,6 +3,7 @@
  * unit-tested and memoised once per result (at most a few per second).
  */
 import type { HistoryPoint } from '../state/history.ts';
+import { expiryLabel } from '../state/url.ts';
 import type { GexResult, PerpQuote } from '../worker/protocol.ts';
 
 export interface StrikeRow {
@@ -248,4 +249,77 @@ export function ladderTable(g: GexResult, volShift: number): LadderTable | null 
     }),
   );
   return { moves: order.map(([m]) => m), hours: [...s.hours], rows, maxAbsUsd };
+}
+
+export interface ExpiryRow {
+  expiryMs: number;
+  label: string;
+  /** Net dealer dollar gamma per 1 % of the expiry; null when it is listed but not in the figures (not selected). */
+  net: number | null;
+}
+
+/**
+ * Every listed expiry with its net GEX where it is in the figures: the by-expiry bars show the ones a
+ * click can add too. `listed` is the result's expiry list (empty for a past minute: its own expiries then).
+ */
+export function expiryRows(g: GexResult, listed: readonly { expiryMs: number; label: string }[]): ExpiryRow[] {
+  const net = new Map<number, number>();
+  for (let i = 0; i < g.expiries.length; i++) net.set(g.expiries[i], g.netGexByExpiry[i]);
+  const all = new Map<number, string>(listed.map((e) => [e.expiryMs, e.label]));
+  for (const e of net.keys()) if (!all.has(e)) all.set(e, expiryLabel(e));
+  return [...all.entries()].sort((a, b) => a[0] - b[0]).map(([expiryMs, label]) => ({ expiryMs, label, net: net.get(expiryMs) ?? null }));
+}
+
+/**
+ * The share of GEX expiring within `horizonMs` of the valuation time: the size (|net|) of those
+ * expiries over the size of all in the figures, 0..1; null when nothing is in the figures.
+ */
+export function shareExpiringWithin(g: GexResult, horizonMs: number): { share: number; expiries: number } | null {
+  let near = 0;
+  let all = 0;
+  let n = 0;
+  for (let i = 0; i < g.expiries.length; i++) {
+    const v = Math.abs(g.netGexByExpiry[i]);
+    if (!Number.isFinite(v)) continue;
+    all += v;
+    if (g.expiries[i] - g.nowMs <= horizonMs) {
+      near += v;
+      n++;
+    }
+  }
+  return all > 0 ? { share: near / all, expiries: n } : null;
+}
+
+/**
+ * The heatmaps' colour of a net GEX value against `scale` (the largest |value| shown): green where
+ * dealers are long gamma, red short, stronger with size (square root, so mid-sized cells still show);
+ * RGBA 0-255, alpha 0 for nothing.
+ */
+export function heatColour(v: number, scale: number): [number, number, number, number] {
+  if (!Number.isFinite(v) || v === 0 || !(scale > 0)) return [0, 0, 0, 0];
+  const k = Math.sqrt(Math.min(1, Math.abs(v) / scale));
+  const a = Math.round(255 * (0.08 + 0.92 * k));
+  return v > 0 ? [63, 185, 80, a] : [255, 107, 94, a];
+}
+
+/**
+ * The value of the strike band holding `price`: each strike covers from halfway to its lower
+ * neighbour to halfway to its upper one (the outer ones as far out as their inner half); NaN outside.
+ * `strikes` ascending.
+ */
+export function bandValueAt(strikes: ArrayLike<number>, values: ArrayLike<number>, price: number): number {
+  const n = strikes.length;
+  if (n === 0 || !Number.isFinite(price)) return NaN;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (strikes[mid] <= price) lo = mid;
+    else hi = mid - 1;
+  }
+  // lo: the last strike <= price (or 0 when price is below every strike).
+  const k = strikes[lo] <= price && lo + 1 < n && price - strikes[lo] > strikes[lo + 1] - price ? lo + 1 : lo;
+  const below = k > 0 ? (strikes[k] - strikes[k - 1]) / 2 : k + 1 < n ? (strikes[k + 1] - strikes[k]) / 2 : strikes[k] * 0.01;
+  const above = k + 1 < n ? (strikes[k + 1] - strikes[k]) / 2 : below;
+  return price >= strikes[k] - below && price <= strikes[k] + above ? values[k] : NaN;
 }

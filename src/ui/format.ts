@@ -120,10 +120,11 @@ export function fmtHorizon(hours: number): string {
   return `+${d} d${h > 0 ? ` ${h} h` : ''}`;
 }
 
-/** An expiry's date and time: "27 Dec 08:00 UTC". */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** An expiry's date and time: "27 Dec 08:00 UTC" (month names by table: toLocaleString with a time zone costs ~0.5 ms a call). */
 export function fmtExpiryTime(ms: number | null | undefined): string {
   if (ms == null || !Number.isFinite(ms)) return DASH;
   const d = new Date(ms);
-  const mon = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
-  return `${d.getUTCDate()} ${mon} ${d.toISOString().slice(11, 16)} UTC`;
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.toISOString().slice(11, 16)} UTC`;
 }

@@ -13,7 +13,7 @@ export interface Pacer {
 
 /**
  * Runs one queued job per `post`ed turn, in queue order; `run` wraps each job (the page flushes it
- * synchronously so the chart's commit and recharts' follow-up updates finish within the turn).
+ * synchronously so the chart's commit and its canvas drawing finish within the turn).
  */
 export function createPacer(post: (turn: () => void) => void, run: (job: () => void) => void = (job) => job()): Pacer {
   const jobs = new Map<object, () => void>();

@@ -194,7 +194,7 @@ export function transferablesOf(msg: FromWorker): ArrayBuffer[] {
   if (msg.type !== 'result') return [];
   const g = msg.gex;
   const arrays = [
-    g.strikes, g.callGex, g.putGex, g.netGex, g.expiries, g.netGexByExpiry,
+    g.strikes, g.callGex, g.putGex, g.netGex, g.expiries, g.netGexByExpiry, g.netGexByStrikeExpiry,
     g.profileSpots, g.profileNetGex, g.moves, g.hedgeFlowUnits, g.hedgeFlowUsd, g.hedgeFlowUnitsGammaApprox,
     g.deltaExposure, g.vannaExposure, g.charmExposure,
     ...(g.scenarios ? [g.scenarios.units, g.scenarios.usd] : []),

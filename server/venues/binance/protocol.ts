@@ -17,7 +17,11 @@ export const BINANCE_MARKET_PATH = '/binance/market/stream';
 export const BINANCE_PUBLIC_PATH = '/binance/public/stream';
 export const BINANCE_REST_PREFIX = '/binance/rest';
 export const BINANCE_LIVE_BASE = 'https://eapi.binance.com';
-export const BINANCE_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([['/eapi/v1/exchangeInfo', []]]);
+export const BINANCE_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/eapi/v1/exchangeInfo', []],
+  ['/eapi/v1/trades', ['symbol', 'limit']],
+  ['/eapi/v1/blockTrades', ['symbol', 'limit']],
+]);
 export const BINANCE_PING_MS = 180_000;
 /** Binance: at most 10 incoming messages a second (past it the connection is closed) and 1,024 streams per connection. */
 export const BINANCE_SESSION: VenueHubOptions['session'] = { requestBurst: 10, requestsPerSec: 10, maxChannels: 1_024 };
@@ -32,13 +36,16 @@ export type Stream =
   | { t: 'oi'; c: Currency; code: string; path: string; every: number }
   | { t: 'symbols'; path: string; every: number }
   | { t: 'mark'; c: Currency; path: string; every: number }
-  | { t: 'depth'; c: Currency; levels: number; path: string; every: number };
+  | { t: 'depth'; c: Currency; levels: number; path: string; every: number }
+  | { t: 'trades'; c: Currency; path: string; every: number };
 
 export function parseStream(name: string): Stream | null {
   if (name === '!optionSymbol') return { t: 'symbols', path: BINANCE_MARKET_PATH, every: 0 };
   const p = name.split('@');
   const c = UND.get(p[0]);
   if (!c) return null;
+  // every option trade of the underlying, on the /public path (2025-26 layout)
+  if (p.length === 2 && p[1] === 'optionTrade') return { t: 'trades', c, path: BINANCE_PUBLIC_PATH, every: 1 };
   if (p.length === 2 && p[1] === 'optionMarkPrice') return { t: 'marks', c, path: BINANCE_MARKET_PATH, every: 10 };
   if (p.length === 3 && p[1] === 'optionOpenInterest' && /^\d{6}$/.test(p[2])) return { t: 'oi', c, code: p[2], path: BINANCE_MARKET_PATH, every: 30 };
   if (p[1] === 'markPrice' && (p.length === 2 || (p.length === 3 && p[2] === '1s'))) return { t: 'mark', c, path: BINANCE_MARKET_PATH, every: p.length === 3 ? 10 : 30 };

@@ -33,6 +33,7 @@ export const binanceCapturePath = (f: Record<string, unknown>): string => (/@dep
 export const BINANCE_REPLAY: ReplaySpec = {
   venue: 'binance',
   restPrefix: BINANCE_REST_PREFIX,
+  tradeHistoryPaths: new Set(['/eapi/v1/trades', '/eapi/v1/blockTrades']),
   timeFields: new Set(['E', 'T']),
   idFields: new Set(['s', 'symbol']),
   topicOf: (f) => (typeof f.stream === 'string' && f.data !== undefined ? f.stream : null),

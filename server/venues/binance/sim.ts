@@ -6,7 +6,9 @@
  * daily and the farthest quarterly, every third strike away from the money, open interest ~10 % of
  * Deribit's. No forward (Binance prices on the index).
  */
-import type { MarketSim, OptionDef } from '../../sim/market.ts';
+import type { Currency, MarketSim, OptionDef } from '../../sim/market.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
+import { VenueTape } from '../venue-tape.ts';
 import { VenueChain } from '../chain-subset.ts';
 import { num, yymmdd } from '../format.ts';
 import type { RestAnswer } from '../../http/rest-relay.ts';
@@ -14,6 +16,11 @@ import type { VenueHub, VenueSource } from '../hub.ts';
 import { parseStream, type Stream } from './protocol.ts';
 
 export const BINANCE_OI_SHARE = 0.1;
+/** Binance's option lot (`minQty`), coin (unit 1). */
+const BINANCE_LOT: Record<Currency, number> = { BTC: 0.01, ETH: 0.1 };
+/** `/eapi/v1/trades` and `/eapi/v1/blockTrades`: default and largest `limit`. */
+const REST_TRADES_DEFAULT = 100;
+const REST_TRADES_MAX = 500;
 const SENTINEL = '987654321.5';
 
 export function binanceSymbol(d: OptionDef): string {
@@ -25,6 +32,12 @@ export class BinanceSim implements VenueSource {
   private announced = new Map<string, Set<string>>();
   private badIdx = 0;
   readonly injected = { badNumbers: 0 };
+  /** Binance's hidden book and tape (its open interest and `optionTrade`). */
+  readonly tape: VenueTape;
+
+  get tradeBook(): TradeBook {
+    return this.tape.book;
+  }
 
   constructor(
     readonly hub: VenueHub,
@@ -35,11 +48,12 @@ export class BinanceSim implements VenueSource {
       keepExpiry: (_e, i, all) => i !== 1 && i !== 2 && i < all.length - 1,
       keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 3 || i % 3 === 0,
     });
+    this.tape = new VenueTape(sim, 'binance', BINANCE_OI_SHARE, [{ chain: this.chain, name: binanceSymbol, share: BINANCE_OI_SHARE, unitCoin: () => 1, lotUnits: (c) => BINANCE_LOT[c] }]);
   }
 
-  /** Open interest in contracts (unit 1 = coin), two decimals. */
+  /** Open interest in contracts (unit 1 = coin): the sum of its book's longs. */
   oiContracts(d: OptionDef): number {
-    return Math.round(this.sim.openInterest(d) * BINANCE_OI_SHARE * 100) / 100;
+    return this.tape.openInterest(d.currency, binanceSymbol(d));
   }
 
   /** Binance accepts every well-formed stream name (on either path; the wrong one stays silent). */
@@ -51,10 +65,17 @@ export class BinanceSim implements VenueSource {
 
   tick(tickNo: number): void {
     const listings = this.newListings();
+    const trades = this.tape.fresh();
     const bad = this.hub.fault('badNumbers');
     this.hub.forEachSubscription((s, name, once) => {
       const st = parseStream(name);
       if (!st || st.path !== s.path) return; // wrong path: accepted, silent
+      if (st.t === 'trades') {
+        // one frame per trade, every one (essential: a lost trade is a wrong position, not a late one)
+        const rows = trades.get(st.c) ?? [];
+        for (const f of once(() => rows.map((x) => JSON.stringify({ stream: name, data: this.tradeEvent(x) })))) s.push(name, f, false, true, true);
+        return;
+      }
       if (st.t === 'symbols') {
         for (const d of listings) s.push(name, JSON.stringify({ stream: name, data: this.symbolRow(d) }));
         return;
@@ -137,10 +158,52 @@ export class BinanceSim implements VenueSource {
     }
   }
 
+  /** USDT price of a trade (Binance quotes options in USDT) and its quantity in contracts. */
+  private priced(x: SimTrade): { price: number; qty: number } {
+    const q = this.sim.tradeQuote(x.line.def, x.takerSide === 'buy');
+    return { price: Math.max(5, Math.round((q.price * q.forward) / 5) * 5), qty: x.amount };
+  }
+
+  /**
+   * An `optionTrade` event: `m` true when the buyer is the maker (the taker sold), `S` the taker's
+   * direction, `q` contracts (unit 1: coin), always positive, `X` `MARKET` or `BLOCK`, `t` trade id.
+   */
+  tradeEvent(x: SimTrade): Record<string, unknown> {
+    const { price, qty } = this.priced(x);
+    const buy = x.takerSide === 'buy';
+    return { e: 'trade', E: this.hub.nowMs(), T: x.timestampMs, s: x.line.name, t: x.id, p: num(price, 3), q: num(qty, 4), X: x.block ? 'BLOCK' : 'MARKET', S: buy ? 'BUY' : 'SELL', m: !buy };
+  }
+
+  /**
+   * `GET /eapi/v1/trades?symbol=&limit=` (order-book trades) and `/eapi/v1/blockTrades` (block trades,
+   * signed `qty` as in Binance's example): the latest `limit` (default 100, at most 500) of one symbol,
+   * oldest first; `side` is the aggressor's, 1 buy, -1 sell.
+   */
+  private recentTrades(q: URLSearchParams, blocks: boolean): RestAnswer {
+    const symbol = q.get('symbol') ?? '';
+    const line = this.tape.book.line(symbol);
+    if (!line) return { status: 400, body: { code: -1121, msg: 'Invalid symbol.' } };
+    const limitText = q.get('limit');
+    const limit = limitText === null ? REST_TRADES_DEFAULT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > REST_TRADES_MAX) return { status: 400, body: { code: -1130, msg: `Invalid data sent for a parameter: limit must be 1..${REST_TRADES_MAX}` } };
+    this.hub.tradeHistoryRequests++;
+    const rows = this.tape.book.recent(line.def.currency, limit, (x) => x.line === line && x.block === blocks).reverse();
+    return {
+      status: 200,
+      body: rows.map((x) => {
+        const { price, qty } = this.priced(x);
+        const side = x.takerSide === 'buy' ? 1 : -1;
+        const signed = blocks ? side * qty : qty;
+        return { id: String(x.id), tradeId: x.id, symbol, price: num(price, 3), qty: num(signed, 4), quoteQty: num(signed * price, 4), side, time: x.timestampMs };
+      }),
+    };
+  }
+
   // ---- REST (simulated answers) -----------------------------------------------------------------
 
-  /** `GET /eapi/v1/exchangeInfo`: the option symbols with their unit. */
-  rest(path: string): RestAnswer {
+  /** `GET /eapi/v1/exchangeInfo`: the option symbols with their unit; the recent trades above. */
+  rest(path: string, q: URLSearchParams): RestAnswer {
+    if (path === '/eapi/v1/trades' || path === '/eapi/v1/blockTrades') return this.recentTrades(q, path === '/eapi/v1/blockTrades');
     if (path !== '/eapi/v1/exchangeInfo') return { status: 404, body: { code: -1, msg: 'not found' } };
     const optionSymbols: Record<string, unknown>[] = [];
     for (const c of ['BTC', 'ETH'] as const) {

@@ -13,7 +13,10 @@ export const BYBIT_OPTION_PATH = '/bybit/v5/public/option';
 export const BYBIT_LINEAR_PATH = '/bybit/v5/public/linear';
 export const BYBIT_REST_PREFIX = '/bybit/rest';
 export const BYBIT_LIVE_BASE = 'https://api.bybit.com';
-export const BYBIT_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([['/v5/market/instruments-info', ['category', 'baseCoin', 'symbol', 'limit', 'cursor', 'status']]]);
+export const BYBIT_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/v5/market/instruments-info', ['category', 'baseCoin', 'symbol', 'limit', 'cursor', 'status']],
+  ['/v5/market/recent-trade', ['category', 'baseCoin', 'symbol', 'optionType', 'limit']],
+]);
 export const BYBIT_IDLE_CLOSE_MS = 10 * 60_000;
 const MAX_ARGS_CHARS = 21_000;
 /**

@@ -49,6 +49,7 @@ export function bybitCapturePath(f: Record<string, unknown>): string | null {
 export const BYBIT_REPLAY: ReplaySpec = {
   venue: 'bybit',
   restPrefix: BYBIT_REST_PREFIX,
+  tradeHistoryPaths: new Set(['/v5/market/recent-trade']),
   timeFields: new Set(['ts', 'cts']),
   idFields: new Set(['symbol', 's']),
   topicOf: (f) => (typeof f.topic === 'string' && f.data !== undefined ? f.topic : null),

@@ -13,6 +13,8 @@
  */
 import type { Currency, MarketSim, OptionDef } from '../../sim/market.ts';
 import { VenueChain } from '../chain-subset.ts';
+import { VenueTape } from '../venue-tape.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
 import { num } from '../format.ts';
 import { pushBook } from '../books.ts';
 import type { RestAnswer } from '../../http/rest-relay.ts';
@@ -28,6 +30,12 @@ const PERP: ReadonlyMap<string, Currency> = new Map([
   ['ETHUSDT', 'ETH'],
 ]);
 const BOOK_DEPTHS = new Set(['1', '50', '200', '500']);
+/** Bybit's option lot (`qtyStep`), coin. */
+const BYBIT_LOT: Record<Currency, number> = { BTC: 0.01, ETH: 0.1 };
+const TRADE_TOPICS: ReadonlyMap<string, Currency> = new Map([
+  ['publicTrade.BTC', 'BTC'],
+  ['publicTrade.ETH', 'ETH'],
+]);
 const SENTINEL = '987654321.5';
 
 type Level2 = [string, string];
@@ -38,6 +46,12 @@ export class BybitSim implements VenueSource {
   readonly usdtChain: VenueChain;
   private badIdx = 0;
   readonly injected = { badNumbers: 0 };
+  /** Bybit's hidden book and tape over both lists (its open interest and `publicTrade.{coin}`). */
+  readonly tape: VenueTape;
+
+  get tradeBook(): TradeBook {
+    return this.tape.book;
+  }
 
   constructor(
     readonly hub: VenueHub,
@@ -53,11 +67,16 @@ export class BybitSim implements VenueSource {
       keepExpiry: (_e, i) => i < 5,
       keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 8,
     });
+    const lot = (c: Currency) => BYBIT_LOT[c];
+    this.tape = new VenueTape(sim, 'bybit', BYBIT_OI_SHARE + BYBIT_USDT_OI_SHARE, [
+      { chain: this.chain, name: (d) => d.name, share: BYBIT_OI_SHARE, unitCoin: () => 1, lotUnits: lot },
+      { chain: this.usdtChain, name: (d) => `${d.name}-USDT`, share: BYBIT_USDT_OI_SHARE, unitCoin: () => 1, lotUnits: lot },
+    ]);
   }
 
-  /** Open interest in coin (= contracts), two decimals. */
+  /** Open interest in coin (= contracts): the sum of its book's longs. */
   oiCoin(d: OptionDef, usdt = false): number {
-    return Math.round(this.sim.openInterest(d) * (usdt ? BYBIT_USDT_OI_SHARE : BYBIT_OI_SHARE) * 100) / 100;
+    return this.tape.openInterest(d.currency, usdt ? `${d.name}-USDT` : d.name);
   }
 
   /** A listed option symbol of either list, with its option and whether it is USDT-settled. */
@@ -69,7 +88,7 @@ export class BybitSim implements VenueSource {
 
   serves(t: string, path: string): boolean {
     const parts = t.split('.');
-    if (path === BYBIT_OPTION_PATH) return parts.length === 2 && parts[0] === 'tickers' && this.find(parts[1]) !== undefined;
+    if (path === BYBIT_OPTION_PATH) return TRADE_TOPICS.has(t) || (parts.length === 2 && parts[0] === 'tickers' && this.find(parts[1]) !== undefined);
     if (parts.length === 2 && parts[0] === 'tickers') return PERP.has(parts[1]);
     return parts.length === 3 && parts[0] === 'orderbook' && BOOK_DEPTHS.has(parts[1]) && PERP.has(parts[2]);
   }
@@ -83,9 +102,17 @@ export class BybitSim implements VenueSource {
 
   tick(tickNo: number): void {
     const bad = this.hub.fault('badNumbers');
+    const trades = this.tape.fresh();
     this.hub.forEachSubscription((s, t, once) => {
       if (s.path !== BYBIT_OPTION_PATH) {
         this.sendLinear(s, t, false, tickNo);
+        return;
+      }
+      const tc = TRADE_TOPICS.get(t);
+      if (tc) {
+        // every trade since the last push, oldest first (essential: a lost trade is a wrong position)
+        const rows = trades.get(tc) ?? [];
+        if (rows.length > 0) for (const f of once(() => [JSON.stringify({ id: `${t}-${this.hub.nowMs()}`, topic: t, type: 'snapshot', ts: this.hub.nowMs(), data: rows.map((x) => this.tradeRow(x)) })])) s.push(t, f, false, true, true);
         return;
       }
       const sym = t.slice('tickers.'.length);
@@ -207,12 +234,46 @@ export class BybitSim implements VenueSource {
     });
   }
 
+  /**
+   * A `publicTrade` row: `S` the taker's side (`Buy`/`Sell`), `v` size in coin, `p` price (USD), `i`
+   * trade id, `T` fill time, `BT` block trade, `RPI`, and the option-only `mP`, `iP`, `mIv`, `iv` (decimal).
+   */
+  tradeRow(x: SimTrade): Record<string, unknown> {
+    const buy = x.takerSide === 'buy';
+    const q = this.sim.tradeQuote(x.line.def, buy);
+    return {
+      T: x.timestampMs, s: x.line.name, S: buy ? 'Buy' : 'Sell', v: num(x.amount), p: num(Math.max(5, Math.round((q.price * q.forward) / 5) * 5)), L: 'PlusTick',
+      i: tradeUuid(x.id), BT: x.block, RPI: false, seq: x.seq, mP: num(q.mark * q.forward, 2), iP: num(q.index, 2), mIv: num(q.ivPct / 100, 4), iv: num(q.ivPct / 100, 4),
+    };
+  }
+
+  /** `GET /v5/market/recent-trade?category=option&baseCoin=|symbol=[&optionType=Call|Put][&limit=1..1000]`: the latest trades, newest first. */
+  private recentTrades(q: URLSearchParams, fail: (code: number, msg: string) => RestAnswer, time: number): RestAnswer {
+    if (q.get('category') !== 'option') return fail(10001, 'params error: category only option is served here');
+    const symbol = q.get('symbol');
+    const coin = symbol ? symbol.split('-')[0] : (q.get('baseCoin') ?? 'BTC');
+    if (coin !== 'BTC' && coin !== 'ETH') return fail(10001, 'params error: baseCoin');
+    const type = q.get('optionType');
+    if (type !== null && type !== 'Call' && type !== 'Put') return fail(10001, 'params error: optionType');
+    const limitText = q.get('limit');
+    const limit = limitText === null ? 500 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail(10001, 'params error: limit must be 1..1000');
+    this.hub.tradeHistoryRequests++;
+    const rows = this.tape.book.recent(coin, limit, (x) => (symbol === null || x.line.name === symbol) && (type === null || x.line.def.isCall === (type === 'Call')));
+    const list = rows.map((x) => {
+      const r = this.tradeRow(x);
+      return { execId: r.i, symbol: r.s, price: r.p, size: r.v, side: r.S, time: String(r.T), isBlockTrade: r.BT, isRPITrade: false, mP: r.mP, iP: r.iP, mIv: r.mIv, iv: r.iv };
+    });
+    return { status: 200, body: { retCode: 0, retMsg: 'OK', result: { category: 'option', list }, retExtInfo: {}, time } };
+  }
+
   // ---- REST (simulated answers) -----------------------------------------------------------------
 
   /** `GET /v5/market/instruments-info?category=option&baseCoin=C&limit=N[&cursor=]`, paged. */
   rest(path: string, q: URLSearchParams): RestAnswer {
     const time = Math.floor(this.hub.nowMs());
     const fail = (retCode: number, retMsg: string): RestAnswer => ({ status: 200, body: { retCode, retMsg, result: {}, retExtInfo: {}, time } });
+    if (path === '/v5/market/recent-trade') return this.recentTrades(q, fail, time);
     if (path !== '/v5/market/instruments-info') return { status: 404, body: { retCode: 10404, retMsg: 'Not Found', result: {}, time } };
     if (q.get('category') !== 'option') return fail(10001, 'params error: category only option is served here');
     const coin = q.get('baseCoin') ?? 'BTC';
@@ -243,4 +304,10 @@ export class BybitSim implements VenueSource {
     }));
     return { status: 200, body: { retCode: 0, retMsg: 'success', result: { category: 'option', nextPageCursor: next, list }, retExtInfo: {}, time } };
   }
+}
+
+/** A trade id as Bybit writes option execIds (a UUID), from the tape's numeric id. */
+function tradeUuid(id: number): string {
+  const h = id.toString(16).padStart(32, '0');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -15,6 +15,7 @@ export type Channel =
   | { t: 'index'; c: Currency; every: number }
   | { t: 'estimated'; c: Currency; every: number }
   | { t: 'perpetual'; c: Currency; every: number }
+  | { t: 'trades'; c: Currency; every: number }
   | { t: 'state'; kind: string; cur: string }
   | { t: 'platform' };
 
@@ -76,6 +77,11 @@ export function parseChannel(ch: string): Channel | null {
       const c = PERP.get(parts[1]);
       const e = every(parts[2]);
       return parts.length === 3 && c && e !== undefined ? { t: 'perpetual', c, every: e } : null;
+    }
+    case 'trades': {
+      // `trades.option.{BTC|ETH}.{100ms|raw}`: every option trade of the currency (agg2 would batch them, not served)
+      const c = parts[2] === 'BTC' || parts[2] === 'ETH' ? parts[2] : undefined;
+      return parts.length === 4 && parts[1] === 'option' && c && (parts[3] === '100ms' || parts[3] === 'raw') ? { t: 'trades', c, every: 1 } : null;
     }
     case 'instrument': {
       if (parts.length !== 4 || parts[1] !== 'state') return null;

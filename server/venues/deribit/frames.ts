@@ -1,5 +1,6 @@
 /** Deribit frame bodies built from simulator state, with the field names and units of the real API. */
 import type { MarketSim, OptionDef, OptionQuote, PerpState } from '../../sim/market.ts';
+import type { SimTrade } from '../../sim/trade-book.ts';
 import { hash01 } from '../../sim/prng.ts';
 
 const DAY = 86_400_000;
@@ -166,4 +167,33 @@ export function perpSummaryRow(p: PerpState, c: string): Record<string, unknown>
     volume: 0,
     volume_usd: 0,
   };
+}
+
+/**
+ * A `public_trade` of Deribit's trade channel and history methods: `direction` is the taker's side,
+ * `amount` (and `contracts`, contract_size 1) base coin, `iv` percent, `price` coin; a block leg carries
+ * `block_trade_id` and `block_trade_leg_count`.
+ */
+export function publicTrade(sim: MarketSim, t: SimTrade): Record<string, unknown> {
+  const buy = t.takerSide === 'buy';
+  const q = sim.tradeQuote(t.line.def, buy);
+  const row: Record<string, unknown> = {
+    trade_seq: t.seq,
+    trade_id: String(t.id),
+    timestamp: t.timestampMs,
+    tick_direction: buy ? 0 : 2,
+    price: q.price,
+    mark_price: q.mark,
+    iv: q.ivPct,
+    instrument_name: t.line.name,
+    index_price: q.index,
+    direction: t.takerSide,
+    amount: t.amount,
+    contracts: t.amount,
+  };
+  if (t.block) {
+    row.block_trade_id = String(t.id % 1_000_000_000);
+    row.block_trade_leg_count = 1;
+  }
+  return row;
 }

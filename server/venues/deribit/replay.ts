@@ -9,7 +9,9 @@
  * `ticker.*` subscriber waits for the next recorded ticker (as on Deribit, where the next 100 ms
  * notification is the whole ticker). Requests are answered from the latest recorded response of the
  * same method (else derived from the names and tickers seen: ./replay-synth.ts), without instruments
- * expired at the replay's venue time.
+ * expired at the replay's venue time. Trade history (`get_last_trades_by_currency_and_time`) is
+ * answered from every trade the recording holds (trade channel notifications, recorded history
+ * answers) that has been played by the replay's position, paged as Deribit pages it.
  */
 import { parseInstrumentName } from '../../sim/calendar.ts';
 import { pickRecorded, type ReplayPlayer } from '../../replay/player.ts';
@@ -47,6 +49,9 @@ export class DeribitReplay implements DeribitSource {
   private readonly channels = new ChannelMap();
   /** Recorded book channels folded up to the playback position. */
   private readonly folds = new Map<string, BookFold>();
+  /** Every recorded option trade once (by trade_id), by currency, oldest first, with when it was played. */
+  private readonly trades = new Map<string, { playedAt: number; row: Record<string, unknown> }[]>();
+  private readonly tradeIds = new Set<string>();
 
   constructor(
     readonly hub: VenueHub,
@@ -68,6 +73,7 @@ export class DeribitReplay implements DeribitSource {
           continue;
         }
         notes.push({ ts: f.ts, channel: p.channel, data: p.data });
+        if (p.channel.startsWith('trades.')) this.collectTrades(f.ts, p.data);
         this.channels.add(p.channel);
         if (isChainedBook(p.channel) && !this.folds.has(p.channel)) this.folds.set(p.channel, new BookFold());
         this.collectNames(p.channel, p.data);
@@ -75,6 +81,7 @@ export class DeribitReplay implements DeribitSource {
       } else if (fr.id !== undefined && 'result' in fr) {
         report.responses++;
         const req = pending.get(JSON.stringify(fr.id));
+        if (req?.method === 'public/get_last_trades_by_currency_and_time') this.collectTrades(f.ts, (fr.result as { trades?: unknown } | null)?.trades);
         if (req) {
           push(this.recorded, keyOf(req.method, req.params), { ts: f.ts, result: fr.result });
           push(this.recordedByMethod, req.method, { ts: f.ts, result: fr.result });
@@ -84,11 +91,55 @@ export class DeribitReplay implements DeribitSource {
       // heartbeats and errors in the recording are not replayed: heartbeats are answered locally
     }
     notes.sort((a, b) => a.ts - b.ts);
+    for (const list of this.trades.values()) list.sort((a, b) => Number(a.row.timestamp) - Number(b.row.timestamp));
     // seed the "latest" tables with each instrument's first appearance so requests work before playback reaches it
     for (const n of notes) {
       this.absorb(n, 0, true);
       player.add(n.ts, (shift) => this.deliver(n, shift));
     }
+  }
+
+  /** Option trades of a notification or a history answer, each kept once, played at `ts`. */
+  private collectTrades(ts: number, rows: unknown): void {
+    if (!Array.isArray(rows)) return;
+    for (const r of rows as Record<string, unknown>[]) {
+      if (!r || typeof r.instrument_name !== 'string' || typeof r.timestamp !== 'number' || this.tradeIds.has(String(r.trade_id))) continue;
+      const p = parseInstrumentName(r.instrument_name);
+      if (p?.kind !== 'option') continue;
+      this.tradeIds.add(String(r.trade_id));
+      push(this.trades, p.currency, { playedAt: ts, row: r });
+    }
+  }
+
+  /**
+   * `public/get_last_trades_by_currency_and_time` on a replay: the recorded trades played by now (in
+   * this loop, and the two loops before it with their times shifted as the loops shift them), paged
+   * as the simulator pages (../deribit/sim.ts): [start, end] both included, count, asc/desc, has_more.
+   */
+  private tradeHistory(params: Record<string, unknown>): RpcReply {
+    const cur = String(params.currency ?? '');
+    const count = params.count === undefined ? 10 : Number(params.count);
+    if (!Number.isInteger(count) || count < 1 || count > 1_000) return { error: ERR.invalidParams('must be 1..1000', 'count') };
+    const start = params.start_timestamp === undefined ? 0 : Number(params.start_timestamp);
+    const end = params.end_timestamp === undefined ? Number.MAX_SAFE_INTEGER : Number(params.end_timestamp);
+    if (!Number.isFinite(start) || !Number.isFinite(end)) return { error: ERR.invalidParams('must be an integer', 'start_timestamp') };
+    this.hub.tradeHistoryRequests++;
+    const list = this.trades.get(cur) ?? [];
+    const cycle = this.player.cycleMs();
+    const loop = Math.max(0, Math.floor((this.nowMs() - this.player.t0) / cycle));
+    const pos = this.player.position();
+    const rows: Record<string, unknown>[] = [];
+    for (let k = Math.max(0, loop - 2); k <= loop; k++) {
+      const shift = k * cycle;
+      for (const t of list) {
+        if (k === loop && t.playedAt > pos) continue;
+        const ts = Number(t.row.timestamp) + shift;
+        if (ts >= start && ts <= end) rows.push(shift === 0 ? t.row : { ...t.row, timestamp: ts });
+      }
+    }
+    const desc = params.sorting === 'desc';
+    const picked = desc ? rows.slice(-count).reverse() : rows.slice(0, count);
+    return { result: { trades: picked, has_more: rows.length > count } };
   }
 
   private collectNames(channel: string, data: unknown): void {
@@ -195,6 +246,7 @@ export class DeribitReplay implements DeribitSource {
   }
 
   request(method: string, params: Record<string, unknown>): RpcReply | undefined {
+    if (method === 'public/get_last_trades_by_currency_and_time') return this.tradeHistory(params);
     const r = this.answer(method, params);
     const listing = method === 'public/get_book_summary_by_currency' || (method === 'public/get_instruments' && params.expired !== true && params.expired !== 'true');
     return listing && r && 'result' in r && Array.isArray(r.result) ? { result: this.unexpired(r.result) } : r;

@@ -9,12 +9,13 @@
  * its current step.
  */
 import { CURRENCIES, indexNameOf, type Currency, type MarketSim, type SimEvent } from '../../sim/market.ts';
+import { freshTrades, type SimTrade, type TradeBook } from '../../sim/trade-book.ts';
 import { eachSubscription } from '../client-socket.ts';
 import type { VenueHub } from '../hub.ts';
 import type { VenueSession } from '../session.ts';
 import { pushBook } from '../books.ts';
 import { IDX, PERP, parseChannel, type Channel } from './channels.ts';
-import { instrumentRow, optionTicker, perpInstrumentRow, perpSummaryRow, perpTicker, summaryRow } from './frames.ts';
+import { instrumentRow, optionTicker, perpInstrumentRow, perpSummaryRow, perpTicker, publicTrade, summaryRow } from './frames.ts';
 import { ERR, notification, type DeribitSource, type RpcReply } from './protocol.ts';
 
 /** Placeholder swapped for the literal 1e400 in the serialised text. */
@@ -29,11 +30,19 @@ export class DeribitSim implements DeribitSource {
   private unannounced: SimEvent[] = [];
   /** How many bad-number items and book gaps were injected (tests compare with client counters). */
   readonly injected = { badNumbers: 0, gap: 0 };
+  get tradeBook(): TradeBook {
+    return this.sim.deribitBook;
+  }
+
+  /** The trade channel has published every trade up to this venue time, per currency. */
+  private tradesSentTo = new Map<Currency, number>();
 
   constructor(
     readonly hub: VenueHub,
     readonly sim: MarketSim,
-  ) {}
+  ) {
+    for (const c of CURRENCIES) this.tradesSentTo.set(c, sim.timeMs);
+  }
 
   /**
    * Advance the market to the clock. Listing events wait for the next tick to announce them: a request
@@ -130,12 +139,58 @@ export class DeribitSim implements DeribitSource {
       }
       case 'public/status':
         return { result: { locked: 'false', locked_indices: [] } };
+      case 'public/get_last_trades_by_currency_and_time':
+        return this.tradeHistory(params);
       case 'public/get_expirations': {
         return { result: { btc: { option: this.expCodes('BTC') }, eth: { option: this.expCodes('ETH') } } };
       }
       default:
         return undefined;
     }
+  }
+
+  /**
+   * `public/get_last_trades_by_currency_and_time` {currency, kind, start_timestamp, end_timestamp, count
+   * (default 10, at most 1,000), sorting asc|desc|default} -> {trades, has_more}: the trades with time in
+   * [start, end] (both included), the first `count` of them oldest first (asc, and default here) or
+   * newest first (desc); has_more when more of the window was left out. Kept back to the pre-history
+   * (`preHistoryDays`), never ahead of the venue clock.
+   */
+  private tradeHistory(params: Record<string, unknown>): RpcReply {
+    const c = currencyParam(params.currency);
+    if (!c || c.length !== 1) return { error: ERR.invalidParams('unknown currency', 'currency') };
+    const kind = params.kind ?? 'any';
+    if (!['option', 'any', 'future', 'spot', 'combo', 'future_combo', 'option_combo'].includes(String(kind))) return { error: ERR.invalidParams('unknown kind', 'kind') };
+    const int = (v: unknown, d: number): number | undefined => (v === undefined ? d : Number.isSafeInteger(Number(v)) ? Number(v) : undefined);
+    const start = int(params.start_timestamp, 0);
+    const end = int(params.end_timestamp, Number.MAX_SAFE_INTEGER);
+    if (start === undefined) return { error: ERR.invalidParams('must be an integer', 'start_timestamp') };
+    if (end === undefined) return { error: ERR.invalidParams('must be an integer', 'end_timestamp') };
+    const count = int(params.count, 10);
+    if (count === undefined || count < 1 || count > 1_000) return { error: ERR.invalidParams('must be 1..1000', 'count') };
+    const sorting = params.sorting ?? 'default';
+    if (sorting !== 'asc' && sorting !== 'desc' && sorting !== 'default') return { error: ERR.invalidParams('must be asc, desc or default', 'sorting') };
+    this.hub.tradeHistoryRequests++;
+    if (kind !== 'option' && kind !== 'any') return { result: { trades: [], has_more: false } };
+    const book = this.sim.deribitBook;
+    let picked: SimTrade[];
+    let hasMore: boolean;
+    if (sorting === 'desc') {
+      const all = book.between(c[0], start, end);
+      hasMore = all.length > count;
+      picked = all.slice(-count).reverse();
+    } else {
+      picked = [];
+      hasMore = false;
+      book.each(c[0], start, end, (t) => {
+        if (picked.length === count) {
+          hasMore = true;
+          return false;
+        }
+        picked.push(t);
+      });
+    }
+    return { result: { trades: picked.map((t) => publicTrade(this.sim, t)), has_more: hasMore } };
   }
 
   private expCodes(c: Currency): string[] {
@@ -157,11 +212,18 @@ export class DeribitSim implements DeribitSource {
     this.unannounced = [];
     if (this.hub.fault('silent')) return; // a silent venue's listing events are lost, as on the wire
     if (events.length > 0) this.announce(events);
+    const trades = freshTrades(this.sim.deribitBook, this.tradesSentTo, this.sim.timeMs);
     const bad = this.hub.fault('badNumbers');
     this.hub.forEachSubscription((s, ch, once) => {
       const p = this.parse(ch);
       if (!p || p.t === 'state' || p.t === 'platform') return;
       if (tickNo % p.every !== 0) return;
+      if (p.t === 'trades') {
+        // every trade once, as an essential frame (a lost trade is a wrong position, not a late one)
+        const rows = trades.get(p.c);
+        if (rows && rows.length > 0) for (const text of once(() => [notification(ch, rows.map((t) => publicTrade(this.sim, t)))])) s.push(ch, text, false, true, true);
+        return;
+      }
       if (p.t === 'book' || p.t === 'bookGrouped') {
         this.sendBook(s, ch, p, () => once(() => [notification(ch, this.groupedBook(p))]));
         return;

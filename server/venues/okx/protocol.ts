@@ -20,6 +20,8 @@ export const OKX_RELAY_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
   ['/api/v5/public/instruments', ['instType', 'instFamily', 'uly', 'instId']],
   // the perpetual's book snapshot (OKX pushes none since 2026)
   ['/api/v5/market/books', ['instId', 'sz']],
+  // the latest 100 option trades of a family or an instrument
+  ['/api/v5/public/option-trades', ['instFamily', 'instId', 'optType']],
 ]);
 
 /**

@@ -78,6 +78,7 @@ export function okxReplay(mode?: OkxBooksMode): ReplaySpec {
   return {
     venue: 'okx',
     restPrefix: OKX_REST_PREFIX,
+    tradeHistoryPaths: new Set(['/api/v5/public/option-trades']),
     timeFields: new Set(['ts']),
     idFields: new Set(['instId', 'instFamily', 'uly']),
     topicOf: (f) => (f.event === undefined && Array.isArray(f.data) ? okxKey(f.arg) : null),

@@ -14,6 +14,8 @@
 import { CURRENCIES, type Currency, type MarketSim, type OptionDef } from '../../sim/market.ts';
 import { hash01 } from '../../sim/prng.ts';
 import { VenueChain } from '../chain-subset.ts';
+import { VenueTape } from '../venue-tape.ts';
+import type { SimTrade, TradeBook } from '../../sim/trade-book.ts';
 import { num } from '../format.ts';
 import { pushBook } from '../books.ts';
 import type { RestAnswer } from '../../http/rest-relay.ts';
@@ -58,7 +60,11 @@ type Topic =
   | { ch: 'opt-summary'; c: Currency; um: boolean; arg: Record<string, string> }
   | { ch: 'index-tickers'; c: Currency; instId: string; arg: Record<string, string> }
   | { ch: 'mark-price' | 'funding-rate' | 'books'; c: Currency; instId: string; arg: Record<string, string> }
-  | { ch: 'open-interest'; c: Currency; instId: string; swap: boolean; um: boolean; arg: Record<string, string> };
+  | { ch: 'open-interest'; c: Currency; instId: string; swap: boolean; um: boolean; arg: Record<string, string> }
+  | { ch: 'option-trades'; c: Currency; instFamily?: string; instId?: string; arg: Record<string, string> };
+
+/** OKX option trades per push (one, as OKX sends them) and the REST answer's size (the latest 100). */
+const OKX_RECENT_TRADES = 100;
 
 export class OkxSim implements VenueSource {
   readonly chain: VenueChain;
@@ -66,6 +72,12 @@ export class OkxSim implements VenueSource {
   readonly umChain: VenueChain;
   private badIdx = 0;
   readonly injected = { badNumbers: 0, gap: 0 };
+  /** OKX's hidden book and tape over both families (its open interest and `option-trades`). */
+  readonly tape: VenueTape;
+
+  get tradeBook(): TradeBook {
+    return this.tape.book;
+  }
 
   constructor(
     readonly hub: VenueHub,
@@ -82,16 +94,20 @@ export class OkxSim implements VenueSource {
       keepExpiry: (_e, i, all) => i % 2 === 0 && i < all.length - 1,
       keepStrike: (_k, i, _n, atm) => Math.abs(i - atm) <= 3 || i % 2 === 0,
     });
+    this.tape = new VenueTape(sim, 'okx', OKX_OI_SHARE + OKX_UM_OI_SHARE, [
+      { chain: this.chain, name: okxOptionId, share: OKX_OI_SHARE, unitCoin: () => OKX_OPTION_CT_VAL * OKX_OPTION_CT_MULT, lotUnits: () => 1 },
+      { chain: this.umChain, name: okxUmOptionId, share: OKX_UM_OI_SHARE, unitCoin: (c) => OKX_UM_CT_VAL[c], lotUnits: () => 1 },
+    ]);
   }
 
-  /** Contracts of open interest of a USD-margined option (whole contracts of 0.01 BTC / 0.1 ETH). */
+  /** Contracts of open interest of a USD-margined option (whole contracts of 0.01 BTC / 0.1 ETH): the sum of its book's longs. */
   umOiContracts(d: OptionDef): number {
-    return Math.round((this.sim.openInterest(d) * OKX_UM_OI_SHARE) / OKX_UM_CT_VAL[d.currency]);
+    return this.tape.openInterest(d.currency, okxUmOptionId(d));
   }
 
-  /** Contracts of open interest (whole contracts of 0.1 coin). */
+  /** Contracts of open interest (whole contracts of 0.1 coin): the sum of its book's longs. */
   oiContracts(d: OptionDef): number {
-    return Math.round((this.sim.openInterest(d) * OKX_OI_SHARE) / (OKX_OPTION_CT_VAL * OKX_OPTION_CT_MULT));
+    return this.tape.openInterest(d.currency, okxOptionId(d));
   }
 
   // ---- topics -----------------------------------------------------------------------------------
@@ -106,6 +122,16 @@ export class OkxSim implements VenueSource {
       return f ? { ch: 'opt-summary', c: f.c, um: f.um, arg: { channel, instFamily: fam } } : null;
     }
     const instId = typeof r.instId === 'string' ? r.instId : '';
+    if (channel === 'option-trades') {
+      // by instrument family (both families), or one instrument (instId wins, as on OKX)
+      if (instId) {
+        for (const cc of CURRENCIES) if (this.chain.byName(cc).has(instId) || this.umChain.byName(cc).has(instId)) return { ch: channel, c: cc, instId, arg: { channel, instId } };
+        return null;
+      }
+      const fam = typeof r.instFamily === 'string' ? r.instFamily : '';
+      const f = FAMILY.get(fam);
+      return f ? { ch: channel, c: f.c, instFamily: fam, arg: { channel, instFamily: fam } } : null;
+    }
     switch (channel) {
       case 'index-tickers': {
         const c = INDEX_IDS.get(instId);
@@ -156,10 +182,17 @@ export class OkxSim implements VenueSource {
 
   tick(tickNo: number): void {
     const hub = this.hub;
+    const trades = this.tape.fresh();
     hub.forEachSubscription((s, key, once) => {
       const t = this.parseKey(key);
       if (!t) {
         s.subs.delete(key); // e.g. an option that expired: OKX stops pushing it
+        return;
+      }
+      if (t.ch === 'option-trades') {
+        // one trade per push, every one (essential: a lost trade is a wrong position, not a late one)
+        const rows = (trades.get(t.c) ?? []).filter((x) => this.inTopic(t, x));
+        for (const f of once(() => rows.map((x) => JSON.stringify({ arg: t.arg, data: [this.tradeRow(x)] })))) s.push(key, f, false, true, true);
         return;
       }
       if (t.ch === 'books') {
@@ -266,6 +299,47 @@ export class OkxSim implements VenueSource {
     }
   }
 
+  /** Whether a trade belongs to an `option-trades` subscription (its family, or its instrument). */
+  private inTopic(t: { instFamily?: string; instId?: string }, x: SimTrade): boolean {
+    return t.instId !== undefined ? x.line.name === t.instId : familyOf(x.line.name) === t.instFamily;
+  }
+
+  /**
+   * An `option-trades` row: `sz` contracts, `side` the taker's, `px` in coin for `-USD` and USD for
+   * `-USD_UM`, `fillVol` the trade's IV (decimal), `fwdPx`, `idxPx`, `markPx`, numbers as strings.
+   */
+  tradeRow(x: SimTrade): Record<string, string> {
+    const buy = x.takerSide === 'buy';
+    const q = this.sim.tradeQuote(x.line.def, buy);
+    const fam = familyOf(x.line.name);
+    const usd = fam.endsWith('_UM');
+    return {
+      instId: x.line.name,
+      instFamily: fam,
+      tradeId: String(x.id),
+      px: usd ? num(Math.max(5, Math.round((q.price * q.forward) / 5) * 5)) : num(q.price, 4),
+      sz: num(x.amount),
+      side: x.takerSide,
+      optType: x.line.def.isCall ? 'C' : 'P',
+      fillVol: num(q.ivPct / 100, 8),
+      fwdPx: num(q.forward, 2),
+      idxPx: num(q.index, 2),
+      markPx: num(q.mark, 8),
+      ts: String(x.timestampMs),
+    };
+  }
+
+  /** `GET /api/v5/public/option-trades?instFamily=|instId=[&optType=C|P]`: the latest 100 trades, newest first. */
+  private recentTrades(q: URLSearchParams): RestAnswer {
+    const t = this.parseArg({ channel: 'option-trades', instFamily: q.get('instFamily') ?? undefined, instId: q.get('instId') ?? undefined });
+    if (t?.ch !== 'option-trades') return { status: 200, body: { code: '51000', msg: 'Parameter instFamily error', data: [] } };
+    const optType = q.get('optType');
+    if (optType !== null && optType !== 'C' && optType !== 'P') return { status: 200, body: { code: '51000', msg: 'Parameter optType error', data: [] } };
+    this.hub.tradeHistoryRequests++;
+    const rows = this.tape.book.recent(t.c, OKX_RECENT_TRADES, (x) => this.inTopic(t, x) && (optType === null || x.line.def.isCall === (optType === 'C')));
+    return { status: 200, body: { code: '0', msg: '', data: rows.map((x) => this.tradeRow(x)) } };
+  }
+
   /** The swap book in contracts, levels as OKX writes them. */
   bookLevels(c: Currency): { bids: Level4[]; asks: Level4[] } {
     const book = this.sim.book(c);
@@ -310,6 +384,7 @@ export class OkxSim implements VenueSource {
   /** `GET /api/v5/public/instruments` for OPTION (instFamily/uly) and SWAP (instId). */
   rest(path: string, q: URLSearchParams): RestAnswer {
     if (path === '/api/v5/market/books') return this.bookSnapshot(q);
+    if (path === '/api/v5/public/option-trades') return this.recentTrades(q);
     if (path !== '/api/v5/public/instruments') return { status: 404, body: { code: '50030', msg: 'Illegal request path', data: [] } };
     const type = q.get('instType');
     if (type === 'OPTION') {
@@ -349,6 +424,11 @@ export class OkxSim implements VenueSource {
     if (type === 'SWAP') return okxSwapInstruments(q.get('instId'));
     return { status: 200, body: { code: '51000', msg: 'Parameter instType error', data: [] } };
   }
+}
+
+/** The family of an OKX option id: `BTC-USD` or `BTC-USD_UM`. */
+function familyOf(instId: string): string {
+  return instId.split('-').slice(0, 2).join('-');
 }
 
 /** `instType=SWAP[&instId=]`: OKX's linear USDT swaps (contract sizes are static venue facts). */

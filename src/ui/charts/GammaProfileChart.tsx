@@ -1,88 +1,100 @@
 import { memo, useCallback, useMemo } from 'react';
-import { Area, CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { GexResult } from '../../worker/protocol.ts';
+import { useGex } from '../../state/react.ts';
 import { C } from '../colors.ts';
-import { niceSymmetric, profileRows, type ProfileRow } from '../data.ts';
+import { niceSymmetric, profileRows } from '../data.ts';
 import { fmtLevel, fmtSignedPct, fmtSpot, fmtUsd } from '../format.ts';
-import { XMark, YMark } from './marks.tsx';
-import { selectGex, usePacedGex } from './pace.ts';
-import { plotWidth, useChartStyle, useChartWidth, type ChartStyle } from './style.ts';
+import { CanvasChart, drawGrid, drawXMark, drawYMark, linear, nearestIndex, plotArea, xTicksOf, type ChartFrame } from './canvas.tsx';
+import { selectShownGex, usePacedGex } from './pace.ts';
+import { useChartStyle, type ChartStyle } from './style.ts';
 import { fittedTicks } from './ticks.ts';
-import { Tip, tipRow, type TipProps } from './Tip.tsx';
-
-function profileTip(props: TipProps, spot: number) {
-  const r = tipRow<ProfileRow>(props);
-  if (!r) return null;
-  return (
-    <Tip
-      title={`Spot ${fmtSpot(r.price)} (${fmtSignedPct(r.price / spot - 1)})`}
-      rows={[['Total net GEX / 1%', fmtUsd(r.gex)], ['exact', `${Math.round(r.gex).toLocaleString('en-US')} USD`]]}
-    />
-  );
-}
+import { Tip } from './Tip.tsx';
 
 /** Total dealer GEX across hypothetical spots, every zero crossing and today's spot. */
 export const GammaProfileChart = memo(function GammaProfileChart() {
   // In its own turn, into a memoised view: see GammaByStrikeChart.
-  const g = usePacedGex(selectGex);
+  const g = usePacedGex(selectShownGex);
+  const past = useGex((s) => s.past !== null);
   const style = useChartStyle();
+  if (past) return <div className="empty">{PAST_NOTE}</div>;
   return <ProfileView g={g} style={style} />;
 });
 
+interface ProfileFrame extends ChartFrame {
+  x: (v: number) => number;
+  xInv: (px: number) => number;
+  y: (v: number) => number;
+}
+
 const ProfileView = memo(function ProfileView({ g, style }: { g: GexResult | null; style: ChartStyle }) {
-  const [width, onResize] = useChartWidth();
   const rows = useMemo(() => (g ? profileRows(g) : []), [g]);
-  // Colour above zero green and below red: the gradient stop sits where the curve crosses 0.
+  const prices = useMemo(() => Float64Array.from(rows, (r) => r.price), [rows]);
   const y = useMemo(() => niceSymmetric(rows.map((r) => r.gex)), [rows]);
-  const split = useMemo(() => {
-    let max = -Infinity;
-    let min = Infinity;
-    for (const r of rows) {
-      if (r.gex > max) max = r.gex;
-      if (r.gex < min) min = r.gex;
-    }
-    if (!(max > 0)) return 0;
-    if (!(min < 0)) return 1;
-    return max / (max - min);
-  }, [rows]);
-  const spot = g?.spot ?? NaN;
   const lo = rows.length > 0 ? rows[0].price : NaN;
   const hi = rows.length > 0 ? rows[rows.length - 1].price : NaN;
-  const plot = plotWidth(width, style);
-  const x = useMemo(() => {
+  const frame = useCallback((width: number, height: number): ProfileFrame => {
+    const plot = plotArea(width, height, style);
+    const x = linear(lo, hi, plot.x, plot.x + plot.w);
+    const ys = linear(y.domain[0], y.domain[1], plot.y + plot.h, plot.y);
     const chars = Math.max(fmtLevel(lo).length, fmtLevel(hi).length);
-    return { domain: [lo, hi], ticks: fittedTicks(lo, hi, plot, chars, style.fontSize, 6) };
-  }, [lo, hi, plot, style]);
-  const tip = useCallback((p: TipProps) => profileTip(p, spot), [spot]);
+    return {
+      width, height, plot, x, y: ys, xInv: linear(plot.x, plot.x + plot.w, lo, hi),
+      xTicks: xTicksOf(fittedTicks(lo, hi, plot.w, chars, style.fontSize, 6), x, fmtLevel, width, style.fontSize),
+      yTicks: y.ticks.map((v) => ({ at: ys(v), label: fmtUsd(v) })),
+    };
+  }, [style, lo, hi, y]);
+  const draw = useCallback((ctx: CanvasRenderingContext2D, f: ChartFrame) => {
+    if (!g || rows.length === 0) return;
+    const pf = f as ProfileFrame;
+    const plot = f.plot;
+    drawGrid(ctx, f);
+    const y0 = pf.y(0);
+    // Green above zero, red below: the same path filled and stroked twice, each clipped to its side.
+    const path = new Path2D();
+    const area = new Path2D();
+    area.moveTo(pf.x(rows[0].price), y0);
+    rows.forEach((r, i) => {
+      const px = pf.x(r.price);
+      const py = pf.y(r.gex);
+      if (i === 0) path.moveTo(px, py);
+      else path.lineTo(px, py);
+      area.lineTo(px, py);
+    });
+    area.lineTo(pf.x(rows[rows.length - 1].price), y0);
+    area.closePath();
+    for (const [top, bottom, color] of [[plot.y, y0, C.call], [y0, plot.y + plot.h, C.put]] as const) {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(plot.x, top, plot.w, bottom - top);
+      ctx.clip();
+      ctx.globalAlpha = 0.28;
+      ctx.fillStyle = color;
+      ctx.fill(area);
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = color;
+      ctx.lineWidth = style.lineWidth;
+      ctx.stroke(path);
+      ctx.restore();
+    }
+    drawYMark(ctx, plot, y0, C.axis);
+    g.zeroGammaCrossings.filter((x) => x >= lo && x <= hi).forEach((x, i) => {
+      drawXMark(ctx, plot, pf.x(x), style, C.zero, { width: i === 0 ? style.lineWidth : style.lineWidth / 2, dash: [6, 4], label: { text: i === 0 ? `zero γ ${fmtLevel(x)}` : fmtLevel(x), row: 1 + (i % 3) } });
+    });
+    drawXMark(ctx, plot, pf.x(g.spot), style, C.spot, { width: style.lineWidth, label: { text: `spot ${fmtLevel(g.spot)}`, row: 0 } });
+  }, [g, rows, lo, hi, style]);
+  const tip = useCallback((f: ChartFrame, px: number) => {
+    const r = rows[nearestIndex(prices, (f as ProfileFrame).xInv(px))];
+    if (!r || !g) return null;
+    return (
+      <Tip
+        title={`Spot ${fmtSpot(r.price)} (${fmtSignedPct(r.price / g.spot - 1)})`}
+        rows={[['Total net GEX / 1%', fmtUsd(r.gex)], ['exact', `${Math.round(r.gex).toLocaleString('en-US')} USD`]]}
+      />
+    );
+  }, [rows, prices, g]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
-  const fs = style.markFontSize;
-  return (
-    <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
-      <ComposedChart data={rows} margin={style.margin}>
-        <defs>
-          <linearGradient id="gexSplitFill" x1="0" y1="0" x2="0" y2="1">
-            <stop offset={split} stopColor={C.call} stopOpacity={0.28} />
-            <stop offset={split} stopColor={C.put} stopOpacity={0.28} />
-          </linearGradient>
-          <linearGradient id="gexSplitStroke" x1="0" y1="0" x2="0" y2="1">
-            <stop offset={split} stopColor={C.call} />
-            <stop offset={split} stopColor={C.put} />
-          </linearGradient>
-        </defs>
-        <CartesianGrid stroke={C.grid} vertical={false} />
-        <XAxis height={style.xAxisHeight} dataKey="price" type="number" domain={x.domain} tickFormatter={fmtLevel} tick={style.tick} stroke={C.axisLine} ticks={x.ticks} />
-        <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
-        <Tooltip content={tip} isAnimationActive={false} />
-        <Area dataKey="gex" type="linear" stroke="url(#gexSplitStroke)" strokeWidth={style.lineWidth} fill="url(#gexSplitFill)" baseValue={0} dot={false} isAnimationActive={false} />
-        <YMark y={0} stroke={C.axis} />
-        {g.zeroGammaCrossings
-          .filter((x) => x >= lo && x <= hi)
-          .map((x, i) => (
-            <XMark key={i} x={x} stroke={C.zero} strokeDasharray="6 4" strokeWidth={i === 0 ? style.lineWidth : style.lineWidth / 2}
-              label={{ text: i === 0 ? `zero γ ${fmtLevel(x)}` : fmtLevel(x), row: 1 + (i % 3), fontSize: fs }} />
-          ))}
-        <XMark x={spot} stroke={C.spot} strokeWidth={style.lineWidth} label={{ text: `spot ${fmtLevel(spot)}`, row: 0, fontSize: fs }} />
-      </ComposedChart>
-    </ResponsiveContainer>
-  );
+  return <CanvasChart style={style} frame={frame} draw={draw} tip={tip} marks={{ lines: 1 }} label="Total dealer gamma across spot" />;
 });
+
+/** What a past minute does not keep (the views say so rather than show the present as the past). */
+export const PAST_NOTE = 'Not kept for past minutes: back to live to see it';

@@ -1,19 +1,16 @@
 import { memo, useCallback, useMemo } from 'react';
-import { Bar, CartesianGrid, ComposedChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type BarShapeProps } from 'recharts';
 import type { ResultMessage } from '../../worker/protocol.ts';
 import { useGex } from '../../state/react.ts';
 import { C } from '../colors.ts';
 import { flowRows, niceSymmetric, perpBasis, summedDepth, type FlowRow } from '../data.ts';
 import { fmtCoin, fmtFunding, fmtPct, fmtSignedPct, fmtSignedUsd, fmtSpot, fmtUsd } from '../format.ts';
-import { YMark, barShape } from './marks.tsx';
-import { selectResult, usePacedGex } from './pace.ts';
-import { plotWidth, useChartStyle, useChartWidth, type ChartStyle } from './style.ts';
-import { categoryStride } from './ticks.ts';
-import { BAR_CURSOR, Tip, tipRow, type TipProps } from './Tip.tsx';
+import { CanvasChart, bandAt, bandFrame, drawGrid, drawYMark, type BandFrame, type ChartFrame } from './canvas.tsx';
+import { PAST_NOTE } from './GammaProfileChart.tsx';
+import { selectShown, usePacedGex } from './pace.ts';
+import { useChartStyle, type ChartStyle } from './style.ts';
+import { Tip } from './Tip.tsx';
 
-function flowTip(props: TipProps, coin: string, spot: number) {
-  const r = tipRow<FlowRow>(props);
-  if (!r) return null;
+function flowTip(r: FlowRow, coin: string, spot: number) {
   const side = r.units > 0 ? 'BUY' : r.units < 0 ? 'SELL' : '—';
   return (
     <Tip
@@ -29,23 +26,19 @@ function flowTip(props: TipProps, coin: string, spot: number) {
   );
 }
 
-/** Flow bars coloured by side: dealers buy (up) or sell. */
-function flowShape(p: BarShapeProps) {
-  const usd = (p.payload as FlowRow | undefined)?.usd ?? 0;
-  return barShape({ ...p, fill: usd >= 0 ? C.buy : C.sell });
-}
-
 /** What dealers must buy/sell for -10 %..+10 % moves, against the perp's book depth and funding. */
 export const HedgeFlowChart = memo(function HedgeFlowChart() {
   // In its own turn, into a memoised view: see GammaByStrikeChart.
-  const r = usePacedGex(selectResult);
+  const r = usePacedGex(selectShown);
+  const past = useGex((s) => s.past !== null);
   const coin = useGex((s) => s.view.currency);
   const style = useChartStyle();
+  if (past) return <div className="empty">{PAST_NOTE}</div>;
   return <FlowView r={r} coin={coin} style={style} />;
 });
 
+
 const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage | null; coin: string; style: ChartStyle }) {
-  const [width, onResize] = useChartWidth();
   const g = r?.gex ?? null;
   const perps = r?.perps ?? null;
   const perp = perps?.[0];
@@ -53,28 +46,42 @@ const FlowView = memo(function FlowView({ r, coin, style }: { r: ResultMessage |
   const rows = useMemo(() => (g ? flowRows(g, depth.bands) : []), [g, depth]);
   const y = useMemo(() => niceSymmetric(rows.flatMap((r) => [r.usd, r.depthUsd ?? 0])), [rows]);
   const spot = g?.spot ?? NaN;
-  const tip = useCallback((p: TipProps) => flowTip(p, coin, spot), [coin, spot]);
+  // Every n-th move labelled, as many as fit, always including 0 %.
+  const frame = useCallback((width: number, height: number) => bandFrame(width, height, style, rows.map((r) => r.label), y, fmtUsd, Math.max(0, rows.findIndex((r) => r.move === 0))), [style, rows, y]);
+  const draw = useCallback((ctx: CanvasRenderingContext2D, f: ChartFrame) => {
+    const ff = f as BandFrame;
+    const plot = f.plot;
+    drawGrid(ctx, f);
+    // Two bars a move, as recharts groups them: the flow (buy green, sell red) and the depth beside it.
+    const inner = ff.band * 0.8;
+    const w = Math.max(1, (inner - 1) / 2);
+    const y0 = ff.y(0);
+    rows.forEach((row, i) => {
+      const left = plot.x + ff.band * i + (ff.band - inner) / 2;
+      const bar = (x: number, v: number | null, fill: string) => {
+        if (v === null || !Number.isFinite(v) || v === 0) return;
+        const yv = Math.max(plot.y, Math.min(plot.y + plot.h, ff.y(v)));
+        ctx.fillStyle = fill;
+        ctx.fillRect(x, Math.min(y0, yv), w, Math.abs(yv - y0));
+      };
+      bar(left, row.usd, row.usd >= 0 ? C.buy : C.sell);
+      bar(left + w + 1, row.depthUsd, C.depth);
+    });
+    drawYMark(ctx, plot, y0, C.axis);
+  }, [rows]);
+  const tip = useCallback((f: ChartFrame, px: number) => {
+    const row = rows[bandAt(f, px)];
+    return row ? flowTip(row, coin, spot) : null;
+  }, [rows, coin, spot]);
   if (!g || rows.length === 0) return <div className="empty">Waiting for data…</div>;
   const basis = perpBasis(perp);
-  // Every n-th move labelled, as many as fit, always including 0 %.
-  const zeroAt = Math.max(0, rows.findIndex((r) => r.move === 0));
-  const stride = categoryStride(rows.length, plotWidth(width, style), Math.max(...rows.map((r) => r.label.length)), style.fontSize, zeroAt);
   const bands = depth.bands;
   const ratioAt = (pct: number, up: boolean) => rows.find((r) => Math.abs(r.move * 100 - (up ? pct : -pct)) < 1e-6)?.ratio ?? null;
   return (
     <div className="flow-wrap">
       <div className="chart-body" data-testid="chart-hedge-flow">
-        <ResponsiveContainer width="100%" height="100%" onResize={onResize}>
-          <ComposedChart data={rows} margin={style.margin} barGap={1}>
-            <CartesianGrid stroke={C.grid} vertical={false} />
-            <XAxis height={style.xAxisHeight} dataKey="label" tick={style.tick} stroke={C.axisLine} interval={stride - 1} />
-            <YAxis tickFormatter={fmtUsd} tick={style.tick} stroke={C.axisLine} width={style.yAxisWidth} domain={y.domain} ticks={y.ticks} />
-            <Tooltip content={tip} cursor={BAR_CURSOR} isAnimationActive={false} />
-            <YMark y={0} stroke={C.axis} />
-            <Bar dataKey="usd" isAnimationActive={false} shape={flowShape} />
-            <Bar dataKey="depthUsd" fill={C.depth} isAnimationActive={false} shape={barShape} />
-          </ComposedChart>
-        </ResponsiveContainer>
+        <CanvasChart style={style} frame={frame} draw={draw} tip={tip} label="Dealer hedge flow per move, with perp depth"
+          marks={{ bars: rows.length + rows.filter((r) => r.depthUsd !== null && r.depthUsd !== 0).length, lines: 0 }} />
       </div>
       <div className="perp">
         {perps && perps.length > 1 ? (

@@ -4,7 +4,6 @@
  */
 import { useCallback, useState } from 'react';
 import { useGex } from '../../state/react.ts';
-import { C } from '../colors.ts';
 import { useViewport } from '../layout/viewport.ts';
 import { yAxisWidthPx } from './ticks.ts';
 
@@ -17,15 +16,13 @@ interface Margin {
 
 export interface ChartStyle {
   fontSize: number;
-  /** recharts' tick props; one object per style, so recharts does not re-register the axis each render. */
-  tick: { fill: string; fontSize: number };
   /** Labels of the spot / zero gamma / wall lines. */
   markFontSize: number;
   /** Width of the line series (net dealer, profile, history). */
   lineWidth: number;
   /** Room for "-$40.0M" at this type size. */
   yAxisWidth: number;
-  /** Room below the plot for the x labels (recharts' default 30 px clips them at a wall's size). */
+  /** Room below the plot for the x labels (30 px clips them at a wall's size). */
   xAxisHeight: number;
   margin: Margin;
 }
@@ -41,7 +38,6 @@ export function chartStyle(kiosk: boolean, scale: number): ChartStyle {
     const fontSize = kiosk ? Math.round(16 * k) : 11;
     s = {
       fontSize,
-      tick: { fill: C.axis, fontSize },
       markFontSize: kiosk ? Math.round(15 * k) : 11,
       lineWidth: kiosk ? Math.max(2, Math.round(2 * k)) : 2,
       yAxisWidth: yAxisWidthPx(7, fontSize),

@@ -4,6 +4,7 @@ import { useWakeLock } from '../kiosk/useKiosk.ts';
 import { Controls } from '../panels/Controls.tsx';
 import { SourceBadge } from '../panels/SourceBadge.tsx';
 import { AfterExpiryBadge } from '../panels/BeyondGamma.tsx';
+import { PastBadge } from '../panels/HistoryPanel.tsx';
 import { useNow } from '../useNow.ts';
 import { ControlsDrawer } from './ControlsDrawer.tsx';
 
@@ -22,6 +23,7 @@ export function DeskHeader({ phone, menuOpen, closeMenu }: { phone: boolean; men
       <span className="brand">gexdesk<small>dealer gamma</small></span>
       <SourceBadge />
       <AfterExpiryBadge />
+      <PastBadge />
       {phone && <ViewSummary className="view-summary" />}
       <ControlsDrawer phone={phone} open={menuOpen} onClose={closeMenu}>
         <Controls />
@@ -43,6 +45,7 @@ export function KioskHeader() {
       <span className="brand"><small>{venues.join(' + ')} · {model} dealers</small></span>
       <SourceBadge />
       <AfterExpiryBadge />
+      <PastBadge />
       {(wake === 'failed' || wake === 'unsupported') && <span className="wake" title="Screen Wake Lock unavailable">screen may sleep</span>}
       <span className="kiosk-clock num">{fmtTimeUtc(now)} UTC</span>
     </header>

@@ -7,14 +7,15 @@ import { ErrorBoundary } from '../ErrorBoundary.tsx';
  */
 export function Panel({ area, title, sub, legend, chartTestId, children }: {
   area: string;
-  title: string;
+  /** The title (tabs may stand for it: the history panel). */
+  title: ReactNode;
   sub?: ReactNode;
   legend?: ReactNode;
   /** A chart filling the panel below its title, under this test id; otherwise the body lays itself out. */
   chartTestId?: string;
   children: ReactNode;
 }) {
-  const body = <ErrorBoundary where={title}>{children}</ErrorBoundary>;
+  const body = <ErrorBoundary where={typeof title === 'string' ? title : area}>{children}</ErrorBoundary>;
   return (
     <section className="panel" style={{ gridArea: area }} data-panel={area}>
       <h2>

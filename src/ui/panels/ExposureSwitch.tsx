@@ -1,5 +1,6 @@
 import { useGex } from '../../state/react.ts';
 import { EXPOSURES, type ExposureKind } from '../../state/url.ts';
+import { PRIOR_MINUTES } from '../../state/minutes.ts';
 
 const LABEL: Record<ExposureKind, { short: string; help: string }> = {
   gex: { short: 'GEX', help: 'dealer dollar gamma per 1 % move' },
@@ -22,5 +23,21 @@ export function ExposureSwitch() {
         </button>
       ))}
     </span>
+  );
+}
+
+/** Priors on the strike chart: each strike's net GEX 1, 5, 15 and 30 minutes ago (in the link as `priors=`). */
+export function PriorsSwitch() {
+  const priors = useGex((s) => s.view.priors);
+  const exposure = useGex((s) => s.view.exposure);
+  const kiosk = useGex((s) => s.view.kiosk);
+  const setView = useGex((s) => s.actions.setView);
+  if (kiosk || exposure !== 'gex') return null;
+  const on = priors.length > 0;
+  return (
+    <button className="btn priors-switch" aria-pressed={on} data-testid="priors-toggle" onClick={() => setView({ priors: on ? [] : [...PRIOR_MINUTES] })}
+      title="marks of each strike's net GEX 1, 5, 15 and 30 minutes ago (from the stored history)">
+      priors
+    </button>
   );
 }

@@ -13,7 +13,8 @@ const REGIME_HELP = {
 
 /** Spot, zero gamma (with distance), walls, largest |gamma| strike, total net GEX and the regime. */
 export const KeyLevels = memo(function KeyLevels() {
-  const g = useGex((s) => s.result?.gex ?? null);
+  // A past minute (the scrubber) shows its levels; the header badge says it is the past.
+  const g = useGex((s) => (s.past?.result ?? s.result)?.gex ?? null);
   const model = useGex((s) => s.view.model);
   const dist = g ? distanceFromSpot(g.zeroGammaLevel, g.spot) : null;
   return (

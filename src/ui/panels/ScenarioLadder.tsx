@@ -4,7 +4,8 @@ import { useGex } from '../../state/react.ts';
 import { expiryLabel } from '../../state/url.ts';
 import { ladderTable, type LadderCell } from '../data.ts';
 import { fmtCoin, fmtExpiryTime, fmtHorizon, fmtMove, fmtSignedUsd } from '../format.ts';
-import { selectResult, usePacedGex } from '../charts/pace.ts';
+import { selectShown, usePacedGex } from '../charts/pace.ts';
+import { PAST_NOTE } from '../charts/GammaProfileChart.tsx';
 
 /** Buy green, sell red, stronger with size: one glance says where dealers must trade most. */
 function cellColour(usd: number, max: number): string {
@@ -21,11 +22,17 @@ const volText = (v: number) => `${v > 0 ? '+' : ''}${Math.round(v * 1000) / 10}`
  * a horizon drop out there, so their hedges unwind in that column.
  */
 export const ScenarioLadder = memo(function ScenarioLadder() {
-  const r = usePacedGex(selectResult);
+  // 55 numbers: once a second is as fast as anyone reads them, and a quarter of the table's cost.
+  const r = usePacedGex(selectShown, LADDER_EVERY_MS);
+  const past = useGex((s) => s.past !== null);
   const vol = useGex((s) => s.view.ladderVol);
   const coin = useGex((s) => s.view.currency);
+  if (past) return <div className="empty">{PAST_NOTE}</div>;
   return <LadderView r={r} vol={vol} coin={coin} />;
 });
+
+/** The ladder's refresh interval, wall time. */
+export const LADDER_EVERY_MS = 1_000;
 
 function VolPicker({ shifts, vol }: { shifts: readonly number[]; vol: number }) {
   const setView = useGex((s) => s.actions.setView);
