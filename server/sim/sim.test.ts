@@ -37,6 +37,20 @@ describe('MarketSim', () => {
     expect(c.index('BTC')).not.toBe(a.index('BTC'));
   });
 
+  it('the hidden book and its tape do not depend on what was asked first (open interest or trades)', () => {
+    const oiFirst = new MarketSim({ seed: 42, startMs: START });
+    const tapeFirst = new MarketSim({ seed: 42, startMs: START });
+    const oi = (s: MarketSim) => s.instruments('BTC').map((d) => s.openInterest(d));
+    const oiA = oi(oiFirst); // a book summary's first request reads every line's open interest
+    const day = (s: MarketSim) => s.deribitBook.between('BTC', START - 86_400_000, START).map((t) => `${t.id}:${t.amount}`);
+    const tapeB = day(tapeFirst);
+    expect(day(oiFirst)).toEqual(tapeB);
+    expect(oi(tapeFirst)).toEqual(oiA);
+    // the default knobs' pace: about 2 trades a minute on Deribit's BTC options, not thousands an hour
+    expect(tapeB.length).toBeGreaterThan(1_000);
+    expect(tapeB.length).toBeLessThan(10_000);
+  });
+
   it('jumps to any time in bounded work, to the same state as stepping there (issue 11, review 3.10)', () => {
     // across hour boundaries and an 08:00 roll: 07:59 -> 09:01 by 100 ms steps, or in one jump
     const t0 = Date.parse('2025-03-03T07:59:00Z');

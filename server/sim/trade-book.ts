@@ -184,6 +184,9 @@ export class TradeBook {
     const hit = this.blocks.get(l.name);
     if (hit) return hit;
     const k = this.knobs;
+    // the currency's line count sets every block's length: learnt here too, or a first request that
+    // reads open interest (a book summary) before any trade would draw the blocks of a 1-line venue
+    this.sync(l.def.currency);
     const lines = this.nominalLines.get(l.def.currency) ?? 1;
     // hours per block at activity 1, so that the venue trades `tradesPerMinute` x its share
     const base = k.tradesPerMinute > 0 ? (CUSTOMERS * lines * PRINTS_PER_CHANGE) / (k.tradesPerMinute * this.o.rateShare * 60) : Infinity;
