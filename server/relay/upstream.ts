@@ -62,6 +62,17 @@ export interface UpstreamOptions {
   log?(line: string): void;
 }
 
+/** Where a relay's frames come from: the venue (VenueUpstream) or, on an edge, NATS (./nats-edge.ts). */
+export interface Upstream {
+  readonly counts: { connects: number; sent: number; received: number };
+  start(c: Currency, held?: boolean): void;
+  hold(held: ReadonlySet<Currency>, now?: number): void;
+  stop(): void;
+  rpc(c: Currency, method: string, params: unknown): Promise<RpcAnswer>;
+  health(): Partial<Record<Currency, UpstreamState>>;
+  openSockets(): number;
+}
+
 const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -84,7 +95,7 @@ interface Running {
   unheldSince: number | null;
 }
 
-export class VenueUpstream {
+export class VenueUpstream implements Upstream {
   private readonly running = new Map<Currency, Running>();
   private readonly pending = new Map<string, { resolve: (a: RpcAnswer) => void; timer: ReturnType<typeof setTimeout> }>();
   private nextRpc = 1;
