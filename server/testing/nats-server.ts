@@ -14,6 +14,7 @@ export const NATS_PORTS = { from: 4330, to: 4349 };
 export interface RunningNats {
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -62,6 +63,7 @@ export async function startNats(): Promise<RunningNats> {
     return {
       url: `nats://127.0.0.1:${port}`,
       port,
+      pid: child.pid!,
       stop: async () => {
         await kill(child);
         rmSync(store, { recursive: true, force: true });
