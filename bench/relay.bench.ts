@@ -42,16 +42,18 @@ const quietSink: FeedSink = { instruments: () => undefined, options: () => undef
 /** One view's sockets and what the app sent on each (path -> messages, in order). */
 type View = { venue: VenueId; currency: Currency; sent: Map<string, string[]> };
 
-function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m) resolve({ child, url: m[1] });
+      if (m) resolve({ child, url: m[1], log });
     });
-    child.stderr!.on('data', () => undefined);
+    // the NATS roles' lease events (a holder that lost its lease under load shows here)
+    const log: string[] = [];
+    child.stderr!.on('data', (d: Buffer) => log.push(...d.toString().split('\n').filter((l) => /lease/.test(l))));
     child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out.slice(0, 300)}`)));
   });
 }
@@ -145,7 +147,7 @@ export async function run(): Promise<Figure[]> {
  * The relay processes of a layout: `upstream` holds the venue connections (its info tells them),
  * `screens` serve the screens; every one's CPU and RSS count.
  */
-async function startRelays(layout: Layout, simWs: string): Promise<{ all: { pid: number; name: string }[]; kill(): void; upstream: { url: string }; screens: { url: string }[]; nats?: RunningNats }> {
+async function startRelays(layout: Layout, simWs: string): Promise<{ all: { pid: number; name: string }[]; kill(): void; upstream: { url: string; log: string[] }; screens: { url: string }[]; nats?: RunningNats }> {
   const caps = ['--port', '0', '--max-connections', String(SCREENS * 3), '--max-connections-per-ip', String(SCREENS * 3)];
   if (layout === 'one') {
     const relay = await startProcess(['--source', 'live', '--upstream-base', simWs, ...caps]);
@@ -244,6 +246,7 @@ async function measure(layout: Layout): Promise<Figure[]> {
       figs.push({ name: `${tag}: dropped per screen, ${v}`, value: skipped(v) / SCREENS, unit: 'frames skipped for a slow screen' });
     }
     figs.push({ name: `${tag}: upstream connections, all`, value: upstream, unit: 'sockets (one client per venue and currency)' });
+    if (layout === 'nats') figs.push({ name: `${tag}: leases lost by the ingest`, value: relays.upstream.log.filter((l) => /lost the/.test(l)).length, unit: `(refreshes retried: ${relays.upstream.log.filter((l) => /trying again/.test(l)).length})` });
     return figs;
   } finally {
     for (const s of sockets) s.terminate();

@@ -15,8 +15,8 @@ import type { RpcAnswer, Upstream, UpstreamState } from './upstream.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const LEASE_POLL_MS = 250;
-/** A lease entry whose revision has not moved for this long: its holder stopped refreshing it. */
-const HOLDER_SILENT_MS = LEASE_REFRESH_MS * 2;
+/** A lease entry whose revision has not moved for this long: its holder stopped refreshing it (three missed refreshes). */
+const HOLDER_SILENT_MS = LEASE_REFRESH_MS * 3;
 
 export interface EdgeOptions {
   venue: VenueId;

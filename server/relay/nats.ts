@@ -26,8 +26,12 @@ export type NatsRole = 'ingest' | 'edge';
 
 export const FRAMES_STREAM = 'GEXDESK_LAST';
 export const LEASE_BUCKET = 'gexdesk-lease';
-/** A lease entry lives this long unless refreshed: a dead holder's lease is free this long after its last refresh. */
-export const LEASE_TTL_MS = 3_000;
+/**
+ * A lease entry lives this long unless refreshed: a dead holder's lease is free this long after its
+ * last refresh. Four refreshes' worth: a holder on a loaded machine (the bench's, load 9 on two cores)
+ * lagged past 3 s and lost its own lease.
+ */
+export const LEASE_TTL_MS = 4_000;
 export const LEASE_REFRESH_MS = 1_000;
 
 /** A per-topic sequence: the holder's epoch (its lease revision), then the frame's number. */
@@ -167,11 +171,15 @@ export class NatsBus {
 /**
  * An ingest process's hold on a venue: tries to create the lease key each second while it is free,
  * refreshes it each second while held (with the upstream's health), and says when it won (with its
- * epoch) or lost it. A refresh that finds another holder's revision means the lease was lost.
+ * epoch) or lost it. Lost: a refresh that finds another revision (another holder, or the entry
+ * expired), or no refresh got through for the lease's life (it has expired: another may hold it). A
+ * refresh that merely failed (a timeout, NATS away for a moment) is tried again: were two processes
+ * to hold the venue meanwhile, edges hear only the newer epoch.
  */
 export class VenueLease {
   private timer: ReturnType<typeof setInterval> | null = null;
   private revision = 0;
+  private refreshedAt = 0;
   private busy = false;
   held = false;
 
@@ -198,18 +206,21 @@ export class VenueLease {
     try {
       if (!this.held) {
         this.revision = await this.bus.lease.create(this.venue, data);
+        this.refreshedAt = Date.now();
         this.held = true;
         this.o.log?.(`nats: ${this.bus.id} holds the ${this.venue} lease (epoch ${this.revision})`);
         this.o.won(this.revision);
       } else {
         this.revision = await this.bus.lease.update(this.venue, data, this.revision);
+        this.refreshedAt = Date.now();
       }
     } catch (e) {
-      if (this.held) {
+      const taken = (e as { api_error?: { err_code?: number } }).api_error?.err_code === 10071; // wrong last sequence
+      if (this.held && (taken || Date.now() - this.refreshedAt >= LEASE_TTL_MS)) {
         this.held = false;
         this.o.log?.(`nats: ${this.bus.id} lost the ${this.venue} lease (${String(e).slice(0, 120)})`);
         this.o.lost(String(e));
-      }
+      } else if (this.held) this.o.log?.(`nats: ${this.bus.id}: ${this.venue} lease refresh failed, trying again (${String(e).slice(0, 120)})`);
       // not held: another process holds it (or NATS is away); try again next beat
     } finally {
       this.busy = false;

@@ -15,6 +15,9 @@
  * - Requests: Deribit's allow-listed public methods and the venues' allow-listed REST reads are answered
  *   from a short-lived cache shared with the relay's own client; a miss goes upstream once however
  *   many screens ask meanwhile. Nothing else a screen sends reaches the venue.
+ * - Past one machine (`nats`, ./nats.ts): an ingest process runs the upstream only while it holds the
+ *   venue's lease and publishes each frame (and a book's fold) on NATS; an edge's upstream is NATS
+ *   (./nats-edge.ts) and its requests go to the lease holder. The downstream is the same in every role.
  */
 import { relayGet, type RestAnswer } from '../http/rest-relay.ts';
 import { SimClock } from '../clock.ts';
