@@ -246,7 +246,7 @@ async function measure(layout: Layout): Promise<Figure[]> {
       figs.push({ name: `${tag}: dropped per screen, ${v}`, value: skipped(v) / SCREENS, unit: 'frames skipped for a slow screen' });
     }
     figs.push({ name: `${tag}: upstream connections, all`, value: upstream, unit: 'sockets (one client per venue and currency)' });
-    if (layout === 'nats') figs.push({ name: `${tag}: leases lost by the ingest`, value: relays.upstream.log.filter((l) => /lost the/.test(l)).length, unit: `(refreshes retried: ${relays.upstream.log.filter((l) => /trying again/.test(l)).length})` });
+    if (layout === 'nats') figs.push({ name: `${tag}: leases lost by the ingest`, value: relays.upstream.log.filter((l) => /lost the/.test(l)).length, unit: `(taken again after expiring: ${relays.upstream.log.filter((l) => /took the/.test(l)).length}; refreshes retried: ${relays.upstream.log.filter((l) => /trying again/.test(l)).length})` });
     return figs;
   } finally {
     for (const s of sockets) s.terminate();

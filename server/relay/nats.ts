@@ -217,9 +217,18 @@ export class VenueLease {
     } catch (e) {
       const taken = (e as { api_error?: { err_code?: number } }).api_error?.err_code === 10071; // wrong last sequence
       if (this.held && (taken || Date.now() - this.refreshedAt >= LEASE_TTL_MS)) {
-        this.held = false;
-        this.o.log?.(`nats: ${this.bus.id} lost the ${this.venue} lease (${String(e).slice(0, 120)})`);
-        this.o.lost(String(e));
+        // expired under us (a stalled process, a congested connection): if no one else took it, it is
+        // ours again at once under a new epoch, and the upstream goes on; else it is lost
+        try {
+          this.revision = await this.bus.lease.create(this.venue, data);
+          this.refreshedAt = Date.now();
+          this.o.log?.(`nats: ${this.bus.id} took the ${this.venue} lease again after it expired (epoch ${this.revision}; ${String(e).slice(0, 80)})`);
+          this.o.won(this.revision);
+        } catch {
+          this.held = false;
+          this.o.log?.(`nats: ${this.bus.id} lost the ${this.venue} lease (${String(e).slice(0, 120)})`);
+          this.o.lost(String(e));
+        }
       } else if (this.held) this.o.log?.(`nats: ${this.bus.id}: ${this.venue} lease refresh failed, trying again (${String(e).slice(0, 120)})`);
       // not held: another process holds it (or NATS is away); try again next beat
     } finally {

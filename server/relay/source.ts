@@ -187,6 +187,7 @@ export class RelaySource implements DeribitSource {
     if (bus?.role === 'ingest') {
       const lease = new VenueLease(bus, def.venue, {
         value: () => ({ holder: bus.id, upstream: Object.fromEntries(Object.entries(this.upstream.health()).map(([c, h]) => [c, { state: h.state, reason: h.reason }])) }),
+        // won (or won again under a new epoch: the upstream, if running, goes on; edges take the newer epoch)
         won: (epoch) => {
           this.epoch = epoch;
           this.published.clear();
