@@ -85,7 +85,10 @@ export interface LeaseValue {
 /** One process's NATS connection, the frames stream and the lease bucket. */
 export class NatsBus {
   private constructor(
+    /** Frames, last values and requests. */
     readonly nc: NatsConnection,
+    /** The lease alone: its refreshes never queue behind megabytes of frames on the data connection. */
+    private readonly control: NatsConnection,
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly lease: KV,
@@ -96,7 +99,9 @@ export class NatsBus {
   static async connect(url: string, role: NatsRole, log?: (line: string) => void): Promise<NatsBus> {
     const u = new URL(url);
     if (u.protocol !== 'nats:') throw new Error(`--nats must be nats://HOST:PORT (got ${url})`);
-    const nc = await connect({ servers: `${u.hostname}:${u.port || 4222}`, name: `gexdesk-${role}-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    const server = { servers: `${u.hostname}:${u.port || 4222}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 };
+    const nc = await connect({ ...server, name: `gexdesk-${role}-${process.pid}` });
+    const control = await connect({ ...server, name: `gexdesk-${role}-${process.pid}-lease` });
     const jsm = await nc.jetstreamManager();
     const stream = {
       name: FRAMES_STREAM,
@@ -120,10 +125,10 @@ export class NatsBus {
       }
     }
     const js = nc.jetstream();
-    const lease = await js.views.kv(LEASE_BUCKET, { ttl: LEASE_TTL_MS, history: 1, storage: StorageType.Memory });
+    const lease = await control.jetstream().views.kv(LEASE_BUCKET, { ttl: LEASE_TTL_MS, history: 1, storage: StorageType.Memory });
     const id = `${role}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     log?.(`nats: ${role} ${id} on ${url}`);
-    return new NatsBus(nc, js, jsm, lease, role, id);
+    return new NatsBus(nc, control, js, jsm, lease, role, id);
   }
 
   /** The last value of every topic of a venue's currency in the stream, in stream order. */
@@ -164,7 +169,7 @@ export class NatsBus {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.closing);
-    await this.nc.drain().catch(() => this.nc.close());
+    await Promise.all([this.nc, this.control].map((c) => c.drain().catch(() => c.close())));
   }
 }
 
