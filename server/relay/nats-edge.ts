@@ -11,7 +11,7 @@ import type { Subscription } from 'nats';
 import type { Currency } from '../../src/chain/model.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
 import { LEASE_REFRESH_MS, seqAfter, seqOf, subjects, tokenTopic, type LeaseValue, type NatsBus, type Seq } from './nats.ts';
-import type { RpcAnswer, Upstream, UpstreamState } from './upstream.ts';
+import { releaseUnheld, type RpcAnswer, type Upstream, type UpstreamState } from './upstream.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const LEASE_POLL_MS = 250;
@@ -92,11 +92,7 @@ export class NatsUpstream implements Upstream {
 
   hold(held: ReadonlySet<Currency>, now = Date.now()): void {
     for (const c of held) this.start(c, true);
-    for (const [c, f] of this.following) {
-      if (held.has(c)) f.unheldSince = null;
-      else if (f.unheldSince === null) f.unheldSince = now;
-      else if (now - f.unheldSince >= this.o.graceMs) this.stopCurrency(c);
-    }
+    releaseUnheld(this.following, held, now, this.o.graceMs, (c) => this.stopCurrency(c));
   }
 
   start(c: Currency, held = false): void {

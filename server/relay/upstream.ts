@@ -73,6 +73,18 @@ export interface Upstream {
   openSockets(): number;
 }
 
+/**
+ * The grace rule of every upstream: a running currency no screen holds is marked, and stopped once
+ * `graceMs` has passed since the mark (a screen reloading within it finds it warm).
+ */
+export function releaseUnheld(running: ReadonlyMap<Currency, { unheldSince: number | null }>, held: ReadonlySet<Currency>, now: number, graceMs: number, stop: (c: Currency) => void): void {
+  for (const [c, r] of [...running]) {
+    if (held.has(c)) r.unheldSince = null;
+    else if (r.unheldSince === null) r.unheldSince = now;
+    else if (now - r.unheldSince >= graceMs) stop(c);
+  }
+}
+
 const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -126,11 +138,7 @@ export class VenueUpstream implements Upstream {
    */
   hold(held: ReadonlySet<Currency>, now = Date.now()): void {
     for (const c of held) this.start(c, true);
-    for (const [c, r] of this.running) {
-      if (held.has(c)) r.unheldSince = null;
-      else if (r.unheldSince === null) r.unheldSince = now;
-      else if (now - r.unheldSince >= this.o.graceMs) this.stopCurrency(c);
-    }
+    releaseUnheld(this.running, held, now, this.o.graceMs, (c) => this.stopCurrency(c));
   }
 
   /**
