@@ -5,6 +5,7 @@
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
  *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]
  *     [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]
+ *     [--nats nats://HOST:PORT --role ingest|edge]  (live: --venues also picks the venues relayed, default all)
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { startServer } from './server.ts';
 import { record } from './replay/record.ts';
 import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
 import { DEFAULT_TRADE_KNOBS, parseTradeKnobs, type TradeKnobs } from './sim/trade-book.ts';
+import type { NatsRole } from './relay/nats.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record' | 'live';
@@ -42,6 +44,9 @@ export interface CliArgs {
   relayGraceS?: number;
   /** The simulator's trading knobs given on the command line. */
   trades: Partial<TradeKnobs>;
+  /** Live relay past one machine: the NATS server and this process's part. */
+  nats?: string;
+  role?: NatsRole;
 }
 
 /** Trading knobs: flag -> knob (checked by parseTradeKnobs). */
@@ -52,20 +57,21 @@ const TRADE_FLAGS: ReadonlyMap<string, keyof TradeKnobs> = new Map([
   ['--pre-history-days', 'preHistoryDays'],
 ]);
 
-const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace']);
+const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace', '--nats', '--role']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
   const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], allowHosts: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'], trades: {} };
   let sourceSet = false;
   let upstreamSet = false;
+  let venuesSet = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--no-loop') {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]`;
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D] [--nats nats://HOST:PORT --role ingest|edge]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -128,6 +134,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
         const list = v.split(',').map((s) => s.trim().toLowerCase());
         if (list.length === 0 || !list.every(isVenueId)) return `--venues must be a list of ${VENUE_IDS.join(', ')} (got ${v})`;
         a.venues = [...new Set(list)];
+        venuesSet = true;
         break;
       }
       case '--currencies': {
@@ -167,6 +174,14 @@ export function parseArgs(argv: string[]): CliArgs | string {
         a.relayGraceS = n;
         break;
       }
+      case '--nats':
+        if (!/^nats:\/\/[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(v)) return `--nats must be nats://HOST:PORT (got ${v})`;
+        a.nats = v;
+        break;
+      case '--role':
+        if (v !== 'ingest' && v !== 'edge') return `--role must be ingest or edge (got ${v})`;
+        a.role = v;
+        break;
       case '--okx-books':
         if (v !== 'current' && v !== 'legacy') return `--okx-books must be current or legacy (got ${v})`;
         a.okxBooks = v;
@@ -174,6 +189,10 @@ export function parseArgs(argv: string[]): CliArgs | string {
     }
   }
   if (!sourceSet) a.source = 'sim';
+  if ((a.nats || a.role) && a.source !== 'live') return '--nats and --role are for --source live';
+  if (a.nats && !a.role) return '--nats needs --role ingest (holds the venues) or edge (serves screens)';
+  if (a.role && !a.nats) return '--role needs --nats nats://HOST:PORT';
+  if (a.source === 'live' && !venuesSet) a.venues = [...VENUE_IDS];
   if (a.source === 'replay') {
     if (!a.file) return '--source replay needs --file RECORDING.jsonl';
     if (!existsSync(a.file)) return `--file: no such file: ${a.file}`;
@@ -223,8 +242,9 @@ async function main(): Promise<void> {
       maxConnectionsPerIp: args.maxConnectionsPerIp,
       maxConnections: args.maxConnections,
       okxBooks: args.okxBooks,
-      relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined } : undefined,
+      relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined, venues: args.venues } : undefined,
       trades: args.trades,
+      nats: args.nats && args.role ? { url: args.nats, role: args.role } : undefined,
       log,
     });
   } catch (e) {

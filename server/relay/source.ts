@@ -15,6 +15,9 @@
  * - Requests: Deribit's allow-listed public methods and the venues' allow-listed REST reads are answered
  *   from a short-lived cache shared with the relay's own client; a miss goes upstream once however
  *   many screens ask meanwhile. Nothing else a screen sends reaches the venue.
+ * - Past one machine (`nats`, ./nats.ts): an ingest process runs the upstream only while it holds the
+ *   venue's lease and publishes each frame (and a book's fold) on NATS; an edge's upstream is NATS
+ *   (./nats-edge.ts) and its requests go to the lease holder. The downstream is the same in every role.
  */
 import { relayGet, type RestAnswer } from '../http/rest-relay.ts';
 import { SimClock } from '../clock.ts';
@@ -26,10 +29,13 @@ import type { VenueDef } from '../venues/venue-def.ts';
 import type { DeribitSource, RpcReply } from '../venues/deribit/protocol.ts';
 import type { Currency } from '../../src/chain/model.ts';
 import type { FetchJson } from '../../src/feeds/rest-fetch.ts';
+import type { VenueId } from '../../src/shared/venues.ts';
 import { venueAdapters } from '../../src/feeds/registry.ts';
 import { AnswerCache } from './cache.ts';
 import { relaySpec, type RelaySpec } from './specs.ts';
-import { currencyOf, VenueUpstream, type RpcAnswer, type UpstreamState } from './upstream.ts';
+import { CURRENCIES, currencyOf, VenueUpstream, type RpcAnswer, type Upstream, type UpstreamState } from './upstream.ts';
+import { seqHeader, subjects, topicToken, VenueLease, type NatsBus, type Seq } from './nats.ts';
+import { NatsUpstream } from './nats-edge.ts';
 
 export interface RelayOptions {
   /** A local gexdesk server (`ws://HOST:PORT`) to relay instead of the venues (tests, the bench). */
@@ -44,6 +50,13 @@ export interface RelayOptions {
   feedOptions?: Record<string, unknown>;
   fetchImpl?: typeof fetch;
   log?: (line: string) => void;
+  /**
+   * Past one machine (./nats.ts): `ingest` holds the venue while it holds the venue's lease and
+   * publishes what it receives; `edge` serves screens from NATS. Absent: one process does both.
+   */
+  nats?: NatsBus;
+  /** The venues relayed (default all). */
+  venues?: readonly VenueId[];
 }
 
 export const DEFAULT_GRACE_MS = 30_000;
@@ -107,7 +120,7 @@ export interface RelayVenueInfo {
 }
 
 export class RelaySource implements DeribitSource {
-  readonly upstream: VenueUpstream;
+  readonly upstream: Upstream;
   readonly clock: UpstreamClock;
   private readonly spec: RelaySpec;
   private readonly books = new Map<string, unknown>();
@@ -122,6 +135,11 @@ export class RelaySource implements DeribitSource {
   private readonly fetchImpl: typeof fetch | undefined;
   private delivered = 0;
   private skipped = 0;
+  /** Ingest: the venue's lease, the epoch won with it, and the sequence of each topic published. */
+  private readonly lease: VenueLease | null = null;
+  private epoch = 0;
+  private readonly published = new Map<string, Seq>();
+  private readonly bus: NatsBus | undefined;
 
   constructor(
     readonly hub: VenueHub,
@@ -142,6 +160,18 @@ export class RelaySource implements DeribitSource {
     this.restBase = rest ? (base ? `${base.replace(/^ws/, 'http')}${rest.prefix}` : rest.liveBase) : null;
     // the venue's own public limit live; a local upstream (the simulator) has none worth keeping to
     this.bucket = rest ? (base ? new TokenBucket(50, 50) : rest.bucket()) : null;
+    const bus = o.nats;
+    this.bus = bus;
+    if (bus?.role === 'edge') {
+      this.upstream = new NatsUpstream(bus, {
+        venue: def.venue,
+        graceMs: o.graceMs ?? DEFAULT_GRACE_MS,
+        onFrame: (_c, path, text, frame, state) => (state ? this.lastState(path, text, frame, state.pushed) : this.frame(_c, path, text, frame)),
+        onStop: (c) => this.forget(c),
+        log: o.log,
+      });
+      return;
+    }
     this.upstream = new VenueUpstream({
       venue: def.venue,
       url: base ? base + adapter.localPath : adapter.liveUrl,
@@ -149,10 +179,55 @@ export class RelaySource implements DeribitSource {
       fetchJson: this.clientFetch,
       heartbeatS: o.heartbeatS,
       feedOptions: o.feedOptions,
-      onFrame: (_c, path, text, frame) => this.frame(path, text, frame),
+      onFrame: (c, path, text, frame) => this.frame(c, path, text, frame),
       onClientAnswer: def.venue === 'deribit' ? (m, p, a) => this.clientAnswer(m, p, a) : undefined,
       onStop: (c) => this.forget(c),
       log: o.log,
+    });
+    if (bus?.role === 'ingest') {
+      const lease = new VenueLease(bus, def.venue, {
+        value: () => ({ holder: bus.id, upstream: Object.fromEntries(Object.entries(this.upstream.health()).map(([c, h]) => [c, { state: h.state, reason: h.reason }])) }),
+        // won (or won again under a new epoch: the upstream, if running, goes on; edges take the newer epoch)
+        won: (epoch) => {
+          this.epoch = epoch;
+          this.published.clear();
+          this.upstream.hold(new Set(CURRENCIES));
+          this.answerRequests(bus);
+        },
+        lost: () => {
+          this.upstream.stop();
+          this.requestSub?.unsubscribe();
+          this.requestSub = null;
+        },
+        log: o.log,
+      });
+      this.lease = lease;
+      lease.start();
+    }
+  }
+
+  private requestSub: { unsubscribe(): void } | null = null;
+
+  /** Ingest, while holding the lease: the edges' requests, answered as the relay answers its screens. */
+  private answerRequests(bus: NatsBus): void {
+    this.requestSub?.unsubscribe();
+    this.requestSub = bus.nc.subscribe(subjects.requests(this.def.venue), {
+      callback: (err, m) => {
+        if (err) return;
+        let q: { rpc?: { method?: unknown; params?: unknown }; rest?: { path?: unknown; query?: unknown } };
+        try {
+          q = JSON.parse(Buffer.from(m.data).toString()) as typeof q;
+        } catch {
+          return;
+        }
+        const params = typeof q.rpc?.params === 'object' && q.rpc.params !== null ? (q.rpc.params as Record<string, unknown>) : {};
+        const answer: Promise<unknown> | undefined = q.rpc && typeof q.rpc.method === 'string'
+          ? this.request(q.rpc.method, params) ?? Promise.resolve({ error: { code: -32601, message: 'Method not found' } })
+          : q.rest && typeof q.rest.path === 'string' && typeof q.rest.query === 'string'
+            ? this.rest(q.rest.path, new URLSearchParams(q.rest.query))
+            : undefined;
+        void answer?.then((a) => m.respond(JSON.stringify(a)), () => m.respond(JSON.stringify({ error: { code: -32603, message: 'ingest failed' } })));
+      },
     });
   }
 
@@ -184,7 +259,8 @@ export class RelaySource implements DeribitSource {
 
   /** Each second: the currencies the screens hold, for the upstream's multiplexing. */
   tick(tickNo: number): void {
-    if (tickNo % 10 !== 0) return;
+    // an ingest process holds every currency while it holds the lease (the lease decides, not screens)
+    if (tickNo % 10 !== 0 || this.lease) return;
     const held = new Set<Currency>();
     for (const s of this.hub.sessions) {
       let h = this.held.get(s);
@@ -202,7 +278,7 @@ export class RelaySource implements DeribitSource {
   }
 
   /** A frame the upstream received: the venue clock follows it; a pushed one is folded or kept, and relayed. */
-  private frame(path: string, text: string, frame: Record<string, unknown>): void {
+  private frame(c: Currency, path: string, text: string, frame: Record<string, unknown>): void {
     this.clock.note(this.def.stampOf(frame));
     const key = this.spec.topicOf(frame);
     if (key === null) return;
@@ -222,12 +298,46 @@ export class RelaySource implements DeribitSource {
         b.at = now;
       }
     }
+    if (this.lease?.held) this.publish(c, path, key, at, bytes, isBook);
     if (!this.hub.dataOn) return;
     for (const s of this.hub.sessions) {
       if (s.path !== path || !s.subs.has(key)) continue;
       if (s.push(key, bytes, isBook, true)) this.delivered++;
       else this.skipped++;
     }
+  }
+
+  /** Ingest: a frame on its topic's NATS subject with the topic's next sequence, and a book's state after it. */
+  private publish(c: Currency, path: string, key: string, at: string, bytes: Buffer, isBook: boolean): void {
+    const bus = this.bus!;
+    const seq = { epoch: this.epoch, n: (this.published.get(at)?.n ?? 0) + 1 };
+    this.published.set(at, seq);
+    const token = topicToken(path, key);
+    const h = seqHeader(seq);
+    bus.nc.publish(subjects.frame(this.def.venue, c, token), bytes, { headers: h });
+    const state = isBook ? this.spec.books!.snapshotText(key, this.books.get(at)) : null;
+    if (state === null) return;
+    // whether the venue pushes this book's snapshots itself (else a screen reads it over REST)
+    const sh = seqHeader(seq);
+    if (this.seenPushed.has(at)) sh.set('gx-pushed', '1');
+    bus.nc.publish(subjects.state(this.def.venue, c, token), state, { headers: sh });
+  }
+
+  /**
+   * Edge: a book topic's state as NATS kept it (the holder's fold, as a snapshot), read when this edge
+   * took the currency: the fold starts from it, and the screens already on the topic get it as their
+   * snapshot where a subscriber gets one.
+   */
+  private lastState(path: string, text: string, frame: Record<string, unknown>, pushed: boolean): void {
+    const key = this.spec.topicOf(frame);
+    const books = this.spec.books;
+    if (key === null || !books?.handles(key)) return;
+    const at = `${path} ${key}`;
+    this.books.set(at, books.fold(undefined, frame));
+    if (pushed) this.seenPushed.add(at);
+    if (!books.pushOnSubscribe(key, this.seenPushed.has(at))) return;
+    const bytes = Buffer.from(text);
+    for (const s of this.hub.sessions) if (s.path === path && s.subs.has(key)) s.push(key, bytes, true, true);
   }
 
   /** A currency's upstream stopped: its books and last frames are old now. */
@@ -262,8 +372,12 @@ export class RelaySource implements DeribitSource {
     if (!allowed || !this.restBase || !this.bucket) return Promise.resolve({ status: 404, body: { error: 'not a relayed path' } });
     const restBase = this.restBase;
     const bucket = this.bucket;
+    const up = this.upstream;
     return this.restCache.get(`${path}?${canonicalQuery(q)}`, async () => {
-      const a = await relayGet(restBase, path, q, allowed, bucket, this.fetchImpl);
+      // an edge asks the lease holder, which asks the venue (allow-list and budget there too)
+      const a = up instanceof NatsUpstream
+        ? await up.ask<RestAnswer>({ rest: { path, query: q.toString() } }, (message) => ({ status: 502, body: { error: message } }))
+        : await relayGet(restBase, path, q, allowed, bucket, this.fetchImpl);
       if (read && a.status === 200) {
         const snap = books!.restFrame?.(read.key, a.body);
         const at = `${read.path} ${read.key}`;
@@ -299,6 +413,8 @@ export class RelaySource implements DeribitSource {
   }
 
   stop(): void {
+    // a clean exit frees the lease at once: another ingest process takes over without waiting for it to expire
+    if (this.lease) this.bus!.beforeClose(this.lease.stop(true));
     this.upstream.stop();
   }
 }

@@ -62,6 +62,29 @@ export interface UpstreamOptions {
   log?(line: string): void;
 }
 
+/** Where a relay's frames come from: the venue (VenueUpstream) or, on an edge, NATS (./nats-edge.ts). */
+export interface Upstream {
+  readonly counts: { connects: number; sent: number; received: number };
+  start(c: Currency, held?: boolean): void;
+  hold(held: ReadonlySet<Currency>, now?: number): void;
+  stop(): void;
+  rpc(c: Currency, method: string, params: unknown): Promise<RpcAnswer>;
+  health(): Partial<Record<Currency, UpstreamState>>;
+  openSockets(): number;
+}
+
+/**
+ * The grace rule of every upstream: a running currency no screen holds is marked, and stopped once
+ * `graceMs` has passed since the mark (a screen reloading within it finds it warm).
+ */
+export function releaseUnheld(running: ReadonlyMap<Currency, { unheldSince: number | null }>, held: ReadonlySet<Currency>, now: number, graceMs: number, stop: (c: Currency) => void): void {
+  for (const [c, r] of [...running]) {
+    if (held.has(c)) r.unheldSince = null;
+    else if (r.unheldSince === null) r.unheldSince = now;
+    else if (now - r.unheldSince >= graceMs) stop(c);
+  }
+}
+
 const realClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -84,7 +107,7 @@ interface Running {
   unheldSince: number | null;
 }
 
-export class VenueUpstream {
+export class VenueUpstream implements Upstream {
   private readonly running = new Map<Currency, Running>();
   private readonly pending = new Map<string, { resolve: (a: RpcAnswer) => void; timer: ReturnType<typeof setTimeout> }>();
   private nextRpc = 1;
@@ -115,11 +138,7 @@ export class VenueUpstream {
    */
   hold(held: ReadonlySet<Currency>, now = Date.now()): void {
     for (const c of held) this.start(c, true);
-    for (const [c, r] of this.running) {
-      if (held.has(c)) r.unheldSince = null;
-      else if (r.unheldSince === null) r.unheldSince = now;
-      else if (now - r.unheldSince >= this.o.graceMs) this.stopCurrency(c);
-    }
+    releaseUnheld(this.running, held, now, this.o.graceMs, (c) => this.stopCurrency(c));
   }
 
   /**

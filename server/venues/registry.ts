@@ -86,7 +86,7 @@ export function createVenues(o: VenuesOptions): Venues {
       const player = o.replay;
       hub = new VenueHub({ ...base, clock: player.clock, now: () => player.clock.now() });
       source = def.replay(hub, player, o);
-    } else if (o.relay) {
+    } else if (o.relay && (o.relay.venues?.includes(id) ?? true)) {
       const clock = new UpstreamClock();
       hub = new VenueHub({ ...base, clock, now: () => clock.now(), limits: { softGraceMs: RELAY_SOFT_GRACE_MS, ...o.limits } });
       source = new RelaySource(hub, def, clock, { fetchImpl: o.fetchImpl, log: o.log, ...o.relay });
