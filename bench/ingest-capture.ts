@@ -47,6 +47,7 @@ const quietSink: FeedSink = {
   forwards: () => undefined,
   index: () => undefined,
   perp: () => undefined,
+  trades: () => undefined,
   status: () => undefined,
 };
 

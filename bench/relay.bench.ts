@@ -37,7 +37,7 @@ type Layout = 'one' | 'nats';
 type RelayInfo = { relay: Record<string, { connections: number; connects: number; sent: number; cacheMisses: number; cacheHits: number; delivered: number; skipped: number }>; connections: number };
 
 const realClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
-const quietSink: FeedSink = { instruments: () => undefined, options: () => undefined, forwards: () => undefined, index: () => undefined, perp: () => undefined, status: () => undefined };
+const quietSink: FeedSink = { instruments: () => undefined, options: () => undefined, forwards: () => undefined, index: () => undefined, perp: () => undefined, trades: () => undefined, status: () => undefined };
 
 /** One view's sockets and what the app sent on each (path -> messages, in order). */
 type View = { venue: VenueId; currency: Currency; sent: Map<string, string[]> };

@@ -11,7 +11,7 @@
  */
 import { expect } from 'vitest';
 import WebSocket from 'ws';
-import { startServer, type RunningServer } from '../server/server.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../server/server.ts';
 import { EngineHost, type EngineHostOptions } from '../src/worker/host.ts';
 import { ChainStore } from '../src/chain/store.ts';
 import { STEP_MS } from '../server/sim/market.ts';
@@ -181,7 +181,9 @@ export interface RunOptions {
    */
   via?: RunningServer;
   /** Host options: feed options over TEST_FEED_OPTIONS, stale after 2 s by default, so faults show in seconds. */
-  host?: Partial<Pick<EngineHostOptions, 'staleAfterMs' | 'feedOptions' | 'minIntervalMs' | 'clock' | 'downAfterMs' | 'socketFactory'>>;
+  host?: Partial<Pick<EngineHostOptions, 'staleAfterMs' | 'feedOptions' | 'minIntervalMs' | 'clock' | 'downAfterMs' | 'socketFactory' | 'compute' | 'tapeStorage'>>;
+  /** The simulator's trading knobs (set before the host connects). */
+  trades?: ServerOptions['trades'];
 }
 
 export interface Run {
@@ -203,7 +205,7 @@ export interface Run {
 let requestId = 10_000;
 
 export async function startRun(o: RunOptions): Promise<Run> {
-  const server = o.via ?? (await startServer({ source: 'sim', seed: o.seed, speed: o.speed ?? 1, port: 0, startMs: o.startMs, log: () => undefined }));
+  const server = o.via ?? (await startServer({ source: 'sim', seed: o.seed, speed: o.speed ?? 1, port: 0, startMs: o.startMs, log: () => undefined, trades: o.trades }));
   const base = server.url.replace(/^http/, 'ws');
   const posted: FromWorker[] = [];
   const autoAck = o.autoAck ?? true;
@@ -216,6 +218,8 @@ export async function startRun(o: RunOptions): Promise<Run> {
     staleAfterMs: o.host?.staleAfterMs ?? 2_000,
     minIntervalMs: o.host?.minIntervalMs,
     downAfterMs: o.host?.downAfterMs,
+    compute: o.host?.compute,
+    tapeStorage: o.host?.tapeStorage,
     createStore: (venue, currency) => {
       const st = new RecordingStore(venue, currency);
       stores.push(st);

@@ -28,6 +28,7 @@ function screenSink(out: Screen): FeedSink {
     forwards: (_v, _c, u) => void out.store.applyForwards(u),
     index: () => undefined,
     perp: (q) => void (out.perp = q),
+    trades: () => undefined,
     status: (_v, e) => void out.events.push(e),
   };
 }

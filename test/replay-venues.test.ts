@@ -132,6 +132,7 @@ function chainSink(store: ChainStore, time: { venueMs: number | null }): FeedSin
     },
     index: (_v, _c, _p, ts) => seen(ts),
     perp: () => undefined,
+    trades: () => undefined,
     status: () => undefined,
   };
 }

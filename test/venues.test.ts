@@ -42,6 +42,7 @@ function collectingSink(store: ChainStore, out: Collected): FeedSink {
     forwards: (_v, _c, u) => void store.applyForwards(u),
     index: (_v, _c, price) => void (out.spot = price),
     perp: (q) => void (out.perp = q),
+    trades: () => undefined,
     status: (_v, e) => void out.events.push(e),
   };
 }

@@ -250,6 +250,8 @@ export class VenueUpstream implements Upstream {
       },
       index: (_v, _c, _p, ts) => seen(ts),
       perp: () => undefined,
+      // the trade channel's frames reach the screens as they are; venue time comes from the stamped quotes
+      trades: () => undefined,
       status: (_v, e: FeedEvent) => {
         if (e.kind === 'data') r.state.lastDataAt = Date.now();
         else if (e.kind === 'connecting') set(r.state.state === 'open' || r.state.state === 'error' ? 'reconnecting' : r.state.state, r.state.reason);

@@ -132,6 +132,7 @@ export function record(opts: RecordOptions): Recording {
       },
       index: (_v, _c, _p, ts) => seen(ts),
       perp: () => undefined,
+      trades: () => undefined,
       status: (_v, e) => {
         if (e.kind === 'venueError' || e.kind === 'closed') log(`record: ${venue}: ${e.kind} ${'message' in e ? e.message : `${e.code} ${e.reason}`}`);
       },

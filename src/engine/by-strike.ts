@@ -3,7 +3,8 @@
  * exposures), per expiry, and per strike and expiry (design: "Net GEX of a strike", "Beyond gamma").
  */
 import type { ChainColumns } from './types.ts';
-import type { PreparedLines } from './exposure.ts';
+import { dollarGammaAtSpot, type PreparedLines } from './exposure.ts';
+import type { DealerPositionModel } from './dealer-sign.ts';
 
 export interface StrikeExposure {
   strikes: Float64Array;
@@ -86,6 +87,29 @@ export function netGexByStrikeExpiry(chain: ChainColumns, lines: PreparedLines, 
     const k = strikeAt.get(chain.strike[i]);
     const e = expiryAt.get(chain.expiryMs[i]);
     if (k !== undefined && e !== undefined) out[k * E + e] += lines.dollarGamma[j];
+  }
+  return out;
+}
+
+/**
+ * Net dealer dollar gamma per strike (of `strikes`, ascending, as exposureByStrike gives them) of the
+ * lines in the sums had dealers held `model`'s positions instead: the classic ghost drawn beside the
+ * flow figure. Dollar gamma is linear in q, so each line's figure is rescaled; a line the first model
+ * gave no position is valued afresh.
+ */
+export function netGexByStrikeAs(chain: ChainColumns, lines: PreparedLines, strikes: Float64Array, nowMs: number, model: DealerPositionModel): Float64Array {
+  const n = lines.count;
+  const q = new Float64Array(n);
+  model.fillPositions(chain, lines.idx, n, q);
+  const at = new Map<number, number>();
+  for (let k = 0; k < strikes.length; k++) at.set(strikes[k], k);
+  const out = new Float64Array(strikes.length);
+  for (let j = 0; j < n; j++) {
+    const i = lines.idx[j];
+    const k = at.get(chain.strike[i]);
+    if (k === undefined || q[j] === 0) continue;
+    const p = lines.position[j];
+    out[k] += p !== 0 ? lines.dollarGamma[j] * (q[j] / p) : dollarGammaAtSpot(chain, i, nowMs, q[j]);
   }
   return out;
 }

@@ -266,7 +266,7 @@ function fillLine(out: PreparedLines, j: number, chain: ChainColumns, i: number,
 }
 
 /** Signed dollar gamma per 1 % at spot of one valid line with dealer position q (design: "Dollar gamma per 1% move"). */
-function dollarGammaAtSpot(chain: ChainColumns, i: number, nowMs: number, q: number): number {
+export function dollarGammaAtSpot(chain: ChainColumns, i: number, nowMs: number, q: number): number {
   const F = chain.forward[i];
   const T = (chain.expiryMs[i] - nowMs) / YEAR_MS;
   return dollarGammaPerPct(gamma(F, chain.strike[i], chain.markIv[i], T), F, q, chain.multiplier[i]);

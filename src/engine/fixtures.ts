@@ -79,7 +79,7 @@ export function emptyGexResult(over: Partial<GexResult> = {}): GexResult {
     callWall: null, putWall: null, largestAbsGammaStrike: null, regime: 'flat', includedLines: 0,
     excluded: emptyExclusions(),
     expiring: { lines: 0, included: false, grossGammaShare: 0, pinStrike: null },
-    nextExpiryMs: null, droppedExpiryMs: null, positioning: null, scenarios: null, feedback: null,
+    nextExpiryMs: null, droppedExpiryMs: null, positioning: null, classicNetGex: null, scenarios: null, feedback: null,
     ...over,
   };
 }

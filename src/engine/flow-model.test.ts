@@ -85,3 +85,41 @@ describe('flow model (design: "Dealer positions from the trade tape")', () => {
     expect(cl.positioning).toBeNull();
   });
 });
+
+describe('flow model: per-line covered window and the classic ghost', () => {
+  const rows = [
+    line(100, true, 40, W0 + DAY), // listed a day into the window
+    line(110, false, 30, W0 + 3 * DAY), // listed three days in
+    line(120, true, 20, W0 - DAY), // no trades: assumed
+  ];
+  const base = tape([
+    [25, 5, 3, 0], // N = 20, G = 30
+    [3, 9, 2, 0], // N = -6, G = 12
+    [0, 0, 0, 0],
+  ]);
+
+  it('a line listed before its venue\'s tape is complete is seen in part, one listed after it seen whole', () => {
+    // Line 0's venue holds its tape from two days in (listed before: in part); line 1's from the window's start.
+    const trades = { ...base, seenFromMs: Float64Array.from([W0 + 2 * DAY, W0, W0]) };
+    const r = computeGex(chainWithListing(rows), { spot: 100, nowMs: NOW, model: 'flow', trades });
+    const q = [(-40 * 20) / 30, 6, 20];
+    r.strikes.forEach((K, k) => expect(r.netGex[k]).toBeCloseTo(q[rows.findIndex((l) => l.strike === K)] * dg1(K), 10));
+    const total = q.reduce((s, x) => s + Math.abs(x), 0);
+    expect(r.positioning!.seenWhole).toBeCloseTo(6 / total, 14);
+    expect(r.positioning!.seenInPart).toBeCloseTo(40 * 20 / 30 / total, 14);
+    // Without it every line's window is W0: both traded lines seen whole.
+    const whole = computeGex(chainWithListing(rows), { spot: 100, nowMs: NOW, model: 'flow', trades: base });
+    expect(whole.positioning!.seenInPart).toBe(0);
+  });
+
+  it('gives the classic figure per strike beside the flow figure, equal to a classic run, and none for other models', () => {
+    // One line with no flow position (N = 0): its ghost is valued afresh.
+    const trades = tape([[5, 5, 2, 0], [3, 9, 2, 0], [0, 0, 0, 0]]);
+    const flow = computeGex(chainWithListing(rows), { spot: 100, nowMs: NOW, model: 'flow', trades });
+    const cl = computeGex(chainWithListing(rows), { spot: 100, nowMs: NOW, model: 'classic' });
+    expect(Array.from(flow.strikes)).toEqual(Array.from(cl.strikes));
+    flow.classicNetGex!.forEach((g, k) => expect(g).toBeCloseTo(cl.netGex[k], 9));
+    expect(flow.netGex[0]).toBe(0);
+    expect(cl.classicNetGex).toBeNull();
+  });
+});

@@ -4,6 +4,7 @@
  *   B, S = contracts bought, sold by takers; N = B - S; G = B + S.
  *   G = 0                      -> q = classic sign * OI                 ("assumed")
  *   listed at or after W0      -> q = -clamp(N, -OI, +OI)              ("seen whole": its whole life seen)
+ *     (W0 of that line: where its venue's tape is complete from, when the tape says so: `seenFromMs`)
  *   listed before W0 (or unknown) -> q = -OI * N / G                  ("seen in part")
  * A line whose listing time is unknown counts as listed before the window: claiming its whole life
  * was seen would be a stronger statement than the data allows.
@@ -23,7 +24,7 @@ export function flowPosition(chain: ChainColumns, trades: LineTrades | null, i: 
   if (!(G > 0)) return { q: classicSign(chain, i) * oi, seen: 'assumed' };
   const N = B - S;
   const listed = chain.listedMs ? chain.listedMs[i] : NaN;
-  if (trades && listed >= trades.windowStartMs) return { q: -Math.min(oi, Math.max(-oi, N)), seen: 'whole' };
+  if (trades && listed >= (trades.seenFromMs ? trades.seenFromMs[i] : trades.windowStartMs)) return { q: -Math.min(oi, Math.max(-oi, N)), seen: 'whole' };
   return { q: (-oi * N) / G, seen: 'inPart' };
 }
 

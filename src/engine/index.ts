@@ -6,7 +6,7 @@ import type { ChainColumns, DealerModelId, ExposureParams, GexResult, LineTrades
 import { classic, short, type DealerPositionModel } from './dealer-sign.ts';
 import { flowModel, summarisePositioning } from './flow-model.ts';
 import { PreparedLines, prepareLines } from './exposure.ts';
-import { exposureByStrike, netGexByExpiry, netGexByStrikeExpiry } from './by-strike.ts';
+import { exposureByStrike, netGexByExpiry, netGexByStrikeAs, netGexByStrikeExpiry } from './by-strike.ts';
 import { gexProfile, zeroGammaCrossings } from './sweep.ts';
 import { hedgeFlowByMove } from './flows.ts';
 import { scenarioLadder } from './scenarios.ts';
@@ -20,7 +20,7 @@ export { classic, short, classicSign, DEALER_MODEL_IDS, DEALER_MODEL_LABELS } fr
 export type { DealerPositionModel } from './dealer-sign.ts';
 export { flowModel, flowPosition, summarisePositioning } from './flow-model.ts';
 export { MIN_IV, MAX_IV, EXPIRING_MS, YEAR_MS, EXCLUSION_REASONS, emptyExclusions, exclusionReason, PreparedLines, prepareLines } from './exposure.ts';
-export { netGexByStrikeExpiry } from './by-strike.ts';
+export { netGexByStrikeAs, netGexByStrikeExpiry } from './by-strike.ts';
 export { netGexAt, gexAcrossSpotMoves, gexOnLogGrid, gexProfile, zeroGammaCrossings } from './sweep.ts';
 export { hedgeFlowByMove, dealerDeltaAt } from './flows.ts';
 export { scenarioLadder } from './scenarios.ts';
@@ -146,6 +146,7 @@ export function computeGex(chain: ChainColumns, params: ExposureParams, scratch:
     nextExpiryMs,
     droppedExpiryMs,
     positioning: model.id === 'flow' ? summarisePositioning(chain, trades, lines.idx, lines.count) : null,
+    classicNetGex: model.id === 'flow' ? netGexByStrikeAs(chain, lines, byStrike.strikes, params.nowMs, classic) : null,
     scenarios: params.scenarios ? scenarioLadder(lines, spot, resolveHorizons(params.scenarios, nextExpiryMs, params.nowMs)) : null,
     feedback: depth && params.feedbackShocks ? params.feedbackShocks.map((m) => feedbackEstimate(lines, depth, m)) : null,
   };

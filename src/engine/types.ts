@@ -53,6 +53,13 @@ export interface LineTrades {
   trades: Float64Array;
   /** Of those, block trades (counted apart on screen). */
   blockTrades: Float64Array;
+  /**
+   * Per line, since when its venue's tape is complete up to now (>= windowStartMs): a line listed at or
+   * after it was seen whole. Absent: windowStartMs for every line (the tape covers the whole window).
+   * Several venues summed each cover their own stretch (one venue's history reaches back 7 days,
+   * another's recent trades an hour).
+   */
+  seenFromMs?: Float64Array;
 }
 
 /** Why a line was left out of the sums (design: "Invalid input"). */
@@ -245,6 +252,11 @@ export interface GexResult {
   droppedExpiryMs: number | null;
   /** Set for model `flow`, null otherwise. */
   positioning: Positioning | null;
+  /**
+   * For model `flow`: the classic model's net GEX per strike (same strikes), so a view can draw it as a
+   * ghost beside the flow figure and show where the assumption was wrong; null for other models.
+   */
+  classicNetGex: Float64Array | null;
   /** Set when `scenarios` was asked for; hours resolved ("through the next expiry" = hours to nextExpiryMs). */
   scenarios: ScenarioGrid | null;
   /** Set when `visibleDepth` and `feedbackShocks` were given. */

@@ -2,7 +2,7 @@
  * What every venue folder provides. The worker's host talks only to this interface; adding a venue is
  * one folder implementing it plus one line in registry.ts.
  */
-import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
+import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, TapeTrade, VenueId } from '../chain/model.ts';
 
 /** A minimal WebSocket shape, satisfied by the browser's WebSocket and by `ws` in Node. */
 export interface SocketLike {
@@ -32,6 +32,12 @@ export interface FeedSink {
   forwards(venue: VenueId, currency: Currency, updates: ForwardUpdate[]): boolean | void;
   index(venue: VenueId, currency: Currency, price: number, timestampMs: number): boolean | void;
   perp(quote: PerpQuote, currency: Currency): boolean | void;
+  /**
+   * Public option trades of `currency` from the venue's live trade channel, parsed (src/feeds/<venue>/trades.ts).
+   * The host checks each trade's time against venue time (a trade ahead of the venue clock is dropped
+   * and counted as the ticker frames are) and adds the rest to the tape. May return false like the stamped calls.
+   */
+  trades(venue: VenueId, currency: Currency, trades: TapeTrade[]): boolean | void;
   /** Transport/venue state change or error; the host turns these into FeedHealth. */
   status(venue: VenueId, event: FeedEvent): void;
 }
@@ -80,6 +86,32 @@ export interface VenueFeed {
   stop(): void;
   /** Venues with a per-connection request budget: requests the current connection spent in the last hour. */
   requestStats?(): { subscribesLastHour: number; subscribeBudgetPerHour: number };
+  /** The venue's public trade history as this feed can reach it; absent when it has none. */
+  tradeHistory?: TradeHistory;
+}
+
+export interface TradeHistoryPage {
+  /** Oldest first. */
+  trades: TapeTrade[];
+  /** The venue said there is more in [startMs, endMs] after the last trade (Deribit `has_more`). */
+  hasMore: boolean;
+  /** Rows dropped by reason while parsing the page. */
+  dropped: Record<string, number>;
+}
+
+export interface TradeHistory {
+  /**
+   * 'window': any [start, end] the venue keeps (Deribit); 'recent': only the venue's latest trades,
+   * whatever start is asked (OKX/Bybit/Binance); `note` says how far that reaches, in words the page shows.
+   */
+  reach: 'window' | 'recent';
+  note: string;
+  /**
+   * One page of trades with time in [startMs, endMs], paced inside the venue's limits (the feed owns the
+   * pacing and the credits). Rejects on failure (the caller retries with backoff and shows it).
+   * For 'recent' venues, may take several requests (one per instrument for Binance) and returns them as one page.
+   */
+  fetchPage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage>;
 }
 
 export interface VenueAdapter {

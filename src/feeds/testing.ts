@@ -6,7 +6,7 @@
  */
 import type { Clock, FeedEvent, FeedSink, SocketLike } from './adapter.ts';
 import type { FetchJson } from './rest-fetch.ts';
-import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
+import type { Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, TapeTrade, VenueId } from '../chain/model.ts';
 
 export class FakeClock implements Clock {
   t: number;
@@ -103,6 +103,8 @@ export class RecordingSink implements FeedSink {
   forwardUpdates: ForwardUpdate[] = [];
   indexes: { price: number; timestampMs: number }[] = [];
   perps: PerpQuote[] = [];
+  /** Every trade handed over, in order, with the currency it was handed over for. */
+  tapeTrades: (TapeTrade & { currency: Currency })[] = [];
   events: FeedEvent[] = [];
   instruments(venue: VenueId, currency: Currency, list: OptionInstrument[], complete: boolean): void {
     this.instrumentCalls.push({ venue, currency, list, complete });
@@ -118,6 +120,9 @@ export class RecordingSink implements FeedSink {
   }
   perp(quote: PerpQuote): void {
     this.perps.push(quote);
+  }
+  trades(_venue: VenueId, currency: Currency, trades: TapeTrade[]): void {
+    for (const t of trades) this.tapeTrades.push({ ...t, currency });
   }
   status(_venue: VenueId, event: FeedEvent): void {
     this.events.push(event);
@@ -137,6 +142,26 @@ export class RecordingSink implements FeedSink {
 /** Lets pending promise callbacks (a fake fetch) run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+/**
+ * Watches a promise driven by a fake clock: `out` fills with its value or error when it settles, so a
+ * test can advance the clock and look (a history page waits its turn on the feed's clock).
+ */
+export function settle<T>(p: Promise<T>): { value?: T; error?: Error } {
+  const out: { value?: T; error?: Error } = {};
+  p.then(
+    (v) => (out.value = v),
+    (e: Error) => (out.error = e),
+  );
+  return out;
+}
+
+/** `settle`, after the pending callbacks ran. */
+export async function settled<T>(p: Promise<T>): Promise<{ value?: T; error?: Error }> {
+  const out = settle(p);
+  for (let i = 0; i < 10; i++) await flush();
+  return out;
 }
 
 /**

@@ -193,6 +193,25 @@ describe('guardSink', () => {
     expect(drops).toHaveLength(4);
   });
 
+  it('judges trades one by one: one ahead of venue time is dropped and counted, the rest reach the tape', () => {
+    const { clock, inner, vt, drops, sink } = guarded();
+    const trade = (id: string, ts: number) => ({ venue: 'deribit' as const, instrument: 'BTC-27DEC24-100000-C', tradeId: id, timestampMs: ts, takerSide: 'buy' as const, contracts: 1, block: false });
+    sink.index('deribit', 'BTC', 100_000, V0);
+    clock.advance(100);
+    // An older trade is taken (trades lag the tickers) and does not move venue time back.
+    expect(sink.trades('deribit', 'BTC', [trade('1', V0 - 2_000), trade('2', V0 + HOUR), trade('3', NaN), trade('4', V0 + 50)])).toBeUndefined();
+    expect(inner.tapeTrades.map((t) => t.tradeId)).toEqual(['1', '4']);
+    expect(drops).toEqual(['futureTimestamp', 'badTimestamp']);
+    expect(vt.nowMs).toBe(V0 + 50);
+    // A push whose every trade is refused is answered false.
+    expect(sink.trades('deribit', 'BTC', [trade('5', V0 + HOUR + 1)])).toBe(false);
+    // Trades never confirm a jump, however many of one push climb: the frames lead venue time.
+    const climbing = Array.from({ length: 6 }, (_, i) => trade(`j${i}`, V0 + HOUR + 10 * (i + 2)));
+    expect(sink.trades('deribit', 'BTC', climbing)).toBe(false);
+    expect(vt.nowMs).toBe(V0 + 50);
+    expect(drops.filter((d) => d === 'futureTimestamp')).toHaveLength(8);
+  });
+
   it('re-anchors on a new connection and on the server time read on it; a bad server time is a drop', () => {
     const { clock, inner, vt, drops, sink } = guarded();
     sink.index('deribit', 'BTC', 100_000, V0);

@@ -70,8 +70,12 @@ export class VenueTime {
     return true;
   }
 
-  /** One stamped frame (for a batch, its newest stamp). Refused frames must not be applied. */
-  admit(ts: number, localMs: number): VenueTimeVerdict {
+  /**
+   * One stamped frame (for a batch, its newest stamp). Refused frames must not be applied.
+   * `mayJump` false (a trade): a stamp beyond the allowance is refused without counting towards a jump,
+   * so the several trades of one push never confirm one; trades follow venue time, the frames lead it.
+   */
+  admit(ts: number, localMs: number, mayJump = true): VenueTimeVerdict {
     if (!valid(ts)) return 'badTimestamp';
     const ref = this.refMs;
     if (ref === null) {
@@ -82,6 +86,7 @@ export class VenueTime {
       this.accept(ts, localMs, true);
       return 'accepted';
     }
+    if (!mayJump) return 'futureTimestamp';
     const j = this.jump;
     if (j === null || ts < j.firstMs - VENUE_TIME_MAX_AHEAD_MS) {
       // The first frame of a jump, or one far before the held one (which was then the odd one out).
@@ -148,15 +153,15 @@ export function newestStamp(updates: readonly { timestampMs: number }[]): number
 
 /**
  * The host's part in venue time, around one feed's sink: every stamped call (options, forwards,
- * index, perp; a batch by its newest stamp) is admitted by `venueTime` first, and a refused one is
+ * index, perp; a batch by its newest stamp; trades one by one, never starting a jump) is admitted by `venueTime` first, and a refused one is
  * reported to `onDrop`, answered `false` (FeedSink) and never reaches `sink`; a new connection
  * (`open`) and the venue's clock read on it (`serverTime`; an invalid one is a `badTimestamp` drop)
  * re-anchor it before `sink` hears of them. Checks that must not move venue time (a wrong venue, a bad
  * price, an older perp quote) belong outside it; an empty batch passes through unadmitted.
  */
 export function guardSink(sink: FeedSink, venueTime: VenueTime, clock: Clock, onDrop: (reason: VenueTimeRefusal) => void): FeedSink {
-  const admit = (ts: number): boolean => {
-    const verdict = venueTime.admit(ts, clock.now());
+  const admit = (ts: number, mayJump = true): boolean => {
+    const verdict = venueTime.admit(ts, clock.now(), mayJump);
     if (verdict === 'accepted') return true;
     onDrop(verdict);
     return false;
@@ -168,6 +173,13 @@ export function guardSink(sink: FeedSink, venueTime: VenueTime, clock: Clock, on
     forwards: (venue, currency, updates) => (batch(updates) ? sink.forwards(venue, currency, updates) : false),
     index: (venue, currency, price, timestampMs) => (admit(timestampMs) ? sink.index(venue, currency, price, timestampMs) : false),
     perp: (quote, currency) => (admit(quote.timestampMs) ? sink.perp(quote, currency) : false),
+    trades: (venue, currency, trades) => {
+      // Each trade on its own (one push may carry several; a history page never comes this way): a trade
+      // stamped ahead of venue time is refused and counted, the rest go on to the tape.
+      if (!Array.isArray(trades) || trades.length === 0) return sink.trades(venue, currency, trades);
+      const taken = trades.filter((t) => admit(t?.timestampMs, false));
+      return taken.length > 0 ? sink.trades(venue, currency, taken) : false;
+    },
     status: (venue, event) => {
       if (event.kind === 'open') venueTime.newConnection();
       else if (event.kind === 'serverTime' && !venueTime.anchor(event.timestampMs, clock.now())) onDrop('badTimestamp');

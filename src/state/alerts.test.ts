@@ -84,7 +84,7 @@ describe('flow over depth at ±1 %', () => {
         { venue: 'deribit', instrument: 'P', timestampMs: T0, markPrice: 100, indexPrice: 100, funding8h: null, openInterestCoin: null, bestBid: null, bestAsk: null, depth: [{ bandPct: 1, bidCoin: 4, askCoin: 10 }] },
         { venue: 'okx', instrument: 'P', timestampMs: T0, markPrice: 100, indexPrice: 100, funding8h: null, openInterestCoin: null, bestBid: null, bestAsk: null, depth: [{ bandPct: 0.5, bidCoin: 1, askCoin: 1 }, { bandPct: 1, bidCoin: 1, askCoin: 5 }] },
       ],
-      includedVenues: ['deribit', 'okx'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [],
+      includedVenues: ['deribit', 'okx'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [], tape: null,
     };
     // -1 %: dealers buy 30 against asks 15 -> 2; +1 %: sell 10 against bids 5 -> 2... the larger: 2.
     expect(flowToDepthAt1Pct(r)).toBe(2);

@@ -14,7 +14,7 @@ function result(nowMs: number, net: number[] = [1, -2, 3], strikes: number[] = [
       spot: 100, nowMs, strikes: F(strikes), callGex: F(net.map((v) => Math.max(0, v))), putGex: F(net.map((v) => Math.min(0, v))), netGex: F(net),
       expiries: F([T0 + 86_400_000]), netGexByExpiry: F([2]), totalNetGex: 2, zeroGammaLevel: 95, callWall: 110, putWall: 100, regime: 'positive',
     }),
-    perps: [], includedVenues: ['deribit'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [],
+    perps: [], includedVenues: ['deribit'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [], tape: null,
   };
 }
 const at = (minute: number, net?: number[]) => sampleOf('s', result(T0 + minute * MINUTE_MS + 1234, net))!;

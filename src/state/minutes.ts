@@ -203,7 +203,7 @@ export function pastGex(s: MinuteSample, live: GexResult | null): GexResult {
     callWall: s.callWall, putWall: s.putWall, largestAbsGammaStrike: s.largestAbsGammaStrike, regime: s.regime,
     includedLines: live?.includedLines ?? 0, excluded: live?.excluded ?? ({} as GexResult['excluded']),
     expiring: live?.expiring ?? { lines: 0, included: false, grossGammaShare: 0, pinStrike: null },
-    nextExpiryMs: s.expiries.length > 0 ? s.expiries[0] : null, droppedExpiryMs: null, positioning: null, scenarios: null, feedback: null,
+    nextExpiryMs: s.expiries.length > 0 ? s.expiries[0] : null, droppedExpiryMs: null, positioning: null, classicNetGex: null, scenarios: null, feedback: null,
   };
 }
 

@@ -24,7 +24,7 @@ function result(): ResultMessage {
       openInterestCoin: null, bestBid: 97_149, bestAsk: 97_151, depth: [{ bandPct: 0.5, bidCoin: 10, askCoin: 12 }],
     }],
     includedVenues: ['deribit'], excludedVenues: [{ venue: 'okx', reason: 'stale' }], spotSource: 'deribit index',
-    expiries: [{ expiryMs: 1_735_286_400_000, label: '27DEC24', lines: 4 }], expiredSelected: [],
+    expiries: [{ expiryMs: 1_735_286_400_000, label: '27DEC24', lines: 4 }], expiredSelected: [], tape: null,
   };
 }
 
@@ -36,6 +36,18 @@ describe('saved figures', () => {
     expect(back?.result).toEqual(r);
     expect(back?.result.gex.putGex).toBeInstanceOf(Float64Array);
     expect(Number.isNaN(back?.result.gex.putGex[1])).toBe(true);
+  });
+
+  it('a flow result comes back with its classic ghost and its trade window', () => {
+    const r = result();
+    r.selection.model = 'flow';
+    r.gex.model = 'flow';
+    r.gex.classicNetGex = F([-1e6, 3e6]);
+    r.gex.positioning = { windowStartMs: 1_699_395_200_000, trades: 120, blockTrades: 3, seenWhole: 0.25, seenInPart: 0.5, assumed: 0.25 };
+    r.tape = { windowStartMs: 1_699_395_200_000, venues: [{ venue: 'deribit', coveredFromMs: 1_699_500_000_000 }] };
+    const back = decodeSavedFigures(encodeSavedFigures(r, 1))!.result;
+    expect(back).toEqual(r);
+    expect(back.gex.classicNetGex).toBeInstanceOf(Float64Array);
   });
 
   it('anything malformed or of another version is ignored, never thrown', () => {
@@ -60,6 +72,9 @@ describe('saved figures', () => {
       variant((o) => { o.result.perps = [{ venue: 'deribit' }]; }),
       variant((o) => { o.result.expiries = [{ expiryMs: 1 }]; }),
       variant((o) => { o.result.type = 'health'; }),
+      variant((o) => { o.result.gex.classicNetGex = [1]; }),
+      variant((o) => { o.result.tape = { windowStartMs: 'x', venues: [] }; }),
+      variant((o) => { o.result.tape = { windowStartMs: 1, venues: [{ venue: 'ftx', coveredFromMs: null }] }; }),
     ];
     for (const raw of bad) expect(decodeSavedFigures(raw), String(raw).slice(0, 80)).toBeNull();
   });

@@ -70,6 +70,8 @@ function readGex(g: unknown): GexResult {
   check(out.hedgeFlowUnits.length === out.moves.length && out.hedgeFlowUsd.length === out.moves.length, 'flow columns');
   const n = out.strikes.length;
   check(out.deltaExposure.length === n && out.vannaExposure.length === n && out.charmExposure.length === n, 'exposure columns');
+  out.classicNetGex = o.classicNetGex === null || o.classicNetGex === undefined ? null : column(o.classicNetGex, 'classicNetGex');
+  check(out.classicNetGex === null || out.classicNetGex.length === n, 'classicNetGex');
   if (o.scenarios === null) return out;
   check(isObj(o.scenarios), 'scenarios');
   const sc = o.scenarios as Record<string, unknown>;
@@ -98,7 +100,10 @@ function readResult(r: unknown): ResultMessage {
   check(typeof o.spotSource === 'string', 'spotSource');
   check(Array.isArray(o.expiries) && o.expiries.every((e) => isObj(e) && isNum(e.expiryMs) && typeof e.label === 'string' && isNum(e.lines)), 'expiries');
   numbers(o.expiredSelected, 'expiredSelected');
-  return { ...(o as unknown as ResultMessage), gex: readGex(o.gex) };
+  const tape = o.tape ?? null;
+  check(tape === null || (isObj(tape) && isNum(tape.windowStartMs) && Array.isArray(tape.venues) &&
+    tape.venues.every((v) => isObj(v) && oneOf(ALL_VENUES, v.venue) && isNumOrNull(v.coveredFromMs))), 'tape');
+  return { ...(o as unknown as ResultMessage), tape: tape as ResultMessage['tape'], gex: readGex(o.gex) };
 }
 
 /** The figures stored by encodeSavedFigures, or null for nothing, another version or anything malformed. */

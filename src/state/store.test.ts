@@ -31,7 +31,7 @@ let seq = 0;
 function result(view: ViewState, nowMs: number, spot = 100_000, zg: number | null = 95_000): ResultMessage {
   return {
     type: 'result', seq: ++seq, selection: view, computedAtMs: nowMs, newestFrameAtMs: nowMs, gex: gex(nowMs, spot, zg), perps: [],
-    includedVenues: ['deribit'], excludedVenues: [], spotSource: 'deribit index', expiries: [], expiredSelected: [],
+    includedVenues: ['deribit'], excludedVenues: [], spotSource: 'deribit index', expiries: [], expiredSelected: [], tape: null,
   };
 }
 const T0 = Date.UTC(2025, 0, 2, 12);

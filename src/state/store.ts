@@ -9,7 +9,7 @@
  * should be read with `store.subscribe` into refs rather than re-rendering.
  */
 import { createStore, type StoreApi } from 'zustand';
-import type { FeedHealth, FromWorker, ResultMessage } from '../worker/protocol.ts';
+import type { FeedHealth, FromWorker, ResultMessage, TapeProgress } from '../worker/protocol.ts';
 import { decodeSavedFigures, encodeSavedFigures } from './saved-figures.ts';
 import { defaultView, sameSelection, toSelection, type ViewState } from './url.ts';
 import {
@@ -42,6 +42,8 @@ export interface GexState {
   /** The result on screen was saved at an earlier visit (`showSavedFigures`), not received now: stale, never live. */
   resultSaved: boolean;
   feeds: FeedHealth[];
+  /** The trade tapes of the view's venues and their history fills (the flow model's progress bar). */
+  tape: TapeProgress[];
   /** Worker time of the latest health message, and main-thread receipt time. */
   healthAtMs: number | null;
   healthReceivedAtMs: number | null;
@@ -129,7 +131,7 @@ function pastView(minutes: readonly MinuteSample[], t: number, live: ResultMessa
   if (!sample) return null;
   const frame: ResultMessage = live ?? {
     type: 'result', seq: -1, selection: toSelection(view), computedAtMs: NaN, newestFrameAtMs: null, gex: null as never, perps: [],
-    includedVenues: [], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [],
+    includedVenues: [], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [], tape: null,
   };
   return { t, result: { ...frame, perps: [], gex: pastGex(sample, live?.gex ?? null) } };
 }
@@ -323,6 +325,7 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
             view,
             // The figures on screen belong to the old currency/venue/source: clear rather than mislabel.
             result: null,
+            tape: [],
             resultReceivedAtMs: null,
             resultSaved: false,
           });
@@ -343,6 +346,9 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
             return;
           case 'notice':
             addNotice(msg.level, msg.message);
+            return;
+          case 'tape':
+            set({ tape: msg.venues });
             return;
           case 'hello':
           case 'response':
@@ -406,6 +412,7 @@ export function createGexStore(opts: StoreOptions = {}): GexStore {
       resultReceivedAtMs: null,
       resultSaved: false,
       feeds: [],
+      tape: [],
       healthAtMs: null,
       healthReceivedAtMs: null,
       notices: [],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  defaultView, expiryLabel, parseExpiryLabel, parseViewFromSearch, quickPicks, viewToSearch, type ViewState,
+  defaultView, expiryLabel, parseExpiryLabel, parseViewFromSearch, quickPicks, toSelection, viewToSearch, type ViewState,
 } from './url.ts';
 
 const D = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d, 8);
@@ -34,7 +34,7 @@ describe('parseViewFromSearch', () => {
     expect(r.notices).toEqual([]);
     expect(r.view).toEqual({
       source: 'sim', venues: ['deribit'], currency: 'ETH', expiries: [D(2024, 12, 27), D(2025, 1, 3)], model: 'short',
-      profileRange: 0.125, kiosk: true, rotate: ['BTC', 'ETH'], everyMs: 45_000,
+      profileRange: 0.125, windowDays: 7, kiosk: true, rotate: ['BTC', 'ETH'], everyMs: 45_000,
       includeExpiring: false, afterNextExpiry: false, ladder: defaultView().ladder, exposure: 'gex', ladderVol: 0,
       priors: [], alerts: defaultView().alerts, historyTab: 'spot',
     } satisfies ViewState);
@@ -51,6 +51,20 @@ describe('parseViewFromSearch', () => {
       'source=live&venue=deribit&currency=BTC&expiries=all&model=classic&range=20&exposure=vex&expiring=1&after=next&moves=-4,-1,0,1,2.5&horizons=0,4,next&vols=-3,0,3&vol=3',
     );
     expect(parseViewFromSearch(viewToSearch(r.view)).view).toEqual(r.view);
+  });
+
+  it('reads the flow model and its window (days of trades), writes the window only when not the default week', () => {
+    const r = parseViewFromSearch('?model=flow&window=14');
+    expect(r.notices).toEqual([]);
+    expect(r.view).toMatchObject({ model: 'flow', windowDays: 14 });
+    expect(viewToSearch(r.view)).toBe('source=live&venue=deribit&currency=BTC&expiries=all&model=flow&range=20&window=14');
+    expect(toSelection(r.view).windowDays).toBe(14);
+    expect(viewToSearch(parseViewFromSearch('?model=flow').view)).toBe('source=live&venue=deribit&currency=BTC&expiries=all&model=flow&range=20');
+    for (const bad of ['0', '31', '7.5', 'week', '-1', '007']) {
+      const b = parseViewFromSearch(`?model=flow&window=${bad}`);
+      expect(b.view.windowDays, bad).toBe(7);
+      expect(b.notices, bad).toEqual([`parameter "window" is not valid (${JSON.stringify(bad)}); using 7 (days of trades for the flow model, 1-30)`]);
+    }
   });
 
   it('reads priors, alert rules and the history tab, and writes them back', () => {

@@ -5,7 +5,7 @@
  * falls back to its default and produces a notice naming it; nothing from the URL is ever used as an
  * object key or rendered as HTML (notices are plain text, truncated).
  */
-import { DEFAULT_LADDER, LADDER_LIMITS, type Currency, type DealerModelId, type ExpiryInfo, type Horizon, type SourceKind, type VenueId, type ViewSelection } from '../worker/protocol.ts';
+import { DEFAULT_LADDER, LADDER_LIMITS, WINDOW_DAYS, type Currency, type DealerModelId, type ExpiryInfo, type Horizon, type SourceKind, type VenueId, type ViewSelection } from '../worker/protocol.ts';
 import { CURRENCIES, DEALER_MODELS, SOURCES } from '../shared/policy.ts';
 import { VENUE_IDS } from '../shared/venues.ts';
 import { expiryLabel, parseExpiryLabel } from '../shared/expiry.ts';
@@ -39,9 +39,10 @@ export interface ViewState extends ViewSelection {
 
 export { SOURCES, CURRENCIES };
 export const ALL_VENUES: readonly VenueId[] = VENUE_IDS;
-/** The models a link may name: `flow` joins when the tape reaches the worker (issue 13). */
-export const MODELS: readonly DealerModelId[] = DEALER_MODELS.filter((m) => m !== 'flow');
-const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'range', 'exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol', 'priors', 'alerts', 'history', 'kiosk', 'rotate', 'every'] as const;
+/** The models a link may name. */
+export const MODELS: readonly DealerModelId[] = DEALER_MODELS;
+export { WINDOW_DAYS };
+const KEYS = ['source', 'venue', 'currency', 'expiries', 'model', 'window', 'range', 'exposure', 'expiring', 'after', 'moves', 'horizons', 'vols', 'vol', 'priors', 'alerts', 'history', 'kiosk', 'rotate', 'every'] as const;
 type Key = (typeof KEYS)[number];
 
 export const MAX_QUERY_LENGTH = 2048;
@@ -61,6 +62,7 @@ export const DEFAULT_VIEW: Readonly<ViewState> = Object.freeze<ViewState>({
   includeExpiring: false,
   afterNextExpiry: false,
   ladder: DEFAULT_LADDER,
+  windowDays: WINDOW_DAYS.default,
   exposure: 'gex',
   ladderVol: 0,
   priors: [],
@@ -81,7 +83,7 @@ export function defaultView(): ViewState {
 export function toSelection(v: ViewState): ViewSelection {
   return {
     source: v.source, venues: [...v.venues], currency: v.currency, expiries: [...v.expiries], model: v.model, profileRange: v.profileRange,
-    includeExpiring: v.includeExpiring, afterNextExpiry: v.afterNextExpiry, ladder: copyLadder(v.ladder),
+    includeExpiring: v.includeExpiring, afterNextExpiry: v.afterNextExpiry, ladder: copyLadder(v.ladder), windowDays: v.windowDays,
   };
 }
 
@@ -91,7 +93,8 @@ const sameLadder = (a: ViewSelection['ladder'], b: ViewSelection['ladder']) =>
 export const sameSelection = (a: ViewSelection, b: ViewSelection) =>
   a.source === b.source && a.currency === b.currency && a.model === b.model && a.profileRange === b.profileRange &&
   a.venues.join() === b.venues.join() && a.expiries.join() === b.expiries.join() &&
-  a.includeExpiring === b.includeExpiring && a.afterNextExpiry === b.afterNextExpiry && sameLadder(a.ladder, b.ladder);
+  a.includeExpiring === b.includeExpiring && a.afterNextExpiry === b.afterNextExpiry && sameLadder(a.ladder, b.ladder) &&
+  a.windowDays === b.windowDays;
 
 export { expiryLabel, parseExpiryLabel };
 
@@ -196,6 +199,13 @@ export function parseViewFromSearch(search: string): ParsedView {
   if (model !== undefined) {
     if ((MODELS as readonly string[]).includes(model)) view.model = model as DealerModelId;
     else bad('model', model, DEFAULT_VIEW.model);
+  }
+
+  const window = values.get('window');
+  if (window !== undefined) {
+    const days = /^\d{1,2}$/.test(window) ? Number(window) : NaN;
+    if (days >= WINDOW_DAYS.min && days <= WINDOW_DAYS.max) view.windowDays = days;
+    else bad('window', window, `${WINDOW_DAYS.default} (days of trades for the flow model, ${WINDOW_DAYS.min}-${WINDOW_DAYS.max})`);
   }
 
   const range = values.get('range');
@@ -322,6 +332,7 @@ export function viewToSearch(view: ViewState): string {
     `model=${view.model}`,
     `range=${Math.round(view.profileRange * 1000) / 10}`,
   ];
+  if (view.windowDays !== DEFAULT_VIEW.windowDays) parts.push(`window=${view.windowDays}`);
   // Beyond gamma: written only when not the default, so a plain link stays short.
   if (view.exposure !== DEFAULT_VIEW.exposure) parts.push(`exposure=${view.exposure}`);
   if (view.includeExpiring) parts.push('expiring=1');

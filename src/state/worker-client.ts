@@ -51,6 +51,8 @@ export interface WorkerClient {
   select(selection: ViewSelection): void;
   /** The page painted result `seq` (backpressure). */
   ack(seq: number): void;
+  /** The trade history fill of the view's venues: stop it where it is, or go on. */
+  historyFill(action: 'cancel' | 'resume'): void;
   /** One-off request (react-query's queryFn), answered with its kind's type. Rejects on error, timeout or worker restart. */
   request<K extends RequestKind>(req: Extract<WorkerRequest, { kind: K }>): Promise<WorkerRequests[K]['answer']>;
   /** Every FromWorker message except pong/response, plus client notices ("worker restarted"). */
@@ -245,6 +247,9 @@ export function createWorkerClient(options: WorkerClientOptions = {}): WorkerCli
     },
     ack(seq) {
       send({ type: 'ack', seq });
+    },
+    historyFill(action) {
+      send({ type: 'history', action });
     },
     request<K extends RequestKind>(req: Extract<WorkerRequest, { kind: K }>) {
       if (disposed || state === 'down' || !worker) return Promise.reject(new Error('engine down'));

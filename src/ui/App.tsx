@@ -4,6 +4,7 @@ import { expiryLabel } from '../state/url.ts';
 import { EXPOSURE_TEXT, GammaByStrikeChart } from './charts/GammaByStrikeChart.tsx';
 import { ExposureSwitch, PriorsSwitch } from './panels/ExposureSwitch.tsx';
 import { ExpiringNote, FeedbackLine } from './panels/BeyondGamma.tsx';
+import { PositioningPanel } from './panels/Positioning.tsx';
 import { ScenarioLadder } from './panels/ScenarioLadder.tsx';
 import { GammaProfileChart } from './charts/GammaProfileChart.tsx';
 import { HedgeFlowChart } from './charts/HedgeFlowChart.tsx';
@@ -41,11 +42,14 @@ function StrikePanel() {
   const title = exposure === 'gex' ? 'Gamma by strike' : `${EXPOSURE_TEXT[exposure].name} by strike`;
   const unit = exposure === 'gex' ? 'USD per 1% move' : `USD${EXPOSURE_TEXT[exposure].per}, coin in the tooltip`;
   const priors = useGex((s) => s.view.priors);
+  const flow = useGex((s) => s.view.model === 'flow');
+  const ghost: [string, string][] = flow ? [['classic (ghost)', C.ghost]] : [];
   const legend = exposure === 'gex'
-    ? <><Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ['spot', C.spot], ['zero γ', C.zero]]} /><PriorsLegend priors={priors} /></>
+    ? <><Legend items={[['call', C.call], ['put', C.put], ['net dealer', C.net], ...ghost, ['spot', C.spot], ['zero γ', C.zero]]} /><PriorsLegend priors={priors} /></>
     : <Legend items={[['dealers long', C.call], ['dealers short', C.put], ['spot', C.spot]]} />;
   return (
-    <Panel area="strike" title={title} sub={<><ExpiriesSub unit={unit} /><ExpiringNote /></>} chartTestId="chart-gamma-by-strike" legend={<>{legend}<PriorsSwitch /><ExposureSwitch /></>}>
+    <Panel area="strike" title={flow ? <>{title} <span className="estimate">estimate</span></> : title} sub={<><ExpiriesSub unit={unit} /><ExpiringNote /></>}
+      chartTestId="chart-gamma-by-strike" legend={<>{legend}<PriorsSwitch /><ExposureSwitch /></>} above={<PositioningPanel />}>
       <GammaByStrikeChart />
     </Panel>
   );

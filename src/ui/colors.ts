@@ -15,4 +15,6 @@ export const C = {
   putWall: '#ffa198',
   /** A past minute shown instead of the present (the scrubber). */
   past: '#ff9e3d',
+  /** The classic model's figure drawn beside the flow model's (the ghost). */
+  ghost: '#c8d1db',
 } as const;

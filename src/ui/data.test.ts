@@ -24,7 +24,12 @@ const perp: PerpQuote = {
 describe('chart rows', () => {
   it('strike window follows spot', () => {
     expect(strikeRows(g(), 0.2).map((r) => r.strike)).toEqual([90_000, 100_000, 110_000]);
-    expect(strikeRows(g(), 0.3)[0]).toEqual({ strike: 70_000, call: 1, put: -5, net: -4 });
+    expect(strikeRows(g(), 0.3)[0]).toEqual({ strike: 70_000, call: 1, put: -5, net: -4, classicNet: null });
+  });
+  it('a flow result carries the classic net per strike as the ghost', () => {
+    const flow = { ...g(), model: 'flow' as const, classicNetGex: Float64Array.from(g().strikes, (_, i) => 10 * i) };
+    const rows = strikeRows(flow, 0.3);
+    expect(rows.map((r) => r.classicNet)).toEqual(rows.map((r) => 10 * Array.from(flow.strikes).indexOf(r.strike)));
   });
   it('profile rows', () => {
     expect(profileRows(g())).toEqual([{ price: 80_000, gex: -1 }, { price: 100_000, gex: 0 }, { price: 120_000, gex: 1 }]);

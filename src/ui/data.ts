@@ -11,6 +11,8 @@ export interface StrikeRow {
   call: number;
   put: number;
   net: number;
+  /** The flow model's ghost: the strike's net GEX under the classic model (null for other models). */
+  classicNet: number | null;
 }
 
 /** Strikes within spot x (1 +- range): the window follows spot. */
@@ -18,10 +20,11 @@ export function strikeRows(g: GexResult, range: number): StrikeRow[] {
   const lo = g.spot * (1 - range);
   const hi = g.spot * (1 + range);
   const rows: StrikeRow[] = [];
+  const ghost = g.classicNetGex && g.classicNetGex.length === g.strikes.length ? g.classicNetGex : null;
   for (let i = 0; i < g.strikes.length; i++) {
     const k = g.strikes[i];
     if (k < lo || k > hi) continue;
-    rows.push({ strike: k, call: g.callGex[i], put: g.putGex[i], net: g.netGex[i] });
+    rows.push({ strike: k, call: g.callGex[i], put: g.putGex[i], net: g.netGex[i], classicNet: ghost ? ghost[i] : null });
   }
   return rows;
 }

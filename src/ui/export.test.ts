@@ -18,7 +18,7 @@ function result(): ResultMessage {
       scenarios: { moves: [-0.01, 0.01], hours: [0, 8], volShifts: [0], units: F([1, 2, 3, 4]), usd: F([10, 20, 30, 40]) },
     }),
     perps: [{ venue: 'deribit', instrument: 'BTC-PERPETUAL', timestampMs: T, markPrice: 80_010, indexPrice: 80_000, funding8h: null, openInterestCoin: null, bestBid: null, bestAsk: null, depth: [{ bandPct: 1, bidCoin: 5, askCoin: 25 }] }],
-    includedVenues: ['deribit', 'okx'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [],
+    includedVenues: ['deribit', 'okx'], excludedVenues: [], spotSource: '', expiries: [], expiredSelected: [], tape: null,
   };
 }
 
@@ -41,6 +41,20 @@ describe('export', () => {
     expect(s.get('hedge flow')!.slice(1)).toEqual(['-0.01,12.5,990000,25,0.5', '0,0,0,,', '0.01,-10,-808000,5,2']);
     // The ladder at the view's vol shift, up moves first as on screen.
     expect(s.get('scenario ladder usd (vol shift 0 pts)')).toEqual(['move,+0 h,+8 h', '0.01,30,40', '-0.01,10,20']);
+  });
+
+  it('a flow result adds its positioning and the classic figure per strike beside the flow figure', () => {
+    const r = result();
+    r.selection.model = 'flow';
+    r.gex = { ...r.gex, model: 'flow', classicNetGex: F([5, 6, 7, 8]), positioning: { windowStartMs: T - 7 * 86_400_000, trades: 1234, blockTrades: 5, seenWhole: 0.25, seenInPart: 0.5, assumed: 0.25 } };
+    r.tape = { windowStartMs: T - 7 * 86_400_000, venues: [{ venue: 'deribit', coveredFromMs: T - 86_400_000 }, { venue: 'okx', coveredFromMs: null }] };
+    const s = sections(viewCsv(r, { profileRange: 0.2, ladderVol: 0 }));
+    expect(s.get('positioning (flow model: an estimate)')).toEqual([
+      'figure,value', 'window start (venue time UTC),2026-02-27T09:00:12.345Z', 'deribit tape complete since (UTC),2026-03-05T09:00:12.345Z', 'okx tape complete since (UTC),',
+      'trades counted,1234', 'block trades,5', 'share seen whole,0.25', 'share seen in part,0.5', 'share assumed,0.25',
+    ]);
+    expect(s.get('by strike (spot +-20%)')).toEqual(['strike,call gex usd per 1%,put gex usd per 1%,net gex usd per 1%,net gex if classic usd per 1%',
+      '70000,0,-2000000,-2000000,6', '80000,2500000,-0.1,2499999.9,7', '90000,3000000,0,3000000,8']);
   });
 
   it('a past minute: what the history keeps, and says it is the past', () => {

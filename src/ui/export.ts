@@ -37,8 +37,20 @@ export function viewCsv(r: ResultMessage, view: Pick<ViewState, 'profileRange' |
   out.push(line(['spot', g.spot]), line(['zero gamma', g.zeroGammaLevel]), line(['call wall', g.callWall]), line(['put wall', g.putWall]));
   out.push(line(['largest abs gamma strike', g.largestAbsGammaStrike]), line(['net gex usd per 1%', g.totalNetGex]), line(['regime', g.regime]));
 
-  out.push('', `by strike (spot +-${Math.round(view.profileRange * 1000) / 10}%)`, line(['strike', 'call gex usd per 1%', 'put gex usd per 1%', 'net gex usd per 1%']));
-  for (const x of strikeRows(g, view.profileRange)) out.push(line([x.strike, x.call, x.put, x.net]));
+  const p = g.positioning;
+  if (p) {
+    // The flow model's positioning (an estimate): the window, trades counted, shares of dealer contracts.
+    out.push('', 'positioning (flow model: an estimate)', line(['figure', 'value']));
+    out.push(line(['window start (venue time UTC)', p.windowStartMs === null ? '' : new Date(p.windowStartMs).toISOString()]));
+    for (const v of r.tape?.venues ?? []) out.push(line([`${v.venue} tape complete since (UTC)`, v.coveredFromMs === null ? '' : new Date(v.coveredFromMs).toISOString()]));
+    out.push(line(['trades counted', p.trades]), line(['block trades', p.blockTrades]));
+    out.push(line(['share seen whole', p.seenWhole]), line(['share seen in part', p.seenInPart]), line(['share assumed', p.assumed]));
+  }
+
+  const ghost = g.classicNetGex !== null;
+  out.push('', `by strike (spot +-${Math.round(view.profileRange * 1000) / 10}%)`,
+    line(['strike', 'call gex usd per 1%', 'put gex usd per 1%', 'net gex usd per 1%', ...(ghost ? ['net gex if classic usd per 1%'] : [])]));
+  for (const x of strikeRows(g, view.profileRange)) out.push(line([x.strike, x.call, x.put, x.net, ...(ghost ? [x.classicNet] : [])]));
 
   if (past) return `${out.join('\n')}\n`;
   out.push('', 'gamma profile', line(['spot', 'total net gex usd per 1%']));

@@ -9,9 +9,10 @@ import { expiryLabel } from '../shared/expiry.ts';
 import { concatColumns } from '../chain/columns.ts';
 import type { ChainColumns, PerpQuote, VenueId } from '../chain/model.ts';
 import { exclusionReason } from '../engine/exposure.ts';
-import type { ExposureParams, GexResult, VisibleDepth } from '../engine/types.ts';
+import type { ExposureParams, GexResult, LineTrades, VisibleDepth } from '../engine/types.ts';
 import type { FeedRunner, Valuation } from './feed-runner.ts';
-import { FEEDBACK_SHOCKS, type ExpiryFallback, type ExpiryInfo, type ResultMessage, type ViewSelection } from './protocol.ts';
+import { FEEDBACK_SHOCKS, type ExpiryFallback, type ExpiryInfo, type ResultMessage, type TapeWindow, type ViewSelection } from './protocol.ts';
+import { DAY_MS } from './tape-keeper.ts';
 
 export type Compute = (chain: ChainColumns, params: ExposureParams) => GexResult;
 
@@ -83,8 +84,9 @@ export function aggregate(runners: readonly FeedRunner[], sel: ViewSelection, no
   let chain: ChainColumns;
   if (included.length === 1) chain = included[0].store.columns();
   else chain = scratch.value = concatColumns(included.map((r) => r.store.columns()), scratch.value);
+  const tape = sel.model === 'flow' ? tapeOfLines(included, chain.length, valuationMs - sel.windowDays * DAY_MS, valuationMs) : null;
   const gex = compute(chain, {
-    spot, nowMs: valuationMs, model: sel.model, expiries: expirySet, profileRange: sel.profileRange,
+    spot, nowMs: valuationMs, model: sel.model, expiries: expirySet, profileRange: sel.profileRange, trades: tape?.lines ?? null,
     includeExpiring: sel.includeExpiring, afterNextExpiry: sel.afterNextExpiry, scenarios: sel.ladder,
     visibleDepth: visibleDepth(included.map((r) => r.perp)), feedbackShocks: FEEDBACK_SHOCKS,
   });
@@ -112,10 +114,49 @@ export function aggregate(runners: readonly FeedRunner[], sel: ViewSelection, no
       spotSource: spotSourceText(spotRunner, included),
       expiries,
       expiredSelected: fallback ? fallback.gone.map((g) => g.expiryMs) : [],
+      tape: tape?.window ?? null,
     },
     fallback,
     valuation: { nowMs: valuationMs, expiries: expirySet },
   };
+}
+
+/**
+ * The trade tape per line of the summed chain (the runners' lines one after another, as the chain is
+ * laid out), for the flow model: each line's B, S and trades from its venue's tape, and since when that
+ * tape is complete (a line listed after it was seen whole; nothing reaching now: none was).
+ */
+function tapeOfLines(included: readonly FeedRunner[], n: number, windowStartMs: number, nowMs: number): { lines: LineTrades; window: TapeWindow } {
+  const lines: LineTrades = {
+    windowStartMs,
+    bought: new Float64Array(n),
+    sold: new Float64Array(n),
+    trades: new Float64Array(n),
+    blockTrades: new Float64Array(n),
+    seenFromMs: new Float64Array(n),
+  };
+  const window: TapeWindow = { windowStartMs, venues: [] };
+  let o = 0;
+  for (const r of included) {
+    const k = r.store.columns().length;
+    const from = r.tape ? r.tape.coveredFrom(nowMs) : null;
+    window.venues.push({ venue: r.venue, coveredFromMs: from === null ? null : Math.max(from, windowStartMs) });
+    lines.seenFromMs!.fill(from === null ? Infinity : Math.max(from, windowStartMs), o, o + k);
+    const at = r.store.instrumentAt;
+    if (r.tape && at) {
+      for (let i = 0; i < k; i++) {
+        const name = at.call(r.store, i)?.name;
+        const s = name === undefined ? undefined : r.tape.tape.sumsOf(name);
+        if (!s) continue;
+        lines.bought[o + i] = s.bought;
+        lines.sold[o + i] = s.sold;
+        lines.trades[o + i] = s.trades;
+        lines.blockTrades[o + i] = s.blockTrades;
+      }
+    }
+    o += k;
+  }
+  return { lines, window };
 }
 
 /**

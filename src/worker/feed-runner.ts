@@ -7,9 +7,10 @@
  */
 import type { Clock, FeedEvent, FeedOptions, FeedSink, VenueAdapter, VenueFeed } from '../feeds/adapter.ts';
 import { VenueTime, guardSink } from '../feeds/venue-time.ts';
-import type { ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, VenueId } from '../chain/model.ts';
+import type { ChainColumns, Currency, ForwardUpdate, OptionInstrument, OptionLineUpdate, PerpQuote, TapeTrade, VenueId } from '../chain/model.ts';
 import { exclusionReason } from '../engine/exposure.ts';
 import type { FamilyLines, FeedHealth, FeedState } from './protocol.ts';
+import type { TapeKeeper } from './tape-keeper.ts';
 
 /** The part of ChainStore the host uses (the real one lives in src/chain/store.ts). */
 export interface ChainStoreLike {
@@ -34,6 +35,11 @@ export interface RunnerHost {
   dirty(): void;
   notice(level: 'info' | 'warn' | 'error', message: string, key?: string): void;
   fail(where: string, e: unknown): void;
+  /**
+   * Live trades of this runner's venue and currency that passed the venue-time guard (issue 13: the
+   * worker's tape takes them from here). Absent: trades are not kept.
+   */
+  onTrades?(venue: VenueId, currency: Currency, trades: TapeTrade[]): void;
 }
 
 /** The figures' valuation time and expiry filter, which family counts are judged by. */
@@ -57,6 +63,8 @@ export class FeedRunner {
   readonly venueTime = new VenueTime();
   /** Included in the last computed figures (to notice when staleness changes the totals). */
   included = false;
+  /** The feed's trade tape (the host gives it one); its live span follows the connection. */
+  tape: TapeKeeper | null = null;
   // health, reported as FeedHealth
   state: Exclude<FeedState, 'stale'> = 'connecting';
   readonly startedAtMs: number;
@@ -224,6 +232,10 @@ export class FeedRunner {
         this.touch();
         return true;
       },
+      trades: (venue, currency, trades) => {
+        this.host.onTrades?.(venue, currency, trades);
+        return true;
+      },
       status: (_venue, event) => this.onStatus(event),
     };
     const guarded = guardSink(inner, this.venueTime, this.host.clock, (reason) => bump(this.dropped, reason));
@@ -268,6 +280,9 @@ export class FeedRunner {
         }
         return guarded.perp(quote, currency);
       }),
+      trades: guard('trades', (venue: VenueId, currency: Currency, trades: TapeTrade[]): boolean | void => {
+        if (mine(venue, currency) && Array.isArray(trades) && trades.length > 0) return guarded.trades(venue, currency, trades);
+      }),
       status: guard('status', (venue: VenueId, event: FeedEvent) => {
         if (mine(venue)) guarded.status(venue, event);
       }),
@@ -295,6 +310,7 @@ export class FeedRunner {
       case 'subscribed':
         this.state = 'connected';
         this.retryAtMs = null;
+        this.tape?.liveUp(this.venueTime.nowMs);
         break;
       case 'serverTime':
         break; // the guard anchors venue time on it
@@ -314,6 +330,7 @@ export class FeedRunner {
         else this.assumptions.delete(String(ev.key));
         break;
       case 'closed':
+        this.tape?.liveDown(this.venueTime.nowMs);
         this.reconnects++;
         this.state = 'reconnecting';
         this.retryAtMs = Number.isFinite(ev.retryInMs) ? now + ev.retryInMs : null;

@@ -23,6 +23,8 @@ import { DEFAULT_MIN_INTERVAL_MS, RecomputeScheduler, ResultGate } from './sched
 import { FeedRunner, type ChainStoreLike, type RunnerHost, type Valuation } from './feed-runner.ts';
 import { aggregate, listedExpiries, type Aggregate, type Compute } from './aggregate.ts';
 import { NoticeThrottle } from './notices.ts';
+import { TapeKeeper, type KeeperHost } from './tape-keeper.ts';
+import { MEMORY_TAPES, openTapeStorage, tapeKey, type TapeStorage } from './tape-db.ts';
 
 export type { ChainStoreLike };
 export { expiryLabel };
@@ -49,6 +51,15 @@ export interface EngineHostOptions {
   downAfterMs?: number;
   /** Venue-specific extras passed to every createFeed (tests: e.g. Deribit `heartbeatSec`). */
   feedOptions?: Record<string, unknown>;
+  /**
+   * Where the trade tapes are kept: default the worker's IndexedDB (memory only without one, said once
+   * the flow model is used); a storage or its opening in tests.
+   */
+  tapeStorage?: TapeStorage | Promise<{ storage: TapeStorage; problem: string | null }>;
+  /** Uniform [0, 1) for the history fill's backoff jitter; default Math.random. */
+  random?: () => number;
+  /** Least time between two tape progress messages, default 500 ms. */
+  tapeProgressEveryMs?: number;
 }
 
 /** Counters of things the host survived (exposed for tests and the soak). */
@@ -75,6 +86,7 @@ export class EngineHost {
   private readonly gate: ResultGate<ResultMessage>;
   private readonly notices: NoticeThrottle;
   private readonly runnerHost: RunnerHost;
+  private readonly keeperHost: KeeperHost;
   private selection: ViewSelection | null = null;
   private runners: FeedRunner[] = [];
   private seq = 0;
@@ -86,6 +98,14 @@ export class EngineHost {
   private fallbackSaid = '';
   /** Valuation time and expiry filter of the last figures (families count their lines in by them). */
   private lastValuation: Valuation | null = null;
+  /** The trade tapes of the running feeds, by tapeKey (kept across a restart of the same feed). */
+  private keepers = new Map<string, TapeKeeper>();
+  private readonly tapeStorage: Promise<TapeStorage>;
+  private tapeStorageProblem: string | null = null;
+  private tapeStorageSaid = false;
+  private readonly tapeProgressEveryMs: number;
+  private tapeTimer: unknown = null;
+  private lastTapePostAt = -Infinity;
   readonly stats: HostStats = { recomputes: 0, resultsPosted: 0, resultsReplaced: 0, errors: {} };
 
   constructor(options: EngineHostOptions) {
@@ -117,6 +137,31 @@ export class EngineHost {
       dirty: () => this.scheduler.markDirty(),
       notice: (level, message, key) => this.notices.notice(level, message, key),
       fail: (where, e) => this.fail(where, e),
+      onTrades: (venue, currency, trades) => this.runners.find((r) => r.venue === venue && r.currency === currency)?.tape?.live(trades),
+    };
+    this.tapeProgressEveryMs = options.tapeProgressEveryMs ?? 500;
+    const opening = options.tapeStorage ?? openTapeStorage(typeof indexedDB === 'undefined' ? null : indexedDB);
+    this.tapeStorage = Promise.resolve(opening).then(
+      (o) => {
+        if ('storage' in o) {
+          this.tapeStorageProblem = o.problem;
+          return o.storage;
+        }
+        return o;
+      },
+      (e: unknown) => {
+        this.tapeStorageProblem = errorText(e);
+        return MEMORY_TAPES;
+      },
+    );
+    const random = options.random ?? Math.random;
+    this.keeperHost = {
+      clock: this.clock,
+      random,
+      storage: this.tapeStorage,
+      notice: (level, message, key) => this.notices.notice(level, message, key),
+      dirty: () => this.scheduler.markDirty(),
+      changed: () => this.tapeChanged(),
     };
   }
 
@@ -152,6 +197,12 @@ export class EngineHost {
         case 'ping':
           this.post({ type: 'pong', id: msg.id }, []);
           break;
+        case 'history':
+          for (const r of this.runners) {
+            if (msg.action === 'cancel') r.tape?.cancel();
+            else if (msg.action === 'resume') r.tape?.resume();
+          }
+          break;
         default: {
           const unknown: never = msg;
           this.fail('badMessage', new Error(`unknown message type ${(unknown as { type: string }).type}`));
@@ -166,9 +217,13 @@ export class EngineHost {
   dispose(): void {
     this.disposed = true;
     this.stopFeeds();
+    for (const k of this.keepers.values()) void k.stop();
+    this.keepers.clear();
     this.scheduler.dispose();
     if (this.healthTimer !== null) this.clock.clearTimeout(this.healthTimer);
     this.healthTimer = null;
+    if (this.tapeTimer !== null) this.clock.clearTimeout(this.tapeTimer);
+    this.tapeTimer = null;
   }
 
   /** Feed health now, one entry per running feed. */
@@ -217,10 +272,23 @@ export class EngineHost {
   private restartFeeds(sel: ViewSelection): void {
     this.stopFeeds();
     this.gate.reset();
+    // The tapes of feeds that go stop (what is pending is written); those of feeds that stay are kept.
+    const keep = new Map<string, TapeKeeper>();
+    for (const venue of sel.venues) {
+      const key = tapeKey(sel.source, venue, sel.currency);
+      const k = this.keepers.get(key);
+      if (k) keep.set(key, k);
+    }
+    for (const [key, k] of this.keepers) if (!keep.has(key)) void k.stop();
+    this.keepers = keep;
     for (const venue of sel.venues) {
       const adapter = this.adapters.get(venue);
       if (!adapter) continue;
       const runner = new FeedRunner(adapter, sel.currency, this.createStore(venue, sel.currency), this.runnerHost);
+      const key = tapeKey(sel.source, venue, sel.currency);
+      let keeper = this.keepers.get(key);
+      if (!keeper) this.keepers.set(key, (keeper = new TapeKeeper(key, venue, sel.currency, this.keeperHost)));
+      runner.tape = keeper;
       this.runners.push(runner);
       const base = this.localBase?.replace(/\/+$/, '') ?? null;
       if (sel.source !== 'live' && base === null) {
@@ -237,8 +305,45 @@ export class EngineHost {
   }
 
   private stopFeeds(): void {
-    for (const r of this.runners) r.stop();
+    for (const r of this.runners) {
+      r.stop();
+      r.tape?.liveDown(r.venueTime.nowMs);
+    }
     this.runners = [];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Trade tapes
+
+  /** Each recompute: every tape bounded to its window, read back and filled when the view is on `flow`. */
+  private updateTapes(sel: ViewSelection): void {
+    const flow = sel.model === 'flow';
+    if (flow && !this.tapeStorageSaid) {
+      this.tapeStorageSaid = true;
+      void this.tapeStorage.then((s) => {
+        if (!s.persistent) this.notices.notice('info', `trade tape kept in memory only (${this.tapeStorageProblem ?? 'no IndexedDB'}): a reload fetches the history again`);
+      });
+    }
+    for (const r of this.runners) r.tape?.update(r.venueTime.nowMs, sel.windowDays, flow, r.feed?.tradeHistory);
+  }
+
+  /** The tapes' progress, posted at most every tapeProgressEveryMs (the last change always goes out). */
+  private tapeChanged(): void {
+    if (this.tapeTimer !== null || this.disposed) return;
+    const wait = Math.max(0, this.lastTapePostAt + this.tapeProgressEveryMs - this.clock.now());
+    this.tapeTimer = this.clock.setTimeout(() => {
+      this.tapeTimer = null;
+      this.lastTapePostAt = this.clock.now();
+      this.postTape();
+    }, wait);
+  }
+
+  private postTape(): void {
+    try {
+      this.post({ type: 'tape', venues: this.runners.flatMap((r) => (r.tape ? [r.tape.status(r.feed?.tradeHistory)] : [])), atMs: this.clock.now() }, []);
+    } catch (e) {
+      this.fail('tape', e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -283,6 +388,7 @@ export class EngineHost {
   private recompute(): void {
     try {
       this.stats.recomputes++;
+      if (this.selection) this.updateTapes(this.selection);
       const a = this.aggregate();
       if (!a) return;
       this.announceFallback(a);

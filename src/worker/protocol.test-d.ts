@@ -9,8 +9,8 @@ import type {
 } from './protocol.ts';
 
 // Every message a side can receive, and nothing else: a new one must be handled at both ends.
-expectTypeOf<FromWorker['type']>().toEqualTypeOf<'hello' | 'result' | 'health' | 'response' | 'expiryFallback' | 'pong' | 'notice'>();
-expectTypeOf<ToWorker['type']>().toEqualTypeOf<'hello' | 'select' | 'ack' | 'request' | 'ping'>();
+expectTypeOf<FromWorker['type']>().toEqualTypeOf<'hello' | 'result' | 'health' | 'response' | 'expiryFallback' | 'pong' | 'notice' | 'tape'>();
+expectTypeOf<ToWorker['type']>().toEqualTypeOf<'hello' | 'select' | 'ack' | 'request' | 'ping' | 'history'>();
 
 // Results, not ticks: no message carries line updates or trades (design: "Architecture").
 type Fields<T> = T extends unknown ? keyof T : never;

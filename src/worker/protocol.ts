@@ -51,8 +51,14 @@ export function checkLadder(x: unknown): LadderAxes | null {
   return { moves: [...moves], hours: [...(hours as Horizon[])], volShifts: [...volShifts] };
 }
 
+/**
+ * The `flow` model's lookback window in days (design: "Dealer positions from the trade tape": [W0, now]),
+ * `window=` in a link: a week by default; a month at most (Deribit's history of a month takes hours).
+ */
+export const WINDOW_DAYS = Object.freeze({ default: 7, min: 1, max: 30 });
+
 /** What a selection holds beyond its venues, currency and expiries, at their defaults (tests, links). */
-export const SELECTION_DEFAULTS = Object.freeze({ includeExpiring: false, afterNextExpiry: false, ladder: DEFAULT_LADDER });
+export const SELECTION_DEFAULTS = Object.freeze({ includeExpiring: false, afterNextExpiry: false, ladder: DEFAULT_LADDER, windowDays: WINDOW_DAYS.default });
 
 /** Where data comes from. Anything but `live` is labelled on screen. */
 export type { SourceKind };
@@ -72,6 +78,8 @@ export interface ViewSelection {
   /** Leave out the nearest expiry: the view after the next 08:00 (design: "Beyond gamma"). */
   afterNextExpiry: boolean;
   ladder: LadderAxes;
+  /** The flow model's lookback, whole days (WINDOW_DAYS); the tape is kept for it whatever the model. */
+  windowDays: number;
 }
 
 export interface ExpiryInfo {
@@ -156,7 +164,9 @@ export type ToWorker =
   | { type: 'ack'; seq: number }
   | { type: 'request'; id: number; request: WorkerRequest }
   /** Liveness probe from the main thread's watchdog. */
-  | { type: 'ping'; id: number };
+  | { type: 'ping'; id: number }
+  /** The trade history fill of the view's venues: stop it where it is, or go on (the progress bar's buttons). */
+  | { type: 'history'; action: 'cancel' | 'resume' };
 
 export interface ResultMessage {
   type: 'result';
@@ -177,6 +187,56 @@ export interface ResultMessage {
   expiries: ExpiryInfo[];
   /** Selected expiries that are no longer listed (passed or never listed), epoch ms (ExpiryFallback says what is shown). */
   expiredSelected: number[];
+  /** Model `flow`: the window asked and what of it each venue's tape holds; null for other models. */
+  tape: TapeWindow | null;
+}
+
+/** The trade window of a `flow` result (design: "Dealer positions from the trade tape"). */
+export interface TapeWindow {
+  /** W0: the window asked, [W0, valuation time]. */
+  windowStartMs: number;
+  /**
+   * Per venue in the figures, since when its tape holds every trade up to now (>= W0; a line listed
+   * after it was seen whole); null when it holds no stretch reaching now yet. The window the figures
+   * cover is full when it equals W0.
+   */
+  venues: { venue: VenueId; coveredFromMs: number | null }[];
+}
+
+/** What the history fill of one venue's tape is doing. */
+export type HistoryState =
+  | 'none' // the venue has no trade history: the live tape only
+  | 'waiting' // not started: the view is not on `flow`, or the venue is not connected yet
+  | 'loading' // reading the stored tape
+  | 'filling'
+  | 'retrying' // a page failed; the next try is at retryAtMs
+  | 'done' // the window is held (the live channel keeps it)
+  | 'cancelled';
+
+/** One venue's trade tape and its history fill, for the progress bar (posted at a bounded rate). */
+export interface TapeProgress {
+  venue: VenueId;
+  currency: Currency;
+  history: HistoryState;
+  /** 'window': the venue keeps any window (Deribit); 'recent': only its latest trades; null: no history. */
+  reach: 'window' | 'recent' | null;
+  /** How far the venue's history reaches, in the venue's words (shown as is). */
+  note: string | null;
+  windowStartMs: number | null;
+  /** Since when the tape holds every trade up to now; null: no such stretch yet. */
+  coveredFromMs: number | null;
+  /** How much of the window the tape holds, in all (ms; the window is full at now - windowStartMs). */
+  coveredMs: number;
+  /** Trades held in the window. */
+  trades: number;
+  /** This fill: pages answered, trades they added, share of the missing time fetched (0..1), time left (ms). */
+  pages: number;
+  fetched: number;
+  done: number;
+  etaMs: number | null;
+  /** The last failure while it is retried, and when the next try is (epoch ms, worker clock). */
+  error: string | null;
+  retryAtMs: number | null;
 }
 
 export type FromWorker =
@@ -187,7 +247,9 @@ export type FromWorker =
   | ExpiryFallback
   | { type: 'pong'; id: number }
   /** A problem the user should read (bad selection, venue error); never a crash. */
-  | { type: 'notice'; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'notice'; level: 'info' | 'warn' | 'error'; message: string }
+  /** The trade tapes of the view's venues and their history fills (at most a few a second). */
+  | { type: 'tape'; venues: TapeProgress[]; atMs: number };
 
 /** Buffers to transfer with a message (the sender must not use them afterwards). */
 export function transferablesOf(msg: FromWorker): ArrayBuffer[] {
@@ -197,6 +259,7 @@ export function transferablesOf(msg: FromWorker): ArrayBuffer[] {
     g.strikes, g.callGex, g.putGex, g.netGex, g.expiries, g.netGexByExpiry, g.netGexByStrikeExpiry,
     g.profileSpots, g.profileNetGex, g.moves, g.hedgeFlowUnits, g.hedgeFlowUsd, g.hedgeFlowUnitsGammaApprox,
     g.deltaExposure, g.vannaExposure, g.charmExposure,
+    ...(g.classicNetGex ? [g.classicNetGex] : []),
     ...(g.scenarios ? [g.scenarios.units, g.scenarios.usd] : []),
   ];
   const seen = new Set<ArrayBuffer>();
@@ -230,15 +293,19 @@ export function parseSelection(raw: unknown, available: (v: VenueId) => boolean)
   const expiries = (Array.isArray(r.expiries) ? r.expiries : []).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
   const ladder = checkLadder(r.ladder);
   if (!ladder) problems.push('ladder');
+  const days = r.windowDays;
+  const windowDays = typeof days === 'number' && Number.isInteger(days) && days >= WINDOW_DAYS.min && days <= WINDOW_DAYS.max ? days : WINDOW_DAYS.default;
+  if (windowDays !== days) problems.push(`window ${String(days)}`);
   if (!source || !currency) return { selection: null, problems };
   return {
     selection: {
       source, venues, currency, expiries: [...new Set(expiries)].sort((a, b) => a - b), model, profileRange,
       includeExpiring: r.includeExpiring === true, afterNextExpiry: r.afterNextExpiry === true, ladder: ladder ?? { ...DEFAULT_LADDER },
+      windowDays,
     },
     problems,
   };
 }
 
-/** The models the worker computes today; `flow` joins when the tape reaches the worker (issue 13). */
-export const WORKER_MODELS: readonly DealerModelId[] = DEALER_MODELS.filter((m) => m !== 'flow');
+/** The models the worker computes: `classic`, `short` and `flow` (from the trade tape the worker keeps). */
+export const WORKER_MODELS: readonly DealerModelId[] = DEALER_MODELS;

@@ -21,7 +21,7 @@ function setup(restOk = true) {
 const streamsOf = (s: FakeSocket) => s.sent.flatMap((m) => (JSON.parse(m) as { params: string[] }).params);
 
 describe('Binance client', () => {
-  it('three sockets on /market and /public; instruments discovered from the mark stream; OI per expiry subscribed', async () => {
+  it('four sockets on /market and /public; instruments discovered from the mark stream; OI per expiry subscribed', async () => {
     const { clock, sockets, sink, feed, urls } = setup();
     feed.start();
     await flush();
@@ -30,11 +30,13 @@ describe('Binance client', () => {
       'ws://127.0.0.1:8787/binance/market/stream',
       'ws://127.0.0.1:8787/binance/market/stream',
       'ws://127.0.0.1:8787/binance/public/stream',
+      'ws://127.0.0.1:8787/binance/public/stream',
     ]);
     for (const s of sockets) s.open();
     expect(streamsOf(sockets[0])).toEqual(['btcusdt@optionMarkPrice', '!optionSymbol']);
     expect(streamsOf(sockets[1])).toEqual(['btcusdt@markPrice@1s']);
     expect(streamsOf(sockets[2])).toEqual(['btcusdt@depth20@100ms']);
+    expect(streamsOf(sockets[3])).toEqual(['btcusdt@optionTrade']);
     sockets[0].receive(marksFrame);
     expect(sink.instrumentCalls.at(-1)!.list).toEqual([
       { venue: 'binance', name: 'BTC-251120-126000-C', currency: 'BTC', strike: 126000, expiryMs: Date.UTC(2025, 10, 20, 8), isCall: true, multiplier: 1 },
@@ -94,13 +96,17 @@ describe('Binance client', () => {
     sockets[0].receive(marksFrame);
     clock.advance(1_000);
     const set = streamsOf(sockets[0]);
-    clock.advance(28_999); // 29.999 s after the last frame
+    clock.advance(19_000);
+    // The quiet trade socket answers its keepalive: silence on the tape is no reason to reconnect.
+    sockets[3].receive(JSON.stringify({ result: ['btcusdt@optionTrade'], id: 0 }));
+    clock.advance(9_999); // 29.999 s after the last frame
     expect(sockets[0].closed).toBeNull();
     clock.advance(1);
     expect(sockets[0].closed).not.toBeNull();
     clock.advance(1_000);
-    const fresh = sockets.slice(3);
-    expect(fresh).toHaveLength(3); // all three went silent
+    expect(sockets[3].closed).toBeNull();
+    const fresh = sockets.slice(4);
+    expect(fresh).toHaveLength(3); // the three data sockets went silent
     fresh.forEach((s) => s.open());
     clock.advance(1_000);
     const again = fresh.find((s) => streamsOf(s).includes('btcusdt@optionMarkPrice'))!;

@@ -8,6 +8,12 @@
  *   because mixing options and USD-M streams on one connection is unverified.
  * - perp depth, `/public` path (`/market/` -> `/public/`): `{c}usdt@depth20@100ms` (USD-M routes book
  *   streams to /public and markPrice to /market; a wrong path stays silent, shared/feeds.md §4.3).
+ * - option trades, `/public` path: `{c}usdt@optionTrade`, every public option trade of the coin
+ *   (./trades.ts) -> sink.trades. A socket of its own: options and USD-M streams stay apart, and a quiet
+ *   tape (minutes without an ETH option trade) is not silence: it is kept alive by a LIST_SUBSCRIPTIONS
+ *   request after 20 s without a frame, whose answer must come within 10 s.
+ *   Trade history: REST `GET /eapi/v1/blockTrades` (the latest 500 block trades of every symbol) and
+ *   `GET /eapi/v1/trades?symbol=` per listed symbol, the latest 500 order-book trades each (tradeHistory).
  *
  * Websocket-only: instruments come from the optionMarkPrice symbols (strike/expiry/type parse from the
  * name); the contract unit comes from `!optionSymbol` or an optional exchangeInfo REST call, else 1
@@ -20,21 +26,36 @@
  * No forward: Binance prices on the index (r = 0), so no ForwardUpdate is sent. No perp OI stream
  * exists (REST only): PerpQuote.openInterestCoin stays null.
  */
-import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { FeedOptions, TradeHistory, TradeHistoryPage, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { LevelBook, depthWithinBands } from '../level-book.ts';
-import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
+import { ManagedSocket, type FrameClass, type ManagedSocketOptions } from '../managed-socket.ts';
 import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts';
 import { expiredAt } from '../venue-time.ts';
 import { binanceInstrument, binanceUnderlying, parseBinanceExchangeInfo, parseBinanceMessage, parseBinanceOptionName, type BinanceMessage } from './parse.ts';
+import { parseBinanceBlockTradesBody, parseBinanceTrade, parseBinanceTradesBody } from './trades.ts';
+import { RequestPacer } from '../pacer.ts';
+import { recentTradesPage, type RecentTradesRequest } from '../recent-trades.ts';
 
 export const BINANCE_SILENCE_MS = 30_000;
 export const BINANCE_MAX_LIFETIME_MS = 23 * 3_600_000 + 50 * 60_000;
 export const BINANCE_SEND_SPACING_MS = 250;
 export const BINANCE_MAX_STREAMS_OPTIONS = 200;
 export const BINANCE_STREAMS_PER_REQUEST = 50;
+/** The trade socket: a keepalive request after this long without a frame, answered within the next. */
+export const BINANCE_TRADES_IDLE_MS = 20_000;
+export const BINANCE_TRADES_PONG_TIMEOUT_MS = 10_000;
+/** The request id of those keepalives (subscribe requests count from 1). */
+const KEEPALIVE_ID = 0;
+/** Trades asked of `/eapi/v1/trades` per symbol (Binance's maximum). */
+export const BINANCE_RECENT_TRADES_LIMIT = 500;
+/**
+ * Trade history requests at least this far apart: weight 5 each against Binance's 400 a minute per IP
+ * (about 270 a minute at this pace, leaving room for the rest), and the local relay's 1 a second.
+ */
+export const BINANCE_TRADE_HISTORY_SPACING_MS = 1_100;
 
 export interface BinanceFeedOptions extends FeedOptions {
   /** Optional REST client used once for exchangeInfo units; defaults to fetch. */
@@ -63,6 +84,9 @@ class BinanceFeed implements VenueFeed {
   private readonly optionsSocket: ManagedSocket;
   private readonly markSocket: ManagedSocket;
   private readonly depthSocket: ManagedSocket;
+  private readonly tradesSocket: ManagedSocket;
+  private readonly historyPacer: RequestPacer;
+  readonly tradeHistory: TradeHistory;
   private running = false;
   private runId = 0;
   private reqId = 0;
@@ -87,9 +111,19 @@ class BinanceFeed implements VenueFeed {
     this.optionsSocket = this.makeSocket('options', options.url, () => this.optionStreams());
     this.markSocket = this.makeSocket('perp mark', options.url, () => [`${this.und}@markPrice@1s`]);
     this.depthSocket = this.makeSocket('perp depth', publicUrl, () => [`${this.und}@depth20@100ms`]);
+    this.tradesSocket = this.makeSocket('option trades', publicUrl, () => [`${this.und}@optionTrade`], {
+      ping: { mode: 'idle', periodMs: BINANCE_TRADES_IDLE_MS, pongTimeoutMs: BINANCE_TRADES_PONG_TIMEOUT_MS, message: () => JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: KEEPALIVE_ID }) },
+      silenceMs: undefined,
+    });
+    this.historyPacer = new RequestPacer(options.clock, BINANCE_TRADE_HISTORY_SPACING_MS);
+    this.tradeHistory = {
+      reach: 'recent',
+      note: 'Binance publishes only the latest 500 trades of each option and its latest 500 block trades: older trades of the window come only from the live channel (one request per listed option, about a minute for every 50)',
+      fetchPage: (req) => this.fetchTradePage(req),
+    };
   }
 
-  private makeSocket(label: string, url: string, streams: () => string[]): ManagedSocket {
+  private makeSocket(label: string, url: string, streams: () => string[], keepalive?: Pick<ManagedSocketOptions, 'ping' | 'silenceMs'>): ManagedSocket {
     return new ManagedSocket({
       venue: 'binance',
       label: `binance ${label}`,
@@ -105,6 +139,7 @@ class BinanceFeed implements VenueFeed {
       sendSpacingMs: BINANCE_SEND_SPACING_MS,
       onText: (t) => this.onText(t),
       onOpen: label === 'perp depth' ? () => this.book.clear() : undefined,
+      ...keepalive,
     });
   }
 
@@ -115,6 +150,7 @@ class BinanceFeed implements VenueFeed {
     this.optionsSocket.start();
     this.markSocket.start();
     this.depthSocket.start();
+    this.tradesSocket.start();
     void this.loadUnits(this.runId);
   }
 
@@ -124,6 +160,7 @@ class BinanceFeed implements VenueFeed {
     this.optionsSocket.stop();
     this.markSocket.stop();
     this.depthSocket.stop();
+    this.tradesSocket.stop();
   }
 
   /** Venue time, not the wall clock: a replay of 2025 lists and subscribes its 2025 expiries. */
@@ -147,6 +184,27 @@ class BinanceFeed implements VenueFeed {
       out.push(JSON.stringify({ method: 'SUBSCRIBE', params: streams.slice(i, i + BINANCE_STREAMS_PER_REQUEST), id: ++this.reqId }));
     }
     return out;
+  }
+
+  /**
+   * The latest block trades, then the latest trades of every listed, unexpired option, inside
+   * [startMs, endMs], oldest first, as one page: one paced request each. Rejects before any symbol is
+   * listed, on a failed request or on a Binance error answer (the caller retries).
+   */
+  private async fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
+    const venueNow = this.venueNow();
+    const symbols = [...this.instruments.values()].filter((i) => !expiredAt(i.expiryMs, venueNow)).map((i) => i.name);
+    if (symbols.length === 0) throw new Error('no option listed yet');
+    const c = this.c;
+    const requests: RecentTradesRequest[] = [
+      { what: 'blockTrades', url: `${this.restBase}/eapi/v1/blockTrades?limit=${BINANCE_RECENT_TRADES_LIMIT}`, parse: (body, dropped) => parseBinanceBlockTradesBody(body, c, dropped) },
+      ...symbols.map((symbol) => ({
+        what: `${symbol} trades`,
+        url: `${this.restBase}/eapi/v1/trades?symbol=${symbol}&limit=${BINANCE_RECENT_TRADES_LIMIT}`,
+        parse: (body: unknown, dropped: Record<string, number>) => parseBinanceTradesBody(body, c, dropped),
+      })),
+    ];
+    return recentTradesPage(requests, { pacer: this.historyPacer, fetchJson: this.fetchJson }, req);
   }
 
   private async loadUnits(runId: number): Promise<void> {
@@ -198,6 +256,7 @@ class BinanceFeed implements VenueFeed {
     const sink = this.o.sink;
     switch (m.kind) {
       case 'result':
+        if (m.id === KEEPALIVE_ID) return 'heartbeat';
         sink.status('binance', { kind: 'subscribed', channels: 1 });
         return 'other';
       case 'error':
@@ -234,6 +293,15 @@ class BinanceFeed implements VenueFeed {
         this.perp.index = m.indexPrice;
         this.perp.funding8h = m.funding8h;
         return this.emitPerp(m.timestampMs);
+      case 'trade': {
+        const t = parseBinanceTrade(m.event, this.c);
+        if (typeof t === 'string') {
+          sink.status('binance', { kind: 'dropped', reason: t });
+          return 'other';
+        }
+        // A trade the host refused (stamped ahead of venue time) is not data.
+        return sink.trades('binance', this.c, [t]) !== false ? 'data' : 'other';
+      }
       case 'depth':
         if (m.symbol !== this.perpSymbol) return this.unknown();
         // Partial-depth pushes are whole top-N snapshots.

@@ -84,6 +84,8 @@ export type BinanceMessage =
   | { kind: 'newSymbol'; symbol: string; name: BinanceOptionName; unit: number }
   | { kind: 'perpMark'; symbol: string; markPrice: number; indexPrice: number; funding8h: number | null; timestampMs: number }
   | { kind: 'depth'; symbol: string; bids: [string, string][]; asks: [string, string][]; timestampMs: number }
+  /** One `<underlying>@optionTrade` event, parsed by ./trades.ts. */
+  | { kind: 'trade'; event: unknown }
   | { kind: 'ignored' }
   | { kind: 'dropped'; reason: DropReason };
 
@@ -103,6 +105,7 @@ export function parseBinanceMessage(msg: unknown): BinanceMessage {
   if (stream === '!optionSymbol') return parseNewSymbol(data);
   if (/@markPrice(@1s)?$/.test(stream)) return parsePerpMark(data);
   if (/@depth(5|10|20)(@\d+ms)?$/.test(stream)) return parseDepth(data);
+  if (stream.endsWith('@optionTrade')) return { kind: 'trade', event: data };
   return dropped('unknownChannel');
 }
 

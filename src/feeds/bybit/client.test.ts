@@ -54,7 +54,9 @@ describe('Bybit client', () => {
       for (const m of s.sent) if (m.includes('subscribe')) expect((JSON.parse(m) as { args: string[] }).args.length).toBeLessThanOrEqual(100);
       t.forEach((x) => all.add(x));
     }
-    expect(all.size).toBe(1201);
+    // Every listed option's ticker, and the coin's one trade topic.
+    expect(all.size).toBe(1202);
+    expect(all.has('publicTrade.BTC')).toBe(true);
     // The docs option ticker lands as one line, one forward, the index.
     optionSockets.find((s) => topicsOf(s).includes('tickers.BTC-6JAN23-17500-C'))!.receive(JSON.stringify(optionTicker));
     expect(sink.optionUpdates).toEqual([{ name: 'BTC-6JAN23-17500-C', timestampMs: 1672917511074, markIv: 0.4896, forward: 16815.1, openInterest: 49.85 }]);

@@ -8,13 +8,16 @@
  * - one linear socket, same URL with the last path segment `option` -> `linear`
  *   (`wss://stream.bybit.com/v5/public/linear`, locally `/bybit/v5/public/linear`), for the hedge-side
  *   perpetual `{C}USDT`: `tickers.{C}USDT` (snapshot + deltas) and `orderbook.200.{C}USDT`.
+ * - `publicTrade.{C}` (one topic for every option of the coin) rides on an option socket like a ticker
+ *   topic: the public option trades (./trades.ts) -> sink.trades. Trade history: REST
+ *   `recent-trade?category=option&baseCoin={C}&limit=1000`, the latest 1,000 only (tradeHistory).
  *
  * Symbols come from REST `GET /v5/market/instruments-info?category=option&baseCoin={C}` (paginated),
  * refreshed every 10 min. Keepalive: `{"op":"ping"}` every 20 s on every socket, any frame within
  * 10 s counts as the answer. Forward = each ticker's `underlyingPrice` (a real per-expiry forward);
  * the index is the option tickers' `indexPrice`.
  */
-import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { FeedOptions, TradeHistory, TradeHistoryPage, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, PerpQuote } from '../../chain/model.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
@@ -24,6 +27,9 @@ import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts'
 import { InstrumentRefresher, type InstrumentLoad } from '../instrument-refresh.ts';
 import { expiredAt } from '../venue-time.ts';
 import { bybitPerpSymbol, parseBybitInstruments, parseBybitMessage, type BybitLinearTickerFields, type BybitMessage } from './parse.ts';
+import { parseBybitTrades, parseBybitTradesBody } from './trades.ts';
+import { RequestPacer } from '../pacer.ts';
+import { recentTradesPage } from '../recent-trades.ts';
 
 export const BYBIT_PING_MS = 20_000;
 export const BYBIT_PONG_TIMEOUT_MS = 10_000;
@@ -35,6 +41,10 @@ export const BYBIT_SEND_SPACING_MS = 200;
 export const BYBIT_INSTRUMENTS_REFRESH_MS = 10 * 60_000;
 export const BYBIT_BOOK_DEPTH = 200;
 const MAX_PAGES = 20;
+/** Trades asked of `recent-trade` (Bybit's maximum for options: [1, 1000]). */
+export const BYBIT_RECENT_TRADES_LIMIT = 1_000;
+/** Trade history requests at least this far apart (the local relay allows 5 per second for every Bybit call). */
+export const BYBIT_TRADE_HISTORY_SPACING_MS = 500;
 
 export interface BybitFeedOptions extends FeedOptions {
   fetchJson?: FetchJson;
@@ -91,6 +101,8 @@ class BybitFeed implements VenueFeed {
   private bookReady = false;
   private perp: { fields: BybitLinearTickerFields; ts: number } = { fields: {}, ts: 0 };
   private oiHalvedShown = false;
+  private readonly historyPacer: RequestPacer;
+  readonly tradeHistory: TradeHistory;
 
   constructor(options: BybitFeedOptions) {
     this.o = options;
@@ -104,6 +116,12 @@ class BybitFeed implements VenueFeed {
       load: (current) => this.loadInstruments(current),
       onList: (list) => this.onInstruments(list),
     });
+    this.historyPacer = new RequestPacer(options.clock, BYBIT_TRADE_HISTORY_SPACING_MS);
+    this.tradeHistory = {
+      reach: 'recent',
+      note: 'Bybit publishes only its latest 1,000 option trades per coin: older trades of the window come only from the live channel',
+      fetchPage: (req) => this.fetchTradePage(req),
+    };
     this.linear = this.makeSocket('linear', options.linearUrl ?? bybitLinearUrl(options.url), () =>
       subscribeMessages([`tickers.${this.perpSymbol}`, `orderbook.${BYBIT_BOOK_DEPTH}.${this.perpSymbol}`]),
     );
@@ -176,7 +194,7 @@ class BybitFeed implements VenueFeed {
   private repartition(): void {
     // Venue time, not the wall clock: a replay of 2023 subscribes its 2023 listings.
     const venueNow = this.o.venueNow?.() ?? null;
-    const wanted = new Set<string>();
+    const wanted = new Set<string>([`publicTrade.${this.c}`]);
     for (const i of this.instruments.values()) if (!expiredAt(i.expiryMs, venueNow)) wanted.add(`tickers.${i.name}`);
     const placed = new Set<string>();
     for (const conn of this.optionConns) {
@@ -212,6 +230,19 @@ class BybitFeed implements VenueFeed {
       if (conn.socket.isOpen) for (const m of subscribeMessages(topics)) conn.socket.send(m);
       else if (this.running) conn.socket.start();
     }
+  }
+
+  /**
+   * The latest option trades of the coin inside [startMs, endMs], oldest first: one paced request.
+   * Rejects on a failed request or a Bybit error answer (the caller retries).
+   */
+  private fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
+    const request = {
+      what: 'recent-trade',
+      url: `${this.restBase}/v5/market/recent-trade?category=option&baseCoin=${this.c}&limit=${BYBIT_RECENT_TRADES_LIMIT}`,
+      parse: (body: unknown, dropped: Record<string, number>) => parseBybitTradesBody(body, this.c, dropped),
+    };
+    return recentTradesPage([request], { pacer: this.historyPacer, fetchJson: this.fetchJson }, req);
   }
 
   // ---- frames --------------------------------------------------------------------------------------
@@ -263,6 +294,14 @@ class BybitFeed implements VenueFeed {
         if (m.snapshot) this.perp.fields = {};
         Object.assign(this.perp.fields, m.fields);
         return this.emitPerp(m.timestampMs);
+      case 'trades': {
+        if (m.currency !== this.c) return this.unknown();
+        const dropped: Record<string, number> = {};
+        const trades = parseBybitTrades(m.rows, this.c, dropped);
+        for (const [reason, count] of Object.entries(dropped)) sink.status('bybit', { kind: 'dropped', reason, count });
+        // A trade the host refused (stamped ahead of venue time) is not data.
+        return trades.length > 0 && sink.trades('bybit', this.c, trades) !== false ? 'data' : 'other';
+      }
       case 'book':
         if (m.symbol !== this.perpSymbol) return this.unknown();
         if (m.snapshot) {

@@ -113,6 +113,8 @@ export type BybitMessage =
     }
   | { kind: 'linearTicker'; symbol: string; snapshot: boolean; fields: BybitLinearTickerFields; timestampMs: number }
   | { kind: 'book'; symbol: string; snapshot: boolean; bids: [string, string][]; asks: [string, string][]; updateId: number; timestampMs: number }
+  /** A `publicTrade.{coin}` push of the option socket: its rows, parsed by ./trades.ts. */
+  | { kind: 'trades'; currency: Currency; rows: unknown }
   | { kind: 'ignored' }
   | { kind: 'dropped'; reason: DropReason };
 
@@ -133,6 +135,10 @@ export function parseBybitMessage(msg: unknown): BybitMessage {
     return symbol.includes('-') ? parseOptionTicker(symbol, msg.data, ts) : parseLinearTicker(symbol, msg.type, msg.data, ts);
   }
   if (head === 'orderbook') return parseBook(msg.type, msg.data, ts);
+  if (head === 'publicTrade') {
+    const coin = msg.topic.slice(dot + 1);
+    return coin === 'BTC' || coin === 'ETH' ? { kind: 'trades', currency: coin, rows: msg.data } : dropped('unknownChannel');
+  }
   return dropped('unknownChannel');
 }
 

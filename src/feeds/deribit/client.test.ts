@@ -168,6 +168,7 @@ describe('Deribit client: session start', () => {
       'ticker.BTC-PERPETUAL.100ms',
       'book.BTC-PERPETUAL.100ms',
       'instrument.state.option.BTC',
+      'trades.option.BTC.100ms',
     ]);
     expect(new Set(s.sent.map((x) => x.id)).size).toBe(5);
   });
@@ -184,7 +185,7 @@ describe('Deribit client: session start', () => {
     // The summary's OI and the index reached the sink.
     expect(env.sink.optionUpdates.find((u) => u.name === 'BTC-24SEP21-40000-P')).toMatchObject({ openInterest: 650 });
     expect(env.sink.indexes[0]).toEqual({ price: SPOT, timestampMs: T0 });
-    expect(env.sink.ofKind('subscribed').at(-1)).toEqual({ kind: 'subscribed', channels: 15 });
+    expect(env.sink.ofKind('subscribed').at(-1)).toEqual({ kind: 'subscribed', channels: 16 });
   });
 
   it('routes a forward ticker to forwards and options, and the perp ticker + book to perp with depth', () => {

@@ -12,6 +12,8 @@
  * - `deribit_price_index.{index}` (spot), `ticker.{C}-PERPETUAL.100ms` and `book.{C}-PERPETUAL.100ms`
  *   (mark, index, funding, OI, depth) as they come; `instrument.state.option.{c}` for listings between
  *   the 10-minute `public/get_instruments` refreshes (./listing.ts).
+ * - `trades.option.{C}.100ms`: every public option trade of the currency (./trades.ts) -> sink.trades;
+ *   its history, `public/get_last_trades_by_currency_and_time`, over the same socket (tradeHistory).
  *
  * Rate limits (feeds.md §1.2): `public/subscribe` costs 3,000 of 30,000 credits (~3.3 calls/s, burst
  * 10) and a 10028 too_many_requests TERMINATES the session. So channels go in batches (100 per call)
@@ -31,7 +33,7 @@
  *
  * The client knows nothing of the worker: it only calls the FeedSink.
  */
-import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { FeedOptions, TradeHistory, VenueFeed } from '../adapter.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIST, MAX_FRAME_BYTES_LIVE } from '../limits.ts';
 import { ManagedSocket, type FrameClass } from '../managed-socket.ts';
@@ -45,11 +47,12 @@ import {
   SUBSCRIBE_MIN_SPACING_MS,
   livenessTimeoutMs,
 } from './limits.ts';
+import { DeribitTradeHistory } from './history.ts';
 import { DeribitListing } from './listing.ts';
 import { parseDeribitFrame, type DeribitMessage, type DeribitOptionTicker } from './parse.ts';
 import { DeribitPerp } from './perp.ts';
 import { parseBookSummaryResult, parseInstrumentsResult } from './rest.ts';
-import { DeribitRpc, type Request } from './rpc.ts';
+import { DeribitRpc, type AnsweredRequest, type Request } from './rpc.ts';
 import { DeribitSubscriptions, staticChannels } from './subscriptions.ts';
 
 export interface DeribitFeedOptions extends FeedOptions {
@@ -82,6 +85,7 @@ class DeribitFeed implements VenueFeed {
   private readonly perp: DeribitPerp;
   private spot: number | null = null;
   private lastIndexTs = 0;
+  readonly tradeHistory: TradeHistory;
 
   constructor(options: DeribitFeedOptions) {
     this.o = options;
@@ -118,6 +122,7 @@ class DeribitFeed implements VenueFeed {
     this.listing = new DeribitListing({ currency: options.currency, sink, venueNow: () => this.venueNow() });
     // A broken book chain: unsubscribe + subscribe that one channel, a fresh snapshot without a reconnect.
     this.perp = new DeribitPerp({ currency: options.currency, sink, onGap: () => this.subs.refresh(this.bookChannel) });
+    this.tradeHistory = new DeribitTradeHistory({ currency: options.currency, clock: options.clock, call: (method, params) => this.call(method, params) });
   }
 
   start(): void {
@@ -153,6 +158,14 @@ class DeribitFeed implements VenueFeed {
   /** A request outside the paced subscribe queue, on the open connection. */
   private request(method: string, params: Record<string, unknown>, request: Request): void {
     if (this.socket.isOpen) this.socket.sendNow(this.rpc.message(method, params, request));
+  }
+
+  /** A request whose answer its caller awaits (a trade history page); rejects when not connected. */
+  private call(method: string, params: Record<string, unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (!this.socket.isOpen) reject(new Error('not connected'));
+      else this.socket.sendNow(this.rpc.message(method, params, { kind: 'tradePage', resolve, reject }));
+    });
   }
 
   private requestInstruments(): void {
@@ -205,6 +218,11 @@ class DeribitFeed implements VenueFeed {
         return this.perp.onTicker(m.ticker);
       case 'book':
         return m.channel === this.bookChannel ? this.perp.onBook(m.book) : this.drop('unknownChannel');
+      case 'trades':
+        if (m.currency !== currency) return this.drop('unknownChannel');
+        this.dropEach(m.dropped);
+        // A trade the host refused (stamped ahead of venue time) is not data.
+        return m.trades.length > 0 && sink.trades(VENUE, currency, m.trades) !== false ? 'data' : 'other';
       case 'instrumentState': {
         const change = this.listing.onState(m.name, m.state);
         if (change === 'foreign') return this.drop('unknownInstrument');
@@ -230,7 +248,7 @@ class DeribitFeed implements VenueFeed {
   }
 
   /** An answer to one of this connection's requests; lists are data. */
-  private onResult(request: Request, result: unknown): FrameClass {
+  private onResult(request: AnsweredRequest, result: unknown): FrameClass {
     switch (request.kind) {
       case 'hello':
       case 'heartbeat':

@@ -37,3 +37,14 @@ export const DERIBIT_SUMMARY_REFRESH_MS = 30_000;
 
 /** Re-pick each expiry's forward ticker when spot moved this much since the last pick. */
 export const FORWARD_REPICK_MOVE = 0.02;
+
+/**
+ * Trade history pages (`public/get_last_trades_by_currency_and_time`): at most 1,000 trades a request
+ * (Deribit's documented maximum), requests at least 200 ms apart. Each costs 500 credits of a pool
+ * refilled at 10,000/s (about 20 requests/s sustained): five a second is a quarter of that, leaving
+ * the live session's own requests all the room they need. A page not answered within 30 s is failed
+ * (the caller retries).
+ */
+export const TRADE_PAGE_COUNT = 1_000;
+export const TRADE_PAGE_MIN_SPACING_MS = 200;
+export const TRADE_PAGE_TIMEOUT_MS = 30_000;

@@ -6,7 +6,7 @@
  * - the inverse perpetual's `open_interest` is USD: coin = USD / mark_price.
  * Bounds: non-finite numbers, negative OI, iv <= 0 or > 1000 %, prices <= 0 are dropped (badNumber).
  */
-import type { Currency, OptionLineUpdate } from '../../chain/model.ts';
+import type { Currency, OptionLineUpdate, TapeTrade } from '../../chain/model.ts';
 import {
   countDrop,
   drop,
@@ -23,6 +23,7 @@ import {
 import { MAX_IV_DECIMAL } from '../limits.ts';
 import { parseBookData, type BookData } from './book.ts';
 import { parseOptionName, unwrapJsonRpc } from './rest.ts';
+import { parseTrades } from './trades.ts';
 
 /** Rows in one markprice.options frame beyond which it is dropped (the whole BTC chain is ~1,000). */
 export const MAX_MARKPRICE_ROWS = 20_000;
@@ -63,7 +64,9 @@ export type DeribitMessage =
   | { kind: 'optionTicker'; ticker: DeribitOptionTicker }
   | { kind: 'perpTicker'; ticker: DeribitPerpTicker }
   | { kind: 'book'; channel: string; book: BookData }
-  | { kind: 'instrumentState'; name: string; state: string; timestampMs: number };
+  | { kind: 'instrumentState'; name: string; state: string; timestampMs: number }
+  /** `trades.option.{CURRENCY}.{interval}`: the currency's public option trades (./trades.ts). */
+  | { kind: 'trades'; currency: Currency; trades: TapeTrade[]; dropped: Record<string, number> };
 
 export function isCurrency(c: string): c is Currency {
   return c === 'BTC' || c === 'ETH';
@@ -256,6 +259,12 @@ export function parseNotification(channel: string, data: unknown): Read<DeribitM
     }
     case 'instrument':
       return parts.length === 4 && parts[1] === 'state' ? parseInstrumentState(data) : drop('unknownChannel');
+    case 'trades': {
+      if (parts.length !== 4 || parts[1] !== 'option' || !isCurrency(parts[2])) return drop('unknownChannel');
+      if (!Array.isArray(data)) return drop('malformed');
+      const dropped: Record<string, number> = {};
+      return ok({ kind: 'trades', currency: parts[2], trades: parseTrades(data, parts[2], dropped), dropped });
+    }
     default:
       return drop('unknownChannel');
   }

@@ -62,6 +62,30 @@ describe('DeribitRpc', () => {
     ]);
   });
 
+  it('a trade page settles its caller\'s promise, never onResult: its answer, its error, or why it will get none', () => {
+    const { rpc, results, sink, idOf } = rig();
+    const settled: string[] = [];
+    const page = (name: string) => ({ kind: 'tradePage' as const, resolve: (r: unknown) => settled.push(`${name}: ${JSON.stringify(r)}`), reject: (e: Error) => settled.push(`${name}! ${e.message}`) });
+    const a = idOf(rpc.message('public/get_last_trades_by_currency_and_time', {}, page('a')));
+    expect(rpc.awaitingList).toBe(true); // a page may be a large frame
+    const b = idOf(rpc.message('public/get_last_trades_by_currency_and_time', {}, page('b')));
+    rpc.message('public/get_last_trades_by_currency_and_time', {}, page('c'));
+    expect(rpc.receive({ kind: 'response', id: a, result: { trades: [], has_more: false } }, {})).toBe('other');
+    rpc.receive({ kind: 'error', id: b, code: 10047, message: 'matching_engine_queue_full' }, {});
+    // The oldest outstanding request makes room for new ones: a page there is told so.
+    for (let i = 0; i < MAX_PENDING_REQUESTS - 1; i++) rpc.message('public/test', {}, { kind: 'test' });
+    rpc.message('public/get_last_trades_by_currency_and_time', {}, page('d'));
+    rpc.reset();
+    expect(settled).toEqual([
+      'a: {"trades":[],"has_more":false}',
+      'b! Deribit error 10047: matching_engine_queue_full',
+      'c! no answer (too many requests outstanding)',
+      'd! connection closed before the answer',
+    ]);
+    expect(results).toEqual([]);
+    expect(sink.ofKind('venueError')).toEqual([]);
+  });
+
   it('the hello reply carries the venue clock of this connection (usOut, µs)', () => {
     const { rpc, sink, idOf } = rig();
     const hello = idOf(rpc.message('public/hello', {}, { kind: 'hello' }));

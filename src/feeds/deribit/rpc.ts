@@ -4,7 +4,9 @@
  * venue's error policy. A 10028 too_many_requests
  * TERMINATES the session (shared/feeds.md §1.2), so it ends the connection here and the next dial
  * waits >= 10 s + jitter for the credits to refill; other errors are shown and the session goes on
- * (lists retry on their next refresh, channels on the next connection).
+ * (lists retry on their next refresh, channels on the next connection). A trade history page is awaited
+ * by its caller: its answer or error settles the caller's promise instead (an error is the caller's to
+ * show and retry), and a connection that ends first rejects it.
  */
 import type { FeedSink } from '../adapter.ts';
 import { isRecord } from '../frame-guard.ts';
@@ -15,7 +17,12 @@ import { MAX_PENDING_REQUESTS, RATE_LIMIT_FLOOR_MS, RATE_LIMIT_JITTER_MS } from 
 /** What a request asked for, kept until its answer comes. */
 export type Request =
   | { kind: 'hello' | 'heartbeat' | 'test' | 'instruments' | 'summary' }
-  | { kind: 'subscribe' | 'unsubscribe'; channels: string[] };
+  | { kind: 'subscribe' | 'unsubscribe'; channels: string[] }
+  /** `public/get_last_trades_by_currency_and_time`, awaited by TradeHistory.fetchPage. */
+  | { kind: 'tradePage'; resolve: (result: unknown) => void; reject: (e: Error) => void };
+
+/** The requests whose answers go to `onResult`. */
+export type AnsweredRequest = Exclude<Request, { kind: 'tradePage' }>;
 
 export interface RpcOptions {
   sink: FeedSink;
@@ -23,12 +30,13 @@ export interface RpcOptions {
   random: () => number;
   /** Ends the session; the next dial waits at least `minDelayMs`. */
   restart: (reason: string, minDelayMs: number) => void;
-  /** An answer to a request of this connection; says whether it was data. */
-  onResult: (request: Request, result: unknown) => FrameClass;
+  /** An answer to a request of this connection (a trade page goes to its caller); says whether it was data. */
+  onResult: (request: AnsweredRequest, result: unknown) => FrameClass;
 }
 
 const TOO_MANY_REQUESTS = 10028;
-const isList = (r: Request) => r.kind === 'instruments' || r.kind === 'summary';
+/** Requests whose answer may be large (a trade page of 1,000 trades is some 400 KB). */
+const isList = (r: Request) => r.kind === 'instruments' || r.kind === 'summary' || r.kind === 'tradePage';
 
 export class DeribitRpc {
   private nextId = 1;
@@ -48,7 +56,7 @@ export class DeribitRpc {
     if (this.pending.size >= MAX_PENDING_REQUESTS) {
       // A server that never answers must not grow the table; the oldest entries go first.
       const first = this.pending.keys().next().value;
-      if (first !== undefined) this.take(first);
+      if (first !== undefined) rejectPage(this.take(first), 'no answer (too many requests outstanding)');
     }
     this.pending.set(id, request);
     if (isList(request)) this.lists++;
@@ -61,15 +69,22 @@ export class DeribitRpc {
     if (m.kind === 'response') {
       // An answer to a request of an old connection, or to nothing.
       if (!request) return 'other';
+      if (request.kind === 'tradePage') {
+        request.resolve(m.result);
+        return 'other';
+      }
       if (request.kind === 'hello') this.anchor(frame);
       return this.o.onResult(request, m.result);
     }
+    rejectPage(request, m.code === null ? m.message : `Deribit error ${m.code}: ${m.message}`);
     if (m.code === TOO_MANY_REQUESTS) {
       const wait = RATE_LIMIT_FLOOR_MS + Math.floor(Math.max(0, Math.min(0.999999, this.o.random())) * RATE_LIMIT_JITTER_MS);
       this.o.sink.status('deribit', { kind: 'venueError', code: m.code, message: m.message, retryInMs: wait });
       this.o.restart('rate limited by venue (10028 too_many_requests)', wait);
       return 'other';
     }
+    // A trade page's error is its caller's to show and retry.
+    if (request?.kind === 'tradePage') return 'other';
     const what = request ? `${request.kind}: ` : '';
     this.o.sink.status('deribit', { kind: 'venueError', code: m.code, message: what + m.message, retryInMs: null });
     return 'other';
@@ -77,6 +92,7 @@ export class DeribitRpc {
 
   /** The connection ended: its requests will never be answered. */
   reset(): void {
+    for (const r of this.pending.values()) rejectPage(r, 'connection closed before the answer');
     this.pending.clear();
     this.lists = 0;
   }
@@ -99,4 +115,9 @@ export class DeribitRpc {
     if (isList(request)) this.lists--;
     return request;
   }
+}
+
+/** A trade page that will not be answered: its caller hears why. */
+function rejectPage(request: Request | undefined, why: string): void {
+  if (request?.kind === 'tradePage') request.reject(new Error(why));
 }

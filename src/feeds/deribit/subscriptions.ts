@@ -34,6 +34,8 @@ export function staticChannels(currency: Currency): string[] {
     `book.${currency}-PERPETUAL.100ms`,
     // The currency as documented (`BTC`): the AsyncAPI enum is BTC, ETH, USDC, USDT, any.
     `instrument.state.option.${currency}`,
+    // Every public option trade of the currency (`raw` is for authorised users only).
+    `trades.option.${currency}.100ms`,
   ];
 }
 

@@ -6,17 +6,12 @@
  * Bad rows are dropped and counted by reason, never thrown.
  */
 import type { Currency, TapeTrade } from '../../chain/model.ts';
+import { isRecord } from '../frame-guard.ts';
+import { MAX_TRADE_AMOUNT, collectTrades, readTradeId } from '../tape-rows.ts';
 import { parseOptionName } from './rest.ts';
 
 const MIN_TS = 946_684_800_000; // 2000-01-01
 const MAX_TS = 7_258_118_400_000; // 2200-01-01
-/** Beyond this an option trade is not a plausible venue value (drop, never clamp). */
-const MAX_AMOUNT = 1e9;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const bump = (d: Record<string, number>, reason: string) => {
-  d[reason] = (d[reason] ?? 0) + 1;
-};
 
 /**
  * One `public_trade` row -> a tape trade of `currency`'s options, or the reason it is dropped:
@@ -26,19 +21,19 @@ export function parseTrade(row: unknown, currency: Currency): TapeTrade | string
   if (!isRecord(row) || typeof row.instrument_name !== 'string') return 'malformed';
   const p = parseOptionName(row.instrument_name);
   if (!p || p.currency !== currency) return 'notOption';
-  const id = row.trade_id;
-  if (!((typeof id === 'string' && id.length > 0 && id.length <= 64) || (typeof id === 'number' && Number.isSafeInteger(id)))) return 'badTradeId';
+  const id = readTradeId(row.trade_id);
+  if (id === null) return 'badTradeId';
   const ts = row.timestamp;
   if (typeof ts !== 'number' || !(ts >= MIN_TS && ts <= MAX_TS)) return 'badTimestamp';
   const side = row.direction;
   if (side !== 'buy' && side !== 'sell') return 'badSide';
   const amount = row.amount;
-  if (typeof amount !== 'number' || !(amount >= 0 && amount <= MAX_AMOUNT)) return 'badAmount';
+  if (typeof amount !== 'number' || !(amount >= 0 && amount <= MAX_TRADE_AMOUNT)) return 'badAmount';
   const block = row.block_trade_id;
   return {
     venue: 'deribit',
     instrument: row.instrument_name,
-    tradeId: String(id),
+    tradeId: id,
     timestampMs: ts,
     takerSide: side,
     contracts: amount,
@@ -48,17 +43,7 @@ export function parseTrade(row: unknown, currency: Currency): TapeTrade | string
 
 /** A list of `public_trade` rows (a channel notification's data, or a history page's `trades`). */
 export function parseTrades(rows: unknown, currency: Currency, dropped: Record<string, number>): TapeTrade[] {
-  const out: TapeTrade[] = [];
-  if (!Array.isArray(rows)) {
-    bump(dropped, 'malformed');
-    return out;
-  }
-  for (const row of rows) {
-    const t = parseTrade(row, currency);
-    if (typeof t === 'string') bump(dropped, t);
-    else out.push(t);
-  }
-  return out;
+  return collectTrades(rows, (row) => parseTrade(row, currency), dropped);
 }
 
 /**

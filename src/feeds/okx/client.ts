@@ -9,6 +9,10 @@
  * - `index-tickers` {instId:"C-USD"}: the index -> sink.index; {instId:"C-USDT"}: the perp's index
  * - `open-interest` {instId} per listed option of either family: OI (oiCcy coin) -> options
  * - `mark-price`, `funding-rate`, `open-interest`, `books` {instId:"C-USDT-SWAP"} -> sink.perp
+ * - `option-trades` {instType:"OPTION", instFamily} for both families: every public option trade,
+ *   one per push (./trades.ts) -> sink.trades. "The first data you receive after subscribing may be
+ *   cached from the previous trade": it is passed on like the rest, the tape counts a trade id once.
+ *   Trade history: REST `option-trades?instFamily=` per family, the latest 100 only (tradeHistory).
  * Keepalive: text `ping` after 20 s without any inbound frame, `pong` expected within 10 s
  * (OKX: "N < 30 s"). Limits: 480 subscribe requests per connection per hour (budgeted and counted: the
  * status line shows how many the connection spent in the last hour), a request's args under 64 KB
@@ -19,7 +23,7 @@
  * book and is repaired the same way, at a bounded rate: `books` is never resubscribed (each
  * resubscribe costs two requests of the hourly budget, and a loop of them starves later subscribes).
  */
-import type { FeedOptions, VenueFeed } from '../adapter.ts';
+import type { FeedOptions, TradeHistory, TradeHistoryPage, VenueFeed } from '../adapter.ts';
 import type { Currency, OptionInstrument, OptionLineUpdate, PerpQuote } from '../../chain/model.ts';
 import { parseFrame } from '../frame-guard.ts';
 import { MAX_FRAME_BYTES_LIVE } from '../limits.ts';
@@ -38,6 +42,10 @@ import { defaultFetchJson, restBaseFor, type FetchJson } from '../rest-fetch.ts'
 import { InstrumentRefresher, type InstrumentLoad } from '../instrument-refresh.ts';
 import { expiredAt } from '../venue-time.ts';
 import { OkxBookSync, type BookVerdict } from './book.ts';
+import { parseOkxOptionName } from './parse.ts';
+import { parseOkxTrades, parseOkxTradesBody, type OkxTradeContext } from './trades.ts';
+import { RequestPacer } from '../pacer.ts';
+import { recentTradesPage } from '../recent-trades.ts';
 
 export const OKX_PING_IDLE_MS = 20_000;
 export const OKX_PONG_TIMEOUT_MS = 10_000;
@@ -57,6 +65,11 @@ export const OKX_BOOK_SNAPSHOT_LEVELS = 400;
 export const OKX_BOOK_SNAPSHOT_MIN_SPACING_MS = 1_000;
 export const OKX_BOOK_SNAPSHOT_MAX_SPACING_MS = 60_000;
 export const OKX_BOOK_STABLE_MS = 30_000;
+/**
+ * Trade history requests at least this far apart: OKX allows 20 per 2 s per IP for option-trades; the
+ * local relay 5 per second for every OKX call (instruments and book snapshots share it).
+ */
+export const OKX_TRADE_HISTORY_SPACING_MS = 500;
 
 export interface OkxFeedOptions extends FeedOptions {
   /** Injected REST client (tests, or a relay). Defaults to fetch. */
@@ -91,6 +104,15 @@ class OkxFeed implements VenueFeed {
   private mismatchReported = new Set<string>();
   private refusedReported = new Set<string>();
   private coinPerContract: number | null = null;
+  /**
+   * OI units per traded contract, by family: set when OKX's open-interest pushes show a contract of
+   * another size than the listing's ctVal x ctMult (the OI lines are then oiCcy / multiplier, and a
+   * trade's `sz` in venue contracts must follow them).
+   */
+  private readonly oiUnitsPerContract = new Map<string, number>();
+  private readonly tradeContext: OkxTradeContext = { oiUnitsPerContract: (family) => this.oiUnitsPerContract.get(family) ?? 1 };
+  private readonly historyPacer: RequestPacer;
+  readonly tradeHistory: TradeHistory;
   private readonly books = new OkxBookSync();
   /** Bumped on every connection and on stop: a snapshot answer for an older book is ignored. */
   private bookGen = 0;
@@ -110,6 +132,12 @@ class OkxFeed implements VenueFeed {
     this.fetchJson = options.fetchJson ?? defaultFetchJson;
     this.restBase = options.restBase ?? restBaseFor(options.url, 'okx', 'okx.com', 'https://www.okx.com', options.restRelayOrigin);
     const random = options.random ?? Math.random;
+    this.historyPacer = new RequestPacer(options.clock, OKX_TRADE_HISTORY_SPACING_MS);
+    this.tradeHistory = {
+      reach: 'recent',
+      note: 'OKX publishes only its latest 100 option trades per family: older trades of the window come only from the live channel',
+      fetchPage: (req) => this.fetchTradePage(req),
+    };
     this.refresher = new InstrumentRefresher({
       venue: 'okx', clock: options.clock, sink: options.sink, random, refreshMs: OKX_INSTRUMENTS_REFRESH_MS,
       load: (current) => this.loadInstruments(current),
@@ -167,6 +195,7 @@ class OkxFeed implements VenueFeed {
       { channel: 'funding-rate', instId: this.perpId },
       { channel: 'open-interest', instId: this.perpId },
       { channel: 'books', instId: this.perpId },
+      ...okxFamilies(this.c).map((instFamily) => ({ channel: 'option-trades', instType: 'OPTION', instFamily })),
     ];
   }
 
@@ -237,6 +266,23 @@ class OkxFeed implements VenueFeed {
     }
   }
 
+  /**
+   * The latest option trades of each family this feed charts (those with listed lines; all before the
+   * listing arrives) inside [startMs, endMs], oldest first, one paced request per family. Rejects on a
+   * failed request or an OKX error answer (the caller retries).
+   */
+  private fetchTradePage(req: { startMs: number; endMs: number; signal?: AbortSignal }): Promise<TradeHistoryPage> {
+    const listed = new Set([...this.instruments.values()].map((i) => i.family));
+    const requests = okxFamilies(this.c)
+      .filter((f) => listed.size === 0 || listed.has(f))
+      .map((family) => ({
+        what: `${family} option-trades`,
+        url: `${this.restBase}/api/v5/public/option-trades?instFamily=${family}`,
+        parse: (body: unknown, dropped: Record<string, number>) => parseOkxTradesBody(body, this.c, dropped, this.tradeContext),
+      }));
+    return recentTradesPage(requests, { pacer: this.historyPacer, fetchJson: this.fetchJson }, req);
+  }
+
   private async loadSwapSpec(runId: number): Promise<void> {
     const url = `${this.restBase}/api/v5/public/instruments?instType=SWAP&instId=${this.perpId}`;
     try {
@@ -301,7 +347,18 @@ class OkxFeed implements VenueFeed {
         return this.updatePerp({ oiCoin: m.oiCoin }, m.timestampMs);
       case 'book':
         return this.applyBook(m);
+      case 'trades':
+        return this.applyTrades(m);
     }
+  }
+
+  private applyTrades(m: Extract<OkxMessage, { kind: 'trades' }>): FrameClass {
+    if (m.currency !== this.c) return this.drop('unknownInstrument');
+    const dropped: Record<string, number> = {};
+    const trades = parseOkxTrades(m.rows, this.c, dropped, this.tradeContext);
+    for (const [reason, count] of Object.entries(dropped)) this.o.sink.status('okx', { kind: 'dropped', reason, count });
+    // A trade the host refused (stamped ahead of venue time) is not data.
+    return trades.length > 0 && this.o.sink.trades('okx', this.c, trades) !== false ? 'data' : 'other';
   }
 
   private drop(reason: 'unknownInstrument' | 'bookGap' | 'duplicate'): FrameClass {
@@ -313,7 +370,11 @@ class OkxFeed implements VenueFeed {
     const sink = this.o.sink;
     if (m.currency !== this.c) return this.drop('unknownInstrument');
     for (const reason of m.drops) sink.status('okx', { kind: 'dropped', reason });
-    for (const name of m.multiplierMismatch) {
+    for (const { name, coinPerContract } of m.multiplierMismatch) {
+      const family = parseOkxOptionName(name)?.family;
+      const multiplier = this.multipliers.get(name);
+      // The family's trades follow its OI lines: sz venue contracts = sz x coinPerContract / multiplier of them.
+      if (family !== undefined && multiplier !== undefined && coinPerContract !== null) this.oiUnitsPerContract.set(family, coinPerContract / multiplier);
       if (this.mismatchReported.has(name)) continue;
       this.mismatchReported.add(name);
       sink.status('okx', { kind: 'venueError', code: null, message: `${name}: oiCcy/oi disagrees with ctVal x ctMult; OI taken from oiCcy`, retryInMs: null });

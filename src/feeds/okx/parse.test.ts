@@ -132,7 +132,7 @@ describe('OKX open interest, index, perpetual (real pushes)', () => {
     expect(ok.updates[0].openInterest! * 0.1).toBeCloseTo(422.9, 9);
     const off = expectKind(parseOkxMessage(frame, { multipliers: new Map([['ETH-USD-240126-1900-C', 1]]) }), 'options');
     expect(off.updates[0].openInterest).toBeCloseTo(422.9, 9);
-    expect(off.multiplierMismatch).toEqual(['ETH-USD-240126-1900-C']);
+    expect(off.multiplierMismatch).toEqual([{ name: 'ETH-USD-240126-1900-C', coinPerContract: expect.closeTo(0.1, 12) }]);
     // Unknown instrument (not in the REST list): dropped.
     expect(parseOkxMessage(frame, noCtx)).toEqual({ kind: 'dropped', reason: 'unknownInstrument' });
   });

@@ -153,9 +153,14 @@ export type OkxMessage =
       updates: OptionLineUpdate[];
       forwards: ForwardUpdate[];
       drops: DropReason[];
-      /** Instruments whose oiCcy/oi disagrees with ctVal x ctMult (the coin figure was used). */
-      multiplierMismatch: string[];
+      /**
+       * Instruments whose oiCcy/oi disagrees with ctVal x ctMult (the coin figure was used), with the coin
+       * per contract the push showed (null when it cannot tell: oi 0 beside a non-zero oiCcy).
+       */
+      multiplierMismatch: { name: string; coinPerContract: number | null }[];
     }
+  /** An `option-trades` push of a charted family: its rows, parsed by ./trades.ts. */
+  | { kind: 'trades'; currency: Currency; family: string; rows: unknown[] }
   | { kind: 'index'; instId: string; price: number; timestampMs: number }
   | { kind: 'perpMark'; instId: string; markPrice: number; timestampMs: number }
   | { kind: 'perpFunding'; instId: string; funding8h: number; timestampMs: number }
@@ -200,6 +205,10 @@ export function parseOkxMessage(msg: unknown, ctx: OkxParseContext): OkxMessage 
       return parseFunding(msg.data);
     case 'books':
       return parseBook(arg, msg.action, msg.data);
+    case 'option-trades': {
+      const currency = okxFamilyCurrency(arg.instFamily);
+      return currency === null ? dropped('unknownInstrument') : { kind: 'trades', currency, family: arg.instFamily as string, rows: msg.data };
+    }
     default:
       return dropped('unknownChannel');
   }
@@ -276,11 +285,11 @@ function parseOpenInterest(data: unknown[], ctx: OkxParseContext): OkxMessage {
   const multiplier = ctx.multipliers.get(row.instId);
   if (multiplier === undefined) return dropped('unknownInstrument');
   let contracts = oi;
-  const multiplierMismatch: string[] = [];
+  const multiplierMismatch: { name: string; coinPerContract: number | null }[] = [];
   if (oiCcy !== null && (oi === 0 ? oiCcy !== 0 : Math.abs(oiCcy / oi - multiplier) > 0.01 * multiplier)) {
     // Coin is what GEX needs: express it in contracts of the listed multiplier so OI x multiplier = oiCcy.
     contracts = oiCcy / multiplier;
-    multiplierMismatch.push(row.instId);
+    multiplierMismatch.push({ name: row.instId, coinPerContract: oi > 0 ? oiCcy / oi : null });
   }
   return {
     kind: 'options',

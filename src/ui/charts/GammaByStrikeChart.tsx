@@ -106,6 +106,33 @@ export const GammaByStrikeChart = memo(function GammaByStrikeChart() {
   );
 });
 
+/**
+ * Outlined bars from the zero line to each ghost value, a little wider than the bars drawn over them
+ * (so the flow bar stands inside its classic ghost where they agree, and apart where they do not).
+ */
+function drawGhost(ctx: CanvasRenderingContext2D, plot: Plot, xs: Float64Array, ys: Float64Array, y0: number, style: ChartStyle): void {
+  let band = Infinity;
+  for (let i = 1; i < xs.length; i++) if (xs[i] - xs[i - 1] > 1e-6) band = Math.min(band, xs[i] - xs[i - 1]);
+  if (!Number.isFinite(band)) band = plot.w * 0.05;
+  const half = Math.max(1.5, band / 2 - 1);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(plot.x, plot.y, plot.w, plot.h);
+  ctx.clip();
+  ctx.strokeStyle = C.ghost;
+  ctx.globalAlpha = 0.75;
+  ctx.lineWidth = Math.max(1, style.lineWidth / 2);
+  ctx.setLineDash([3, 2]);
+  ctx.beginPath();
+  for (let i = 0; i < xs.length; i++) {
+    const top = Math.min(ys[i], y0);
+    const h = Math.abs(ys[i] - y0);
+    if (h >= 0.5) ctx.rect(xs[i] - half, top, 2 * half, h);
+  }
+  ctx.stroke();
+  ctx.restore();
+}
+
 const NO_PRIORS: Prior[] = [];
 /** The minutes only while priors are drawn: otherwise a new minute re-renders nothing here. */
 const selectMinutesIfPriors = (s: GexState) => (s.view.priors.length > 0 ? s.minutes : null);
@@ -176,11 +203,15 @@ const StrikeView = memo(function StrikeView({ r, range, style, priors }: { r: Re
   const y = useMemo(() => {
     const vals: number[] = [];
     // Stacked by sign: the tallest bar is the sum of the same-signed parts.
-    for (const w of rows) vals.push(Math.max(0, w.call) + Math.max(0, w.put), Math.min(0, w.call) + Math.min(0, w.put), w.net);
+    for (const w of rows) {
+      vals.push(Math.max(0, w.call) + Math.max(0, w.put), Math.min(0, w.call) + Math.min(0, w.put), w.net);
+      if (w.classicNet !== null) vals.push(w.classicNet);
+    }
     for (const p of priorNets) for (const v of p.nets) if (Number.isFinite(v)) vals.push(v);
     return niceSymmetric(vals);
   }, [rows, priorNets]);
   const spot = g?.spot ?? NaN;
+  const ghost = rows.length > 0 && rows[0].classicNet !== null;
   const frame = useCallback((w: number, h: number) => strikeFrame(w, h, style, spot, range, y), [style, spot, range, y]);
   const draw = useCallback((ctx: CanvasRenderingContext2D, f: ChartFrame) => {
     if (!g) return;
@@ -188,8 +219,10 @@ const StrikeView = memo(function StrikeView({ r, range, style, priors }: { r: Re
     const plot = f.plot;
     drawGrid(ctx, f);
     drawYMark(ctx, plot, sf.y(0), C.axisLine);
-    const barWidth = drawBars(ctx, plot, sf.x, sf.y, bars);
     const xs = Float64Array.from(bars.x, sf.x);
+    // The flow model's ghost: each strike's classic net GEX as an outlined bar beside the flow bar.
+    if (ghost) drawGhost(ctx, plot, xs, Float64Array.from(rows, (w) => sf.y(w.classicNet ?? 0)), sf.y(0), style);
+    const barWidth = drawBars(ctx, plot, sf.x, sf.y, bars, ghost ? 3 : 1);
     drawLine(ctx, plot, xs, Float64Array.from(rows, (w) => sf.y(w.net)), C.net, style.lineWidth);
     // Priors: a short dash per strike at its net GEX that many minutes ago.
     const half = Math.max(2, barWidth / 2 + 1);
@@ -215,7 +248,7 @@ const StrikeView = memo(function StrikeView({ r, range, style, priors }: { r: Re
     if (inRange(g.zeroGammaLevel)) drawXMark(ctx, plot, sf.x(g.zeroGammaLevel), style, C.zero, { width: style.lineWidth, dash: [6, 4], label: { text: `zero γ ${fmtLevel(g.zeroGammaLevel)}`, row: 1 } });
     if (inRange(g.callWall)) drawXMark(ctx, plot, sf.x(g.callWall), style, C.callWall, { dash: [2, 4], label: { text: `call wall ${fmtStrike(g.callWall)}`, row: 2 } });
     if (inRange(g.putWall)) drawXMark(ctx, plot, sf.x(g.putWall), style, C.putWall, { dash: [2, 4], label: { text: `put wall ${fmtStrike(g.putWall)}`, row: 3 } });
-  }, [g, bars, rows, priorNets, style]);
+  }, [g, bars, rows, priorNets, style, ghost]);
   const tip = useCallback((f: ChartFrame, px: number) => {
     const i = nearestIndex(bars.x, (f as StrikeFrame).xInv(px));
     const row = rows[i];
@@ -226,12 +259,13 @@ const StrikeView = memo(function StrikeView({ r, range, style, priors }: { r: Re
       ['Net dealer', fmtUsd(row.net)],
       ['Net (exact)', `${Math.round(row.net).toLocaleString('en-US')} USD`],
     ];
+    if (row.classicNet !== null) lines.push(['Net if classic (ghost)', fmtUsd(row.classicNet)]);
     for (const p of priorNets) lines.push([`Net ${p.minutes} min ago`, fmtUsd(p.nets[i])]);
     return <Tip title={`Strike ${fmtStrike(row.strike)}`} rows={lines} />;
   }, [bars, rows, priorNets]);
   if (!g || rows.length === 0) return <div className="empty">{g ? 'No strikes in range' : 'Waiting for data…'}</div>;
   return (
-    <CanvasChart style={style} frame={frame} draw={draw} tip={tip} label="Dealer gamma by strike"
-      marks={{ bars: rows.length, lines: 1 + priorNets.length }} />
+    <CanvasChart style={style} frame={frame} draw={draw} tip={tip} label={ghost ? 'Dealer gamma by strike, flow estimate with the classic figure as a ghost' : 'Dealer gamma by strike'}
+      marks={{ bars: rows.length, lines: 1 + priorNets.length, ghosts: ghost ? rows.length : 0 }} />
   );
 });

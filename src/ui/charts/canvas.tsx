@@ -198,7 +198,7 @@ export interface CanvasChartProps {
   tip?: (frame: ChartFrame, x: number, y: number) => ReactNode | null;
   onPick?: (frame: ChartFrame, x: number, y: number) => void;
   /** Bars and lines drawn (data attributes, for tests and tools that count marks). */
-  marks?: { bars?: number; lines?: number; cells?: number };
+  marks?: { bars?: number; lines?: number; cells?: number; ghosts?: number };
   /** Says what the chart shows to a screen reader. */
   label: string;
 }
@@ -255,7 +255,7 @@ export const CanvasChart = memo(function CanvasChart({ style, frame, draw, tip, 
   const fs = style.fontSize;
   return (
     <div ref={box} className="canvas-chart" role="img" aria-label={label}
-      data-bars={marks?.bars} data-lines={marks?.lines} data-cells={marks?.cells}
+      data-bars={marks?.bars} data-lines={marks?.lines} data-cells={marks?.cells} data-ghosts={marks?.ghosts}
       onPointerMove={tip ? (e) => setPointer(at(e)) : undefined}
       onPointerDown={tip ? (e) => setPointer(at(e)) : undefined}
       // A finger lifted leaves the chart at once: its tip stays until the next tap.

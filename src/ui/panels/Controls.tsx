@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useGex } from '../../state/react.ts';
 import {
-  ALL_VENUES, CURRENCIES, RANGE_MAX_PCT, RANGE_MIN_PCT, expiryLabel, quickPicks, viewToSearch,
+  ALL_VENUES, CURRENCIES, MODELS, RANGE_MAX_PCT, RANGE_MIN_PCT, WINDOW_DAYS, expiryLabel, quickPicks, viewToSearch,
 } from '../../state/url.ts';
 import type { ExpiryInfo, VenueId } from '../../worker/protocol.ts';
 import { useWorkerClient } from '../context.ts';
@@ -115,6 +115,21 @@ function CopyLink() {
   );
 }
 
+/** The days of trades the flow model reads (`window=`): a few usual lengths, and the link's own. */
+function WindowPicker() {
+  const days = useGex((s) => s.view.windowDays);
+  const setView = useGex((s) => s.actions.setView);
+  const choices = [...new Set([1, 3, WINDOW_DAYS.default, 14, WINDOW_DAYS.max, days])].sort((a, b) => a - b);
+  return (
+    <label className="control" title="the flow model's lookback: trades of the last N days (Deribit's history of a week takes a few minutes to fetch)">
+      Window
+      <select value={days} onChange={(e) => setView({ windowDays: Number(e.target.value) })} data-testid="window-select">
+        {choices.map((d) => <option key={d} value={d}>{d} d</option>)}
+      </select>
+    </label>
+  );
+}
+
 /** Venue, currency, expiries, dealer model, strike range, source, copy link. Hidden in kiosk mode. */
 export function Controls() {
   const currency = useGex((s) => s.view.currency);
@@ -146,12 +161,13 @@ export function Controls() {
       <span className="control">
         Model
         <span className="seg" role="group" aria-label="dealer model">
-          {(['classic', 'short'] as const).map((m) => (
+          {MODELS.map((m) => (
             <button key={m} aria-pressed={m === model} onClick={() => setView({ model: m })} title={MODEL_HELP[m]} data-testid={`model-${m}`}>{m}</button>
           ))}
         </span>
         <span className="model-help">{MODEL_HELP[model]}</span>
       </span>
+      {model === 'flow' && <WindowPicker />}
       <label className="control" title="strike window and gamma profile: spot ± this percentage">
         Range ±
         <input

@@ -46,7 +46,7 @@ export const KeyLevels = memo(function KeyLevels() {
       <div className="level">
         <span className="k">Net GEX / 1%</span>
         <span className="v num" data-testid="net-gex">{fmtUsd(g?.totalNetGex)}</span>
-        <span className="d">model: {model}</span>
+        <span className="d">model: {model}{model === 'flow' ? ' (estimate)' : ''}</span>
       </div>
     </div>
   );
