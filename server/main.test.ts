@@ -19,7 +19,11 @@ describe('CLI arguments', () => {
     });
   });
   it('rejects bad arguments with one line', () => {
-    expect(parseArgs(['--source', 'live'])).toMatch(/--source must be/);
+    expect(parseArgs(['--source', 'nope'])).toMatch(/--source must be/);
+    // a relay bound beyond loopback names the origins it serves
+    expect(parseArgs(['--source', 'live', '--host', '0.0.0.0'])).toMatch(/needs --allow-origin/);
+    expect(parseArgs(['--source', 'live', '--host', '0.0.0.0', '--allow-origin', 'http://desk:8787'])).toMatchObject({ source: 'live', host: '0.0.0.0' });
+    expect(parseArgs(['--source', 'live', '--upstream-base', 'ws://127.0.0.1:8788', '--relay-grace', '5'])).toMatchObject({ source: 'live', upstreamBase: 'ws://127.0.0.1:8788', relayGraceS: 5 });
     expect(parseArgs(['--speed', '0'])).toMatch(/--speed/);
     expect(parseArgs(['--source', 'replay'])).toMatch(/needs --file/);
     expect(parseArgs(['--bogus'])).toMatch(/unknown option/);
@@ -31,6 +35,14 @@ describe('CLI arguments', () => {
     expect(parseArgs(['--customer-maker-share', '1.5'])).toMatch(/--customer-maker-share/);
     expect(parseArgs(['--trades-per-minute', 'lots'])).toMatch(/--trades-per-minute/);
     expect(parseArgs(['--pre-history-days', '-1'])).toMatch(/--pre-history-days/);
+    // past one machine: NATS with a role, for the live relay only
+    expect(parseArgs(['--source', 'live', '--nats', 'nats://127.0.0.1:4222', '--role', 'edge'])).toMatchObject({ nats: 'nats://127.0.0.1:4222', role: 'edge', venues: ['deribit', 'okx', 'bybit', 'binance'] });
+    expect(parseArgs(['--source', 'live', '--venues', 'deribit', '--nats', 'nats://nats.desk:4222', '--role', 'ingest'])).toMatchObject({ role: 'ingest', venues: ['deribit'] });
+    expect(parseArgs(['--source', 'live', '--nats', 'nats://127.0.0.1:4222'])).toMatch(/--nats needs --role/);
+    expect(parseArgs(['--source', 'live', '--role', 'edge'])).toMatch(/--role needs --nats/);
+    expect(parseArgs(['--source', 'live', '--nats', 'http://x:1', '--role', 'edge'])).toMatch(/--nats must be/);
+    expect(parseArgs(['--source', 'live', '--nats', 'nats://x:1', '--role', 'both'])).toMatch(/--role must be/);
+    expect(parseArgs(['--source', 'sim', '--nats', 'nats://x:1', '--role', 'edge'])).toMatch(/for --source live/);
   });
   it('exits 2 on bad arguments', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'x'], { encoding: 'utf8', timeout: 20_000 });

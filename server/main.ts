@@ -1,10 +1,11 @@
 /**
  * CLI of the local venue server:
- *   node --import tsx server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X]
+ *   node --import tsx server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X]
  *     [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N]
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
- *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy]
+ *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]
  *     [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]
+ *     [--nats nats://HOST:PORT --role ingest|edge]  (live: --venues also picks the venues relayed, default all)
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { startServer } from './server.ts';
 import { record } from './replay/record.ts';
 import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
 import { DEFAULT_TRADE_KNOBS, parseTradeKnobs, type TradeKnobs } from './sim/trade-book.ts';
+import type { NatsRole } from './relay/nats.ts';
 
 export interface CliArgs {
-  source: 'sim' | 'replay' | 'record';
+  source: 'sim' | 'replay' | 'record' | 'live';
   file?: string;
   seed: number;
   speed: number;
@@ -27,6 +29,8 @@ export interface CliArgs {
   /** Host names a request may carry besides IP literals, localhost and --host (a desk reaching the server by the machine's name). */
   allowHosts: string[];
   maxConnectionsPerIp?: number;
+  /** Sockets in all (default 250; a desk relay of 200 screens on four venues needs ~350). */
+  maxConnections?: number;
   upstream: string;
   /** Record every venue from a local gexdesk server (its venue paths) instead of live. */
   upstreamBase?: string;
@@ -36,8 +40,13 @@ export interface CliArgs {
   durationS?: number;
   /** OKX `books` as the venue serves them since 2026 (sim default) or before; replay: by the recording unless set. */
   okxBooks?: 'current' | 'legacy';
+  /** Live relay: seconds an upstream currency stays subscribed after its last screen left. */
+  relayGraceS?: number;
   /** The simulator's trading knobs given on the command line. */
   trades: Partial<TradeKnobs>;
+  /** Live relay past one machine: the NATS server and this process's part. */
+  nats?: string;
+  role?: NatsRole;
 }
 
 /** Trading knobs: flag -> knob (checked by parseTradeKnobs). */
@@ -48,20 +57,21 @@ const TRADE_FLAGS: ReadonlyMap<string, keyof TradeKnobs> = new Map([
   ['--pre-history-days', 'preHistoryDays'],
 ]);
 
-const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--okx-books']);
+const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace', '--nats', '--role']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
   const a: CliArgs = { source: 'sim', seed: 42, speed: 1, port: 8787, host: '127.0.0.1', loop: true, allowOrigins: [], allowHosts: [], upstream: 'wss://www.deribit.com/ws/api/v2', venues: ['deribit'], currencies: ['BTC', 'ETH'], trades: {} };
   let sourceSet = false;
   let upstreamSet = false;
+  let venuesSet = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--no-loop') {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]`;
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D] [--nats nats://HOST:PORT --role ingest|edge]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -74,7 +84,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
     }
     switch (k) {
       case '--source':
-        if (v !== 'sim' && v !== 'replay' && v !== 'record') return `--source must be sim, replay or record (got ${v})`;
+        if (v !== 'sim' && v !== 'replay' && v !== 'record' && v !== 'live') return `--source must be sim, replay, record or live (got ${v})`;
         a.source = v;
         sourceSet = true;
         break;
@@ -124,6 +134,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
         const list = v.split(',').map((s) => s.trim().toLowerCase());
         if (list.length === 0 || !list.every(isVenueId)) return `--venues must be a list of ${VENUE_IDS.join(', ')} (got ${v})`;
         a.venues = [...new Set(list)];
+        venuesSet = true;
         break;
       }
       case '--currencies': {
@@ -145,12 +156,32 @@ export function parseArgs(argv: string[]): CliArgs | string {
         if (!/^[A-Za-z0-9.-]{1,253}$/.test(v)) return `--allow-host is not a host name (got ${v})`;
         a.allowHosts.push(v);
         break;
+      case '--max-connections': {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 5_000) return `--max-connections must be a whole number from 1 to 5000 (got ${v})`;
+        a.maxConnections = n;
+        break;
+      }
       case '--max-connections-per-ip': {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 250) return `--max-connections-per-ip must be a whole number from 1 to 250 (got ${v})`;
+        if (!Number.isInteger(n) || n < 1 || n > 5_000) return `--max-connections-per-ip must be a whole number from 1 to 5000 (got ${v})`;
         a.maxConnectionsPerIp = n;
         break;
       }
+      case '--relay-grace': {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0 || n > 3_600) return `--relay-grace must be 0..3600 seconds (got ${v})`;
+        a.relayGraceS = n;
+        break;
+      }
+      case '--nats':
+        if (!/^nats:\/\/[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(v)) return `--nats must be nats://HOST:PORT (got ${v})`;
+        a.nats = v;
+        break;
+      case '--role':
+        if (v !== 'ingest' && v !== 'edge') return `--role must be ingest or edge (got ${v})`;
+        a.role = v;
+        break;
       case '--okx-books':
         if (v !== 'current' && v !== 'legacy') return `--okx-books must be current or legacy (got ${v})`;
         a.okxBooks = v;
@@ -158,14 +189,24 @@ export function parseArgs(argv: string[]): CliArgs | string {
     }
   }
   if (!sourceSet) a.source = 'sim';
+  if ((a.nats || a.role) && a.source !== 'live') return '--nats and --role are for --source live';
+  if (a.nats && !a.role) return '--nats needs --role ingest (holds the venues) or edge (serves screens)';
+  if (a.role && !a.nats) return '--role needs --nats nats://HOST:PORT';
+  if (a.source === 'live' && !venuesSet) a.venues = [...VENUE_IDS];
   if (a.source === 'replay') {
     if (!a.file) return '--source replay needs --file RECORDING.jsonl';
     if (!existsSync(a.file)) return `--file: no such file: ${a.file}`;
   }
   if (a.source === 'record' && !a.file) return '--source record needs --file OUT.jsonl';
+  // a desk relay reached from other machines: only the origins it is told about may open its sockets
+  if (a.source === 'live' && !isLoopback(a.host) && a.allowOrigins.length === 0) return `--source live on ${a.host} needs --allow-origin URL (the page's origin screens load it from)`;
   // a local base records Deribit from that server too, unless --upstream says otherwise
   if (a.upstreamBase && !upstreamSet) a.upstream = `${a.upstreamBase}/deribit/ws/api/v2`;
   return a;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 async function main(): Promise<void> {
@@ -199,15 +240,18 @@ async function main(): Promise<void> {
       allowedOrigins: args.allowOrigins,
       allowedHosts: args.allowHosts,
       maxConnectionsPerIp: args.maxConnectionsPerIp,
+      maxConnections: args.maxConnections,
       okxBooks: args.okxBooks,
+      relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined, venues: args.venues } : undefined,
       trades: args.trades,
+      nats: args.nats && args.role ? { url: args.nats, role: args.role } : undefined,
       log,
     });
   } catch (e) {
     process.stderr.write(`gexdesk server: ${(e as Error).message}\n`);
     process.exit((e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 1 : 2);
   }
-  process.stdout.write(`gexdesk server listening on ${srv.url} (source=${args.source})\n`);
+  process.stdout.write(`gexdesk server listening on ${srv.url} (source=${args.source}${args.source === 'live' ? `, relaying ${args.upstreamBase ?? 'the live venues'}` : ''})\n`);
   const shutdown = () => void srv.close().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -22,11 +22,18 @@ import type { SessionLimits } from './venues/client-socket.ts';
 import type { VenueHub } from './venues/hub.ts';
 import type { SessionStats } from './venues/session.ts';
 import { createVenues, venueStamp, type Venues } from './venues/registry.ts';
+import type { RelayOptions } from './relay/source.ts';
+import { NatsBus, type NatsRole } from './relay/nats.ts';
 
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
 export interface ServerOptions {
-  source: 'sim' | 'replay';
+  /** `live`: the relay of the live venues (or of `relay.upstreamBase`, another local server). */
+  source: 'sim' | 'replay' | 'live';
+  /** The live relay's options (source=live). */
+  relay?: RelayOptions;
+  /** Live relay past one machine (server/relay/nats.ts): the NATS server and this process's part. */
+  nats?: { url: string; role: NatsRole };
   seed?: number;
   speed?: number;
   port?: number;
@@ -107,13 +114,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const startMs = opts.startMs ?? Date.now();
     clock = new SimClock(startMs, speed, opts.wallNow);
     sim = new MarketSim({ seed, startMs, trades: opts.trades });
+  } else if (opts.source === 'live') {
+    clock = new SimClock(Date.now(), 1, opts.wallNow);
   } else {
     if (!opts.file) throw new Error('replay needs a recording file (--file)');
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow, stampOf: venueStamp });
     clock = player.clock;
   }
-  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
+  const bus = opts.source === 'live' && opts.nats ? await NatsBus.connect(opts.nats.url, opts.nats.role, log) : undefined;
+  const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, relay: opts.source === 'live' ? { ...opts.relay, nats: bus, log: opts.relay?.log ?? opts.log } : undefined, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
   venues.start();
+  // a relay's clock is the upstream venue's (Deribit's hub follows its stamps)
+  if (opts.source === 'live') clock = venues.hubs.get('deribit')?.clock ?? clock;
   const hubs = [...venues.hubs.values()];
   if (player) {
     player.seal(); // every venue's frames are on the timeline now
@@ -236,6 +248,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       venues.stop();
+      await bus?.close();
       player?.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { createGexStore } from './state/store.ts';
 import { GexStoreContext } from './state/react.ts';
 import { parseViewFromSearch } from './state/url.ts';
+import { fetchServerInfo } from './state/relay-health.ts';
 import { createWorkerClient } from './state/worker-client.ts';
 import { App } from './ui/App.tsx';
 import { connectBridge } from './state/bridge.ts';
@@ -13,8 +14,19 @@ import './ui/theme.css';
 
 const root = createRoot(document.getElementById('root')!);
 
-function boot(): void {
+/** A page served by a desk relay (`--source live`) uses it unless its link names a source. */
+async function servedByRelay(): Promise<boolean> {
+  if (new URLSearchParams(location.search).has('source')) return false;
+  try {
+    return (await fetchServerInfo('', 500)).source === 'live';
+  } catch {
+    return false; // no local server (a static host) or it did not answer: the default stands
+  }
+}
+
+function boot(relay: boolean): void {
   const { view, notices } = parseViewFromSearch(location.search);
+  if (relay) view.source = 'relay';
   const store = createGexStore({ initialView: view });
   // One box for everything wrong with the link, each problem named.
   if (notices.length > 0) store.getState().actions.addNotice('warn', notices.length === 1 ? notices[0] : `This link had ${notices.length} problems: ${notices.join(' · ')}`);
@@ -60,13 +72,15 @@ function registerServiceWorker(): void {
   });
 }
 
-try {
-  boot();
-  registerServiceWorker();
-} catch (e) {
-  // Never a blank screen, even if start-up itself fails (no Worker support, storage blocked, ...).
-  root.render(<ErrorBoundary><Crash error={e} /></ErrorBoundary>);
-}
+void servedByRelay().then((relay) => {
+  try {
+    boot(relay);
+    registerServiceWorker();
+  } catch (e) {
+    // Never a blank screen, even if start-up itself fails (no Worker support, storage blocked, ...).
+    root.render(<ErrorBoundary><Crash error={e} /></ErrorBoundary>);
+  }
+});
 
 function Crash({ error }: { error: unknown }): never {
   throw error instanceof Error ? error : new Error(String(error));

@@ -175,6 +175,11 @@ export interface RunOptions {
   selection?: ViewSelection;
   /** Ack every result at once (a page that paints everything); default true. */
   autoAck?: boolean;
+  /**
+   * A server this run's screen connects to instead of a simulator of its own (a relay, or a simulator
+   * shared by several runs): not closed with the run. `server` below is then that one.
+   */
+  via?: RunningServer;
   /** Host options: feed options over TEST_FEED_OPTIONS, stale after 2 s by default, so faults show in seconds. */
   host?: Partial<Pick<EngineHostOptions, 'staleAfterMs' | 'feedOptions' | 'minIntervalMs' | 'clock' | 'downAfterMs' | 'socketFactory' | 'compute' | 'tapeStorage'>>;
   /** The simulator's trading knobs (set before the host connects). */
@@ -200,7 +205,7 @@ export interface Run {
 let requestId = 10_000;
 
 export async function startRun(o: RunOptions): Promise<Run> {
-  const server = await startServer({ source: 'sim', seed: o.seed, speed: o.speed ?? 1, port: 0, startMs: o.startMs, log: () => undefined, trades: o.trades });
+  const server = o.via ?? (await startServer({ source: 'sim', seed: o.seed, speed: o.speed ?? 1, port: 0, startMs: o.startMs, log: () => undefined, trades: o.trades }));
   const base = server.url.replace(/^http/, 'ws');
   const posted: FromWorker[] = [];
   const autoAck = o.autoAck ?? true;
@@ -246,7 +251,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
     close: async () => {
       clearInterval(timer);
       host.dispose();
-      await server.close();
+      if (!o.via) await server.close();
     },
   };
 }

@@ -19,7 +19,7 @@ export const MAX_EXPIRE_AT_JUMP_MS = 7 * 86_400_000;
 const MAX_BODY_BYTES = 4096;
 
 export interface Controlled {
-  source: 'sim' | 'replay';
+  source: 'sim' | 'replay' | 'live';
   seed: number;
   speed: number;
   clock: SimClock;
@@ -61,6 +61,8 @@ export function createControl(c: Controlled): Control {
     // throws caught in message handling and ticks, by venue and cause (empty when all is well)
     errors: Object.fromEntries([...hubs.map((h) => h.errors), ...(player ? [player.errors] : [])].filter((e) => e.total > 0).map((e) => [e.venue, e.snapshot()])),
     ...(player ? { replay: player.report } : {}),
+    // the live relay's upstream per venue: what a screen's status bar shows as the relay's health
+    ...(c.source === 'live' ? { relay: venues.relay() } : {}),
     // the simulator's trading knobs (POST /__sim/trades sets them)
     ...(c.sim ? { trades: c.sim.tradeKnobs } : {}),
   });

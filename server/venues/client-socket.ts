@@ -21,6 +21,12 @@ export interface SendLimits {
   /** Essential frames are queued only below this many bytes; above it for longer than hardGraceMs, the client is dropped. */
   hardBufferBytes: number;
   hardGraceMs: number;
+  /**
+   * A client whose queue stays above the soft limit this long (every data frame skipped meanwhile) is
+   * dropped as well: absent, never (the simulator's next tick has the latest state anyway); a relay sets
+   * it, so a screen that stopped reading does not hold a socket that gets nothing.
+   */
+  softGraceMs?: number;
 }
 
 export const DEFAULT_SEND_LIMITS: SendLimits = { softBufferBytes: 256 * 1024, hardBufferBytes: 4 * 1024 * 1024, hardGraceMs: 2_000 };
@@ -71,6 +77,7 @@ export class ClientSocket {
   /** Subscribed channels: the venue's subscription keys. */
   readonly subs = new Set<string>();
   private overSince: number | undefined;
+  private softSince: number | undefined;
   /** Bytes over the hard limit allowed while a deliberately oversized frame (the `oversize` fault) drains. */
   private allowance = 0;
   private readonly requests: TokenBucket;
@@ -122,7 +129,14 @@ export class ClientSocket {
         return false;
       }
     } else this.overSince = undefined;
-    if (!essential && buffered > lim.softBufferBytes) {
+    if (buffered <= lim.softBufferBytes) this.softSince = undefined;
+    else if (!essential) {
+      const now = Date.now();
+      this.softSince ??= now;
+      if (lim.softGraceMs !== undefined && now - this.softSince > lim.softGraceMs) {
+        this.dropSlow();
+        return false;
+      }
       this.skippedFrames++;
       return false;
     }

@@ -36,10 +36,12 @@ export interface VenueSource {
   opened?(s: VenueSession): void;
   /** Every 100 ms of wall time. */
   tick(tickNo: number): void;
-  /** The REST pass-through answer for `path` (below the venue's REST prefix); absent: the venue has none. */
-  rest?(path: string, q: URLSearchParams): RestAnswer;
+  /** The REST pass-through answer for `path` (below the venue's REST prefix); absent: the venue has none. A relay's comes later. */
+  rest?(path: string, q: URLSearchParams): RestAnswer | Promise<RestAnswer>;
   /** Expiries still ahead of the venue clock (`expireAt` picks the nearest by default); absent: the simulator's. */
   listedExpiries?(): number[];
+  /** The hub stops (a relay closes its upstream connections). */
+  stop?(): void;
   /** The simulator's hidden book of this venue (sim mode): the control endpoint reads dealer positions from it. */
   readonly tradeBook?: TradeBook;
 }
@@ -161,6 +163,7 @@ export class VenueHub {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    (this.protocol as VenueProtocol | undefined)?.source.stop?.();
     for (const s of this.sessions) {
       s.closed = true;
       s.ws.terminate();

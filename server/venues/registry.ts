@@ -1,7 +1,8 @@
 /**
  * The venues of the local server, one line each (the ids and their order are src/shared/venues.ts's):
- * one hub per venue on the shared simulator (sim mode) or on a recording (replay mode, the venues it
- * holds), the websocket paths they answer, and the REST pass-through (`/<venue>/rest/...`): answered
+ * one hub per venue on the shared simulator (sim mode), on a recording (replay mode, the venues it
+ * holds) or on the live venues through one upstream connection set each (relay mode, ../relay/), the
+ * websocket paths they answer, and the REST pass-through (`/<venue>/rest/...`): answered
  * by the simulator or the recording, otherwise (and always under `/live/...`) a rate-limited relay of
  * exactly the allow-listed public read-only calls to the venue's own REST host (for live use from a
  * browser whose origin the venue refuses).
@@ -12,6 +13,7 @@ import type { TokenBucket } from './client-socket.ts';
 import { VenueHub, type VenueProtocol, type VenueSource } from './hub.ts';
 import type { VenueDef, VenueRest, VenuesOptions } from './venue-def.ts';
 import type { StampOf } from '../replay/venue-clock.ts';
+import { RELAY_SOFT_GRACE_MS, RelaySource, UpstreamClock, type RelayVenueInfo } from '../relay/source.ts';
 import { DERIBIT } from './deribit/index.ts';
 import { OKX } from './okx/index.ts';
 import { BYBIT } from './bybit/index.ts';
@@ -49,6 +51,8 @@ export interface Venues {
   isRestPath(pathname: string): boolean;
   /** Answers `/<venue>/rest/...`, or undefined when the path is not a venue REST path. */
   rest(pathname: string, query: URLSearchParams): Promise<RestAnswer> | undefined;
+  /** Relay mode: each venue's upstream (connections, state per currency, requests, frames relayed); null otherwise. */
+  relay(): Partial<Record<VenueId, RelayVenueInfo>> | null;
   /** Expiries the venue sources still list (a replay's, from the instruments the recording names), ascending. */
   listedExpiries(): number[];
   start(): void;
@@ -82,6 +86,10 @@ export function createVenues(o: VenuesOptions): Venues {
       const player = o.replay;
       hub = new VenueHub({ ...base, clock: player.clock, now: () => player.clock.now() });
       source = def.replay(hub, player, o);
+    } else if (o.relay && (o.relay.venues?.includes(id) ?? true)) {
+      const clock = new UpstreamClock();
+      hub = new VenueHub({ ...base, clock, now: () => clock.now(), limits: { softGraceMs: RELAY_SOFT_GRACE_MS, ...o.limits } });
+      source = new RelaySource(hub, def, clock, { fetchImpl: o.fetchImpl, log: o.log, ...o.relay });
     }
     if (hub && source) {
       const p = def.protocol(hub, source);
@@ -116,6 +124,10 @@ export function createVenues(o: VenuesOptions): Venues {
       const keys = side.relayPaths.get(path);
       if (!keys) return Promise.resolve({ status: 404, body: { error: 'not a relayed path' } });
       return relayGet(side.liveBase, path, query, keys, side.budget, o.fetchImpl);
+    },
+    relay() {
+      if (!o.relay) return null;
+      return Object.fromEntries([...protocols].flatMap(([id, p]) => (p.source instanceof RelaySource ? [[id, p.source.info()]] : [])));
     },
     listedExpiries() {
       const all = new Set([...protocols.values()].flatMap((p) => p.source.listedExpiries?.() ?? []));

@@ -28,9 +28,9 @@ export class VenueSession extends ClientSocket {
   counters: Record<string, number> = {};
   private dataCount = 0;
   /** `reorder`: a frame held back per topic, sent after the topic's next one. */
-  private held = new Map<string, string>();
+  private held = new Map<string, string | Buffer>();
   /** `reorder`: a frame per topic kept to be sent again once it is 5 s old. */
-  private old = new Map<string, { at: number; text: string }>();
+  private old = new Map<string, { at: number; text: string | Buffer }>();
 
   constructor(
     ws: WebSocket,
@@ -65,7 +65,7 @@ export class VenueSession extends ClientSocket {
    * `essential` frames (trades: a lost one is a wrong position, not a late one) are not skipped under
    * backpressure; past the hard limit the client is dropped instead.
    */
-  push(topic: string, text: string, ordered = false, dupsKnown = false, essential = false): boolean {
+  push(topic: string, text: string | Buffer, ordered = false, dupsKnown = false, essential = false): boolean {
     const hub = this.hub;
     if (!hub.dataOn) return false;
     this.dataCount++;

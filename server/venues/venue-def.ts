@@ -11,12 +11,15 @@ import type { VenueId } from '../../src/shared/venues.ts';
 import type { SessionLimits, TokenBucket } from './client-socket.ts';
 import type { VenueHub, VenueHubOptions, VenueProtocol, VenueSource } from './hub.ts';
 import type { OkxBooksMode } from './okx/protocol.ts';
+import type { RelayOptions } from '../relay/source.ts';
 
 export interface VenuesOptions {
   /** Sim mode: the venues speak their protocols over the simulated market. */
   sim?: { sim: MarketSim; clock: SimClock };
   /** Replay mode: the venues the recording holds speak their protocols over it. */
   replay?: ReplayPlayer;
+  /** Live relay mode: every venue's protocol over one upstream connection set per venue (server/relay/). */
+  relay?: RelayOptions;
   faults: FaultState;
   /** Overrides of every venue's session rules and send buffers (tests). */
   limits?: Partial<SessionLimits>;

@@ -9,8 +9,11 @@ export const DATA_STALE_MS = 10_000;
 export const MIN_IV = 0.01;
 export const MAX_IV = 10;
 
-/** Where data comes from; anything but `live` is labelled on screen. */
-export const SOURCES = ['live', 'sim', 'replay'] as const;
+/**
+ * Where data comes from; anything but `live` is labelled on screen. `relay`: the live venues through
+ * the desk's relay (the local server with `--source live`), on its venue paths.
+ */
+export const SOURCES = ['live', 'sim', 'replay', 'relay'] as const;
 export type SourceKind = (typeof SOURCES)[number];
 
 export const CURRENCIES = ['BTC', 'ETH'] as const;

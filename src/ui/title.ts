@@ -9,7 +9,7 @@ import type { GexResult, SourceKind, VenueId } from '../worker/protocol.ts';
 import { fmtLevel } from './format.ts';
 import { useStaleness } from './useStaleness.ts';
 
-const SOURCE_TAG: Record<SourceKind, string | null> = { live: null, sim: 'SIM', replay: 'REPLAY' };
+const SOURCE_TAG: Record<SourceKind, string | null> = { live: null, sim: 'SIM', replay: 'REPLAY', relay: 'RELAY' };
 
 export function documentTitle(v: {
   currency: string;

@@ -46,8 +46,8 @@ export const ERR = {
 
 /** Where Deribit's data comes from: the simulator or a recording. `serves(channel)` decides which channels a subscribe processes. */
 export interface DeribitSource extends VenueSource {
-  /** Answer a public method, or undefined when the source does not know it (-> -32601). */
-  request(method: string, params: Record<string, unknown>): RpcReply | undefined;
+  /** Answer a public method, or undefined when the source does not know it (-> -32601); a relay answers later. */
+  request(method: string, params: Record<string, unknown>): RpcReply | Promise<RpcReply> | undefined;
 }
 
 /** A subscription notification's text. */
@@ -66,8 +66,8 @@ interface RpcSession {
   subscribeCredits: TokenBucket;
 }
 
-/** A reply, and what to do once it is sent (the snapshot after a subscribe, the close after 10028). */
-type Answer = { reply: RpcReply; then?: () => void };
+/** A reply (a relay's comes later), and what to do once it is sent (the snapshot after a subscribe, the close after 10028). */
+type Answer = { reply: RpcReply | Promise<RpcReply>; then?: () => void };
 
 export class DeribitProtocol implements VenueProtocol {
   readonly paths = [DERIBIT_WS_PATH];
@@ -120,8 +120,23 @@ export class DeribitProtocol implements VenueProtocol {
       answer = { reply: { error: ERR.internal } };
     }
     if (!answer) return;
-    this.reply(s, req.id, usIn, answer.reply);
-    answer.then?.();
+    const { reply, then } = answer;
+    if (reply instanceof Promise) {
+      void reply.then(
+        (r) => {
+          if (s.closed) return;
+          this.reply(s, req.id, usIn, r);
+          then?.();
+        },
+        (e: unknown) => {
+          this.hub.errors.count(req.method, e);
+          if (!s.closed) this.reply(s, req.id, usIn, { error: ERR.internal });
+        },
+      );
+      return;
+    }
+    this.reply(s, req.id, usIn, reply);
+    then?.();
   }
 
   private reply(s: VenueSession, id: unknown, usIn: number, r: RpcReply): void {

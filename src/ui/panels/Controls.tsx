@@ -145,6 +145,7 @@ export function Controls() {
           <option value="live">live</option>
           <option value="sim">simulator</option>
           <option value="replay">replay</option>
+          <option value="relay">desk relay</option>
         </select>
       </label>
       <span className="control">Venue <VenuePicker /></span>

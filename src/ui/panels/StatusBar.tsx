@@ -1,4 +1,6 @@
 import type { ReactNode } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { fetchServerInfo, relaySummary } from '../../state/relay-health.ts';
 import { useGex, useGexStoreApi } from '../../state/react.ts';
 import type { FeedHealth } from '../../worker/protocol.ts';
 import { fmtAge, fmtTimeUtc } from '../format.ts';
@@ -48,6 +50,24 @@ function Feed({ f, extraAge, compact }: { f: FeedHealth; extraAge: number; compa
 }
 
 /**
+ * The desk relay's own health (source=relay): "relay up, Deribit BTC reconnecting" is the venue's
+ * fault, "relay unreachable" the relay's; the feeds' states alone cannot tell them apart.
+ */
+function RelayStatus() {
+  const q = useQuery({ queryKey: ['relay-health'], queryFn: () => fetchServerInfo(), refetchInterval: 2_000, retry: false, staleTime: 0 });
+  const ups = q.data?.relay;
+  const down = q.isError || (q.data !== undefined && ups === null);
+  const s = ups ? relaySummary(ups) : null;
+  const state = down ? 'down' : s === null ? 'pending' : s.ok ? 'up' : 'venue-down';
+  const label = down ? (q.isError ? 'relay unreachable' : 'not a relay') : (s?.text ?? 'relay: asking…');
+  return (
+    <span className="item" data-testid="relay-status" data-state={state} title="the desk relay and its upstream connection to each venue">
+      <span className={`dot ${state === 'up' ? 'connected' : state === 'venue-down' ? 'stale' : state === 'down' ? 'down' : 'connecting'}`} />{label}
+    </span>
+  );
+}
+
+/**
  * Per-feed state and data age, drops, exclusions, engine restarts, venues in and out. It wraps between
  * items rather than cutting them; a phone gets the summary (feed state and age, valuation time).
  */
@@ -58,6 +78,7 @@ export function StatusBar() {
   const feeds = useGex((s) => s.feeds);
   const restarts = useGex((s) => s.workerRestarts);
   const r = useGex((s) => s.result);
+  const relay = useGex((s) => s.view.source === 'relay');
   const { healthReceivedAtMs } = store.getState();
   const extraAge = healthReceivedAtMs === null ? 0 : Math.max(0, now - healthReceivedAtMs);
   const excludedEngine = r ? sum(r.gex.excluded) : 0;
@@ -66,6 +87,7 @@ export function StatusBar() {
       <span data-testid="feed-status" className="item">
         {feeds.length === 0 ? <span><span className={`dot ${r ? 'connected' : 'connecting'}`} />{r ? 'feed health pending' : 'connecting…'}</span> : feeds.map((f) => <Feed key={f.venue} f={f} extraAge={extraAge} compact={phone || feeds.length > 1} />)}
       </span>
+      {relay && <RelayStatus />}
       {r && (
         <>
           <span className={`item${r.excludedVenues.length === 0 ? ' hide-phone' : ''}`}>venues <b>{r.includedVenues.join(', ') || 'none'}</b>

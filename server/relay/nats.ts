@@ -1,0 +1,251 @@
+/**
+ * Relays past one machine (issue 16, part 3): NATS between the processes that hold the venues and the
+ * processes that serve screens. The official `nats` client; the server is Debian's `nats-server` with
+ * JetStream (`-js`).
+ *
+ * - Frames: an ingest process publishes every pushed frame its upstream receives on
+ *   `gexdesk.<venue>.<currency>.f.<topic>` (topic: the screen path and subscription key, base64url, so
+ *   one subject per venue topic), with a sequence per topic in the `gx-seq` header: `<epoch>.<n>`, the
+ *   epoch being the lease revision its holder won (greater for every new holder), so an edge drops a
+ *   frame it has already delivered, or one from a holder that has lost the lease. A book topic's state
+ *   after each frame (the fold, as a snapshot) goes on `gexdesk.<venue>.<currency>.s.<topic>`.
+ * - Last values: the stream `GEXDESK_LAST` keeps the last message of every such subject, so an edge
+ *   taking a currency first reads the state of each of its topics from NATS (books from their `s`
+ *   subjects) and then follows the live frames; no cache of ours holds them for late joiners.
+ * - Lease: one ingest process per venue holds the upstream: the key `<venue>` in the KV bucket
+ *   `gexdesk-lease` (entries live 3 s), created by the holder and refreshed each second with its health;
+ *   when the holder dies the key expires and another ingest process creates it (a new epoch).
+ * - Requests: Deribit's public methods and the REST reads an edge cannot answer go to the lease holder
+ *   on `gexdesk.<venue>.req` (request/reply), which answers them as a relay does (allow-list, cache).
+ */
+import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, headers, nanos, StorageType, type JetStreamClient, type JetStreamManager, type KV, type MsgHdrs, type NatsConnection } from 'nats';
+import type { Currency } from '../../src/chain/model.ts';
+import type { VenueId } from '../../src/shared/venues.ts';
+
+export type NatsRole = 'ingest' | 'edge';
+
+export const FRAMES_STREAM = 'GEXDESK_LAST';
+export const LEASE_BUCKET = 'gexdesk-lease';
+/**
+ * A lease entry lives this long unless refreshed: a dead holder's lease is free this long after its
+ * last refresh. Four refreshes' worth: a holder on a loaded machine (the bench's, load 9 on two cores)
+ * lagged past 3 s and lost its own lease.
+ */
+export const LEASE_TTL_MS = 4_000;
+export const LEASE_REFRESH_MS = 1_000;
+
+/** A per-topic sequence: the holder's epoch (its lease revision), then the frame's number. */
+export interface Seq {
+  epoch: number;
+  n: number;
+}
+
+export function seqAfter(a: Seq, b: Seq | undefined): boolean {
+  return b === undefined || a.epoch > b.epoch || (a.epoch === b.epoch && a.n > b.n);
+}
+
+export function seqHeader(s: Seq): MsgHdrs {
+  const h = headers();
+  h.set('gx-seq', `${s.epoch}.${s.n}`);
+  return h;
+}
+
+export function seqOf(h: MsgHdrs | undefined): Seq | null {
+  const m = /^(\d+)\.(\d+)$/.exec(h?.get('gx-seq') ?? '');
+  return m ? { epoch: Number(m[1]), n: Number(m[2]) } : null;
+}
+
+/** The subject token of a topic (screen path and key): base64url, one token whatever the key holds. */
+export function topicToken(path: string, key: string): string {
+  return Buffer.from(`${path} ${key}`).toString('base64url');
+}
+
+export function tokenTopic(token: string): { path: string; key: string } | null {
+  const s = Buffer.from(token, 'base64url').toString();
+  const i = s.indexOf(' ');
+  return i > 0 ? { path: s.slice(0, i), key: s.slice(i + 1) } : null;
+}
+
+export const subjects = {
+  frame: (v: VenueId, c: Currency, token: string) => `gexdesk.${v}.${c}.f.${token}`,
+  state: (v: VenueId, c: Currency, token: string) => `gexdesk.${v}.${c}.s.${token}`,
+  /** Every live frame of a venue's currency. */
+  frames: (v: VenueId, c: Currency) => `gexdesk.${v}.${c}.f.*`,
+  /** Every last value (frames and book states) of a venue's currency. */
+  lastValues: (v: VenueId, c: Currency) => `gexdesk.${v}.${c}.*.*`,
+  requests: (v: VenueId) => `gexdesk.${v}.req`,
+};
+
+/** The lease holder's entry: who holds it, and its upstream's state per currency (edges show it to screens). */
+export interface LeaseValue {
+  holder: string;
+  upstream: Partial<Record<Currency, { state: string; reason: string | null }>>;
+}
+
+/** One process's NATS connection, the frames stream and the lease bucket. */
+export class NatsBus {
+  private constructor(
+    /** Frames, last values and requests. */
+    readonly nc: NatsConnection,
+    /** The lease alone: its refreshes never queue behind megabytes of frames on the data connection. */
+    private readonly control: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly lease: KV,
+    readonly role: NatsRole,
+    readonly id: string,
+  ) {}
+
+  static async connect(url: string, role: NatsRole, log?: (line: string) => void): Promise<NatsBus> {
+    const u = new URL(url);
+    if (u.protocol !== 'nats:') throw new Error(`--nats must be nats://HOST:PORT (got ${url})`);
+    const server = { servers: `${u.hostname}:${u.port || 4222}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 };
+    const nc = await connect({ ...server, name: `gexdesk-${role}-${process.pid}` });
+    const control = await connect({ ...server, name: `gexdesk-${role}-${process.pid}-lease` });
+    const jsm = await nc.jetstreamManager();
+    const stream = {
+      name: FRAMES_STREAM,
+      // frames and book states: one subject pattern (a 2.9 server takes a consumer's filter only as a
+      // subset of one of the stream's subjects, and an edge reads both of a currency with one filter)
+      subjects: ['gexdesk.*.*.*.*'],
+      max_msgs_per_subject: 1,
+      storage: StorageType.Memory,
+      discard: DiscardPolicy.Old,
+      // a topic no holder has refreshed for an hour is no venue's state any more
+      max_age: nanos(3_600_000),
+    };
+    try {
+      await jsm.streams.info(FRAMES_STREAM);
+    } catch {
+      try {
+        await jsm.streams.add(stream);
+      } catch (e) {
+        // another process made it meanwhile
+        await jsm.streams.info(FRAMES_STREAM).catch(() => Promise.reject(e));
+      }
+    }
+    const js = nc.jetstream();
+    const lease = await control.jetstream().views.kv(LEASE_BUCKET, { ttl: LEASE_TTL_MS, history: 1, storage: StorageType.Memory });
+    const id = `${role}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    log?.(`nats: ${role} ${id} on ${url}`);
+    return new NatsBus(nc, control, js, jsm, lease, role, id);
+  }
+
+  /** The last value of every topic of a venue's currency in the stream, in stream order. */
+  async lastValues(v: VenueId, c: Currency): Promise<{ subject: string; data: Uint8Array; headers: MsgHdrs | undefined }[]> {
+    const ci = await this.jsm.consumers.add(FRAMES_STREAM, {
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      filter_subject: subjects.lastValues(v, c),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      inactive_threshold: nanos(30_000),
+    });
+    const out: { subject: string; data: Uint8Array; headers: MsgHdrs | undefined }[] = [];
+    try {
+      let left = ci.num_pending;
+      const consumer = await this.js.consumers.get(FRAMES_STREAM, ci.name);
+      while (left > 0) {
+        const batch = await consumer.fetch({ max_messages: Math.min(left, 1_000), expires: 2_000 });
+        let got = 0;
+        for await (const m of batch) {
+          out.push({ subject: m.subject, data: m.data, headers: m.headers });
+          got++;
+        }
+        if (got === 0) break;
+        left -= got;
+      }
+    } finally {
+      await this.jsm.consumers.delete(FRAMES_STREAM, ci.name).catch(() => undefined);
+    }
+    return out;
+  }
+
+  private readonly closing: Promise<unknown>[] = [];
+
+  /** Work to finish before the connection closes (a lease given back). */
+  beforeClose(p: Promise<unknown>): void {
+    this.closing.push(p);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.closing);
+    await Promise.all([this.nc, this.control].map((c) => c.drain().catch(() => c.close())));
+  }
+}
+
+/**
+ * An ingest process's hold on a venue: tries to create the lease key each second while it is free,
+ * refreshes it each second while held (with the upstream's health), and says when it won (with its
+ * epoch) or lost it. Lost: a refresh that finds another revision (another holder, or the entry
+ * expired), or no refresh got through for the lease's life (it has expired: another may hold it). A
+ * refresh that merely failed (a timeout, NATS away for a moment) is tried again: were two processes
+ * to hold the venue meanwhile, edges hear only the newer epoch.
+ */
+export class VenueLease {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private revision = 0;
+  private refreshedAt = 0;
+  private busy = false;
+  held = false;
+
+  constructor(
+    private readonly bus: NatsBus,
+    private readonly venue: VenueId,
+    private readonly o: {
+      value: () => LeaseValue;
+      won(epoch: number): void;
+      lost(why: string): void;
+      log?: (line: string) => void;
+    },
+  ) {}
+
+  start(): void {
+    void this.beat();
+    this.timer = setInterval(() => void this.beat(), LEASE_REFRESH_MS);
+  }
+
+  private async beat(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    const data = new TextEncoder().encode(JSON.stringify(this.o.value()));
+    try {
+      if (!this.held) {
+        this.revision = await this.bus.lease.create(this.venue, data);
+        this.refreshedAt = Date.now();
+        this.held = true;
+        this.o.log?.(`nats: ${this.bus.id} holds the ${this.venue} lease (epoch ${this.revision})`);
+        this.o.won(this.revision);
+      } else {
+        this.revision = await this.bus.lease.update(this.venue, data, this.revision);
+        this.refreshedAt = Date.now();
+      }
+    } catch (e) {
+      const taken = (e as { api_error?: { err_code?: number } }).api_error?.err_code === 10071; // wrong last sequence
+      if (this.held && (taken || Date.now() - this.refreshedAt >= LEASE_TTL_MS)) {
+        // expired under us (a stalled process, a congested connection): if no one else took it, it is
+        // ours again at once under a new epoch, and the upstream goes on; else it is lost
+        try {
+          this.revision = await this.bus.lease.create(this.venue, data);
+          this.refreshedAt = Date.now();
+          this.o.log?.(`nats: ${this.bus.id} took the ${this.venue} lease again after it expired (epoch ${this.revision}; ${String(e).slice(0, 80)})`);
+          this.o.won(this.revision);
+        } catch {
+          this.held = false;
+          this.o.log?.(`nats: ${this.bus.id} lost the ${this.venue} lease (${String(e).slice(0, 120)})`);
+          this.o.lost(String(e));
+        }
+      } else if (this.held) this.o.log?.(`nats: ${this.bus.id}: ${this.venue} lease refresh failed, trying again (${String(e).slice(0, 120)})`);
+      // not held: another process holds it (or NATS is away); try again next beat
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Stops refreshing; `release`: deletes the key so another process takes over at once (a clean exit). */
+  async stop(release: boolean): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (release && this.held) await this.bus.lease.delete(this.venue, { previousSeq: this.revision }).catch(() => undefined);
+    this.held = false;
+  }
+}
