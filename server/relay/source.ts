@@ -18,6 +18,9 @@
  * - Past one machine (`nats`, ./nats.ts): an ingest process runs the upstream only while it holds the
  *   venue's lease and publishes each frame (and a book's fold) on NATS; an edge's upstream is NATS
  *   (./nats-edge.ts) and its requests go to the lease holder. The downstream is the same in every role.
+ *
+ * About 430 lines: frames, late joiners, multiplexing and requests all key on the same per-screen
+ * topics and per-currency holds; the upstream, the book folds and NATS are apart.
  */
 import { relayGet, type RestAnswer } from '../http/rest-relay.ts';
 import { SimClock } from '../clock.ts';
