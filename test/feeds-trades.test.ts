@@ -49,7 +49,7 @@ const tradeDrops = (events: FeedEvent[]) => events.filter((e) => e.kind === 'dro
 describe('trade tapes against the local simulator (real clients through their adapters)', () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ source: 'sim', seed: 20260114, port: 0, startMs: START_MS, log: () => undefined, trades: { tradesPerMinute: 120 } });
+    server = await startServer({ source: 'sim', seed: 20260114, port: 0, startMs: START_MS, log: () => undefined, trades: { tradesPerMinute: 600 } });
   });
   afterAll(async () => server?.close());
 
