@@ -16,7 +16,8 @@
  *   and two edges (`--nats --role ingest|edge`) through a local nats-server (Debian's, started as the
  *   tests start it), the screens split between the edges; CPU and RSS per relay process.
  * GEXDESK_RELAY_BENCH_S (default 60) sets the measured span, GEXDESK_RELAY_BENCH_SCREENS (200) the screens,
- * GEXDESK_RELAY_BENCH_LAYOUT (`one,nats`) the layouts.
+ * GEXDESK_RELAY_BENCH_LAYOUT (`one,nats`) the layouts, GEXDESK_RELAY_BENCH_NODE_ARGS node flags for the
+ * server processes (`--cpu-prof --cpu-prof-dir=DIR` profiles each).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ const SCREENS = Number(process.env.GEXDESK_RELAY_BENCH_SCREENS ?? 200);
 const CURRENCIES: Currency[] = ['BTC', 'ETH'];
 const LAYOUTS = (process.env.GEXDESK_RELAY_BENCH_LAYOUT ?? 'one,nats').split(',').filter((l): l is Layout => l === 'one' || l === 'nats');
 type Layout = 'one' | 'nats';
+/** Node flags for the relay processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: a profile of each, written at exit). */
+const NODE_ARGS = (process.env.GEXDESK_RELAY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 type RelayInfo = { relay: Record<string, { connections: number; connects: number; sent: number; cacheMisses: number; cacheHits: number; delivered: number; skipped: number }>; connections: number };
 
 const realClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
@@ -44,7 +47,7 @@ type View = { venue: VenueId; currency: Currency; sent: Map<string, string[]> };
 
 function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, '--import', 'tsx', 'server/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();

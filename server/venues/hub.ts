@@ -229,11 +229,11 @@ export class VenueHub {
 
   /** Completes a websocket upgrade on one of this venue's paths; `ready` gets the session. */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, ip: string, ready: (s: VenueSession) => void): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => ready(this.attach(ws, path, ip)));
+    this.wss.handleUpgrade(req, socket, head, (ws) => ready(this.attach(ws, path, ip, socket)));
   }
 
-  attach(ws: WebSocket, path: string, ip: string): VenueSession {
-    const s = new VenueSession(ws, this, this.nextId++, path, ip);
+  attach(ws: WebSocket, path: string, ip: string, transport?: Duplex): VenueSession {
+    const s = new VenueSession(ws, this, this.nextId++, path, ip, transport);
     this.sessions.add(s);
     ws.on('message', (data, isBinary) => {
       if (s.closed) return;

@@ -4,6 +4,7 @@
  * switches applied per frame (silent, heartbeatOnly, flood, dup, reorder) and the protocol's per-topic
  * state. The hub (./hub.ts) owns the sessions; the venue protocol reads and answers their frames.
  */
+import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { ClientSocket } from './client-socket.ts';
 import type { VenueHub } from './hub.ts';
@@ -38,8 +39,9 @@ export class VenueSession extends ClientSocket {
     readonly id: number,
     readonly path: string,
     readonly ip: string,
+    transport?: Pick<Writable, 'cork' | 'uncork'>,
   ) {
-    super(ws, hub.limits);
+    super(ws, hub.limits, transport);
   }
 
   get connId(): string {
