@@ -43,6 +43,11 @@ describe('CLI arguments', () => {
     expect(parseArgs(['--source', 'live', '--nats', 'http://x:1', '--role', 'edge'])).toMatch(/--nats must be/);
     expect(parseArgs(['--source', 'live', '--nats', 'nats://x:1', '--role', 'both'])).toMatch(/--role must be/);
     expect(parseArgs(['--source', 'sim', '--nats', 'nats://x:1', '--role', 'edge'])).toMatch(/for --source live/);
+    // credentials before the host and TLS; a bad URL's credentials are not echoed back
+    expect(parseArgs(['--source', 'live', '--nats', 'tls://desk:s3cret@nats.desk:4222', '--role', 'edge', '--nats-backlog-mb', '4'])).toMatchObject({ nats: 'tls://desk:s3cret@nats.desk:4222', natsBacklogMb: 4 });
+    expect(parseArgs(['--source', 'live', '--nats', 'nats://desk:s3cret@nats.desk', '--role', 'edge'])).not.toMatch(/s3cret/);
+    expect(parseArgs(['--source', 'live', '--nats', 'nats://x:1', '--role', 'edge', '--nats-ca', '/nonexistent.pem'])).toMatch(/--nats-ca: no such file/);
+    expect(parseArgs(['--source', 'live', '--nats-backlog-mb', '4'])).toMatch(/are for --nats/);
   });
   it('exits 2 on bad arguments', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', 'x'], { encoding: 'utf8', timeout: 20_000 });

@@ -5,7 +5,7 @@
  *     [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues deribit,okx,bybit,binance]
  *     [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S]
  *     [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D]
- *     [--nats nats://HOST:PORT --role ingest|edge]  (live: --venues also picks the venues relayed, default all)
+ *     [--nats nats://HOST:PORT|tls://HOST:PORT --role ingest|edge [--nats-ca FILE] [--nats-backlog-mb N]]  (live: --venues also picks the venues relayed, default all)
  * Bad arguments: one line on stderr, exit code 2.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { startServer } from './server.ts';
 import { record } from './replay/record.ts';
 import { VENUE_IDS, isVenueId, type VenueId } from '../src/shared/venues.ts';
 import { DEFAULT_TRADE_KNOBS, parseTradeKnobs, type TradeKnobs } from './sim/trade-book.ts';
-import type { NatsRole } from './relay/nats.ts';
+import { natsUrlForLog, type NatsRole } from './relay/nats.ts';
 
 export interface CliArgs {
   source: 'sim' | 'replay' | 'record' | 'live';
@@ -47,6 +47,8 @@ export interface CliArgs {
   /** Live relay past one machine: the NATS server and this process's part. */
   nats?: string;
   role?: NatsRole;
+  natsCa?: string;
+  natsBacklogMb?: number;
 }
 
 /** Trading knobs: flag -> knob (checked by parseTradeKnobs). */
@@ -57,7 +59,7 @@ const TRADE_FLAGS: ReadonlyMap<string, keyof TradeKnobs> = new Map([
   ['--pre-history-days', 'preHistoryDays'],
 ]);
 
-const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace', '--nats', '--role']);
+const FLAGS = new Set([...TRADE_FLAGS.keys(), '--source', '--file', '--seed', '--speed', '--port', '--host', '--serve', '--start', '--upstream', '--currencies', '--duration', '--allow-origin', '--allow-host', '--upstream-base', '--venues', '--max-connections-per-ip', '--max-connections', '--okx-books', '--relay-grace', '--nats', '--role', '--nats-ca', '--nats-backlog-mb']);
 
 /** Parse argv; returns an error line instead of throwing. */
 export function parseArgs(argv: string[]): CliArgs | string {
@@ -71,7 +73,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
       a.loop = false;
       continue;
     }
-    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D] [--nats nats://HOST:PORT --role ingest|edge]`;
+    if (k === '--help' || k === '-h') return `usage: server/main.ts --source sim|replay|record|live [--file F] [--seed N] [--speed X] [--port N] [--host H] [--serve DIR] [--start ISO|MS] [--no-loop] [--allow-origin URL] [--allow-host NAME] [--max-connections-per-ip N] [--max-connections N] [--upstream URL] [--upstream-base ws://HOST:PORT] [--venues ${VENUE_IDS.join(',')}] [--currencies BTC,ETH] [--duration S] [--okx-books current|legacy] [--relay-grace S] [--trades-per-minute N] [--customer-maker-share X] [--customer-to-customer-share X] [--pre-history-days D] [--nats nats://[USER:PASS@]HOST:PORT|tls://… --role ingest|edge [--nats-ca FILE] [--nats-backlog-mb N]]`;
     if (!FLAGS.has(k)) return `unknown option: ${k}`;
     const v = argv[++i];
     if (v === undefined || v.startsWith('--')) return `option ${k} needs a value`;
@@ -175,9 +177,20 @@ export function parseArgs(argv: string[]): CliArgs | string {
         break;
       }
       case '--nats':
-        if (!/^nats:\/\/[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(v)) return `--nats must be nats://HOST:PORT (got ${v})`;
+        // credentials may come before the host (USER:PASS@ or TOKEN@); never echoed back
+        if (!/^(nats|tls):\/\/([^@/\s]+@)?[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(v)) return `--nats must be nats://HOST:PORT or tls://HOST:PORT, with USER:PASS@ or TOKEN@ before the host if the server asks (got ${natsUrlForLog(v)})`;
         a.nats = v;
         break;
+      case '--nats-ca':
+        if (!existsSync(v)) return `--nats-ca: no such file: ${v}`;
+        a.natsCa = v;
+        break;
+      case '--nats-backlog-mb': {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0.01 || n > 4_096) return `--nats-backlog-mb must be 0.01..4096 (got ${v})`;
+        a.natsBacklogMb = n;
+        break;
+      }
       case '--role':
         if (v !== 'ingest' && v !== 'edge') return `--role must be ingest or edge (got ${v})`;
         a.role = v;
@@ -192,6 +205,7 @@ export function parseArgs(argv: string[]): CliArgs | string {
   if ((a.nats || a.role) && a.source !== 'live') return '--nats and --role are for --source live';
   if (a.nats && !a.role) return '--nats needs --role ingest (holds the venues) or edge (serves screens)';
   if (a.role && !a.nats) return '--role needs --nats nats://HOST:PORT';
+  if ((a.natsCa || a.natsBacklogMb !== undefined) && !a.nats) return '--nats-ca and --nats-backlog-mb are for --nats';
   if (a.source === 'live' && !venuesSet) a.venues = [...VENUE_IDS];
   if (a.source === 'replay') {
     if (!a.file) return '--source replay needs --file RECORDING.jsonl';
@@ -244,7 +258,7 @@ async function main(): Promise<void> {
       okxBooks: args.okxBooks,
       relay: args.source === 'live' ? { upstreamBase: args.upstreamBase, graceMs: args.relayGraceS !== undefined ? args.relayGraceS * 1000 : undefined, venues: args.venues } : undefined,
       trades: args.trades,
-      nats: args.nats && args.role ? { url: args.nats, role: args.role } : undefined,
+      nats: args.nats && args.role ? { url: args.nats, role: args.role, caFile: args.natsCa, backlogBytes: args.natsBacklogMb !== undefined ? args.natsBacklogMb * 1024 * 1024 : undefined } : undefined,
       log,
     });
   } catch (e) {

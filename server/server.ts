@@ -23,7 +23,7 @@ import type { VenueHub } from './venues/hub.ts';
 import type { SessionStats } from './venues/session.ts';
 import { createVenues, venueStamp, type Venues } from './venues/registry.ts';
 import type { RelayOptions } from './relay/source.ts';
-import { NatsBus, type NatsRole } from './relay/nats.ts';
+import { NatsBus, type NatsOptions } from './relay/nats.ts';
 
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 
@@ -33,7 +33,7 @@ export interface ServerOptions {
   /** The live relay's options (source=live). */
   relay?: RelayOptions;
   /** Live relay past one machine (server/relay/nats.ts): the NATS server and this process's part. */
-  nats?: { url: string; role: NatsRole };
+  nats?: NatsOptions;
   seed?: number;
   speed?: number;
   port?: number;
@@ -121,7 +121,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     player = ReplayPlayer.load(opts.file, { speed, loop: opts.loop ?? true, wallNow: opts.wallNow, stampOf: venueStamp });
     clock = player.clock;
   }
-  const bus = opts.source === 'live' && opts.nats ? await NatsBus.connect(opts.nats.url, opts.nats.role, log) : undefined;
+  const bus = opts.source === 'live' && opts.nats ? await NatsBus.connect(opts.nats, log) : undefined;
   const venues = createVenues({ sim: sim ? { sim, clock } : undefined, replay: player, relay: opts.source === 'live' ? { ...opts.relay, nats: bus, log: opts.relay?.log ?? opts.log } : undefined, faults, limits: opts.limits, log: opts.log, fetchImpl: opts.fetchImpl, okxBooks: opts.okxBooks });
   venues.start();
   // a relay's clock is the upstream venue's (Deribit's hub follows its stamps)

@@ -19,7 +19,10 @@ import { chainBuilt, expectSameFigures, freeze, frozenStep, post, resumeAll, sle
 
 const START_MS = Date.UTC(2026, 11, 4, 9, 30);
 const SCREENS_PER_EDGE = 2;
-const CHANNELS = ['book.BTC-PERPETUAL.100ms', 'ticker.BTC-PERPETUAL.100ms', 'markprice.options.btc_usd', 'deribit_price_index.btc_usd'];
+const BOOK = 'book.BTC-PERPETUAL.100ms';
+const CHANNELS = [BOOK, 'ticker.BTC-PERPETUAL.100ms', 'markprice.options.btc_usd', 'deribit_price_index.btc_usd'];
+/** The ingest processes' bound on bytes published and unread by the NATS server: a second or two of Deribit. */
+const BACKLOG_BYTES = 256 * 1024;
 
 interface Ingest {
   child: ChildProcess;
@@ -30,7 +33,7 @@ interface Ingest {
 
 /** An ingest process as a desk runs it: the CLI, Deribit only, from the simulator. */
 async function startIngest(nats: string, upstreamBase: string): Promise<Ingest> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--source', 'live', '--port', '0', '--venues', 'deribit', '--upstream-base', upstreamBase, '--nats', nats, '--role', 'ingest'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--source', 'live', '--port', '0', '--venues', 'deribit', '--upstream-base', upstreamBase, '--nats', nats, '--role', 'ingest', '--nats-backlog-mb', String(BACKLOG_BYTES / 1024 / 1024)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ingest did not start: ${log.join('')}`)), 30_000);
@@ -47,6 +50,9 @@ async function startIngest(nats: string, upstreamBase: string): Promise<Ingest> 
   });
   return { child, pid: child.pid!, url, log };
 }
+
+type IngestInfo = Extract<RelayVenueInfo['nats'], { role: 'ingest' }>;
+type EdgeInfo = Extract<RelayVenueInfo['nats'], { role: 'edge' }>;
 
 async function relayInfo(relay: { url: string }): Promise<RelayVenueInfo> {
   const r = (await (await fetch(`${relay.url}/__gexdesk/info`)).json()) as { relay: Partial<Record<string, RelayVenueInfo>> };
@@ -160,6 +166,32 @@ describe('live relay through NATS: two edges, two ingest processes', () => {
     // the screens' figures come back equal to the direct screen's
     await sameFigures();
     process.stderr.write(`relay-nats: handover ${handoverMs} ms\n`);
+  }, 120_000);
+
+  it('the NATS server stalling: the ingest sheds frames past its bound instead of holding them; books start again from a state; figures recover', async () => {
+    const w = await TestClient.connect(edges[0].url.replace(/^http/, 'ws') + '/deribit/ws/api/v2');
+    await w.call('public/subscribe', { channels: [BOOK] });
+    await w.waitFor((m) => m.params?.channel === BOOK, 10_000);
+    const pid = await holderPid();
+    const holder = ingests.find((i) => i.pid === pid)!;
+    const resyncs = ((await relayInfo(edges[0])).nats as EdgeInfo).resyncs;
+    // the server reads nothing for two seconds (well inside the lease's life)
+    process.kill(nats.pid, 'SIGSTOP');
+    await sleep(2_000);
+    process.kill(nats.pid, 'SIGCONT');
+    await until('the edge starts the book again from a state', async () => ((await relayInfo(edges[0])).nats as EdgeInfo).resyncs > resyncs, 15_000);
+    const ingest = (await relayInfo(holder)).nats as IngestInfo;
+    expect(ingest.shed).toBeGreaterThan(0);
+    // what the ingest held unread: its bound and the frame that crossed it (a summary frame is under 256 KB)
+    expect(ingest.maxBacklogBytes).toBeLessThan(BACKLOG_BYTES + 256 * 1024);
+    const mark = w.notes(BOOK).length;
+    await waitFor('book frames after the stall', () => w.notes(BOOK).length > mark + 10, 10_000);
+    // the screen's book: every change follows the one before it, or a snapshot starts the book again
+    const book = w.notes(BOOK).map((m) => m.params!.data as { type: string; change_id: number; prev_change_id?: number });
+    for (let i = 1; i < book.length; i++) if (book[i].type !== 'snapshot') expect(book[i].prev_change_id).toBe(book[i - 1].change_id);
+    expect(book.filter((b) => b.type === 'snapshot').length).toBeGreaterThanOrEqual(2);
+    w.close();
+    await sameFigures();
   }, 120_000);
 });
 

@@ -7,13 +7,18 @@
  * by a holder that lost its lease, does not reach a screen twice. Requests go to the lease holder.
  * Health: the lease holder's view of the venue (in its lease entry); no holder reads as reconnecting.
  */
-import type { Subscription } from 'nats';
+import type { MsgHdrs, Subscription } from 'nats';
 import type { Currency } from '../../src/chain/model.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
-import { LEASE_REFRESH_MS, seqAfter, seqOf, subjects, tokenTopic, type LeaseValue, type NatsBus, type Seq } from './nats.ts';
+import { LEASE_REFRESH_MS, seqAfter, seqOf, stampOf, subjects, tokenTopic, type LeaseValue, type NatsBus, type Seq } from './nats.ts';
 import { releaseUnheld, type RpcAnswer, type Upstream, type UpstreamState } from './upstream.ts';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A book state's subject (`gexdesk.<venue>.<currency>.s.<topic>`), not a frame's (`.f.`). */
+function isState(subject: string): boolean {
+  const i = subject.lastIndexOf('.');
+  return subject[i - 1] === 's' && subject[i - 2] === '.';
+}
 const LEASE_POLL_MS = 250;
 /** A lease entry whose revision has not moved for this long: its holder stopped refreshing it (three missed refreshes). */
 const HOLDER_SILENT_MS = LEASE_REFRESH_MS * 3;
@@ -21,29 +26,44 @@ const HOLDER_SILENT_MS = LEASE_REFRESH_MS * 3;
 export interface EdgeOptions {
   venue: VenueId;
   graceMs: number;
+  /** Whether a topic is a snapshot-then-delta book (its frames must follow one another, else it waits for a state). */
+  isBook(key: string): boolean;
   /**
-   * A live frame (`state` null) or a book topic's last state read at start (the holder's fold as a
-   * snapshot; `pushed`: the venue pushes that book's snapshots itself).
+   * A live frame (`state` null) or a book topic's state (the holder's fold as a snapshot; `pushed`: the
+   * venue pushes that book's snapshots itself), with the venue stamp the holder read from it.
    */
-  onFrame(currency: Currency, path: string, text: string, frame: Record<string, unknown>, state: { pushed: boolean } | null): void;
+  onFrame(currency: Currency, path: string, key: string, bytes: Buffer, stampMs: number | null, state: { pushed: boolean } | null): void;
   onStop?(currency: Currency): void;
   log?(line: string): void;
+}
+
+interface Message {
+  subject: string;
+  data: Uint8Array;
+  headers: MsgHdrs | undefined;
 }
 
 interface Following {
   sub: Subscription;
   /** Per topic token: the newest sequence delivered. */
   seen: Map<string, Seq>;
+  /** Per book topic out of step (frames missed: a shed, a new holder, a start): its frames since, until a state. */
+  waiting: Map<string, Message[]>;
   lastDataAt: number | null;
   since: number;
   unheldSince: number | null;
 }
 
+/** A book waiting for its state holds at most this many frames (a state comes within about a second). */
+const HELD_MAX = 2_000;
+
 export class NatsUpstream implements Upstream {
   private readonly following = new Map<Currency, Following>();
   private holder: LeaseValue | null = null;
   private readonly leaseTimer: ReturnType<typeof setInterval>;
-  readonly counts = { connects: 0, sent: 0, received: 0, duplicates: 0 };
+  /** Topic tokens decoded (a venue has a few thousand topics; each frame names one). */
+  private readonly topics = new Map<string, { path: string; key: string } | null>();
+  readonly counts = { connects: 0, sent: 0, received: 0, duplicates: 0, bookGaps: 0, resyncs: 0 };
 
   constructor(
     private readonly bus: NatsBus,
@@ -102,18 +122,20 @@ export class NatsUpstream implements Upstream {
       return;
     }
     const v = this.o.venue;
-    // live frames are held back until the last values are in, then the same per-topic order applies
-    let backlog: { subject: string; data: Uint8Array; seq: Seq | null }[] | null = [];
+    // live frames and states are held back until the last values are in, then the same per-topic order applies
+    let backlog: Message[] | null = [];
     const f: Following = {
-      sub: this.bus.nc.subscribe(subjects.frames(v, c), {
+      sub: this.bus.nc.subscribe(subjects.lastValues(v, c), {
         callback: (err, m) => {
           if (err) return;
-          const seq = seqOf(m.headers);
-          if (backlog) backlog.push({ subject: m.subject, data: m.data, seq });
-          else this.deliver(c, f, m.subject, m.data, seq, null);
+          const msg = { subject: m.subject, data: m.data, headers: m.headers };
+          this.counts.received++;
+          if (backlog) backlog.push(msg);
+          else this.deliver(c, f, msg);
         },
       }),
       seen: new Map(),
+      waiting: new Map(),
       lastDataAt: null,
       since: Date.now(),
       unheldSince: held ? null : Date.now(),
@@ -128,42 +150,76 @@ export class NatsUpstream implements Upstream {
         (last) => {
           if (this.following.get(c) !== f) return;
           // book states before the frames of the same topics: the frames they already hold are dropped by sequence
-          const isState = (s: string) => s.split('.')[3] === 's';
-          for (const m of [...last.filter((x) => isState(x.subject)), ...last.filter((x) => !isState(x.subject))]) {
-            this.deliver(c, f, m.subject, m.data, seqOf(m.headers), isState(m.subject) ? { pushed: m.headers?.get('gx-pushed') === '1' } : null);
-          }
+          for (const m of [...last.filter((x) => isState(x.subject)), ...last.filter((x) => !isState(x.subject))]) this.deliver(c, f, m);
         },
         (e: unknown) => this.o.log?.(`relay: ${v} ${c}: last values from NATS failed (${String(e).slice(0, 120)}); following live frames only`),
       )
       .finally(() => {
         const b = backlog ?? [];
         backlog = null;
-        for (const m of b) this.deliver(c, f, m.subject, m.data, m.seq, null);
+        for (const m of b) this.deliver(c, f, m);
       });
   }
 
-  private deliver(c: Currency, f: Following, subject: string, data: Uint8Array, seq: Seq | null, state: { pushed: boolean } | null): void {
-    this.counts.received++;
-    const token = subject.slice(subject.lastIndexOf('.') + 1);
+  private topicOf(token: string): { path: string; key: string } | null {
+    let t = this.topics.get(token);
+    if (t === undefined) {
+      t = tokenTopic(token);
+      if (this.topics.size > 50_000) this.topics.clear();
+      this.topics.set(token, t);
+    }
+    return t;
+  }
+
+  /**
+   * A frame or a state from NATS, once per topic and in the holder's order. A book's frames go on only
+   * one after another: past a missed one the book waits for a state (the holder publishes one after any
+   * shed, at a new holder's first frame, and each second), starts again from it and goes on with the
+   * frames that follow it.
+   */
+  private deliver(c: Currency, f: Following, m: Message): void {
+    const token = m.subject.slice(m.subject.lastIndexOf('.') + 1);
+    const topic = this.topicOf(token);
+    if (!topic) return;
+    const seq = seqOf(m.headers);
+    const last = f.seen.get(token);
+    const book = this.o.isBook(topic.key);
+    if (isState(m.subject)) {
+      // a state serves a book out of step (or never in step); one in step has had every frame it holds
+      if (!seq || !book || (last !== undefined && !f.waiting.has(token)) || !seqAfter(seq, last)) return;
+      const held = f.waiting.get(token) ?? [];
+      if (f.waiting.delete(token)) this.counts.resyncs++;
+      f.seen.set(token, seq);
+      this.pass(c, f, topic, m, { pushed: m.headers?.get('gx-pushed') === '1' });
+      for (const h of held) this.deliver(c, f, h);
+      return;
+    }
     if (seq) {
-      if (!seqAfter(seq, f.seen.get(token))) {
+      if (!seqAfter(seq, last)) {
         this.counts.duplicates++;
         return;
       }
+      if (book) {
+        const held = f.waiting.get(token);
+        if (held) {
+          if (held.length >= HELD_MAX) held.shift();
+          held.push(m);
+          return;
+        }
+        if (last === undefined || last.epoch !== seq.epoch || seq.n !== last.n + 1) {
+          this.counts.bookGaps++;
+          f.waiting.set(token, [m]);
+          return;
+        }
+      }
       f.seen.set(token, seq);
     }
-    const topic = tokenTopic(token);
-    if (!topic) return;
-    const text = Buffer.from(data).toString();
-    let frame: unknown;
-    try {
-      frame = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return;
+    this.pass(c, f, topic, m, null);
+  }
+
+  private pass(c: Currency, f: Following, topic: { path: string; key: string }, m: Message, state: { pushed: boolean } | null): void {
     f.lastDataAt = Date.now();
-    this.o.onFrame(c, topic.path, text, frame as Record<string, unknown>, state);
+    this.o.onFrame(c, topic.path, topic.key, Buffer.from(m.data), stampOf(m.headers), state);
   }
 
   private stopCurrency(c: Currency): void {

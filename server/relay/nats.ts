@@ -18,7 +18,7 @@
  * - Requests: Deribit's public methods and the REST reads an edge cannot answer go to the lease holder
  *   on `gexdesk.<venue>.req` (request/reply), which answers them as a relay does (allow-list, cache).
  */
-import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, headers, nanos, StorageType, type JetStreamClient, type JetStreamManager, type KV, type MsgHdrs, type NatsConnection } from 'nats';
+import { AckPolicy, connect, type ConnectionOptions, DeliverPolicy, DiscardPolicy, headers, nanos, StorageType, type JetStreamClient, type JetStreamManager, type KV, type MsgHdrs, type NatsConnection } from 'nats';
 import type { Currency } from '../../src/chain/model.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
 
@@ -33,6 +33,15 @@ export const LEASE_BUCKET = 'gexdesk-lease';
  */
 export const LEASE_TTL_MS = 4_000;
 export const LEASE_REFRESH_MS = 1_000;
+/**
+ * An ingest process holds at most this many bytes published but not yet taken by the NATS server (its
+ * socket and the client's buffer); past it, frames are shed (counted) until the server has caught up to
+ * half of it. About two seconds of all four venues at their real rates: a congested link or server
+ * costs frames, never the ingest's memory or every screen's latency.
+ */
+export const PUBLISH_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** How often the ingest asks the server how far it has read (a PING; the PONG comes after all before it). */
+const BACKLOG_PROBE_MS = 100;
 
 /** A per-topic sequence: the holder's epoch (its lease revision), then the frame's number. */
 export interface Seq {
@@ -44,15 +53,28 @@ export function seqAfter(a: Seq, b: Seq | undefined): boolean {
   return b === undefined || a.epoch > b.epoch || (a.epoch === b.epoch && a.n > b.n);
 }
 
-export function seqHeader(s: Seq): MsgHdrs {
+/**
+ * A published frame's headers: its sequence, and the venue stamp it carries (`gx-ts`, so an edge keeps
+ * the venue clock without parsing the frame); a book state's, whether the venue pushes that book's
+ * snapshots itself (`gx-pushed`).
+ */
+export function seqHeader(s: Seq, stampMs: number | null = null, pushed = false): MsgHdrs {
   const h = headers();
   h.set('gx-seq', `${s.epoch}.${s.n}`);
+  if (stampMs !== null) h.set('gx-ts', String(stampMs));
+  if (pushed) h.set('gx-pushed', '1');
   return h;
 }
 
 export function seqOf(h: MsgHdrs | undefined): Seq | null {
   const m = /^(\d+)\.(\d+)$/.exec(h?.get('gx-seq') ?? '');
   return m ? { epoch: Number(m[1]), n: Number(m[2]) } : null;
+}
+
+export function stampOf(h: MsgHdrs | undefined): number | null {
+  const v = h?.get('gx-ts');
+  const ms = v ? Number(v) : NaN;
+  return Number.isFinite(ms) ? ms : null;
 }
 
 /** The subject token of a topic (screen path and key): base64url, one token whatever the key holds. */
@@ -69,9 +91,7 @@ export function tokenTopic(token: string): { path: string; key: string } | null 
 export const subjects = {
   frame: (v: VenueId, c: Currency, token: string) => `gexdesk.${v}.${c}.f.${token}`,
   state: (v: VenueId, c: Currency, token: string) => `gexdesk.${v}.${c}.s.${token}`,
-  /** Every live frame of a venue's currency. */
-  frames: (v: VenueId, c: Currency) => `gexdesk.${v}.${c}.f.*`,
-  /** Every last value (frames and book states) of a venue's currency. */
+  /** Every frame and book state of a venue's currency (live, and their last values in the stream). */
   lastValues: (v: VenueId, c: Currency) => `gexdesk.${v}.${c}.*.*`,
   requests: (v: VenueId) => `gexdesk.${v}.req`,
 };
@@ -80,6 +100,45 @@ export const subjects = {
 export interface LeaseValue {
   holder: string;
   upstream: Partial<Record<Currency, { state: string; reason: string | null }>>;
+}
+
+/** How a process reaches NATS (`--nats`, `--role`, `--nats-ca`, `--nats-backlog-mb`). */
+export interface NatsOptions {
+  /**
+   * `nats://HOST:PORT` or `tls://HOST:PORT` (TLS required), with `USER:PASSWORD@` or `TOKEN@` before
+   * the host where the NATS server asks for them.
+   */
+  url: string;
+  role: NatsRole;
+  /** PEM file of the certificate authority the NATS server's certificate is checked against (else the system's). */
+  caFile?: string;
+  /** The ingest's bound on bytes published and not yet read by the server (default PUBLISH_BACKLOG_BYTES). */
+  backlogBytes?: number;
+}
+
+/** The connection options of a `--nats` URL: servers, credentials from its user part, TLS for `tls://`. */
+export function natsConnectOptions(o: Pick<NatsOptions, 'url' | 'caFile'>): ConnectionOptions {
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    throw new Error(`--nats must be nats://HOST:PORT or tls://HOST:PORT (got ${o.url.replace(/\/\/[^@/]*@/, '//***@')})`);
+  }
+  if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new Error(`--nats must be nats://HOST:PORT or tls://HOST:PORT (got ${u.protocol}//…)`);
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  return {
+    servers: `${u.hostname}:${u.port || 4222}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    ...(user && pass ? { user, pass } : user ? { token: user } : {}),
+    ...(u.protocol === 'tls:' || o.caFile ? { tls: o.caFile ? { caFile: o.caFile } : {} } : {}),
+  };
+}
+
+/** A `--nats` URL as it may be logged: credentials masked. */
+export function natsUrlForLog(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 /** One process's NATS connection, the frames stream and the lease bucket. */
@@ -94,12 +153,12 @@ export class NatsBus {
     readonly lease: KV,
     readonly role: NatsRole,
     readonly id: string,
+    private readonly backlogLimit: number,
   ) {}
 
-  static async connect(url: string, role: NatsRole, log?: (line: string) => void): Promise<NatsBus> {
-    const u = new URL(url);
-    if (u.protocol !== 'nats:') throw new Error(`--nats must be nats://HOST:PORT (got ${url})`);
-    const server = { servers: `${u.hostname}:${u.port || 4222}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 };
+  static async connect(o: NatsOptions, log?: (line: string) => void): Promise<NatsBus> {
+    const { role } = o;
+    const server = natsConnectOptions(o);
     const nc = await connect({ ...server, name: `gexdesk-${role}-${process.pid}` });
     const control = await connect({ ...server, name: `gexdesk-${role}-${process.pid}-lease` });
     const jsm = await nc.jetstreamManager();
@@ -127,8 +186,8 @@ export class NatsBus {
     const js = nc.jetstream();
     const lease = await control.jetstream().views.kv(LEASE_BUCKET, { ttl: LEASE_TTL_MS, history: 1, storage: StorageType.Memory });
     const id = `${role}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    log?.(`nats: ${role} ${id} on ${url}`);
-    return new NatsBus(nc, control, js, jsm, lease, role, id);
+    log?.(`nats: ${role} ${id} on ${natsUrlForLog(o.url)}`);
+    return new NatsBus(nc, control, js, jsm, lease, role, id, o.backlogBytes ?? PUBLISH_BACKLOG_BYTES);
   }
 
   /** The last value of every topic of a venue's currency in the stream, in stream order. */
@@ -160,6 +219,58 @@ export class NatsBus {
     return out;
   }
 
+  /** Bytes published, and published before the last PONG (the server has read those). */
+  private publishedBytes = 0;
+  private takenBytes = 0;
+  private probe: ReturnType<typeof setTimeout> | null = null;
+  private shedding = false;
+  readonly publishing = { frames: 0, shed: 0, maxBacklogBytes: 0, sheddingSpells: 0 };
+
+  /** Bytes published that the NATS server has not yet been seen to read. */
+  backlogBytes(): number {
+    return this.publishedBytes - this.takenBytes;
+  }
+
+  /** Whether frames are being shed: the backlog passed its bound and has not yet fallen to half of it. */
+  get overBudget(): boolean {
+    return this.shedding;
+  }
+
+  /**
+   * Publishes a frame unless the backlog is over its bound (`essential`: published anyway: a book's state
+   * that resynchronises edges after a shed). False when shed.
+   */
+  publish(subject: string, data: Uint8Array, h: MsgHdrs, essential = false): boolean {
+    const backlog = this.backlogBytes();
+    if (this.shedding ? backlog > this.backlogLimit / 2 : backlog > this.backlogLimit) {
+      if (!this.shedding) this.publishing.sheddingSpells++;
+      this.shedding = true;
+      if (!essential) {
+        this.publishing.shed++;
+        return false;
+      }
+    } else this.shedding = false;
+    this.nc.publish(subject, data, { headers: h });
+    // subject, headers and framing: about what the protocol line adds
+    this.publishedBytes += data.length + subject.length + 64;
+    this.publishing.frames++;
+    this.publishing.maxBacklogBytes = Math.max(this.publishing.maxBacklogBytes, this.backlogBytes());
+    this.probe ??= setTimeout(() => this.measure(), BACKLOG_PROBE_MS);
+    return true;
+  }
+
+  /** A PING after everything published so far: its PONG says the server has read all of it. */
+  private measure(): void {
+    const upTo = this.publishedBytes;
+    const next = () => (this.probe = this.closed || this.backlogBytes() === 0 ? null : setTimeout(() => this.measure(), BACKLOG_PROBE_MS));
+    this.nc.flush().then(() => {
+      this.takenBytes = Math.max(this.takenBytes, upTo);
+      next();
+    }, next);
+  }
+
+  private closed = false;
+
   private readonly closing: Promise<unknown>[] = [];
 
   /** Work to finish before the connection closes (a lease given back). */
@@ -168,6 +279,9 @@ export class NatsBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.probe) clearTimeout(this.probe);
+    this.probe = null;
     await Promise.allSettled(this.closing);
     await Promise.all([this.nc, this.control].map((c) => c.drain().catch(() => c.close())));
   }

@@ -69,6 +69,8 @@ export const RELAY_SOFT_GRACE_MS = 10_000;
 /** Frames of a topic arriving closer together than this are one burst (a family's summary frames of one second). */
 const BURST_GAP_MS = 20;
 const BURST_MAX_FRAMES = 200;
+/** Ingest: a book's state goes on NATS at most this often (and after any of its frames was shed). */
+const STATE_EVERY_MS = 1_000;
 /** An upstream with no data frame for this long, while connected, is shown silent. */
 export const UPSTREAM_SILENT_MS = 10_000;
 
@@ -120,6 +122,14 @@ export interface RelayVenueInfo {
   /** Frames relayed to screens, and skipped for a screen that did not read. */
   delivered: number;
   skipped: number;
+  /**
+   * Past one machine: an ingest process's publishing, shared by its venues (frames shed while the NATS server lagged, the
+   * most bytes it held unread), an edge's following (frames dropped as already delivered, books that
+   * missed frames and started again from a state, frames that did not parse).
+   */
+  nats?:
+    | { role: 'ingest'; published: number; shed: number; sheddingSpells: number; backlogBytes: number; maxBacklogBytes: number }
+    | { role: 'edge'; duplicates: number; bookGaps: number; resyncs: number; unreadable: number };
 }
 
 export class RelaySource implements DeribitSource {
@@ -141,7 +151,12 @@ export class RelaySource implements DeribitSource {
   /** Ingest: the venue's lease, the epoch won with it, and the sequence of each topic published. */
   private readonly lease: VenueLease | null = null;
   private epoch = 0;
-  private readonly published = new Map<string, Seq>();
+  private readonly published = new Map<string, Seq & { token: string }>();
+  /** Ingest: when each book's state was last published, and the books with a frame shed since. */
+  private readonly statePublishedAt = new Map<string, number>();
+  private readonly stateOwed = new Set<string>();
+  /** Edge: frames from NATS that did not parse (a book's, or a state). */
+  private unreadable = 0;
   private readonly bus: NatsBus | undefined;
 
   constructor(
@@ -169,7 +184,8 @@ export class RelaySource implements DeribitSource {
       this.upstream = new NatsUpstream(bus, {
         venue: def.venue,
         graceMs: o.graceMs ?? DEFAULT_GRACE_MS,
-        onFrame: (_c, path, text, frame, state) => (state ? this.lastState(path, text, frame, state.pushed) : this.frame(_c, path, text, frame)),
+        isBook: (key) => this.spec.books?.handles(key) === true,
+        onFrame: (c, path, key, bytes, stamp, state) => this.fromNats(c, path, key, bytes, stamp, state),
         onStop: (c) => this.forget(c),
         log: o.log,
       });
@@ -194,6 +210,7 @@ export class RelaySource implements DeribitSource {
         won: (epoch) => {
           this.epoch = epoch;
           this.published.clear();
+          this.statePublishedAt.clear();
           this.upstream.hold(new Set(CURRENCIES));
           this.answerRequests(bus);
         },
@@ -280,16 +297,24 @@ export class RelaySource implements DeribitSource {
     this.upstream.hold(held);
   }
 
-  /** A frame the upstream received: the venue clock follows it; a pushed one is folded or kept, and relayed. */
+  /** A frame the upstream received: its topic and venue stamp read, relayed. */
   private frame(c: Currency, path: string, text: string, frame: Record<string, unknown>): void {
-    this.clock.note(this.def.stampOf(frame));
     const key = this.spec.topicOf(frame);
-    if (key === null) return;
+    if (key !== null) this.relay(c, path, key, Buffer.from(text), this.def.stampOf(frame), frame);
+  }
+
+  /**
+   * A pushed frame: the venue clock follows it; a book's is folded (`frame`: the bytes parsed, given for
+   * books), any other kept as its topic's latest burst; relayed to the screens on its topic, and
+   * published while this process holds the venue's lease.
+   */
+  private relay(c: Currency, path: string, key: string, bytes: Buffer, stampMs: number | null, frame: Record<string, unknown> | null): void {
+    this.clock.note(stampMs);
     const at = `${path} ${key}`;
     const books = this.spec.books;
     const isBook = books?.handles(key) === true;
-    const bytes = Buffer.from(text);
     if (isBook) {
+      if (!frame) return;
       this.books.set(at, books!.fold(this.books.get(at), frame));
       if (books!.isSnapshot(frame)) this.seenPushed.add(at);
     } else {
@@ -301,7 +326,7 @@ export class RelaySource implements DeribitSource {
         b.at = now;
       }
     }
-    if (this.lease?.held) this.publish(c, path, key, at, bytes, isBook);
+    if (this.lease?.held) this.publish(c, path, key, at, bytes, stampMs, isBook);
     if (!this.hub.dataOn) return;
     for (const s of this.hub.sessions) {
       if (s.path !== path || !s.subs.has(key)) continue;
@@ -310,36 +335,67 @@ export class RelaySource implements DeribitSource {
     }
   }
 
-  /** Ingest: a frame on its topic's NATS subject with the topic's next sequence, and a book's state after it. */
-  private publish(c: Currency, path: string, key: string, at: string, bytes: Buffer, isBook: boolean): void {
+  /**
+   * Ingest: a frame on its topic's NATS subject with the topic's next sequence (taken even when the
+   * frame is shed, so edges see the gap), and a book's state after it: at the topic's first frame, a
+   * second after the last, and after any shed frame of it (an edge missing frames starts again from a
+   * state). A trade tape's frames are never shed: each trade counts in the flow model.
+   */
+  private publish(c: Currency, path: string, key: string, at: string, bytes: Buffer, stampMs: number | null, isBook: boolean): void {
     const bus = this.bus!;
-    const seq = { epoch: this.epoch, n: (this.published.get(at)?.n ?? 0) + 1 };
-    this.published.set(at, seq);
-    const token = topicToken(path, key);
-    const h = seqHeader(seq);
-    bus.nc.publish(subjects.frame(this.def.venue, c, token), bytes, { headers: h });
-    const state = isBook ? this.spec.books!.snapshotText(key, this.books.get(at)) : null;
+    const prev = this.published.get(at);
+    const token = prev?.token ?? topicToken(path, key);
+    const seq = { epoch: this.epoch, n: (prev?.n ?? 0) + 1 };
+    this.published.set(at, { ...seq, token });
+    const sent = bus.publish(subjects.frame(this.def.venue, c, token), bytes, seqHeader(seq, stampMs), this.spec.isTape(key));
+    if (!isBook) return;
+    if (!sent) {
+      this.stateOwed.add(at);
+      return;
+    }
+    const now = Date.now();
+    const last = this.statePublishedAt.get(at);
+    if (last !== undefined && now - last < STATE_EVERY_MS && !this.stateOwed.has(at)) return;
+    const state = this.spec.books!.snapshotText(key, this.books.get(at));
     if (state === null) return;
     // whether the venue pushes this book's snapshots itself (else a screen reads it over REST)
-    const sh = seqHeader(seq);
-    if (this.seenPushed.has(at)) sh.set('gx-pushed', '1');
-    bus.nc.publish(subjects.state(this.def.venue, c, token), state, { headers: sh });
+    bus.publish(subjects.state(this.def.venue, c, token), Buffer.from(state), seqHeader(seq, stampMs, this.seenPushed.has(at)), true);
+    this.statePublishedAt.set(at, now);
+    this.stateOwed.delete(at);
+  }
+
+  /** Edge: a frame or a book's state from NATS (a book's bytes are parsed here: the fold reads them). */
+  private fromNats(c: Currency, path: string, key: string, bytes: Buffer, stampMs: number | null, state: { pushed: boolean } | null): void {
+    let frame: Record<string, unknown> | null = null;
+    if (state || this.spec.books?.handles(key)) {
+      try {
+        const v: unknown = JSON.parse(bytes.toString());
+        if (typeof v === 'object' && v !== null && !Array.isArray(v)) frame = v as Record<string, unknown>;
+      } catch {
+        // counted below
+      }
+      if (!frame) {
+        this.unreadable++;
+        return;
+      }
+    }
+    if (state) this.lastState(path, key, bytes, frame!, state.pushed);
+    else this.relay(c, path, key, bytes, stampMs, frame);
   }
 
   /**
-   * Edge: a book topic's state as NATS kept it (the holder's fold, as a snapshot), read when this edge
-   * took the currency: the fold starts from it, and the screens already on the topic get it as their
-   * snapshot where a subscriber gets one.
+   * Edge: a book topic's state as the holder folded it (read when this edge took the currency, or when
+   * the book was out of step): the fold starts again from it, and the screens on the topic get it as a
+   * snapshot where a subscriber gets one (the others read the fold over REST when their own sequence
+   * check finds the gap).
    */
-  private lastState(path: string, text: string, frame: Record<string, unknown>, pushed: boolean): void {
-    const key = this.spec.topicOf(frame);
+  private lastState(path: string, key: string, bytes: Buffer, frame: Record<string, unknown>, pushed: boolean): void {
     const books = this.spec.books;
-    if (key === null || !books?.handles(key)) return;
+    if (!books?.handles(key)) return;
     const at = `${path} ${key}`;
     this.books.set(at, books.fold(undefined, frame));
     if (pushed) this.seenPushed.add(at);
     if (!books.pushOnSubscribe(key, this.seenPushed.has(at))) return;
-    const bytes = Buffer.from(text);
     for (const s of this.hub.sessions) if (s.path === path && s.subs.has(key)) s.push(key, bytes, true, true);
   }
 
@@ -412,7 +468,19 @@ export class RelaySource implements DeribitSource {
       cacheMisses: this.rpcCache.misses + this.restCache.misses,
       delivered: this.delivered,
       skipped: this.skipped,
+      nats: this.natsInfo(),
     };
+  }
+
+  private natsInfo(): RelayVenueInfo['nats'] {
+    const bus = this.bus;
+    if (!bus) return undefined;
+    if (this.upstream instanceof NatsUpstream) {
+      const n = this.upstream.counts;
+      return { role: 'edge', duplicates: n.duplicates, bookGaps: n.bookGaps, resyncs: n.resyncs, unreadable: this.unreadable };
+    }
+    const p = bus.publishing;
+    return { role: 'ingest', published: p.frames, shed: p.shed, sheddingSpells: p.sheddingSpells, backlogBytes: bus.backlogBytes(), maxBacklogBytes: p.maxBacklogBytes };
   }
 
   stop(): void {

@@ -37,15 +37,18 @@ export interface RelayBooks {
 export interface RelaySpec {
   /** The subscription key of a pushed data frame, or null when it is not data (a reply, ack, pong, heartbeat). */
   topicOf(frame: Record<string, unknown>): string | null;
+  /** Whether a topic is a trade tape: its frames are events, each needed (never shed), not a latest state. */
+  isTape(key: string): boolean;
   books?: RelayBooks;
 }
 
 /** A replay spec's view of the frames, as the relay reads them. */
-function fromReplay(spec: ReplaySpec): RelaySpec {
+function fromReplay(spec: ReplaySpec, isTape: (key: string) => boolean): RelaySpec {
   const b = spec.book;
-  if (!b) return { topicOf: (f) => spec.topicOf(f) };
+  if (!b) return { topicOf: (f) => spec.topicOf(f), isTape };
   return {
     topicOf: (f) => spec.topicOf(f),
+    isTape,
     books: {
       handles: (k) => b.handles(k),
       fold: (s, f) => b.fold(s, f),
@@ -77,6 +80,7 @@ const DERIBIT_RELAY: RelaySpec = {
     const p = f.params as { channel?: unknown } | undefined;
     return typeof p?.channel === 'string' ? p.channel : null;
   },
+  isTape: (key) => key.startsWith('trades.'),
   books: {
     handles: isChainedBook,
     fold(state, frame) {
@@ -96,9 +100,10 @@ const DERIBIT_RELAY: RelaySpec = {
 
 const SPECS: Record<VenueId, RelaySpec> = {
   deribit: DERIBIT_RELAY,
-  okx: fromReplay(okxReplay()),
-  bybit: fromReplay(BYBIT_REPLAY),
-  binance: fromReplay(BINANCE_REPLAY),
+  // the trade channels the clients take (src/feeds/<venue>/trades.ts)
+  okx: fromReplay(okxReplay(), (key) => key.includes('"option-trades"')),
+  bybit: fromReplay(BYBIT_REPLAY, (key) => key.startsWith('publicTrade.')),
+  binance: fromReplay(BINANCE_REPLAY, (key) => key.endsWith('@optionTrade')),
 };
 
 export function relaySpec(venue: VenueId): RelaySpec {

@@ -32,12 +32,16 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-export async function startNats(): Promise<RunningNats> {
+/**
+ * `args`: more of nats-server's flags (`--user`, `--pass`, `--tls --tlscert F --tlskey F`); with `--tls`
+ * the URL is `tls://`.
+ */
+export async function startNats(args: string[] = []): Promise<RunningNats> {
   const bin = natsServerPath();
   for (let port = NATS_PORTS.from; port <= NATS_PORTS.to; port++) {
     if (!(await portFree(port))) continue;
     const store = mkdtempSync(join(tmpdir(), 'gexdesk-nats-'));
-    const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const ready = await new Promise<boolean>((resolve) => {
       let out = '';
       const timer = setTimeout(() => resolve(false), 10_000);
@@ -61,7 +65,7 @@ export async function startNats(): Promise<RunningNats> {
       continue; // taken meanwhile: the next port
     }
     return {
-      url: `nats://127.0.0.1:${port}`,
+      url: `${args.includes('--tls') ? 'tls' : 'nats'}://127.0.0.1:${port}`,
       port,
       pid: child.pid!,
       stop: async () => {
