@@ -7,13 +7,16 @@
  * - killing the lease holder (SIGKILL: no clean release) hands the venue to the other within 10 s,
  *   the edges saying "reconnecting" meanwhile; no frame reaches a screen twice; the figures recover.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { natsServerPath, startNats, type RunningNats } from '../server/testing/nats-server.ts';
 import { TestClient } from '../server/testing/test-client.ts';
-import { LEASE_BUCKET, seqHeader, subjects, topicToken, type LeaseValue } from '../server/relay/nats.ts';
+import { LEASE_BUCKET, NatsBus, seqHeader, subjects, topicToken, type LeaseValue } from '../server/relay/nats.ts';
 import type { RelayVenueInfo } from '../server/relay/source.ts';
 import { chainBuilt, expectSameFigures, freeze, frozenStep, post, resumeAll, sleep, startRun, TEST_FEED_OPTIONS, waitFor, waitSettled, type Run } from './harness.ts';
 
@@ -241,6 +244,41 @@ describe('live relay through NATS: an edge delivers each frame once, in its hold
     } finally {
       screen.close();
     }
+  }, 30_000);
+});
+
+describe('NATS that asks for a password, over TLS', () => {
+  // a desk's NATS beyond one machine: credentials before the host in --nats, tls://, the server's
+  // certificate checked against --nats-ca (a self-signed one made here with openssl)
+  let nats: RunningNats;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gexdesk-nats-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    nats = await startNats(['--user', 'desk', '--pass', 's3cret', '--tls', '--tlscert', join(dir, 'cert.pem'), '--tlskey', join(dir, 'key.pem')]);
+  }, 30_000);
+
+  afterAll(async () => {
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const url = (userinfo: string) => nats.url.replace('tls://', `tls://${userinfo}@`);
+
+  it('connects with the password and the CA, and carries frames; a wrong password or an unknown CA is refused', async () => {
+    const bus = await NatsBus.connect({ url: url('desk:s3cret'), role: 'edge', caFile: join(dir, 'cert.pem') });
+    try {
+      const got = new Promise<string>((resolve) => bus.nc.subscribe('gexdesk.t', { max: 1, callback: (_e, m) => resolve(m.string()) }));
+      await bus.nc.flush();
+      bus.nc.publish('gexdesk.t', 'over tls');
+      expect(await got).toBe('over tls');
+      expect(bus.nc.info?.tls_required).toBe(true);
+    } finally {
+      await bus.close();
+    }
+    await expect(NatsBus.connect({ url: url('desk:wrong'), role: 'edge', caFile: join(dir, 'cert.pem') })).rejects.toThrow(/authoriz/i);
+    await expect(NatsBus.connect({ url: url('desk:s3cret'), role: 'edge' })).rejects.toThrow(/certificate/i);
   }, 30_000);
 });
 
