@@ -13,12 +13,13 @@
  * are seen on the way and cached too.
  */
 import WebSocket from 'ws';
-import type { Clock, FeedEvent, FeedOptions, FeedSink, SocketLike } from '../../src/feeds/adapter.ts';
+import type { FeedEvent } from '../../src/feeds/adapter.ts';
 import type { FetchJson } from '../../src/feeds/rest-fetch.ts';
 import { venueAdapters } from '../../src/feeds/registry.ts';
 import type { Currency } from '../../src/chain/model.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
 import { localPath } from '../replay/recording.ts';
+import { startTappedClient, tappedSocket, type TappedSocket } from '../venues/tapped-client.ts';
 
 export const CURRENCIES: readonly Currency[] = ['BTC', 'ETH'];
 
@@ -85,21 +86,13 @@ export function releaseUnheld(running: ReadonlyMap<Currency, { unheldSince: numb
   }
 }
 
-const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
 const RPC_TIMEOUT_MS = 10_000;
 
 interface Running {
-  feed: { start(): void; stop(): void };
+  feed: { stop(): void };
   state: UpstreamState;
   /** The client's sockets (Bybit and Binance run two; a new one on every reconnect), until closed. */
-  sockets: Set<WebSocket>;
-  /** Newest venue stamp the client's frames carried (the client prunes expiries by it). */
-  venueMs: number | null;
+  sockets: Set<TappedSocket>;
   /** The client's own requests awaiting a reply: id -> method and params. */
   asked: Map<unknown, { method: string; params: unknown }>;
   openWaiters: (() => void)[];
@@ -155,28 +148,23 @@ export class VenueUpstream implements Upstream {
     const adapter = venueAdapters[this.o.venue];
     if (!adapter) return;
     const r: Running = {
-      feed: { start: () => undefined, stop: () => undefined },
+      feed: { stop: () => undefined },
       state: { state: 'connecting', lastDataAt: null, reason: null, since: Date.now() },
       sockets: new Set(),
-      venueMs: null,
       asked: new Map(),
       openWaiters: [],
       unheldSince: held ? null : Date.now(),
     };
     this.running.set(c, r);
-    const options: FeedOptions & Record<string, unknown> = {
-      ...this.o.feedOptions,
-      url: this.o.url,
+    r.feed = startTappedClient(adapter, {
       currency: c,
-      clock: realClock,
+      url: this.o.url,
       socketFactory: (url) => this.tap(c, r, url),
-      sink: this.sink(r),
       fetchJson: this.o.fetchJson,
-      venueNow: () => r.venueMs,
-      ...(this.o.heartbeatS !== undefined ? { heartbeatSec: this.o.heartbeatS } : {}),
-    };
-    r.feed = adapter.createFeed(options);
-    r.feed.start();
+      status: (e) => this.status(r, e),
+      heartbeatS: this.o.heartbeatS,
+      feedOptions: this.o.feedOptions,
+    });
     this.o.log?.(`relay: ${this.o.venue} ${c} upstream from ${this.o.url}`);
   }
 
@@ -227,84 +215,45 @@ export class VenueUpstream implements Upstream {
       }, RPC_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
       this.counts.sent++;
-      socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+      socket.sendUntapped(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
 
-  /** The client's FeedEvents as the currency's upstream state; its stamped frames as its venue time. */
-  private sink(r: Running): FeedSink {
-    const seen = (ts: number) => {
-      if (Number.isFinite(ts) && (r.venueMs === null || ts > r.venueMs)) r.venueMs = ts;
-    };
+  /** The client's FeedEvents as the currency's upstream state. */
+  private status(r: Running, e: FeedEvent): void {
     const set = (state: UpstreamState['state'], reason: string | null) => {
       if (r.state.state !== state) r.state = { ...r.state, state, since: Date.now() };
       r.state.reason = reason;
     };
-    return {
-      instruments: () => undefined,
-      options: (_v, u) => {
-        for (const x of u) seen(x.timestampMs);
-      },
-      forwards: (_v, _c, u) => {
-        for (const x of u) seen(x.timestampMs);
-      },
-      index: (_v, _c, _p, ts) => seen(ts),
-      perp: () => undefined,
-      // the trade channel's frames reach the screens as they are; venue time comes from the stamped quotes
-      trades: () => undefined,
-      status: (_v, e: FeedEvent) => {
-        if (e.kind === 'data') r.state.lastDataAt = Date.now();
-        else if (e.kind === 'connecting') set(r.state.state === 'open' || r.state.state === 'error' ? 'reconnecting' : r.state.state, r.state.reason);
-        else if (e.kind === 'open') set('open', null);
-        else if (e.kind === 'closed') set('reconnecting', e.reason || `closed ${e.code}`);
-        else if (e.kind === 'venueError') {
-          set('error', e.message);
-          this.o.log?.(`relay: ${this.o.venue}: venue error ${e.code ?? ''} ${e.message}`);
-        }
-      },
-    };
+    if (e.kind === 'data') r.state.lastDataAt = Date.now();
+    else if (e.kind === 'connecting') set(r.state.state === 'open' || r.state.state === 'error' ? 'reconnecting' : r.state.state, r.state.reason);
+    else if (e.kind === 'open') set('open', null);
+    else if (e.kind === 'closed') set('reconnecting', e.reason || `closed ${e.code}`);
+    else if (e.kind === 'venueError') {
+      set('error', e.message);
+      this.o.log?.(`relay: ${this.o.venue}: venue error ${e.code ?? ''} ${e.message}`);
+    }
   }
 
-  /** A `ws` socket as the client's SocketLike, every frame seen by the relay first. */
-  private tap(c: Currency, r: Running, url: string): SocketLike {
+  /** A socket of the client's, every frame seen by the relay first. */
+  private tap(c: Currency, r: Running, url: string): TappedSocket {
     const path = localPath(this.o.venue, url);
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
-    this.counts.connects++;
-    r.sockets.add(ws);
-    const sock: SocketLike = {
-      get readyState() {
-        return ws.readyState;
-      },
-      send: (data: string) => {
+    const sock = tappedSocket(url, {
+      sent: (data) => {
         this.counts.sent++;
         this.noteAsked(r, data);
-        ws.send(data);
       },
-      close: (code?: number, reason?: string) => ws.close(code, reason),
-      onopen: null,
-      onclose: null,
-      onerror: null,
-      onmessage: null,
-    };
-    ws.on('open', () => {
-      sock.onopen?.({});
-      for (const w of r.openWaiters.splice(0)) w();
+      received: (text) => {
+        this.counts.received++;
+        return text !== null && this.inbound(c, r, path, text);
+      },
+      opened: () => {
+        for (const w of r.openWaiters.splice(0)) w();
+      },
+      closed: () => r.sockets.delete(sock),
     });
-    ws.on('close', (code, reason) => {
-      r.sockets.delete(ws);
-      sock.onclose?.({ code, reason: reason.toString() });
-    });
-    ws.on('error', (e) => sock.onerror?.(e));
-    ws.on('message', (data, isBinary) => {
-      this.counts.received++;
-      if (isBinary) {
-        sock.onmessage?.({ data });
-        return;
-      }
-      const text = data.toString();
-      if (this.inbound(c, r, path, text)) return;
-      sock.onmessage?.({ data: text });
-    });
+    this.counts.connects++;
+    r.sockets.add(sock);
     return sock;
   }
 

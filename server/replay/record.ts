@@ -11,11 +11,11 @@
  * Frames that are not JSON objects (OKX's text ping/pong, binary) cannot be written: counted, skipped.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import WebSocket from 'ws';
-import type { Clock, FeedOptions, FeedSink, SocketLike } from '../../src/feeds/adapter.ts';
+import type { SocketLike } from '../../src/feeds/adapter.ts';
 import { defaultFetchJson, type FetchJson } from '../../src/feeds/rest-fetch.ts';
 import { venueAdapters } from '../../src/feeds/registry.ts';
 import type { VenueId } from '../../src/shared/venues.ts';
+import { startTappedClient, tappedSocket } from '../venues/tapped-client.ts';
 import { localPath, localRestPath } from './recording.ts';
 
 export interface RecordOptions {
@@ -47,12 +47,6 @@ export interface Recording {
   stop(): void;
 }
 
-const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
 export function record(opts: RecordOptions): Recording {
   const log = opts.log ?? (() => undefined);
   const out: WriteStream = createWriteStream(opts.file, { flags: 'w' });
@@ -81,31 +75,27 @@ export function record(opts: RecordOptions): Recording {
   const frameLine = (venue: VenueId, path: string, conn: number, dir: 'in' | 'out', frameText: string) =>
     write(`{"venue":"${venue}","path":${JSON.stringify(path)},"conn":${conn},"dir":"${dir}","ts":${Date.now()},"frame":${frameText}}`);
 
-  /** A `ws` socket whose frames are written to the recording, as the feeds' SocketLike. */
-  const tappedSocket = (venue: VenueId) => (url: string): SocketLike => {
+  /** A socket whose frames, both ways, are written to the recording (a frame before the client acts on it). */
+  const recordedSocket = (venue: VenueId) => (url: string): SocketLike => {
     const conn = ++connSeq;
     const path = localPath(venue, url);
     counts.connects++;
     write(JSON.stringify({ event: 'connect', venue, path, conn, url, ts: Date.now() }));
-    const sock = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
-    // registered before the client's onmessage, so a frame is written before the client acts on it
-    sock.on('message', (data, isBinary) => {
-      const text = isBinary ? null : data.toString();
+    const frame = (dir: 'in' | 'out', text: string | null) => {
       if (text !== null && isJsonObject(text)) {
-        frameLine(venue, path, conn, 'in', text);
-        counts.framesIn++;
+        frameLine(venue, path, conn, dir, text);
+        if (dir === 'in') counts.framesIn++;
+        else counts.framesOut++;
       } else counts.skipped++;
+    };
+    return tappedSocket(url, {
+      sent: (data) => frame('out', data),
+      received: (text) => {
+        frame('in', text);
+        return false;
+      },
+      error: (e) => log(`record: ${venue} socket error: ${e.message}`),
     });
-    sock.on('error', (e) => log(`record: ${venue} socket error: ${e.message}`));
-    const send = sock.send.bind(sock);
-    sock.send = ((data: string, ...rest: unknown[]) => {
-      if (isJsonObject(data)) {
-        frameLine(venue, path, conn, 'out', data);
-        counts.framesOut++;
-      } else counts.skipped++;
-      (send as (...a: unknown[]) => void)(data, ...rest);
-    }) as typeof sock.send;
-    return sock as unknown as SocketLike;
   };
 
   /** The feeds' REST client, writing each answer as a `dir:"rest"` line. */
@@ -117,28 +107,6 @@ export function record(opts: RecordOptions): Recording {
     return body;
   };
 
-  /** A sink that keeps only the feed's venue time (its newest stamp), which the client prunes expiries by. */
-  const sink = (venue: VenueId, time: { ms: number | null }): FeedSink => {
-    const seen = (ts: number) => {
-      if (Number.isFinite(ts) && (time.ms === null || ts > time.ms)) time.ms = ts;
-    };
-    return {
-      instruments: () => undefined,
-      options: (_v, u) => {
-        for (const x of u) seen(x.timestampMs);
-      },
-      forwards: (_v, _c, u) => {
-        for (const x of u) seen(x.timestampMs);
-      },
-      index: (_v, _c, _p, ts) => seen(ts),
-      perp: () => undefined,
-      trades: () => undefined,
-      status: (_v, e) => {
-        if (e.kind === 'venueError' || e.kind === 'closed') log(`record: ${venue}: ${e.kind} ${'message' in e ? e.message : `${e.code} ${e.reason}`}`);
-      },
-    };
-  };
-
   const feeds: { stop(): void }[] = [];
   for (const venue of venues) {
     const adapter = venueAdapters[venue];
@@ -146,22 +114,19 @@ export function record(opts: RecordOptions): Recording {
       log(`record: ${venue}: no client to record with`);
       continue;
     }
+    const url = opts.urls?.[venue] ?? (base ? base + adapter.localPath : adapter.liveUrl);
     for (const currency of opts.currencies) {
-      const time = { ms: null as number | null };
-      const options: FeedOptions & { fetchJson: FetchJson; venueNow: () => number | null; heartbeatSec?: number } = {
-        url: opts.urls?.[venue] ?? (base ? base + adapter.localPath : adapter.liveUrl),
+      feeds.push(startTappedClient(adapter, {
         currency,
-        clock: realClock,
-        socketFactory: tappedSocket(venue),
-        sink: sink(venue, time),
+        url,
+        socketFactory: recordedSocket(venue),
         fetchJson: tappedFetch(venue),
-        venueNow: () => time.ms,
-        heartbeatSec: opts.heartbeatS,
-      };
-      const feed = adapter.createFeed(options);
-      feeds.push(feed);
-      feed.start();
-      log(`record: ${venue} ${currency} from ${options.url}`);
+        status: (e) => {
+          if (e.kind === 'venueError' || e.kind === 'closed') log(`record: ${venue}: ${e.kind} ${'message' in e ? e.message : `${e.code} ${e.reason}`}`);
+        },
+        heartbeatS: opts.heartbeatS,
+      }));
+      log(`record: ${venue} ${currency} from ${url}`);
     }
   }
 

@@ -10,7 +10,8 @@
  * counted and deleted, never shown. Where the browser gives no IndexedDB (a private window, blocked
  * storage) the history is kept in memory only, and the page says so.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { dbErrorText, isQuotaError, openIndexedDbStorage, type OpenedStorage } from '../shared/indexed-db.ts';
 import type { HistoryPoint } from './history.ts';
 import { MINUTES_MAX_MS, readSample, type MinuteSample } from './minutes.ts';
 
@@ -72,32 +73,20 @@ function readPoint(x: unknown, series: string): HistoryPoint | null {
   return { t: o.t, spot: o.spot, zeroGamma: o.zeroGamma as number | null };
 }
 
-const errorText = (e: unknown) => (typeof e === 'object' && e !== null ? `${(e as Error).name}: ${(e as Error).message}` : String(e));
-const isQuota = (e: unknown) => /QuotaExceeded|quota/i.test(errorText(e));
-
 /**
  * Opens the history database of `factory` (the browser's `indexedDB`; a fake one in tests). Resolves
  * to the memory-only storage with the reason when there is none or it cannot be opened.
  */
-export async function openHistoryStorage(factory: IDBFactory | null | undefined, keyRange: typeof IDBKeyRange | undefined = globalThis.IDBKeyRange): Promise<{ storage: HistoryStorage; problem: string | null }> {
-  if (!factory || !keyRange) return { storage: MEMORY_ONLY, problem: 'this browser gives the page no IndexedDB' };
-  let db: IDBPDatabase<HistorySchema>;
-  try {
-    const req = factory.open(DB_NAME, DB_VERSION);
-    req.addEventListener('upgradeneeded', () => {
-      const raw = req.result;
+export function openHistoryStorage(factory: IDBFactory | null | undefined, keyRange: typeof IDBKeyRange | undefined = globalThis.IDBKeyRange): Promise<OpenedStorage<HistoryStorage>> {
+  return openIndexedDbStorage<HistorySchema, HistoryStorage>({
+    factory, keyRange, name: DB_NAME, version: DB_VERSION, memory: MEMORY_ONLY, noIndexedDb: 'this browser gives the page no IndexedDB',
+    upgrade: (raw) => {
       if (!raw.objectStoreNames.contains('minutes')) raw.createObjectStore('minutes', { keyPath: ['series', 't'] }).createIndex('byT', 't');
       if (!raw.objectStoreNames.contains('points')) raw.createObjectStore('points', { keyPath: ['series', 't'] });
       if (!raw.objectStoreNames.contains('series')) raw.createObjectStore('series', { keyPath: 'series' });
-    });
-    db = (await wrap(req)) as unknown as IDBPDatabase<HistorySchema>;
-  } catch (e) {
-    // Private windows of some browsers refuse here (InvalidStateError, SecurityError).
-    return { storage: MEMORY_ONLY, problem: `IndexedDB refused (${e instanceof Error ? e.name : 'error'})` };
-  }
-  // Another tab upgrading the database: let it, this page keeps its memory.
-  db.addEventListener('versionchange', () => db.close());
-  return { storage: new IdbHistory(db, keyRange), problem: null };
+    },
+    storage: (db, R) => new IdbHistory(db, R),
+  });
 }
 
 class IdbHistory implements HistoryStorage {
@@ -167,7 +156,7 @@ class IdbHistory implements HistoryStorage {
         await tx.done;
         return { droppedHours, failed: null };
       } catch (e) {
-        if (!isQuota(e) || droppedHours >= MINUTES_MAX_MS / HOUR_MS) return { droppedHours, failed: errorText(e) };
+        if (!isQuotaError(e) || droppedHours >= MINUTES_MAX_MS / HOUR_MS) return { droppedHours, failed: dbErrorText(e) };
         if (!(await this.dropOldestHour())) return { droppedHours, failed: 'storage full and no history left to drop' };
         droppedHours++;
       }

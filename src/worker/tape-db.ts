@@ -13,7 +13,8 @@
  * oldest day of every tape, said in a notice; a corrupt record is skipped, counted and deleted. Without
  * IndexedDB the tape lives in memory only (MEMORY_TAPES), and the page says so.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { dbErrorText, isQuotaError, openIndexedDbStorage, type OpenedStorage } from '../shared/indexed-db.ts';
 import type { TapeTrade, VenueId } from '../chain/model.ts';
 import { Coverage, type Span } from './tape.ts';
 
@@ -161,32 +162,21 @@ function readSpans(x: unknown): Span[] {
   return x.filter((s): s is Span => typeof s === 'object' && s !== null && isNum(s.fromMs) && isNum(s.toMs) && s.fromMs <= s.toMs);
 }
 
-const errorText = (e: unknown) => (typeof e === 'object' && e !== null ? `${(e as Error).name}: ${(e as Error).message}` : String(e));
-const isQuota = (e: unknown) => /QuotaExceeded|quota/i.test(errorText(e));
-
 /**
  * Opens the tape database of `factory` (the worker's `indexedDB`; a fake one in tests). Resolves to the
  * memory-only storage with the reason when there is none or it cannot be opened.
  */
-export async function openTapeStorage(factory: IDBFactory | null | undefined, keyRange: typeof IDBKeyRange | undefined = globalThis.IDBKeyRange): Promise<{ storage: TapeStorage; problem: string | null }> {
-  if (!factory || !keyRange) return { storage: MEMORY_TAPES, problem: 'no IndexedDB here' };
-  let db: IDBPDatabase<TapeSchema>;
-  try {
-    const req = factory.open(TAPE_DB_NAME, DB_VERSION);
-    req.addEventListener('upgradeneeded', () => {
-      const raw = req.result;
+export function openTapeStorage(factory: IDBFactory | null | undefined, keyRange: typeof IDBKeyRange | undefined = globalThis.IDBKeyRange): Promise<OpenedStorage<TapeStorage>> {
+  return openIndexedDbStorage<TapeSchema, TapeStorage>({
+    factory, keyRange, name: TAPE_DB_NAME, version: DB_VERSION, memory: MEMORY_TAPES, noIndexedDb: 'no IndexedDB here',
+    upgrade: (raw) => {
       // Version 1 kept a record per trade (never released): its trades and coverage go, the tape refills.
       for (const old of ['trades', 'tapes']) if (raw.objectStoreNames.contains(old) && (old === 'trades' || !raw.objectStoreNames.contains('hours'))) raw.deleteObjectStore(old);
       if (!raw.objectStoreNames.contains('hours')) raw.createObjectStore('hours', { keyPath: ['k', 'h'] });
       if (!raw.objectStoreNames.contains('tapes')) raw.createObjectStore('tapes', { keyPath: 'k' });
-    });
-    db = (await wrap(req)) as unknown as IDBPDatabase<TapeSchema>;
-  } catch (e) {
-    // Private windows of some browsers refuse here (InvalidStateError, SecurityError).
-    return { storage: MEMORY_TAPES, problem: `IndexedDB refused (${e instanceof Error ? e.name : 'error'})` };
-  }
-  db.addEventListener('versionchange', () => db.close());
-  return { storage: new IdbTapes(db, keyRange), problem: null };
+    },
+    storage: (db, R) => new IdbTapes(db, R),
+  });
 }
 
 class IdbTapes implements TapeStorage {
@@ -252,7 +242,7 @@ class IdbTapes implements TapeStorage {
         await tx.done;
         return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: null };
       } catch (e) {
-        if (!isQuota(e) || droppedDays >= MAX_DROPPED_DAYS) return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: errorText(e) };
+        if (!isQuotaError(e) || droppedDays >= MAX_DROPPED_DAYS) return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: dbErrorText(e) };
         const cutoff = await this.dropOldestDay();
         if (cutoff === null) return { droppedDays, storedFromMs: droppedDays > 0 ? from : null, failed: 'storage full and no trades left to drop' };
         from = Math.max(from, cutoff);
