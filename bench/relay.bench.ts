@@ -37,7 +37,7 @@ const LAYOUTS = (process.env.GEXDESK_RELAY_BENCH_LAYOUT ?? 'one,nats').split(','
 type Layout = 'one' | 'nats';
 /** Node flags for the relay processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: a profile of each, written at exit). */
 const NODE_ARGS = (process.env.GEXDESK_RELAY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-type RelayInfo = { relay: Record<string, { connections: number; connects: number; sent: number; cacheMisses: number; cacheHits: number; delivered: number; skipped: number }>; connections: number };
+type RelayInfo = { relay: Record<string, { connections: number; connects: number; sent: number; cacheMisses: number; cacheHits: number; delivered: number; skipped: number; nats?: { published?: number; shed?: number; maxBacklogBytes?: number; resyncs?: number } }>; connections: number };
 
 const realClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>) };
 const quietSink: FeedSink = { instruments: () => undefined, options: () => undefined, forwards: () => undefined, index: () => undefined, perp: () => undefined, trades: () => undefined, status: () => undefined };
@@ -249,6 +249,12 @@ async function measure(layout: Layout): Promise<Figure[]> {
       figs.push({ name: `${tag}: dropped per screen, ${v}`, value: skipped(v) / SCREENS, unit: 'frames skipped for a slow screen' });
     }
     figs.push({ name: `${tag}: upstream connections, all`, value: upstream, unit: 'sockets (one client per venue and currency)' });
+    if (layout === 'nats') {
+      // the process's publishing (each venue's info shows the same)
+      const pub = Object.values(info.relay)[0]?.nats ?? {};
+      figs.push({ name: `${tag}: ingest frames shed`, value: pub.shed ?? NaN, unit: `of ${pub.published ?? NaN} published (NATS backlog max ${((pub.maxBacklogBytes ?? NaN) / 1024 / 1024).toFixed(1)} MB)` });
+      figs.push({ name: `${tag}: edge book resyncs`, value: served.reduce((n, i) => n + Object.values(i.relay).reduce((m, r) => m + (r.nats?.resyncs ?? 0), 0), 0), unit: 'books started again from a state (all edges)' });
+    }
     if (layout === 'nats') figs.push({ name: `${tag}: leases lost by the ingest`, value: relays.upstream.log.filter((l) => /lost the/.test(l)).length, unit: `(taken again after expiring: ${relays.upstream.log.filter((l) => /took the/.test(l)).length}; refreshes retried: ${relays.upstream.log.filter((l) => /trying again/.test(l)).length})` });
     return figs;
   } finally {
