@@ -122,7 +122,7 @@ export function natsConnectOptions(o: Pick<NatsOptions, 'url' | 'caFile'>): Conn
   try {
     u = new URL(o.url);
   } catch {
-    throw new Error(`--nats must be nats://HOST:PORT or tls://HOST:PORT (got ${o.url.replace(/\/\/[^@/]*@/, '//***@')})`);
+    throw new Error(`--nats must be nats://HOST:PORT or tls://HOST:PORT (got ${natsUrlForLog(o.url)})`);
   }
   if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new Error(`--nats must be nats://HOST:PORT or tls://HOST:PORT (got ${u.protocol}//…)`);
   const user = decodeURIComponent(u.username);
@@ -223,17 +223,13 @@ export class NatsBus {
   private publishedBytes = 0;
   private takenBytes = 0;
   private probe: ReturnType<typeof setTimeout> | null = null;
+  /** Shedding: the backlog passed its bound and has not yet fallen to half of it. */
   private shedding = false;
   readonly publishing = { frames: 0, shed: 0, maxBacklogBytes: 0, sheddingSpells: 0 };
 
   /** Bytes published that the NATS server has not yet been seen to read. */
   backlogBytes(): number {
     return this.publishedBytes - this.takenBytes;
-  }
-
-  /** Whether frames are being shed: the backlog passed its bound and has not yet fallen to half of it. */
-  get overBudget(): boolean {
-    return this.shedding;
   }
 
   /**

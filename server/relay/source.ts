@@ -123,9 +123,9 @@ export interface RelayVenueInfo {
   delivered: number;
   skipped: number;
   /**
-   * Past one machine: an ingest process's publishing, shared by its venues (frames shed while the NATS server lagged, the
-   * most bytes it held unread), an edge's following (frames dropped as already delivered, books that
-   * missed frames and started again from a state, frames that did not parse).
+   * Past one machine: an ingest process's publishing, shared by its venues (frames shed while the NATS
+   * server lagged, the most bytes it held unread), or an edge's following (frames dropped as already
+   * delivered, books that missed frames and started again from a state, frames that did not parse).
    */
   nats?:
     | { role: 'ingest'; published: number; shed: number; sheddingSpells: number; backlogBytes: number; maxBacklogBytes: number }
@@ -211,6 +211,7 @@ export class RelaySource implements DeribitSource {
           this.epoch = epoch;
           this.published.clear();
           this.statePublishedAt.clear();
+          this.stateOwed.clear();
           this.upstream.hold(new Set(CURRENCIES));
           this.answerRequests(bus);
         },
