@@ -245,6 +245,32 @@ describe('live relay through NATS: an edge delivers each frame once, in its hold
       screen.close();
     }
   }, 30_000);
+
+  it('two holders at once (one taking over, its connection behind): a venue frame both received reaches a screen once', async () => {
+    const eth = 'markprice.options.eth_usd';
+    const ethSubject = subjects.frame('deribit', 'ETH', topicToken(path, eth));
+    const ethFrame = (n: number) => JSON.stringify({ jsonrpc: '2.0', method: 'subscription', params: { channel: eth, data: [{ instrument_name: `ETH-X-${n}`, mark_price: n, iv: 0.5, timestamp: START_MS + n }] } });
+    // the venue stamp goes with each frame, as an ingest process sends it
+    const putEth = (epoch: number, n: number, stamp: number) => nc.publish(ethSubject, ethFrame(stamp), { headers: seqHeader({ epoch, n }, START_MS + stamp) });
+    const screen = await TestClient.connect(edge.url.replace(/^http/, 'ws') + path);
+    try {
+      await screen.call('public/subscribe', { channels: [eth] });
+      await sleep(300);
+      putEth(3, 1, 1);
+      putEth(3, 2, 2);
+      putEth(3, 3, 3);
+      // the new holder's first frames are the venue's frames at stamps 2 and 3 again, then its own 4 and 5
+      putEth(4, 1, 2);
+      putEth(4, 2, 3);
+      putEth(4, 3, 4);
+      putEth(4, 4, 5);
+      await screen.waitFor(() => screen.notes(eth).length >= 5, 5_000);
+      await sleep(300);
+      expect(screen.notes(eth).map((m) => (m.params!.data as { mark_price: number }[])[0].mark_price)).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      screen.close();
+    }
+  }, 30_000);
 });
 
 describe('NATS that asks for a password, over TLS', () => {

@@ -4,7 +4,8 @@
  * embedded relay's upstream does): live frames of the currency's topics, after the last value of each
  * topic read from the stream (books as their folded state). Each frame goes on at most once per topic
  * (the holder's per-topic sequence), so a frame seen both in the last values and live, or sent again
- * by a holder that lost its lease, does not reach a screen twice. Requests go to the lease holder.
+ * by a holder that lost its lease, does not reach a screen twice; nor does a venue frame that two
+ * holders both received while one took over from the other (below). Requests go to the lease holder.
  * Health: the lease holder's view of the venue (in its lease entry); no holder reads as reconnecting.
  */
 import type { MsgHdrs, Subscription } from 'nats';
@@ -26,8 +27,12 @@ const HOLDER_SILENT_MS = LEASE_REFRESH_MS * 3;
 export interface EdgeOptions {
   venue: VenueId;
   graceMs: number;
-  /** Whether a topic is a snapshot-then-delta book (its frames must follow one another, else it waits for a state). */
-  isBook(key: string): boolean;
+  /**
+   * A topic's kind: `book`, snapshot then deltas (its frames must follow one another, else it waits for a
+   * state); `tape`, trades (each frame counts; the page's tape holds each trade once by its venue id);
+   * `latest`, any other (each frame a newer state of the topic: tickers, marks, summaries, the index).
+   */
+  topicKind(key: string): 'book' | 'tape' | 'latest';
   /**
    * A live frame (`state` null) or a book topic's state (the holder's fold as a snapshot; `pushed`: the
    * venue pushes that book's snapshots itself), with the venue stamp the holder read from it.
@@ -49,6 +54,14 @@ interface Following {
   seen: Map<string, Seq>;
   /** Per book topic out of step (frames missed: a shed, a new holder, a start): its frames since, until a state. */
   waiting: Map<string, Message[]>;
+  /** Per `latest` topic: the newest venue stamp passed on. */
+  newest: Map<string, number>;
+  /**
+   * Per `latest` topic a new holder has taken over: the newest stamp passed on before it. Its frames up
+   * to that stamp are ones the old holder already passed on (both held the venue for a moment, or the
+   * new one's connection lags): dropped until one is newer.
+   */
+  overlap: Map<string, number>;
   lastDataAt: number | null;
   since: number;
   unheldSince: number | null;
@@ -136,6 +149,8 @@ export class NatsUpstream implements Upstream {
       }),
       seen: new Map(),
       waiting: new Map(),
+      newest: new Map(),
+      overlap: new Map(),
       lastDataAt: null,
       since: Date.now(),
       unheldSince: held ? null : Date.now(),
@@ -183,7 +198,8 @@ export class NatsUpstream implements Upstream {
     if (!topic) return;
     const seq = seqOf(m.headers);
     const last = f.seen.get(token);
-    const book = this.o.isBook(topic.key);
+    const kind = this.o.topicKind(topic.key);
+    const book = kind === 'book';
     if (isState(m.subject)) {
       // a state serves a book out of step (or never in step); one in step has had every frame it holds
       if (!seq || !book || (last !== undefined && !f.waiting.has(token)) || !seqAfter(seq, last)) return;
@@ -212,7 +228,23 @@ export class NatsUpstream implements Upstream {
           return;
         }
       }
+      if (kind === 'latest' && last !== undefined && seq.epoch !== last.epoch) {
+        const newest = f.newest.get(token);
+        if (newest !== undefined) f.overlap.set(token, newest);
+      }
       f.seen.set(token, seq);
+    }
+    if (kind === 'latest') {
+      const stamp = stampOf(m.headers);
+      if (stamp !== null) {
+        const upTo = f.overlap.get(token);
+        if (upTo !== undefined && stamp <= upTo) {
+          this.counts.duplicates++;
+          return;
+        }
+        f.overlap.delete(token);
+        if (stamp > (f.newest.get(token) ?? -Infinity)) f.newest.set(token, stamp);
+      }
     }
     this.pass(c, f, topic, m, null);
   }

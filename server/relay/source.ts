@@ -184,7 +184,7 @@ export class RelaySource implements DeribitSource {
       this.upstream = new NatsUpstream(bus, {
         venue: def.venue,
         graceMs: o.graceMs ?? DEFAULT_GRACE_MS,
-        isBook: (key) => this.spec.books?.handles(key) === true,
+        topicKind: (key) => (this.spec.books?.handles(key) ? 'book' : this.spec.isTape(key) ? 'tape' : 'latest'),
         onFrame: (c, path, key, bytes, stamp, state) => this.fromNats(c, path, key, bytes, stamp, state),
         onStop: (c) => this.forget(c),
         log: o.log,
