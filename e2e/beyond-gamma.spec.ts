@@ -5,6 +5,7 @@
  * zero gamma holding still there.
  */
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { startServer } from '../server/server.ts';
 import { countMarks, resetSim, simPost, waitForFigures } from './helpers.ts';
 
 test.afterEach(async ({ request }) => {
@@ -69,24 +70,25 @@ test('the scenario ladder names the next expiry, picks a vol shift, and after-th
 });
 
 test('the hour before 08:00: expiring lines are counted apart with their pin, zero gamma holds still, and can be included', async ({ page, request }) => {
-  // The simulator trades, so open interest moves with its trades, and Deribit's is refreshed every 30 s:
-  // across the jump below a refresh would land inside the 8 s measured. Zero gamma is to hold still
-  // with spot, so this test freezes the hidden book (no trades after the listings) and restores it after.
-  const knobs = ((await (await request.get('/__gexdesk/info')).json()) as { trades: Record<string, number> }).trades;
-  await simPost(request, '/__sim/trades', { tradesPerMinute: 0 });
+  // A simulator of its own: the jump below moves its clock into the hour before an expiry for good (the
+  // clock only goes forward), and on the shared server every later spec would run in that hour, its
+  // figures leaving the expiring lines out. Its trading is off: open interest moves with trades and
+  // Deribit's is refreshed every 30 s, so a refresh could land inside the 8 s measured, and zero gamma
+  // is to hold still with spot. A fixed start two hours before an 08:00 expiry, whatever the time of day.
+  const server = await startServer({ source: 'sim', seed: 42, speed: 1, port: 0, serveDir: 'dist', startMs: Date.UTC(2026, 2, 6, 6, 0, 0), trades: { tradesPerMinute: 0 } });
   try {
-    await expiringLines(page, request);
+    await expiringLines(page, request, server.url);
   } finally {
-    await simPost(request, '/__sim/trades', knobs);
+    await server.close();
   }
 });
 
-async function expiringLines(page: Page, request: APIRequestContext): Promise<void> {
-  await page.goto('/?source=sim');
+async function expiringLines(page: Page, request: APIRequestContext, base: string): Promise<void> {
+  await page.goto(`${base}/?source=sim`);
   await waitForFigures(page);
   await expect(page.getByTestId('expiring-note')).toHaveCount(0);
   // The simulator's clock to 30 minutes before its next 08:00 expiry.
-  const jump = await simPost(request, '/__sim/fault', { kind: 'expireAt', beforeMs: 30 * 60_000 });
+  const jump = await simPost(request, `${base}/__sim/fault`, { kind: 'expireAt', beforeMs: 30 * 60_000 });
   const note = page.getByTestId('expiring-note');
   await expect(note).toHaveText(/^\d+ lines expire within the hour: \d+% of gross γ, pin [\d,]+ — left out of the figures/, { timeout: 15_000 });
   const stampAt = async () => Number(await page.getByTestId('result-stamp').getAttribute('data-now-ms'));

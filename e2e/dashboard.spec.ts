@@ -73,6 +73,19 @@ test('a copied link opens the same view and figures in a new page', async ({ pag
   await waitForFigures(page);
 
   await simPost(request, '/__sim/pause');
+  // Open interest comes from Deribit's book summary, asked on connecting and then every 30 s: this page's
+  // may be from before the pause, the new page's is of the frozen instant, and a summary landing between
+  // the two reads moved net GEX's last digit. A dropped connection makes this page ask again now: once
+  // its feed is back (the request goes out as the socket opens), its figures are of the frozen instant.
+  const feed = async () => page.locator('[data-feed="deribit"]').evaluate((el) => ({
+    connected: el.getAttribute('data-state') === 'connected', reconnects: Number(/reconnects (\d+)/.exec(el.textContent ?? '')?.[1] ?? 0),
+  }));
+  const { reconnects } = await feed();
+  await simPost(request, '/__sim/fault', { kind: 'drop' });
+  await expect.poll(async () => {
+    const f = await feed();
+    return f.connected && f.reconnects > reconnects;
+  }, { timeout: 15_000, message: 'the feed back after the drop' }).toBe(true);
   const first = await waitForSettledFigures(page);
   await page.getByTestId('copy-link').click();
   const link = await page.evaluate(() => navigator.clipboard.readText()).catch(() => null) ?? await page.getByTestId('copy-link').getAttribute('data-link');

@@ -237,6 +237,10 @@ test('alerts: each kind fires once, when its new state has held 30 s of venue ti
   expect(flow.atMs - flow.sinceMs).toBeGreaterThanOrEqual(30_000);
   expect(await alertsOf('callWall')).toEqual([]);
   await jumpTo(request, CALL_WALL + 15_000);
+  // Figures valued after the jump may still mix in data of before it (venue time is the newest frame's):
+  // the new wall is seen once the page shows it, and only then may the clock move on, or the hold
+  // starts at the +60 s jump and the alert comes 30 s of wall time later.
+  await expect(page.getByTestId('call-wall')).toHaveText('90,000');
   expect(await alertsOf('callWall')).toEqual([]);
   await jumpTo(request, CALL_WALL + 60_000);
   await expect.poll(() => alertsOf('callWall')).toHaveLength(1);
@@ -254,6 +258,11 @@ test('alerts: each kind fires once, when its new state has held 30 s of venue ti
   // Regime and zero gamma: one move flips both.
   await scriptMove(request, FLIP, 'regime,zero');
   await jumpTo(request, FLIP + 15_000);
+  // Both new states seen (as for the call wall above) before the clock moves on.
+  await expect.poll(async () => {
+    const [regime, spot, zero] = await Promise.all(['regime', 'spot', 'zero-gamma'].map((id) => page.getByTestId(id).innerText()));
+    return regime === 'NEGATIVE GAMMA' && Number(spot.replace(/,/g, '')) < Number(zero.replace(/,/g, ''));
+  }, { message: 'the flip seen' }).toBe(true);
   expect(await entries.count()).toBe(0);
   await jumpTo(request, FLIP + 60_000);
   await expect(entries).toHaveCount(2);

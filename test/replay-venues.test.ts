@@ -6,7 +6,7 @@
  * - directly, from real captures turned into recordings (OKX's 2023-12-01 opt-summary snapshot, Bybit's
  *   2023-04-05 option tickers), whose instruments the replay derives from the ids they name.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,51 @@ function liveLines(store: ChainStore): { n: number; iv: number; fwd: number; oi:
   return { n: c.length, iv, fwd, oi };
 }
 
+/**
+ * A probe of the recording being written: true once it holds, for every case below, an open-interest
+ * push sent after the last subscribe of that venue's clients, i.e. a whole round (every subscribed
+ * line). The simulator pushes open interest every 3 s (OKX, Binance): a fixed 5 s recording held one
+ * round when the clients had subscribed within ~3 s, and none on a loaded machine. Reads what was
+ * appended since the last call (the file grows ~10 MB a second).
+ */
+function openInterestRound(file: string): () => boolean {
+  const lastSubscribe: Partial<Record<VenueId, number>> = {};
+  const lastOi = { okx: 0, binance: 0, bybit: 0 };
+  const oiOf: [keyof typeof lastOi, RegExp][] = [
+    ['okx', /"frame":\{"arg":\{"channel":"open-interest","instId":"BTC-USD[-_]/],
+    ['binance', /"frame":\{"stream":"btcusdt@optionOpenInterest@/],
+    ['bybit', /"frame":\{"id":"[^"]*","topic":"tickers\.ETH-.*"openInterest"/],
+  ];
+  let offset = 0;
+  let partial = '';
+  const buf = Buffer.alloc(1 << 20);
+  return () => {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return false; // not created yet
+    }
+    try {
+      for (let n; (n = readSync(fd, buf, 0, buf.length, offset)) > 0;) {
+        offset += n;
+        const lines = (partial + buf.toString('utf8', 0, n)).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          const venue = /^\{"venue":"(\w+)"/.exec(line)?.[1] as VenueId | undefined;
+          const ts = Number(/"ts":(\d+)/.exec(line)?.[1]);
+          if (!venue || !Number.isFinite(ts)) continue;
+          if (line.includes('"dir":"out"') && /"op":"subscribe"|"method":"SUBSCRIBE"/.test(line)) lastSubscribe[venue] = ts;
+          else if (line.includes('"dir":"in"')) for (const [v, re] of oiOf) if (v === venue && re.test(line)) lastOi[v] = ts;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return oiOf.every(([v]) => lastSubscribe[v] !== undefined && lastOi[v] > lastSubscribe[v]!);
+  };
+}
+
 describe('added venues through the EngineHost, replaying a recording of the simulator (venue time March 2025)', () => {
   let server: RunningServer;
   beforeAll(async () => {
@@ -47,7 +92,13 @@ describe('added venues through the EngineHost, replaying a recording of the simu
     // the recorder's clients open 12 sockets from one address (within the default per-IP cap)
     const sim = await startServer({ source: 'sim', seed: 20250303, port: 0, startMs: SIM_START, log: () => undefined });
     try {
-      await record({ upstreamBase: sim.url.replace(/^http/, 'ws'), venues: ['okx', 'bybit', 'binance'], file, currencies: ['BTC', 'ETH'], durationMs: 5_000 }).done;
+      const rec = record({ upstreamBase: sim.url.replace(/^http/, 'ws'), venues: ['okx', 'bybit', 'binance'], file, currencies: ['BTC', 'ETH'] });
+      try {
+        await waitFor('a whole round of open interest for every case in the recording', openInterestRound(file), 25_000, 100);
+      } finally {
+        rec.stop();
+      }
+      await rec.done;
     } finally {
       await sim.close();
     }
