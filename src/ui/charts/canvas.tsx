@@ -155,6 +155,18 @@ export function xTicksOf(values: readonly number[], scale: (v: number) => number
   return out;
 }
 
+/**
+ * The top of a y label's box centred on `at`, moved just enough to stay in a chart `height` tall. The box
+ * is `fontSize` tall (`.axis-tick` has line-height 1), so this is exact at any type size; a label on the
+ * plot's top or bottom grid line sits on it unless that would cross the chart's edge.
+ */
+export function yLabelTop(at: number, fontSize: number, height: number): number {
+  return Math.max(0, Math.min(height - fontSize, at - fontSize / 2));
+}
+
+/** The top of the x labels' boxes: 5 px under the plot, and never below the chart's bottom edge. */
+export const xLabelTop = (f: ChartFrame, fontSize: number) => Math.min(f.plot.y + f.plot.h + 5, f.height - fontSize);
+
 /** Category labels under bands of a plot, every `stride`-th (the first kept). */
 export function categoryTicks(labels: readonly string[], plot: Plot, stride: number): AxisTick[] {
   const band = plot.w / Math.max(1, labels.length);
@@ -263,12 +275,11 @@ export const CanvasChart = memo(function CanvasChart({ style, frame, draw, tip, 
       onClick={onPick && f ? (e) => { const p = at(e); onPick(f, p.x, p.y); } : undefined}
       style={{ cursor: onPick ? 'pointer' : undefined }}>
       <canvas ref={canvas} style={{ width: f?.width ?? 0, height: f?.height ?? 0 }} />
-      {f && f.xTicks.map((t, i) => (
-        <span key={`x${i}`} className="axis-tick" data-axis="x" style={{ left: t.at, top: f.plot.y + f.plot.h + 5, fontSize: fs, transform: 'translateX(-50%)' }}>{t.label}</span>
+      {f && f.xTicks.map((t, i) => Number.isFinite(t.at) && (
+        <span key={`x${i}`} className="axis-tick" data-axis="x" style={{ left: t.at, top: xLabelTop(f, fs), fontSize: fs, transform: 'translateX(-50%)' }}>{t.label}</span>
       ))}
-      {f && f.yTicks.map((t, i) => (
-        // Kept inside the chart: the top and bottom labels sit on the plot's edges.
-        <span key={`y${i}`} className="axis-tick" data-axis="y" style={{ right: f.width - f.plot.x + 5, top: Math.max(fs * 0.6, Math.min(f.height - fs * 0.6, t.at)), fontSize: fs, transform: 'translateY(-50%)' }}>{t.label}</span>
+      {f && f.yTicks.map((t, i) => Number.isFinite(t.at) && (
+        <span key={`y${i}`} className="axis-tick" data-axis="y" style={{ right: f.width - f.plot.x + 5, top: yLabelTop(t.at, fs, f.height), fontSize: fs }}>{t.label}</span>
       ))}
       {f && pointer && tipNode && (
         <div className="tip-wrap" style={tipPosition(f, pointer)}>{tipNode}</div>
