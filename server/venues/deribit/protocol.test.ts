@@ -130,6 +130,21 @@ describe('Deribit protocol on the simulator', () => {
     expect(code).toBe(1000);
   });
 
+  it('heartbeat: a process stalled past the interval does not close a session whose answer came in time', async () => {
+    // tests run servers and clients on one event loop: after a stall, the overdue tick would run before
+    // the answer waiting in the socket is read, and a session that answered would be closed
+    const c = await open();
+    await c.call('public/set_heartbeat', { interval: 1 });
+    await c.waitFor((m) => m.method === 'heartbeat' && m.params?.type === 'test_request', 2500);
+    const end = Date.now() + 1_300; // the answer has gone out; nothing is read for 1.3 s
+    while (Date.now() < end) {
+      // a stalled process
+    }
+    await sleep(500);
+    expect(c.closeCode).toBeUndefined();
+    await c.waitFor((m) => m.method === 'heartbeat' && m.params?.type === 'test_request' && c.msgs.filter((x) => x.params?.type === 'test_request').length >= 2, 2500);
+  });
+
   it('announces the 08:00 roll on instrument.state.option.BTC and delists the expired expiry; the lowercase name is refused, as the venue refuses it', async () => {
     srv = await startServer({ source: 'sim', seed: 3, port: 0, startMs: Date.parse('2025-03-03T07:59:59.000Z') });
     const c = await TestClient.connect(srv.url.replace('http', 'ws') + '/deribit/ws/api/v2');

@@ -221,13 +221,23 @@ export class DeribitProtocol implements VenueProtocol {
       rpc.nextHeartbeatAt = Math.max(rpc.nextHeartbeatAt + rpc.heartbeatMs, now + 1);
       if (this.hub.fault('silent')) continue;
       if (rpc.awaitingTest) {
-        s.close(1000, 'heartbeat: no public/test in time');
+        // judged after this turn's input is read: a stalled loop runs this overdue tick before reading
+        // an answer that arrived in time (timers come before socket reads in a turn of the event loop)
+        setImmediate(() => {
+          if (s.closed) return;
+          if (rpc.awaitingTest) s.close(1000, 'heartbeat: no public/test in time');
+          else this.testRequest(rpc, s);
+        });
         continue;
       }
-      rpc.awaitingTest = true;
-      s.sendRaw(TEST_REQUEST, true);
+      this.testRequest(rpc, s);
     }
     this.source.tick(tickNo);
+  }
+
+  private testRequest(rpc: { awaitingTest: boolean }, s: VenueSession): void {
+    rpc.awaitingTest = true;
+    s.sendRaw(TEST_REQUEST, true);
   }
 
   oversizeFrame(): string {
