@@ -41,8 +41,8 @@ async function main(): Promise<void> {
   measuring = false;
   clearInterval(sweep);
   for (const s of sockets) s.terminate();
-  process.stdout.write(JSON.stringify({ lat }) + '\n');
-  process.exit(0);
+  // stdout to a pipe is written asynchronously: exit once it is out
+  process.stdout.write(JSON.stringify({ lat: lat.map((x) => Math.round(x * 100) / 100) }) + '\n', () => process.exit(0));
 }
 
 void main();
