@@ -156,12 +156,12 @@ export function xTicksOf(values: readonly number[], scale: (v: number) => number
 }
 
 /**
- * Where an axis label's box starts along one direction: centred on `centre`, moved just enough to stay in
- * [0, room]. Down, the box is the type size tall (`.axis-tick` has line-height 1); across, it is the
- * label's measured width, so this holds at any type size and for any text.
+ * The top of a y label's box centred on `at`, moved just enough to stay in a chart `height` tall. The box
+ * is `fontSize` tall (`.axis-tick` has line-height 1), so this is exact at any type size; a label on the
+ * plot's top or bottom grid line sits on it unless that would cross the chart's edge.
  */
-export function labelStart(centre: number, extent: number, room: number): number {
-  return Math.max(0, Math.min(room - extent, centre - extent / 2));
+export function yLabelTop(at: number, fontSize: number, height: number): number {
+  return Math.max(0, Math.min(height - fontSize, at - fontSize / 2));
 }
 
 /** The top of the x labels' boxes: 5 px under the plot, and never below the chart's bottom edge. */
@@ -259,18 +259,6 @@ export const CanvasChart = memo(function CanvasChart({ style, frame, draw, tip, 
     draw(ctx, f);
   }, [f, draw]);
 
-  // Across, the labels are placed by their real width: a guess from the text's length can miss a wide "%"
-  // or another font, and a label past the chart's side is cut off. Before paint, so nothing jumps.
-  useLayoutEffect(() => {
-    const el = box.current;
-    if (!el || !f) return;
-    for (const label of el.querySelectorAll<HTMLElement>('.axis-tick')) {
-      const w = label.getBoundingClientRect().width;
-      const centre = label.dataset.axis === 'x' ? Number(label.dataset.at) : f.plot.x - 5 - w / 2;
-      label.style.left = `${labelStart(centre, w, f.width)}px`;
-    }
-  }, [f]);
-
   const at = useCallback((e: { clientX: number; clientY: number }) => {
     const r = box.current!.getBoundingClientRect();
     return { x: e.clientX - r.left, y: e.clientY - r.top };
@@ -288,10 +276,10 @@ export const CanvasChart = memo(function CanvasChart({ style, frame, draw, tip, 
       style={{ cursor: onPick ? 'pointer' : undefined }}>
       <canvas ref={canvas} style={{ width: f?.width ?? 0, height: f?.height ?? 0 }} />
       {f && f.xTicks.map((t, i) => Number.isFinite(t.at) && (
-        <span key={`x${i}`} className="axis-tick" data-axis="x" data-at={t.at} style={{ top: xLabelTop(f, fs), fontSize: fs }}>{t.label}</span>
+        <span key={`x${i}`} className="axis-tick" data-axis="x" style={{ left: t.at, top: xLabelTop(f, fs), fontSize: fs, transform: 'translateX(-50%)' }}>{t.label}</span>
       ))}
       {f && f.yTicks.map((t, i) => Number.isFinite(t.at) && (
-        <span key={`y${i}`} className="axis-tick" data-axis="y" style={{ top: labelStart(t.at, fs, f.height), fontSize: fs }}>{t.label}</span>
+        <span key={`y${i}`} className="axis-tick" data-axis="y" style={{ right: f.width - f.plot.x + 5, top: yLabelTop(t.at, fs, f.height), fontSize: fs }}>{t.label}</span>
       ))}
       {f && pointer && tipNode && (
         <div className="tip-wrap" style={tipPosition(f, pointer)}>{tipNode}</div>
