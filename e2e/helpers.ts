@@ -2,7 +2,8 @@
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 import { TestClient } from '../server/testing/test-client.ts';
 import { computeGex } from '../src/engine/index.ts';
-import type { ChainColumns, GexResult } from '../src/engine/types.ts';
+import { allocColumns } from '../src/chain/columns.ts';
+import type { GexResult } from '../src/engine/types.ts';
 
 export const FIGURES = ['spot', 'zero-gamma', 'regime', 'call-wall', 'put-wall', 'net-gex'] as const;
 
@@ -80,11 +81,7 @@ export async function referenceGex(baseURL: string, currency: 'BTC' | 'ETH', opt
     const sum = (await c.call('public/get_book_summary_by_currency', { currency, kind: 'option' })).result as Summary[];
     const byName = new Map(ins.map((i) => [i.instrument_name, i]));
     const n = sum.length;
-    const chain: ChainColumns = {
-      length: 0,
-      strike: new Float64Array(n), expiryMs: new Float64Array(n), isCall: new Uint8Array(n), markIv: new Float64Array(n),
-      forward: new Float64Array(n), openInterest: new Float64Array(n), multiplier: new Float64Array(n),
-    };
+    const chain = allocColumns(n);
     let summaryMs = 0;
     let spot = NaN;
     for (const s of sum) {

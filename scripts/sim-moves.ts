@@ -10,7 +10,7 @@
  */
 import { MarketSim, type Currency } from '../server/sim/market.ts';
 import { EXPIRING_MS, computeGex } from '../src/engine/index.ts';
-import type { ChainColumns } from '../src/engine/types.ts';
+import { allocColumns } from '../src/chain/columns.ts';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,10 +49,7 @@ for (const t of instants()) {
   sim.advanceTo(t);
   const defs = sim.instruments(currency).filter((d) => d.expiryMs - t >= EXPIRING_MS);
   const n = defs.length;
-  const chain: ChainColumns = {
-    length: 0, strike: new Float64Array(n), expiryMs: new Float64Array(n), isCall: new Uint8Array(n), markIv: new Float64Array(n),
-    forward: new Float64Array(n), openInterest: new Float64Array(n), multiplier: new Float64Array(n),
-  };
+  const chain = allocColumns(n);
   for (const d of defs) {
     const q = sim.quote(d.name);
     if (!q) continue;

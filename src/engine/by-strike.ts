@@ -2,20 +2,12 @@
  * The sums over prepared lines the views draw: per strike (gamma by strike and the beyond-gamma
  * exposures), per expiry, and per strike and expiry (design: "Net GEX of a strike", "Beyond gamma").
  */
-import type { ChainColumns } from './types.ts';
+import type { ChainColumns, GexResult } from './types.ts';
 import { dollarGammaAtSpot, type PreparedLines } from './exposure.ts';
 import type { DealerPositionModel } from './dealer-sign.ts';
 
-export interface StrikeExposure {
-  strikes: Float64Array;
-  callGex: Float64Array;
-  putGex: Float64Array;
-  netGex: Float64Array;
-  /** Change of dealer delta, units of the underlying (design: "Beyond gamma"). */
-  deltaExposure: Float64Array;
-  vannaExposure: Float64Array;
-  charmExposure: Float64Array;
-}
+/** The per-strike part of the result: its arrays, units and design references are GexResult's. */
+export type StrikeExposure = Pick<GexResult, 'strikes' | 'callGex' | 'putGex' | 'netGex' | 'deltaExposure' | 'vannaExposure' | 'charmExposure'>;
 
 /**
  * Per strike, strikes ascending: signed dealer dollar gamma (call, put, net; design: "Net GEX of a
