@@ -32,7 +32,7 @@ export interface EdgeOptions {
    * state); `tape`, trades (each frame counts; the page's tape holds each trade once by its venue id);
    * `latest`, any other (each frame a newer state of the topic: tickers, marks, summaries, the index).
    */
-  topicKind(key: string): 'book' | 'tape' | 'latest';
+  topicKind(key: string): TopicKind;
   /**
    * A live frame (`state` null) or a book topic's state (the holder's fold as a snapshot; `pushed`: the
    * venue pushes that book's snapshots itself), with the venue stamp the holder read from it.
@@ -40,6 +40,15 @@ export interface EdgeOptions {
   onFrame(currency: Currency, path: string, key: string, bytes: Buffer, stampMs: number | null, state: { pushed: boolean } | null): void;
   onStop?(currency: Currency): void;
   log?(line: string): void;
+}
+
+type TopicKind = 'book' | 'tape' | 'latest';
+
+/** A topic as its subject token names it: the screen path, the subscription key, and its kind. */
+interface Topic {
+  path: string;
+  key: string;
+  kind: TopicKind;
 }
 
 interface Message {
@@ -74,8 +83,8 @@ export class NatsUpstream implements Upstream {
   private readonly following = new Map<Currency, Following>();
   private holder: LeaseValue | null = null;
   private readonly leaseTimer: ReturnType<typeof setInterval>;
-  /** Topic tokens decoded (a venue has a few thousand topics; each frame names one). */
-  private readonly topics = new Map<string, { path: string; key: string } | null>();
+  /** Topic tokens decoded, with their kind (a venue has a few thousand topics; each frame names one). */
+  private readonly topics = new Map<string, Topic | null>();
   readonly counts = { connects: 0, sent: 0, received: 0, duplicates: 0, bookGaps: 0, resyncs: 0 };
 
   constructor(
@@ -131,7 +140,9 @@ export class NatsUpstream implements Upstream {
   start(c: Currency, held = false): void {
     const have = this.following.get(c);
     if (have) {
+      // as the embedded relay's upstream: a request keeps an unheld currency a grace period from now
       if (held) have.unheldSince = null;
+      else if (have.unheldSince !== null) have.unheldSince = Date.now();
       return;
     }
     const v = this.o.venue;
@@ -176,10 +187,11 @@ export class NatsUpstream implements Upstream {
       });
   }
 
-  private topicOf(token: string): { path: string; key: string } | null {
+  private topicOf(token: string): Topic | null {
     let t = this.topics.get(token);
     if (t === undefined) {
-      t = tokenTopic(token);
+      const decoded = tokenTopic(token);
+      t = decoded && { ...decoded, kind: this.o.topicKind(decoded.key) };
       if (this.topics.size > 50_000) this.topics.clear();
       this.topics.set(token, t);
     }
@@ -198,15 +210,16 @@ export class NatsUpstream implements Upstream {
     if (!topic) return;
     const seq = seqOf(m.headers);
     const last = f.seen.get(token);
-    const kind = this.o.topicKind(topic.key);
+    const { kind } = topic;
     const book = kind === 'book';
+    const stamp = stampOf(m.headers);
     if (isState(m.subject)) {
       // a state serves a book out of step (or never in step); one in step has had every frame it holds
       if (!seq || !book || (last !== undefined && !f.waiting.has(token)) || !seqAfter(seq, last)) return;
       const held = f.waiting.get(token) ?? [];
       if (f.waiting.delete(token)) this.counts.resyncs++;
       f.seen.set(token, seq);
-      this.pass(c, f, topic, m, { pushed: m.headers?.get('gx-pushed') === '1' });
+      this.pass(c, f, topic, m, stamp, { pushed: m.headers?.get('gx-pushed') === '1' });
       for (const h of held) this.deliver(c, f, h);
       return;
     }
@@ -235,7 +248,6 @@ export class NatsUpstream implements Upstream {
       f.seen.set(token, seq);
     }
     if (kind === 'latest') {
-      const stamp = stampOf(m.headers);
       if (stamp !== null) {
         const upTo = f.overlap.get(token);
         if (upTo !== undefined && stamp <= upTo) {
@@ -246,12 +258,12 @@ export class NatsUpstream implements Upstream {
         if (stamp > (f.newest.get(token) ?? -Infinity)) f.newest.set(token, stamp);
       }
     }
-    this.pass(c, f, topic, m, null);
+    this.pass(c, f, topic, m, stamp, null);
   }
 
-  private pass(c: Currency, f: Following, topic: { path: string; key: string }, m: Message, state: { pushed: boolean } | null): void {
+  private pass(c: Currency, f: Following, topic: Topic, m: Message, stamp: number | null, state: { pushed: boolean } | null): void {
     f.lastDataAt = Date.now();
-    this.o.onFrame(c, topic.path, topic.key, Buffer.from(m.data), stampOf(m.headers), state);
+    this.o.onFrame(c, topic.path, topic.key, Buffer.from(m.data), stamp, state);
   }
 
   private stopCurrency(c: Currency): void {
